@@ -1,40 +1,52 @@
 # Everything a fresh Debian 12 machine needs: `make demo` and `make test`.
+#   make test   dependencies, Release build + ctest, then the whole suite again under
+#               AddressSanitizer + UndefinedBehaviorSanitizer (clang, -O1, no debug info)
+#   make demo   dependencies, build, run examples/save_model.cpp
+#   make lint / make format / make bench
+SHELL := /bin/bash
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-release test-asan lint format bench clean
+# The sanitizer build compiles only the library, the CLI and the tests, lean enough for CI.
+ASAN_CMAKE_FLAGS = -DKERAS_SANITIZE=address,undefined -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+  -DKERAS_BUILD_BENCH=OFF -DKERAS_BUILD_EXAMPLES=OFF -DKERAS_BUILD_FUZZ=OFF
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+CTEST = ctest --output-on-failure --no-tests=error -j $(JOBS)
+# Prints how long a phase took: $(call timed,<label>,<commands>)
+timed = start=$$(date +%s); $(2); rc=$$?; echo "$(1) took $$(( $$(date +%s) - start ))s"; exit $$rc
+
+.PHONY: all deps configure build demo test test-release test-asan lint format bench clean
 
 all: build
 
 deps:
 	./scripts/install-deps
 
-$(BUILD_DIR)/build.ninja:
+configure: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
-build: deps $(BUILD_DIR)/build.ninja
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+build: configure
+	@$(call timed,build ($(BUILD_DIR)),cmake --build $(BUILD_DIR) -j $(JOBS))
 
-demo: build
+demo: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target example_save_model
 	$(BUILD_DIR)/bin/example_save_model
 
-test: build
-	$(MAKE) test-release
-	$(MAKE) test-asan
+test:
+	@$(call timed,make test,$(MAKE) --no-print-directory test-release && $(MAKE) --no-print-directory test-asan)
 
-test-release:
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+test-release: build
+	@$(call timed,tests ($(BUILD_DIR)),cd $(BUILD_DIR) && $(CTEST))
 
-# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer. CC/CXX pick clang
+# for a new build directory only; an existing one keeps its compiler.
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_CXX_COMPILER=clang++ -DKERAS_SANITIZE=address,undefined -DKERAS_BUILD_BENCH=OFF \
-	  -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" $(CMAKE_FLAGS)
-	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
-	cd $(ASAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS)
+	CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(ASAN_CMAKE_FLAGS) $(CMAKE_FLAGS)
+	@$(call timed,sanitizer build ($(ASAN_BUILD_DIR)),cmake --build $(ASAN_BUILD_DIR) -j $(JOBS))
+	@$(call timed,sanitizer tests ($(ASAN_BUILD_DIR)),cd $(ASAN_BUILD_DIR) && $(ASAN_ENV) $(CTEST))
 
 bench: build
 	./scripts/run-bench
@@ -43,7 +55,7 @@ lint:
 	./scripts/lint
 
 format:
-	find include src tools examples tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+	./scripts/lint --format
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
