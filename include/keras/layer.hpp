@@ -1,0 +1,197 @@
+// keras.layers.Layer: the base of every layer, built-in or custom, and
+// LayerRef, the cheap handle through which C++ code calls layers on symbolic
+// tensors (`keras::layers::Dense(5)(x)`).
+//
+// A layer knows its config, its variables in Keras' order, its output shape
+// and its forward pass; it knows nothing about files.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "keras/json.hpp"
+#include "keras/operation.hpp"
+#include "keras/variable.hpp"
+
+namespace keras {
+
+// keras.DTypePolicy: variable dtype and compute dtype ("mixed_float16" keeps
+// float32 variables and computes in float16).
+class DTypePolicy {
+ public:
+  DTypePolicy() = default;
+  explicit DTypePolicy(std::string name);
+  const std::string& name() const { return name_; }
+  DType variable_dtype() const;
+  DType compute_dtype() const;
+  // {"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}, "registered_name": null}
+  Json serialize() const;
+  // Accepts a plain string, a DTypePolicy / FloatDTypePolicy envelope, or a legacy {"class_name": "Policy"}.
+  static DTypePolicy from_json(const Json& value);
+
+ private:
+  std::string name_ = "float32";
+};
+
+// Keyword arguments every layer accepts.
+struct LayerBaseOptions {
+  std::string name;                  // empty: an auto name such as "dense_1"
+  std::optional<std::string> dtype;  // policy name; empty: float32
+  bool trainable = true;
+};
+
+class Layer : public Operation {
+ public:
+  // `auto_name_prefix` is the snake-case class name used for auto names.
+  Layer(const LayerBaseOptions& base, const std::string& auto_name_prefix);
+
+  bool is_layer() const override { return true; }
+  std::string module() const override { return "keras.layers"; }
+  // The Python class name, which names the layer's group in weight files
+  // (differs from class_name() only for GroupQueryAttention).
+  virtual std::string python_class_name() const { return class_name(); }
+
+  bool trainable() const { return trainable_; }
+  virtual void set_trainable(bool trainable) { trainable_ = trainable; }
+  const DTypePolicy& dtype_policy() const { return dtype_policy_; }
+  DType compute_dtype() const { return dtype_policy_.compute_dtype(); }
+  DType variable_dtype() const { return dtype_policy_.variable_dtype(); }
+
+  // Config: base_config() gives name, trainable, dtype (and
+  // activity_regularizer when set); subclasses append their own keys.
+  Json get_config() const override;
+  Json base_config() const;
+  // Reads name/trainable/dtype/activity_regularizer from a config.
+  static LayerBaseOptions base_options_from_config(const Json& config);
+
+  // Building: creates the variables for the given input shapes. Layers whose
+  // Keras class overrides build() write a build_config.
+  bool built() const { return built_; }
+  void build_for(const std::vector<Shape>& input_shapes, bool list_input = false);
+  virtual bool writes_build_config() const { return true; }
+  virtual std::optional<Json> build_config() const;
+  virtual void build_from_config(const Json& build_config);
+  const std::vector<Shape>& build_input_shapes() const { return build_shapes_; }
+
+  // Variables: own variables in Keras' save order (trainable, then
+  // non-trainable, each in creation order).
+  std::vector<VariablePtr> own_variables() const;
+  const std::vector<VariablePtr>& own_trainable_variables() const { return trainable_vars_; }
+  const std::vector<VariablePtr>& own_non_trainable_variables() const { return non_trainable_vars_; }
+  // Keras' layer.trainable_variables / non_trainable_variables / weights,
+  // recursing into sublayers in tracking (creation) order.
+  std::vector<VariablePtr> trainable_variables() const;
+  std::vector<VariablePtr> non_trainable_variables() const;
+  std::vector<VariablePtr> weights() const;
+  std::int64_t count_params() const;
+
+  // Sublayers held as attributes, e.g. an RNN's "cell" or MHA's "query_dense".
+  struct Child {
+    std::string attribute;
+    std::shared_ptr<Layer> layer;
+  };
+  // In creation order (the order of trainable_variables).
+  const std::vector<Child>& tracked_sublayers() const { return sublayers_; }
+  // In Keras' saving-walk order (attribute names sorted, private ones last).
+  virtual std::vector<Child> walk_children() const;
+  // Layers that are models expose their layer list (walked first, as "layers").
+  virtual std::vector<std::shared_ptr<Layer>> layer_list() const { return {}; }
+
+  // Masking: whether the Keras call signature takes `mask`, and whether the
+  // layer passes its input mask through.
+  virtual bool call_accepts_mask() const { return false; }
+  virtual bool supports_masking() const { return false; }
+  // The mask of the outputs of a symbolic call (Keras compute_mask); default:
+  // the first input's mask when supports_masking(), else none.
+  virtual std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
+                                                  const Json& kwargs);
+
+  // Single-tensor convenience used by most layers: override these two instead
+  // of compute_output_spec()/call().
+  virtual Shape compute_output_shape(const Shape& input_shape);
+  virtual Tensor forward(const Tensor& input, bool training);
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+
+ protected:
+  // Creates the variables; called once with the shapes of the first call argument.
+  virtual void build(const std::vector<Shape>& input_shapes);
+  VariablePtr add_weight(const std::string& name, const Shape& shape, const initializers::Initializer& initializer,
+                         bool trainable = true, std::optional<DType> dtype = std::nullopt);
+  void track(const std::string& attribute, std::shared_ptr<Layer> sublayer);
+  void before_symbolic_call(const SpecArgs& args) override;
+  void set_built(bool built) { built_ = built; }
+
+  std::optional<Json> activity_regularizer_;
+
+ private:
+  bool trainable_ = true;
+  DTypePolicy dtype_policy_;
+  bool built_ = false;
+  bool build_from_list_ = false;
+  std::vector<Shape> build_shapes_;
+  std::vector<VariablePtr> trainable_vars_;
+  std::vector<VariablePtr> non_trainable_vars_;
+  std::vector<Child> sublayers_;
+};
+
+using LayerPtr = std::shared_ptr<Layer>;
+
+// A value passed to a symbolic call: a tensor, a list of tensors, or a
+// constant (a number, a string, null, ...).
+class SymbolicArg {
+ public:
+  SymbolicArg(const KerasTensor& tensor) : value_(tensor) {}                 // NOLINT(google-explicit-constructor)
+  SymbolicArg(const std::vector<KerasTensor>& tensors) : value_(tensors) {}  // NOLINT(google-explicit-constructor)
+  SymbolicArg(Json constant) : value_(std::move(constant)) {}                 // NOLINT(google-explicit-constructor)
+  SymbolicArg(double constant) : value_(Json(constant)) {}                    // NOLINT(google-explicit-constructor)
+  // Appends this argument to a node template, adding tensors to `inputs`.
+  Json to_template(std::vector<KerasTensor>& inputs) const;
+
+ private:
+  std::variant<KerasTensor, std::vector<KerasTensor>, Json> value_;
+};
+using SymbolicKwargs = std::vector<std::pair<std::string, SymbolicArg>>;
+
+// Records a call of `op` on symbolic arguments, applying Keras' mask
+// propagation (a layer whose call takes `mask` receives its input's mask).
+std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
+                                        const SymbolicKwargs& kwargs = {});
+// The same with ready-made templates ({"__tensor__": i} refers to inputs[i]).
+std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args, Json kwargs,
+                                                  std::vector<KerasTensor> inputs);
+
+// Cheap-to-copy handle to a layer. Copies refer to the same layer, so calling
+// a copy on another input shares the weights (one layer, several nodes).
+class LayerRef {
+ public:
+  LayerRef() = default;
+  explicit LayerRef(LayerPtr layer) : layer_(std::move(layer)) {}
+
+  Layer* operator->() const { return layer_.get(); }
+  Layer& operator*() const { return *layer_; }
+  const LayerPtr& ptr() const { return layer_; }
+  explicit operator bool() const { return layer_ != nullptr; }
+
+  // layer(x)
+  KerasTensor operator()(const KerasTensor& x) const;
+  // layer([a, b]): one list argument, as merge layers take it.
+  KerasTensor operator()(const std::vector<KerasTensor>& xs) const;
+  // The general form: positional and keyword arguments; every output.
+  std::vector<KerasTensor> call(const std::vector<SymbolicArg>& args, const SymbolicKwargs& kwargs = {}) const;
+
+ protected:
+  LayerPtr layer_;
+};
+
+// Creates a custom layer and wraps it in a handle.
+template <typename T, typename... Args>
+LayerRef make_layer(Args&&... args) {
+  return LayerRef(std::make_shared<T>(std::forward<Args>(args)...));
+}
+
+}  // namespace keras

@@ -1,0 +1,106 @@
+// keras.Input, keras.Model (Functional) and keras.Sequential.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "keras/layer.hpp"
+
+namespace keras {
+
+struct InputOptions {
+  std::string name;
+  std::string dtype = "float32";
+  std::optional<std::int64_t> batch_size;
+  bool sparse = false;
+  bool optional = false;
+};
+
+// keras.Input(shape): a symbolic input. `shape` excludes the batch dimension;
+// -1 marks an unknown dimension.
+KerasTensor Input(const Shape& shape, const InputOptions& options = {});
+
+class ModelImpl;
+class Optimizer;
+
+// The base of Functional and Sequential models as layers.
+class ModelImpl : public Layer {
+ public:
+  using Layer::Layer;
+  virtual std::vector<KerasTensor> inputs() const = 0;
+  virtual std::vector<KerasTensor> outputs() const = 0;
+  // Input and output names; dict models use their keys, sorted.
+  virtual std::vector<std::string> input_names() const;
+  virtual std::vector<std::string> output_names() const;
+  // Runs the model on concrete inputs (in model.inputs order).
+  virtual std::vector<Tensor> run(const std::vector<Tensor>& inputs, bool training) = 0;
+  bool call_accepts_mask() const override { return true; }
+  std::vector<Child> walk_children() const override;
+
+  Json compile_config = Json::object();
+  std::shared_ptr<Optimizer> optimizer;
+};
+
+// keras.Model: a handle to a Functional or Sequential model.
+class Model : public LayerRef {
+ public:
+  Model() = default;
+  explicit Model(std::shared_ptr<ModelImpl> impl);
+  // keras.Model(inputs, outputs): a Functional model.
+  Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs, const std::string& name = "");
+  Model(const KerasTensor& input, const KerasTensor& output, const std::string& name = "");
+  // Dict inputs/outputs (flattened in sorted key order, as Keras does).
+  Model(const std::map<std::string, KerasTensor>& inputs, const std::map<std::string, KerasTensor>& outputs,
+        const std::string& name = "");
+
+  ModelImpl& impl() const;
+  std::shared_ptr<ModelImpl> impl_ptr() const;
+  const std::string& name() const;
+
+  // Predictions in batches of `batch_size`, outputs in model order.
+  std::vector<Tensor> predict(const std::vector<Tensor>& inputs, std::int64_t batch_size = 32) const;
+  std::vector<Tensor> predict(const Tensor& input, std::int64_t batch_size = 32) const;
+  // Inputs and outputs by name (dict models).
+  std::map<std::string, Tensor> predict_named(const std::map<std::string, Tensor>& inputs,
+                                              std::int64_t batch_size = 32) const;
+
+  std::vector<KerasTensor> inputs() const;
+  std::vector<KerasTensor> outputs() const;
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
+
+  // model.layers (no InputLayer in a Sequential), get_layer, weights.
+  std::vector<LayerRef> layers() const;
+  LayerRef get_layer(const std::string& name) const;
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights) const;
+  std::int64_t count_params() const;
+  // Keras' model.summary() table; also printed to stdout by print_summary().
+  std::string summary() const;
+  void print_summary() const;
+};
+
+using SequentialEntry = std::variant<LayerRef, KerasTensor>;
+
+struct SequentialOptions {
+  std::string name;
+  bool trainable = true;
+};
+
+// keras.Sequential: a linear stack. An Input() entry (or a first layer built
+// with add()) fixes the input shape.
+class Sequential : public Model {
+ public:
+  explicit Sequential(const std::vector<SequentialEntry>& layers = {}, const SequentialOptions& options = {});
+  explicit Sequential(std::shared_ptr<ModelImpl> impl);
+  void add(const SequentialEntry& entry) const;
+  void pop() const;
+  // Builds the model for the given input shape (batch dim included, -1 = None).
+  void build(const Shape& batch_input_shape) const;
+};
+
+}  // namespace keras

@@ -1,0 +1,79 @@
+// keras.saving: save_model / load_model and friends, and the object registry
+// that maps Keras' module + class_name + registered_name to C++ factories.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "keras/json.hpp"
+#include "keras/layer.hpp"
+#include "keras/models.hpp"
+
+namespace keras {
+
+// Decides whether an existing target may be replaced (the R/Python prompt).
+using OverwriteCallback = std::function<bool(const std::filesystem::path&)>;
+
+struct SaveModelOptions {
+  // false: an existing target is only replaced when `confirm_overwrite` (or,
+  // without one, the user at a terminal) says yes.
+  bool overwrite = false;
+  // nullopt: a zip for paths ending in .keras. false: a directory.
+  std::optional<bool> zipped;
+  OverwriteCallback confirm_overwrite;
+};
+
+// Writes `model` as a .keras zip (or a directory when zipped is false).
+// Throws ValueError for a bad extension, FileExistsError when the target
+// exists and may not be overwritten. A failed save leaves the target as it was.
+void save_model(const Model& model, const std::filesystem::path& filepath, const SaveModelOptions& options = {});
+// No path: the .keras archive as bytes.
+std::vector<std::byte> save_model(const Model& model);
+
+struct LoadModelOptions {
+  bool compile = true;
+  bool safe_mode = true;
+};
+
+// Reads a .keras zip, a model directory, or (later) a legacy .h5 file.
+Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& options = {});
+// Reads a .keras archive held in memory.
+Model load_model(std::span<const std::byte> archive, const LoadModelOptions& options = {});
+
+namespace saving {
+
+// The member names of a .keras archive, in archive order (like zip_list()).
+std::vector<std::string> archive_members(const std::filesystem::path& filepath);
+
+// Builds a layer or an operation from its config envelope's `config`.
+using LayerFactory = std::function<LayerPtr(const Json& config)>;
+using OperationFactory = std::function<OperationPtr(const Json& config)>;
+
+// Built-in classes: `module` is Keras' public module ("keras.layers"); raw ops
+// use their internal module ("keras.src.ops.numpy").
+void register_layer(const std::string& module, const std::string& class_name, LayerFactory factory);
+void register_operation(const std::string& module, const std::string& class_name, OperationFactory factory);
+
+// keras.saving.register_keras_serializable: a custom class registered under
+// "package>name", which is what its configs carry as registered_name.
+void register_keras_serializable(const std::string& package, const std::string& name, LayerFactory factory);
+
+// Resolves an envelope {"module", "class_name", "config", "registered_name"}
+// to a new layer/operation. Throws UnknownObjectError naming the class.
+OperationPtr deserialize_operation(const Json& envelope);
+LayerPtr deserialize_layer(const Json& envelope);
+// Serializes a layer or op as its envelope (without build_config).
+Json serialize_operation(const Operation& op);
+
+// Registers every built-in class. Idempotent and thread-safe; called by the
+// loaders, so users rarely need it.
+void register_builtins();
+
+}  // namespace saving
+
+}  // namespace keras

@@ -1,0 +1,29 @@
+// Reading layer configs: typed accessors with errors that name the layer and
+// the key, and the activation identifiers Keras writes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/json.hpp"
+
+namespace keras::detail {
+
+// A built-in activation name as Keras serializes it ("linear" for none).
+// Throws UnknownObjectError for names keras-cpp does not implement.
+std::string canonical_activation(const std::string& name);
+// config[key]: a string, null ("linear"), or a function envelope.
+std::string activation_from_config(const Json& config, const std::string& key);
+
+std::int64_t required_int(const Json& config, const std::string& key, const std::string& layer);
+std::int64_t int_or(const Json& config, const std::string& key, std::int64_t fallback);
+double number_or(const Json& config, const std::string& key, double fallback);
+// An int or a list of ints (Keras' normalize_tuple), expanded to n values.
+std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n,
+                                    const std::string& layer, std::optional<std::int64_t> fallback = std::nullopt);
+Json ints_to_json(const std::vector<std::int64_t>& values);
+// Refuses configs that need features keras-cpp lacks (quantization, LoRA).
+void reject_unsupported_options(const Json& config, const std::string& layer);
+
+}  // namespace keras::detail

@@ -1,0 +1,92 @@
+#include "layers/core/dense.hpp"
+
+#include "keras/regularizers.hpp"
+#include "layers/config_utils.hpp"
+#include "ops/activations.hpp"
+#include "ops/linalg.hpp"
+
+namespace keras::detail {
+
+namespace {
+LayerBaseOptions dense_base(const layers::DenseOptions& o) { return {o.name, o.dtype, o.trainable}; }
+}  // namespace
+
+DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
+    : Layer(dense_base(options), "dense"), units_(units), options_(options) {
+  if (units <= 0) throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
+                                   std::to_string(units));
+  options_.activation = canonical_activation(options.activation);
+  options_.kernel_regularizer = regularizers::get(options.kernel_regularizer);
+  options_.bias_regularizer = regularizers::get(options.bias_regularizer);
+  options_.kernel_constraint = constraints::get(options.kernel_constraint);
+  options_.bias_constraint = constraints::get(options.bias_constraint);
+  if (!options.activity_regularizer.is_null()) activity_regularizer_ = regularizers::get(options.activity_regularizer);
+}
+
+LayerPtr DenseImpl::from_config(const Json& config) {
+  reject_unsupported_options(config, "Dense");
+  layers::DenseOptions o;
+  auto base = Layer::base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+  o.activation = activation_from_config(config, "activation");
+  o.use_bias = config.value("use_bias", true);
+  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
+    o.kernel_initializer = initializers::get(*it);
+  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
+    o.bias_initializer = initializers::get(*it);
+  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
+  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
+  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
+  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  return std::make_shared<DenseImpl>(required_int(config, "units", "Dense"), o);
+}
+
+Json DenseImpl::get_config() const {
+  Json config = base_config();
+  config["units"] = units_;
+  config["activation"] = options_.activation;
+  config["use_bias"] = options_.use_bias;
+  config["kernel_initializer"] = options_.kernel_initializer.serialize();
+  config["bias_initializer"] = options_.bias_initializer.serialize();
+  config["kernel_regularizer"] = options_.kernel_regularizer;
+  config["bias_regularizer"] = options_.bias_regularizer;
+  config["kernel_constraint"] = options_.kernel_constraint;
+  config["bias_constraint"] = options_.bias_constraint;
+  config["quantization_config"] = nullptr;
+  return config;
+}
+
+void DenseImpl::build(const std::vector<Shape>& input_shapes) {
+  const Shape& shape = input_shapes.at(0);
+  if (shape.empty() || shape.back() < 0)
+    throw ValueError("Dense layer '" + name() + "' needs a known last input dimension, got " + shape_to_string(shape));
+  kernel_ = add_weight("kernel", {shape.back(), units_}, options_.kernel_initializer);
+  if (options_.use_bias) bias_ = add_weight("bias", {units_}, options_.bias_initializer);
+}
+
+Shape DenseImpl::compute_output_shape(const Shape& input_shape) {
+  if (input_shape.empty()) throw ValueError("Dense layer '" + name() + "' needs an input of rank >= 1");
+  Shape out = input_shape;
+  out.back() = units_;
+  return out;
+}
+
+Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
+  const Tensor& kernel = kernel_->value();
+  if (input.rank() == 0 || input.shape().back() != kernel.shape()[0])
+    throw ShapeMismatchError("Dense layer '" + name() + "' expects inputs with last dimension " +
+                             std::to_string(kernel.shape()[0]) + ", got shape " + shape_to_string(input.shape()));
+  Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
+  Tensor y = kernels::dense(x, kernel, bias_ ? bias_->value() : Tensor());
+  return kernels::apply_activation(options_.activation, y);
+}
+
+}  // namespace keras::detail
+
+namespace keras::layers {
+Dense::Dense(std::int64_t units, const DenseOptions& options)
+    : LayerRef(std::make_shared<detail::DenseImpl>(units, options)) {}
+}  // namespace keras::layers

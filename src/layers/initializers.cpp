@@ -1,0 +1,290 @@
+// keras.initializers: the built-in initializers with Keras' configs and
+// distributions (keras/src/initializers/).
+#include "keras/initializers.hpp"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include <Eigen/Dense>
+
+namespace keras::initializers {
+
+namespace {
+
+Json seed_json(const std::optional<std::int64_t>& seed) { return seed ? Json(*seed) : Json(nullptr); }
+std::optional<std::uint64_t> seed_value(const std::optional<std::int64_t>& seed) {
+  if (!seed) return std::nullopt;
+  return static_cast<std::uint64_t>(*seed);
+}
+std::optional<std::int64_t> seed_from(const Json& config) {
+  auto it = config.find("seed");
+  if (it == config.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) throw FormatError("Initializer seed must be an integer, got " + it->dump());
+  return it->get<std::int64_t>();
+}
+double number_or(const Json& config, const char* key, double fallback) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return fallback;
+  if (!it->is_number()) throw FormatError(std::string("Initializer option '") + key + "' must be a number");
+  return it->get<double>();
+}
+
+class ConstantInit final : public InitializerImpl {
+ public:
+  ConstantInit(std::string name, double value, bool has_value) : name_(std::move(name)), value_(value), has_value_(has_value) {}
+  std::string class_name() const override { return name_; }
+  Json get_config() const override { return has_value_ ? Json{{"value", value_}} : Json::object(); }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    return Tensor::full(shape, static_cast<float>(value_), dtype);
+  }
+
+ private:
+  std::string name_;
+  double value_;
+  bool has_value_;
+};
+
+class RandomInit final : public InitializerImpl {
+ public:
+  enum class Kind { uniform, normal, truncated_normal };
+  RandomInit(std::string name, Kind kind, double a, double b, std::optional<std::int64_t> seed)
+      : name_(std::move(name)), kind_(kind), a_(a), b_(b), seed_(seed) {}
+  std::string class_name() const override { return name_; }
+  Json get_config() const override {
+    if (kind_ == Kind::uniform) return Json{{"seed", seed_json(seed_)}, {"minval", a_}, {"maxval", b_}};
+    return Json{{"seed", seed_json(seed_)}, {"mean", a_}, {"stddev", b_}};
+  }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    Tensor t;
+    switch (kind_) {
+      case Kind::uniform: t = random::uniform(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_)); break;
+      case Kind::normal: t = random::normal(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_)); break;
+      case Kind::truncated_normal:
+        t = random::truncated_normal(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_));
+        break;
+    }
+    return t.astype(dtype);
+  }
+
+ private:
+  std::string name_;
+  Kind kind_;
+  double a_, b_;
+  std::optional<std::int64_t> seed_;
+};
+
+// VarianceScaling and its named presets (GlorotUniform, HeNormal, ...), which
+// serialize only their seed (plus input/output axes since Keras 3.15).
+class VarianceScalingInit final : public InitializerImpl {
+ public:
+  VarianceScalingInit(std::string name, VarianceScalingOptions options, bool preset)
+      : name_(std::move(name)), options_(std::move(options)), preset_(preset) {}
+  std::string class_name() const override { return name_; }
+  Json get_config() const override {
+    if (preset_) return Json{{"seed", seed_json(options_.seed)}, {"input_axes", nullptr}, {"output_axes", nullptr}};
+    return Json{{"scale", options_.scale},
+                {"mode", options_.mode},
+                {"distribution", options_.distribution},
+                {"seed", seed_json(options_.seed)},
+                {"input_axes", nullptr},
+                {"output_axes", nullptr}};
+  }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    auto [fan_in, fan_out] = compute_fans(shape);
+    double scale = options_.scale;
+    if (options_.mode == "fan_in") scale /= std::max(1.0, fan_in);
+    else if (options_.mode == "fan_out") scale /= std::max(1.0, fan_out);
+    else scale /= std::max(1.0, (fan_in + fan_out) / 2.0);
+    Tensor t;
+    if (options_.distribution == "truncated_normal") {
+      // 0.879... is the stddev of a unit normal truncated to [-2, 2].
+      double stddev = std::sqrt(scale) / 0.87962566103423978;
+      t = random::truncated_normal(shape, 0.0F, static_cast<float>(stddev), seed_value(options_.seed));
+    } else if (options_.distribution == "untruncated_normal") {
+      t = random::normal(shape, 0.0F, static_cast<float>(std::sqrt(scale)), seed_value(options_.seed));
+    } else {
+      auto limit = static_cast<float>(std::sqrt(3.0 * scale));
+      t = random::uniform(shape, -limit, limit, seed_value(options_.seed));
+    }
+    return t.astype(dtype);
+  }
+
+ private:
+  std::string name_;
+  VarianceScalingOptions options_;
+  bool preset_;
+};
+
+class OrthogonalInit final : public InitializerImpl {
+ public:
+  OrthogonalInit(double gain, std::optional<std::int64_t> seed) : gain_(gain), seed_(seed) {}
+  std::string class_name() const override { return "Orthogonal"; }
+  Json get_config() const override { return Json{{"seed", seed_json(seed_)}, {"gain", gain_}}; }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    if (shape.size() < 2) throw ValueError("The tensor to initialize must be at least two-dimensional");
+    std::int64_t rows = 1;
+    for (std::size_t i = 0; i + 1 < shape.size(); ++i) rows *= shape[i];
+    std::int64_t cols = shape.back();
+    std::int64_t big = std::max(rows, cols), small = std::min(rows, cols);
+    Tensor draws = random::normal({big, small}, 0.0F, 1.0F, seed_value(seed_));
+    Eigen::MatrixXd a(big, small);
+    for (std::int64_t i = 0; i < big * small; ++i) a(i / small, i % small) = draws.data<float>()[i];
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(a);
+    Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(big, small);
+    Eigen::MatrixXd r = qr.matrixQR().topRows(small).triangularView<Eigen::Upper>();
+    for (std::int64_t j = 0; j < small; ++j) {
+      if (r(j, j) < 0) q.col(j) *= -1.0;
+    }
+    if (rows < cols) q.transposeInPlace();
+    Tensor out(shape, DType::float32);
+    float* dst = out.data<float>();
+    for (std::int64_t i = 0; i < rows * cols; ++i) dst[i] = static_cast<float>(gain_ * q(i / cols, i % cols));
+    return out.astype(dtype);
+  }
+
+ private:
+  double gain_;
+  std::optional<std::int64_t> seed_;
+};
+
+class IdentityInit final : public InitializerImpl {
+ public:
+  explicit IdentityInit(double gain) : gain_(gain) {}
+  std::string class_name() const override { return "Identity"; }
+  Json get_config() const override { return Json{{"gain", gain_}}; }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    if (shape.size() != 2) throw ValueError("Identity initializer needs a 2D shape, got " + shape_to_string(shape));
+    Tensor out(shape, DType::float32);
+    for (std::int64_t i = 0; i < std::min(shape[0], shape[1]); ++i)
+      out.data<float>()[i * shape[1] + i] = static_cast<float>(gain_);
+    return out.astype(dtype);
+  }
+
+ private:
+  double gain_;
+};
+
+Initializer make(std::shared_ptr<const InitializerImpl> impl) { return Initializer(std::move(impl)); }
+
+Initializer preset(const std::string& name, double scale, const std::string& mode, const std::string& distribution,
+                   std::optional<std::int64_t> seed) {
+  return make(std::make_shared<VarianceScalingInit>(name, VarianceScalingOptions{scale, mode, distribution, seed}, true));
+}
+
+using Builder = std::function<Initializer(const Json& config)>;
+
+const std::map<std::string, Builder>& builders() {
+  static const std::map<std::string, Builder> table = {
+      {"Zeros", [](const Json&) { return Zeros(); }},
+      {"Ones", [](const Json&) { return Ones(); }},
+      {"Constant", [](const Json& c) { return Constant(number_or(c, "value", 0.0)); }},
+      {"RandomUniform",
+       [](const Json& c) { return RandomUniform(number_or(c, "minval", -0.05), number_or(c, "maxval", 0.05), seed_from(c)); }},
+      {"RandomNormal",
+       [](const Json& c) { return RandomNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c)); }},
+      {"TruncatedNormal",
+       [](const Json& c) { return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c)); }},
+      {"VarianceScaling",
+       [](const Json& c) {
+         return VarianceScaling({number_or(c, "scale", 1.0), c.value("mode", std::string("fan_in")),
+                                 c.value("distribution", std::string("truncated_normal")), seed_from(c)});
+       }},
+      {"GlorotUniform", [](const Json& c) { return GlorotUniform({seed_from(c)}); }},
+      {"GlorotNormal", [](const Json& c) { return GlorotNormal({seed_from(c)}); }},
+      {"HeUniform", [](const Json& c) { return HeUniform({seed_from(c)}); }},
+      {"HeNormal", [](const Json& c) { return HeNormal({seed_from(c)}); }},
+      {"LecunUniform", [](const Json& c) { return LecunUniform({seed_from(c)}); }},
+      {"LecunNormal", [](const Json& c) { return LecunNormal({seed_from(c)}); }},
+      {"Orthogonal", [](const Json& c) { return Orthogonal(number_or(c, "gain", 1.0), seed_from(c)); }},
+      {"Identity", [](const Json& c) { return Identity(number_or(c, "gain", 1.0)); }},
+  };
+  return table;
+}
+
+// Keras' string aliases (keras.initializers.get("glorot_uniform")).
+const std::map<std::string, std::string>& aliases() {
+  static const std::map<std::string, std::string> table = {
+      {"zeros", "Zeros"}, {"ones", "Ones"}, {"constant", "Constant"}, {"random_uniform", "RandomUniform"},
+      {"uniform", "RandomUniform"}, {"random_normal", "RandomNormal"}, {"normal", "RandomNormal"},
+      {"truncated_normal", "TruncatedNormal"}, {"variance_scaling", "VarianceScaling"},
+      {"glorot_uniform", "GlorotUniform"}, {"glorot_normal", "GlorotNormal"}, {"he_uniform", "HeUniform"},
+      {"he_normal", "HeNormal"}, {"lecun_uniform", "LecunUniform"}, {"lecun_normal", "LecunNormal"},
+      {"orthogonal", "Orthogonal"}, {"identity", "Identity"}, {"IdentityInitializer", "Identity"},
+      {"OrthogonalInitializer", "Orthogonal"}};
+  return table;
+}
+
+}  // namespace
+
+std::pair<double, double> compute_fans(const Shape& shape) {
+  if (shape.empty()) return {1.0, 1.0};
+  if (shape.size() == 1) return {static_cast<double>(shape[0]), static_cast<double>(shape[0])};
+  if (shape.size() == 2) return {static_cast<double>(shape[0]), static_cast<double>(shape[1])};
+  double receptive = 1.0;
+  for (std::size_t i = 0; i + 2 < shape.size(); ++i) receptive *= static_cast<double>(shape[i]);
+  return {static_cast<double>(shape[shape.size() - 2]) * receptive, static_cast<double>(shape.back()) * receptive};
+}
+
+Initializer::Initializer(const char* name) : Initializer(get(Json(name))) {}
+Initializer::Initializer(const std::string& name) : Initializer(get(Json(name))) {}
+
+Tensor Initializer::operator()(const Shape& shape, DType dtype) const { return impl().generate(shape, dtype); }
+
+const InitializerImpl& Initializer::impl() const {
+  if (!impl_) throw ValueError("Empty initializer");
+  return *impl_;
+}
+
+Json Initializer::serialize() const {
+  return Json{{"module", "keras.initializers"},
+              {"class_name", impl().class_name()},
+              {"config", impl().get_config()},
+              {"registered_name", nullptr}};
+}
+
+Initializer get(const Json& identifier) {
+  std::string class_name;
+  Json config = Json::object();
+  if (identifier.is_string()) {
+    class_name = identifier.get<std::string>();
+    if (auto it = aliases().find(class_name); it != aliases().end()) class_name = it->second;
+  } else if (identifier.is_object() && identifier.contains("class_name")) {
+    class_name = identifier.at("class_name").get<std::string>();
+    if (auto it = aliases().find(class_name); it != aliases().end()) class_name = it->second;
+    if (auto it = identifier.find("config"); it != identifier.end() && it->is_object()) config = *it;
+  } else {
+    throw FormatError("Could not interpret initializer identifier: " + identifier.dump());
+  }
+  auto it = builders().find(class_name);
+  if (it == builders().end()) throw UnknownObjectError("Could not interpret initializer identifier: " + class_name);
+  return it->second(config);
+}
+
+Initializer Zeros() { return make(std::make_shared<ConstantInit>("Zeros", 0.0, false)); }
+Initializer Ones() { return make(std::make_shared<ConstantInit>("Ones", 1.0, false)); }
+Initializer Constant(double value) { return make(std::make_shared<ConstantInit>("Constant", value, true)); }
+Initializer RandomUniform(double minval, double maxval, std::optional<std::int64_t> seed) {
+  return make(std::make_shared<RandomInit>("RandomUniform", RandomInit::Kind::uniform, minval, maxval, seed));
+}
+Initializer RandomNormal(double mean, double stddev, std::optional<std::int64_t> seed) {
+  return make(std::make_shared<RandomInit>("RandomNormal", RandomInit::Kind::normal, mean, stddev, seed));
+}
+Initializer TruncatedNormal(double mean, double stddev, std::optional<std::int64_t> seed) {
+  return make(std::make_shared<RandomInit>("TruncatedNormal", RandomInit::Kind::truncated_normal, mean, stddev, seed));
+}
+Initializer VarianceScaling(VarianceScalingOptions options) {
+  return make(std::make_shared<VarianceScalingInit>("VarianceScaling", std::move(options), false));
+}
+Initializer GlorotUniform(SeedOption o) { return preset("GlorotUniform", 1.0, "fan_avg", "uniform", o.seed); }
+Initializer GlorotNormal(SeedOption o) { return preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal", o.seed); }
+Initializer HeUniform(SeedOption o) { return preset("HeUniform", 2.0, "fan_in", "uniform", o.seed); }
+Initializer HeNormal(SeedOption o) { return preset("HeNormal", 2.0, "fan_in", "truncated_normal", o.seed); }
+Initializer LecunUniform(SeedOption o) { return preset("LecunUniform", 1.0, "fan_in", "uniform", o.seed); }
+Initializer LecunNormal(SeedOption o) { return preset("LecunNormal", 1.0, "fan_in", "truncated_normal", o.seed); }
+Initializer Orthogonal(double gain, std::optional<std::int64_t> seed) {
+  return make(std::make_shared<OrthogonalInit>(gain, seed));
+}
+Initializer Identity(double gain) { return make(std::make_shared<IdentityInit>(gain)); }
+
+}  // namespace keras::initializers

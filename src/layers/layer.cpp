@@ -1,0 +1,295 @@
+// The Layer base: naming, config, variables, sublayers, build and calls.
+#include "keras/layer.hpp"
+
+#include <algorithm>
+
+namespace keras {
+
+// ---------------------------------------------------------------- DTypePolicy
+
+DTypePolicy::DTypePolicy(std::string name) : name_(std::move(name)) {
+  if (name_ != "mixed_float16" && name_ != "mixed_bfloat16") (void)dtype_from_name(name_);
+}
+
+DType DTypePolicy::variable_dtype() const {
+  if (name_ == "mixed_float16" || name_ == "mixed_bfloat16") return DType::float32;
+  return dtype_from_name(name_);
+}
+
+DType DTypePolicy::compute_dtype() const {
+  if (name_ == "mixed_float16") return DType::float16;
+  if (name_ == "mixed_bfloat16") return DType::bfloat16;
+  return dtype_from_name(name_);
+}
+
+Json DTypePolicy::serialize() const {
+  return Json{{"module", "keras"},
+              {"class_name", "DTypePolicy"},
+              {"config", Json{{"name", name_}}},
+              {"registered_name", nullptr}};
+}
+
+DTypePolicy DTypePolicy::from_json(const Json& value) {
+  if (value.is_null()) return DTypePolicy();
+  if (value.is_string()) return DTypePolicy(value.get<std::string>());
+  if (value.is_object()) {
+    const std::string cls = value.value("class_name", "");
+    if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
+      const Json& config = value.at("config");
+      return DTypePolicy(config.at("name").get<std::string>());
+    }
+    if (cls.find("Quantized") != std::string::npos || cls == "Int4DTypePolicy" || cls == "TernaryDTypePolicy" ||
+        cls == "DTypePolicyMap") {
+      throw NotImplementedError("Quantized layers are not supported by keras-cpp (dtype policy " + cls + ")");
+    }
+    throw UnknownObjectError("Unknown dtype policy class: " + cls);
+  }
+  throw FormatError("Invalid dtype: " + value.dump());
+}
+
+// ---------------------------------------------------------------------- Layer
+
+Layer::Layer(const LayerBaseOptions& base, const std::string& auto_name_prefix)
+    : Operation(base.name.empty() ? unique_object_name(auto_name_prefix) : base.name),
+      trainable_(base.trainable),
+      dtype_policy_(base.dtype ? DTypePolicy(*base.dtype) : DTypePolicy()) {}
+
+Json Layer::base_config() const {
+  Json config{{"name", name()}, {"trainable", trainable_}, {"dtype", dtype_policy_.serialize()}};
+  if (activity_regularizer_) config["activity_regularizer"] = *activity_regularizer_;
+  return config;
+}
+
+Json Layer::get_config() const { return base_config(); }
+
+LayerBaseOptions Layer::base_options_from_config(const Json& config) {
+  LayerBaseOptions base;
+  if (!config.is_object()) throw FormatError("A layer config must be an object, got " + config.dump());
+  if (auto it = config.find("name"); it != config.end() && it->is_string()) base.name = it->get<std::string>();
+  if (auto it = config.find("trainable"); it != config.end() && it->is_boolean()) base.trainable = it->get<bool>();
+  if (auto it = config.find("dtype"); it != config.end() && !it->is_null())
+    base.dtype = DTypePolicy::from_json(*it).name();
+  return base;
+}
+
+void Layer::build_for(const std::vector<Shape>& input_shapes, bool list_input) {
+  if (built_) return;
+  build_shapes_ = input_shapes;
+  build_from_list_ = list_input;
+  build(input_shapes);
+  built_ = true;
+}
+
+void Layer::build(const std::vector<Shape>& /*input_shapes*/) {}
+
+std::optional<Json> Layer::build_config() const {
+  if (!built_ || !writes_build_config() || build_shapes_.empty()) return std::nullopt;
+  if (build_from_list_) {
+    Json shapes = Json::array();
+    for (const auto& s : build_shapes_) shapes.push_back(shape_to_json(s));
+    return Json{{"input_shape", shapes}};
+  }
+  return Json{{"input_shape", shape_to_json(build_shapes_.front())}};
+}
+
+void Layer::build_from_config(const Json& build_config) {
+  if (built_) return;
+  auto it = build_config.find("input_shape");
+  if (it == build_config.end() || it->is_null()) return;
+  const Json& shape = *it;
+  // A list of shapes is a list whose elements are lists (or nulls for unknown rank).
+  bool is_list = shape.is_array() && !shape.empty() && shape.front().is_array();
+  if (is_list) {
+    std::vector<Shape> shapes;
+    for (const auto& s : shape) shapes.push_back(shape_from_json(s, name() + " build_config input_shape"));
+    build_for(shapes, true);
+  } else {
+    build_for({shape_from_json(shape, name() + " build_config input_shape")}, false);
+  }
+}
+
+VariablePtr Layer::add_weight(const std::string& name, const Shape& shape,
+                              const initializers::Initializer& initializer, bool trainable,
+                              std::optional<DType> dtype) {
+  auto var = std::make_shared<Variable>(name, shape, dtype.value_or(variable_dtype()), initializer, trainable);
+  var->set_path(this->name() + "/" + name);
+  (trainable ? trainable_vars_ : non_trainable_vars_).push_back(var);
+  return var;
+}
+
+void Layer::track(const std::string& attribute, std::shared_ptr<Layer> sublayer) {
+  sublayers_.push_back({attribute, std::move(sublayer)});
+}
+
+std::vector<VariablePtr> Layer::own_variables() const {
+  std::vector<VariablePtr> out = trainable_vars_;
+  out.insert(out.end(), non_trainable_vars_.begin(), non_trainable_vars_.end());
+  return out;
+}
+
+std::vector<VariablePtr> Layer::trainable_variables() const {
+  if (!trainable_) return {};
+  std::vector<VariablePtr> out = trainable_vars_;
+  for (const auto& layer : layer_list()) {
+    auto sub = layer->trainable_variables();
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  for (const auto& child : sublayers_) {
+    auto sub = child.layer->trainable_variables();
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  return out;
+}
+
+std::vector<VariablePtr> Layer::non_trainable_variables() const {
+  std::vector<VariablePtr> out;
+  if (!trainable_) {
+    out = trainable_vars_;
+  }
+  out.insert(out.end(), non_trainable_vars_.begin(), non_trainable_vars_.end());
+  auto add_from = [&](const Layer& layer) {
+    auto sub = trainable_ ? layer.non_trainable_variables() : layer.weights();
+    out.insert(out.end(), sub.begin(), sub.end());
+  };
+  for (const auto& layer : layer_list()) add_from(*layer);
+  for (const auto& child : sublayers_) add_from(*child.layer);
+  return out;
+}
+
+std::vector<VariablePtr> Layer::weights() const {
+  auto out = trainable_variables();
+  auto rest = non_trainable_variables();
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+std::int64_t Layer::count_params() const {
+  std::int64_t total = 0;
+  for (const auto& v : weights()) total += shape_size(v->shape());
+  return total;
+}
+
+std::vector<Layer::Child> Layer::walk_children() const {
+  std::vector<Child> children = sublayers_;
+  // Python's sorted(dir(obj)) with private names ordered as if prefixed by "~".
+  auto key = [](const std::string& attr) { return attr.starts_with("_") ? "~" + attr : attr; };
+  std::stable_sort(children.begin(), children.end(),
+                   [&](const Child& a, const Child& b) { return key(a.attribute) < key(b.attribute); });
+  return children;
+}
+
+std::optional<KerasTensor> Layer::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
+                                               const Json& /*kwargs*/) {
+  if (!supports_masking() || inputs.empty()) return std::nullopt;
+  return inputs.front().keras_mask();
+}
+
+Shape Layer::compute_output_shape(const Shape& input_shape) { return input_shape; }
+
+Tensor Layer::forward(const Tensor& /*input*/, bool /*training*/) {
+  throw NotImplementedError("Layer '" + name() + "' (" + class_name() + ") has no forward pass");
+}
+
+std::vector<TensorSpec> Layer::compute_output_spec(const SpecArgs& args) {
+  return {TensorSpec{compute_output_shape(args.tensor(0).shape), compute_dtype()}};
+}
+
+std::vector<Tensor> Layer::call(const CallArgs& args) { return {forward(args.tensor(0), args.training)}; }
+
+void Layer::before_symbolic_call(const SpecArgs& args) {
+  if (built_ || args.args.empty()) return;
+  const Json& first = args.args[0];
+  if (SpecArgs::is_ref(first)) {
+    build_for({args.ref(first).shape}, false);
+  } else if (first.is_array()) {
+    std::vector<Shape> shapes;
+    for (const auto& item : first) {
+      if (SpecArgs::is_ref(item)) shapes.push_back(args.ref(item).shape);
+    }
+    build_for(shapes, true);
+  }
+}
+
+// ------------------------------------------------------------- symbolic calls
+
+Json SymbolicArg::to_template(std::vector<KerasTensor>& inputs) const {
+  auto ref = [&](const KerasTensor& t) {
+    if (!t.defined()) throw ValueError("Cannot call a layer on an undefined KerasTensor");
+    inputs.push_back(t);
+    return Json{{"__tensor__", inputs.size() - 1}};
+  };
+  if (const auto* t = std::get_if<KerasTensor>(&value_)) return ref(*t);
+  if (const auto* list = std::get_if<std::vector<KerasTensor>>(&value_)) {
+    Json out = Json::array();
+    for (const auto& t : *list) out.push_back(ref(t));
+    return out;
+  }
+  return std::get<Json>(value_);
+}
+
+std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
+                                        const SymbolicKwargs& kwargs) {
+  std::vector<KerasTensor> inputs;
+  Json args_template = Json::array();
+  for (const auto& a : args) args_template.push_back(a.to_template(inputs));
+  Json kwargs_template = Json::object();
+  for (const auto& [key, value] : kwargs) kwargs_template[key] = value.to_template(inputs);
+  return call_operation_templates(op, std::move(args_template), std::move(kwargs_template), std::move(inputs));
+}
+
+std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args_template, Json kwargs_template,
+                                                  std::vector<KerasTensor> inputs) {
+  auto* layer = op->is_layer() ? static_cast<Layer*>(op.get()) : nullptr;
+  // Keras passes the first argument's mask to layers whose call takes `mask`.
+  if (layer != nullptr && layer->call_accepts_mask() && !kwargs_template.contains("mask") && !inputs.empty()) {
+    std::optional<KerasTensor> mask;
+    if (!args_template.empty() && args_template[0].is_object()) mask = inputs.front().keras_mask();
+    if (mask) {
+      inputs.push_back(*mask);
+      kwargs_template["mask"] = Json{{"__tensor__", inputs.size() - 1}};
+    }
+  }
+  std::vector<KerasTensor> first_arg_tensors;
+  if (!args_template.empty()) {
+    const Json& first = args_template[0];
+    auto collect = [&](const Json& item) {
+      if (SpecArgs::is_ref(item)) first_arg_tensors.push_back(inputs[item.at("__tensor__").get<std::size_t>()]);
+    };
+    if (first.is_array()) {
+      for (const auto& item : first) collect(item);
+    } else {
+      collect(first);
+    }
+  }
+  auto outputs = op->call_symbolic(args_template, kwargs_template, inputs);
+  if (layer != nullptr && !outputs.empty()) {
+    if (auto mask = layer->compute_mask(first_arg_tensors, outputs.front().node()->args,
+                                        outputs.front().node()->kwargs)) {
+      for (const auto& out : outputs) out.set_keras_mask(*mask);
+    }
+  }
+  return outputs;
+}
+
+KerasTensor LayerRef::operator()(const KerasTensor& x) const {
+  auto outputs = call({SymbolicArg(x)});
+  if (outputs.size() != 1)
+    throw ValueError("Layer '" + layer_->name() + "' returns " + std::to_string(outputs.size()) +
+                     " outputs; use call() to get all of them");
+  return outputs.front();
+}
+
+KerasTensor LayerRef::operator()(const std::vector<KerasTensor>& xs) const {
+  auto outputs = call({SymbolicArg(xs)});
+  if (outputs.size() != 1)
+    throw ValueError("Layer '" + layer_->name() + "' returns " + std::to_string(outputs.size()) +
+                     " outputs; use call() to get all of them");
+  return outputs.front();
+}
+
+std::vector<KerasTensor> LayerRef::call(const std::vector<SymbolicArg>& args, const SymbolicKwargs& kwargs) const {
+  if (!layer_) throw ValueError("Calling an empty LayerRef");
+  return call_operation(layer_, args, kwargs);
+}
+
+}  // namespace keras

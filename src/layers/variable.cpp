@@ -1,0 +1,36 @@
+#include "keras/variable.hpp"
+
+namespace keras {
+
+Variable::Variable(std::string name, Shape shape, DType dtype, initializers::Initializer initializer, bool trainable)
+    : name_(std::move(name)),
+      path_(name_),
+      shape_(std::move(shape)),
+      dtype_(dtype),
+      initializer_(std::move(initializer)),
+      trainable_(trainable) {
+  for (std::int64_t d : shape_) {
+    if (d < 0) throw ValueError("Variable '" + name_ + "' needs a fully known shape, got " + shape_to_string(shape_));
+  }
+}
+
+const Tensor& Variable::value() { return mutable_value(); }
+
+Tensor& Variable::mutable_value() {
+  if (!value_.defined()) {
+    value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
+    if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
+  }
+  return value_;
+}
+
+void Variable::assign(const Tensor& value) {
+  if (value.shape() != shape_)
+    throw ShapeMismatchError("The shape of the target variable and the shape of the target value in "
+                             "`variable.assign(value)` must match. variable.shape=" +
+                             shape_to_string(shape_) + ", Received: value.shape=" + shape_to_string(value.shape()) +
+                             ". Target variable: " + path_);
+  value_ = value.dtype() == dtype_ ? value.clone() : value.astype(dtype_);
+}
+
+}  // namespace keras

@@ -1,0 +1,270 @@
+// The keras::Model and keras::Sequential handles: prediction in batches,
+// layer access, weights and the summary table.
+#include <algorithm>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "keras/models.hpp"
+#include "keras/saving.hpp"
+#include "layers/registrations.hpp"
+#include "models/functional.hpp"
+#include "models/sequential.hpp"
+
+namespace keras {
+
+std::vector<std::string> ModelImpl::input_names() const {
+  std::vector<std::string> names;
+  for (const auto& t : inputs()) names.push_back(t.node()->operation->name());
+  return names;
+}
+
+std::vector<std::string> ModelImpl::output_names() const {
+  std::vector<std::string> names;
+  for (const auto& t : outputs()) names.push_back(t.node()->operation->name());
+  return names;
+}
+
+std::vector<Layer::Child> ModelImpl::walk_children() const { return Layer::walk_children(); }
+
+namespace {
+
+detail::TensorStructure structure_of(std::size_t n) {
+  return {n == 1 ? detail::TensorStructure::Kind::single : detail::TensorStructure::Kind::list, {}};
+}
+
+// Rows [begin, end) of a tensor along axis 0.
+Tensor slice_rows(const Tensor& t, std::int64_t begin, std::int64_t end) {
+  Shape shape = t.shape();
+  std::int64_t rows = shape.at(0);
+  if (begin == 0 && end == rows) return t;
+  std::size_t row_bytes = t.nbytes() / static_cast<std::size_t>(std::max<std::int64_t>(rows, 1));
+  shape[0] = end - begin;
+  Tensor out(shape, t.dtype());
+  std::memcpy(out.raw_data(), static_cast<const std::byte*>(t.raw_data()) + static_cast<std::size_t>(begin) * row_bytes,
+              static_cast<std::size_t>(end - begin) * row_bytes);
+  return out;
+}
+
+Tensor concat_rows(const std::vector<Tensor>& parts) {
+  if (parts.size() == 1) return parts.front();
+  Shape shape = parts.front().shape();
+  std::int64_t rows = 0;
+  for (const auto& p : parts) rows += p.shape().at(0);
+  shape[0] = rows;
+  Tensor out(shape, parts.front().dtype());
+  std::size_t offset = 0;
+  for (const auto& p : parts) {
+    std::memcpy(static_cast<std::byte*>(out.raw_data()) + offset, p.raw_data(), p.nbytes());
+    offset += p.nbytes();
+  }
+  return out;
+}
+
+}  // namespace
+
+Model::Model(std::shared_ptr<ModelImpl> impl) : LayerRef(std::move(impl)) {}
+
+Model::Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs, const std::string& name)
+    : LayerRef(std::make_shared<detail::FunctionalImpl>(inputs, structure_of(inputs.size()), outputs,
+                                                        structure_of(outputs.size()), name)) {}
+
+Model::Model(const KerasTensor& input, const KerasTensor& output, const std::string& name)
+    : Model(std::vector<KerasTensor>{input}, std::vector<KerasTensor>{output}, name) {}
+
+Model::Model(const std::map<std::string, KerasTensor>& inputs, const std::map<std::string, KerasTensor>& outputs,
+             const std::string& name) {
+  auto flatten = [](const std::map<std::string, KerasTensor>& m, detail::TensorStructure& s) {
+    std::vector<KerasTensor> flat;
+    s.kind = detail::TensorStructure::Kind::dict;
+    for (const auto& [key, t] : m) {  // std::map iterates in sorted key order
+      s.keys.push_back(key);
+      flat.push_back(t);
+    }
+    return flat;
+  };
+  detail::TensorStructure in_s;
+  detail::TensorStructure out_s;
+  auto in = flatten(inputs, in_s);
+  auto out = flatten(outputs, out_s);
+  layer_ = std::make_shared<detail::FunctionalImpl>(in, in_s, out, out_s, name);
+}
+
+ModelImpl& Model::impl() const {
+  if (!layer_) throw ValueError("Empty model handle");
+  return static_cast<ModelImpl&>(*layer_);
+}
+
+std::shared_ptr<ModelImpl> Model::impl_ptr() const { return std::static_pointer_cast<ModelImpl>(layer_); }
+
+const std::string& Model::name() const { return impl().name(); }
+
+std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64_t batch_size) const {
+  if (batch_size <= 0) throw ValueError("batch_size must be positive, got " + std::to_string(batch_size));
+  if (inputs.empty()) throw ValueError("predict() needs at least one input");
+  for (const auto& t : inputs) {
+    if (!t.defined() || t.rank() == 0) throw ValueError("predict() inputs need a batch dimension");
+  }
+  const std::int64_t rows = inputs.front().shape()[0];
+  for (const auto& t : inputs) {
+    if (t.shape()[0] != rows)
+      throw ValueError("All inputs of predict() need the same number of samples, got " + std::to_string(rows) +
+                       " and " + std::to_string(t.shape()[0]));
+  }
+  std::vector<std::vector<Tensor>> batches;
+  for (std::int64_t begin = 0; begin < rows || (rows == 0 && begin == 0); begin += batch_size) {
+    std::int64_t end = std::min(rows, begin + batch_size);
+    std::vector<Tensor> batch;
+    for (const auto& t : inputs) batch.push_back(slice_rows(t, begin, end));
+    batches.push_back(impl().run(batch, false));
+    if (rows == 0) break;
+  }
+  std::vector<Tensor> outputs;
+  for (std::size_t o = 0; o < batches.front().size(); ++o) {
+    std::vector<Tensor> parts;
+    for (const auto& b : batches) parts.push_back(b[o]);
+    outputs.push_back(concat_rows(parts));
+  }
+  return outputs;
+}
+
+std::vector<Tensor> Model::predict(const Tensor& input, std::int64_t batch_size) const {
+  return predict(std::vector<Tensor>{input}, batch_size);
+}
+
+std::map<std::string, Tensor> Model::predict_named(const std::map<std::string, Tensor>& inputs,
+                                                   std::int64_t batch_size) const {
+  std::vector<Tensor> ordered;
+  for (const auto& name : input_names()) {
+    auto it = inputs.find(name);
+    if (it == inputs.end()) throw ValueError("Missing input '" + name + "' for model '" + this->name() + "'");
+    ordered.push_back(it->second);
+  }
+  if (inputs.size() != ordered.size()) throw ValueError("predict_named() got inputs the model does not have");
+  auto outputs = predict(ordered, batch_size);
+  std::map<std::string, Tensor> named;
+  auto names = output_names();
+  for (std::size_t i = 0; i < outputs.size(); ++i) named[names[i]] = outputs[i];
+  return named;
+}
+
+std::vector<KerasTensor> Model::inputs() const { return impl().inputs(); }
+std::vector<KerasTensor> Model::outputs() const { return impl().outputs(); }
+std::vector<std::string> Model::input_names() const { return impl().input_names(); }
+std::vector<std::string> Model::output_names() const { return impl().output_names(); }
+
+std::vector<LayerRef> Model::layers() const {
+  std::vector<LayerRef> out;
+  for (const auto& l : impl().layer_list()) out.emplace_back(l);
+  return out;
+}
+
+LayerRef Model::get_layer(const std::string& name) const {
+  for (const auto& l : impl().layer_list()) {
+    if (l->name() == name) return LayerRef(l);
+  }
+  throw ValueError("No such layer: " + name + ". Existing layers are: " + [&] {
+    std::string names;
+    for (const auto& l : impl().layer_list()) names += (names.empty() ? "" : ", ") + l->name();
+    return names;
+  }() + ".");
+}
+
+std::vector<Tensor> Model::get_weights() const {
+  std::vector<Tensor> out;
+  for (const auto& v : impl().weights()) out.push_back(v->value().clone());
+  return out;
+}
+
+void Model::set_weights(const std::vector<Tensor>& weights) const {
+  auto vars = impl().weights();
+  if (vars.size() != weights.size())
+    throw ValueError("You called `set_weights(weights)` on model '" + name() + "' with a weight list of length " +
+                     std::to_string(weights.size()) + ", but the model has " + std::to_string(vars.size()) +
+                     " weights.");
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    if (vars[i]->shape() != weights[i].shape())
+      throw ShapeMismatchError("Weight " + std::to_string(i) + " (" + vars[i]->path() + ") has shape " +
+                               shape_to_string(vars[i]->shape()) + ", received " + shape_to_string(weights[i].shape()));
+  }
+  for (std::size_t i = 0; i < vars.size(); ++i) vars[i]->assign(weights[i]);
+}
+
+std::int64_t Model::count_params() const { return impl().count_params(); }
+
+std::string Model::summary() const {
+  std::ostringstream out;
+  const bool sequential = impl().class_name() == "Sequential";
+  out << "Model: \"" << name() << "\"\n";
+  const int w1 = 34, w2 = 26, w3 = 12;
+  std::string rule(w1 + w2 + w3, '-');
+  out << rule << "\n"
+      << std::left << std::setw(w1) << "Layer (type)" << std::setw(w2) << "Output Shape" << std::setw(w3) << "Param #"
+      << "\n"
+      << std::string(w1 + w2 + w3, '=') << "\n";
+  for (const auto& layer : impl().layer_list()) {
+    std::string shape = "?";
+    for (const auto& weak : layer->inbound_nodes()) {
+      if (auto node = weak.lock(); node && !node->output_specs.empty()) {
+        shape = shape_to_string(node->output_specs.front().shape);
+        if (sequential) break;
+      }
+    }
+    out << std::left << std::setw(w1) << (layer->name() + " (" + layer->class_name() + ")") << std::setw(w2) << shape
+        << std::setw(w3) << layer->count_params() << "\n";
+  }
+  std::int64_t trainable = 0;
+  for (const auto& v : impl().trainable_variables()) trainable += shape_size(v->shape());
+  std::int64_t total = impl().count_params();
+  out << std::string(w1 + w2 + w3, '=') << "\n"
+      << " Total params: " << total << "\n"
+      << " Trainable params: " << trainable << "\n"
+      << " Non-trainable params: " << (total - trainable) << "\n";
+  return out.str();
+}
+
+void Model::print_summary() const { std::cout << summary(); }
+
+// ---------------------------------------------------------------- Sequential
+
+Sequential::Sequential(const std::vector<SequentialEntry>& layers, const SequentialOptions& options)
+    : Model(std::static_pointer_cast<ModelImpl>(std::make_shared<detail::SequentialImpl>(options))) {
+  for (const auto& entry : layers) add(entry);
+}
+
+Sequential::Sequential(std::shared_ptr<ModelImpl> impl) : Model(std::move(impl)) {
+  if (!dynamic_cast<detail::SequentialImpl*>(layer_.get())) throw ValueError("Not a Sequential model");
+}
+
+void Sequential::add(const SequentialEntry& entry) const {
+  auto& seq = static_cast<detail::SequentialImpl&>(impl());
+  if (const auto* ref = std::get_if<LayerRef>(&entry)) {
+    seq.add(ref->ptr());
+    return;
+  }
+  const auto& tensor = std::get<KerasTensor>(entry);
+  auto input = std::dynamic_pointer_cast<detail::InputLayerImpl>(tensor.node()->operation);
+  if (!input) throw ValueError("Only Input() tensors can be added to a Sequential model");
+  seq.add_input(input);
+}
+
+void Sequential::pop() const { static_cast<detail::SequentialImpl&>(impl()).pop(); }
+
+void Sequential::build(const Shape& batch_input_shape) const {
+  static_cast<detail::SequentialImpl&>(impl()).build_with_shape(batch_input_shape);
+}
+
+}  // namespace keras
+
+namespace keras::detail {
+
+void register_models() {
+  saving::register_layer("keras", "Sequential", [](const Json& c) { return SequentialImpl::from_config(c); });
+  saving::register_layer("keras.src.models.functional", "Functional",
+                         [](const Json& c) { return functional_from_config(c); });
+  // keras.Model with a functional config is a Functional (subclasses aside).
+  saving::register_layer("keras", "Model", [](const Json& c) { return functional_from_config(c); });
+}
+
+}  // namespace keras::detail

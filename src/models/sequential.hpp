@@ -1,0 +1,45 @@
+#pragma once
+
+#include "layers/core/input_layer.hpp"
+#include "models/functional.hpp"
+
+namespace keras::detail {
+
+// keras.Sequential: a layer list run through an internal Functional graph,
+// built once the input shape is known (so masks flow as they do in Keras).
+class SequentialImpl final : public ModelImpl {
+ public:
+  explicit SequentialImpl(const SequentialOptions& options);
+  static std::shared_ptr<SequentialImpl> from_config(const Json& config);
+
+  std::string class_name() const override { return "Sequential"; }
+  std::string module() const override { return "keras"; }
+  Json get_config() const override;
+  std::optional<Json> build_config() const override;
+  void build_from_config(const Json& build_config) override;
+
+  void add(const LayerPtr& layer);
+  void add_input(const std::shared_ptr<InputLayerImpl>& input);
+  void pop();
+  void build_with_shape(const Shape& batch_input_shape);
+
+  std::vector<KerasTensor> inputs() const override;
+  std::vector<KerasTensor> outputs() const override;
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, bool training) override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  std::vector<std::shared_ptr<Layer>> layer_list() const override { return layers_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  FunctionalImpl& graph() const;
+  void rebuild_graph();
+
+  std::vector<LayerPtr> layers_;
+  std::shared_ptr<InputLayerImpl> input_layer_;
+  std::shared_ptr<FunctionalImpl> graph_;
+};
+
+}  // namespace keras::detail

@@ -1,0 +1,158 @@
+// JSON text exactly as Python's json.dumps writes it, and a tolerant reader.
+#include <cmath>
+#include <limits>
+
+#include "keras/json.hpp"
+
+namespace keras {
+
+namespace {
+
+void dump_value(const Json& value, std::string& out) {
+  switch (value.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {
+        if (!first) out += ", ";
+        first = false;
+        out += Json(key).dump(-1, ' ', true);
+        out += ": ";
+        dump_value(item, out);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : value) {
+        if (!first) out += ", ";
+        first = false;
+        dump_value(item, out);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::number_float: {
+      double v = value.get<double>();
+      if (std::isnan(v)) out += "NaN";
+      else if (std::isinf(v)) out += v > 0 ? "Infinity" : "-Infinity";
+      else {
+        // nlohmann prints the shortest round-trip digits; Python's repr uses
+        // exponent notation from 1e16 on, nlohmann from 1e15+: align that.
+        std::string text = value.dump();
+        if (text.find('e') != std::string::npos && std::abs(v) >= 1e15 && std::abs(v) < 1e16) {
+          text = std::to_string(static_cast<long long>(v)) + ".0";
+        }
+        out += text;
+      }
+      return;
+    }
+    default:
+      out += value.dump(-1, ' ', true);
+      return;
+  }
+}
+
+// Python writes NaN/Infinity as bare tokens; nlohmann rejects them. They are
+// rewritten to marker strings before parsing and restored afterwards.
+constexpr const char* kNaNMarker = "\x01keras-nan";
+constexpr const char* kInfMarker = "\x01keras-inf";
+constexpr const char* kNegInfMarker = "\x01keras-neginf";
+
+std::string replace_special_tokens(std::string_view text, bool* replaced) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out += c;
+      continue;
+    }
+    auto starts = [&](std::string_view token) { return text.substr(i, token.size()) == token; };
+    if (starts("NaN")) {
+      out += std::string("\"") + kNaNMarker + "\"";
+      i += 2;
+      *replaced = true;
+    } else if (starts("-Infinity")) {
+      out += std::string("\"") + kNegInfMarker + "\"";
+      i += 8;
+      *replaced = true;
+    } else if (starts("Infinity")) {
+      out += std::string("\"") + kInfMarker + "\"";
+      i += 7;
+      *replaced = true;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void restore_special_tokens(Json& value) {
+  if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    if (s == kNaNMarker) value = std::numeric_limits<double>::quiet_NaN();
+    else if (s == kInfMarker) value = std::numeric_limits<double>::infinity();
+    else if (s == kNegInfMarker) value = -std::numeric_limits<double>::infinity();
+  } else if (value.is_structured()) {
+    for (auto& item : value) restore_special_tokens(item);
+  }
+}
+
+}  // namespace
+
+std::string dump_json_like_python(const Json& value) {
+  std::string out;
+  dump_value(value, out);
+  return out;
+}
+
+Json parse_json(std::string_view text, const std::string& origin) {
+  bool replaced = false;
+  std::string prepared = replace_special_tokens(text, &replaced);
+  Json result = Json::parse(prepared, nullptr, /*allow_exceptions=*/false);
+  if (result.is_discarded()) {
+    // Parse again with exceptions for a message that says where it failed.
+    try {
+      Json discarded = Json::parse(prepared);
+      (void)discarded;
+    } catch (const Json::exception& e) {
+      throw FormatError(origin + ": invalid JSON: " + e.what());
+    }
+    throw FormatError(origin + ": invalid JSON");
+  }
+  if (replaced) restore_special_tokens(result);
+  return result;
+}
+
+Json shape_to_json(const Shape& shape) {
+  Json out = Json::array();
+  for (std::int64_t d : shape) {
+    if (d < 0) out.push_back(nullptr);
+    else out.push_back(d);
+  }
+  return out;
+}
+
+Shape shape_from_json(const Json& value, const std::string& what) {
+  if (!value.is_array()) throw FormatError(what + " must be a list of dimensions, got " + value.dump());
+  Shape shape;
+  for (const auto& d : value) {
+    if (d.is_null()) shape.push_back(kUnknownDim);
+    else if (d.is_number_integer() && d.get<std::int64_t>() >= 0) shape.push_back(d.get<std::int64_t>());
+    else throw FormatError(what + " has an invalid dimension: " + d.dump());
+  }
+  return shape;
+}
+
+}  // namespace keras

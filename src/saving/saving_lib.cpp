@@ -1,0 +1,215 @@
+// save_model / load_model for the native .keras format (spec §1-§5).
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "keras/saving.hpp"
+#include "saving/atomic_write.hpp"
+#include "saving/h5_file.hpp"
+#include "saving/weights_walk.hpp"
+#include "saving/zip_archive.hpp"
+
+namespace keras {
+
+namespace {
+
+constexpr const char* kKerasVersion = "3.16.0";
+// config.json is a few MB even for large models; refuse absurd members.
+constexpr std::uint64_t kMaxConfigBytes = 256ULL << 20;
+
+std::vector<std::byte> to_bytes(const std::string& text) {
+  std::vector<std::byte> out(text.size());
+  std::memcpy(out.data(), text.data(), text.size());
+  return out;
+}
+
+std::string to_text(const std::vector<std::byte>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+std::string metadata_json() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char date[32];
+  std::strftime(date, sizeof(date), "%Y-%m-%d@%H:%M:%S", &local);
+  return dump_json_like_python(Json{{"keras_version", kKerasVersion}, {"date_saved", date}});
+}
+
+std::string config_json(const Model& model) {
+  return dump_json_like_python(saving::serialize_operation(model.impl()));
+}
+
+std::vector<std::byte> weights_h5(const Model& model) {
+  auto file = saving::H5File::create_in_memory("model.weights.h5");
+  saving::save_weights_to(model.impl(), file.root());
+  return file.image();
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The terminal prompt Keras shows (io_utils.ask_to_proceed_with_overwrite).
+bool ask_on_terminal(const std::filesystem::path& path) {
+  if (isatty(STDIN_FILENO) == 0 || isatty(STDERR_FILENO) == 0) return false;
+  std::cerr << "[WARNING] " << path.string() << " already exists - overwrite? [y/n]" << std::flush;
+  std::string answer;
+  while (std::getline(std::cin, answer)) {
+    for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto first = answer.find_first_not_of(" \t\r");
+    auto last = answer.find_last_not_of(" \t\r");
+    answer = first == std::string::npos ? "" : answer.substr(first, last - first + 1);
+    if (answer == "y") {
+      std::cerr << "[TIP] Next time specify overwrite=True!\n";
+      return true;
+    }
+    if (answer == "n") return false;
+    std::cerr << "Enter \"y\" (overwrite) or \"n\" (cancel)." << std::flush;
+  }
+  return false;
+}
+
+void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& options) {
+  std::error_code ec;
+  if (options.overwrite || !std::filesystem::exists(path, ec)) return;
+  bool proceed = options.confirm_overwrite ? options.confirm_overwrite(path) : ask_on_terminal(path);
+  if (!proceed)
+    throw FileExistsError("File " + path.string() + " already exists and overwrite is false: nothing was written. "
+                          "Pass overwrite = true to replace it.");
+}
+
+Model model_from_config_json(const std::string& text, const std::string& origin) {
+  Json config = parse_json(text, origin + " config.json");
+  LayerPtr layer;
+  try {
+    layer = saving::deserialize_layer(config);
+  } catch (const Json::exception& e) {
+    throw FormatError(origin + ": config.json does not describe a valid model: " + e.what());
+  } catch (const Error& e) {
+    // Re-throw with the file named, keeping the type.
+    const std::string message = origin + " config.json: " + e.what();
+    if (dynamic_cast<const UnknownObjectError*>(&e)) throw UnknownObjectError(message);
+    if (dynamic_cast<const UnsafeContentError*>(&e)) throw UnsafeContentError(message);
+    if (dynamic_cast<const NotImplementedError*>(&e)) throw NotImplementedError(message);
+    if (dynamic_cast<const ShapeMismatchError*>(&e)) throw ShapeMismatchError(message);
+    if (dynamic_cast<const ValueError*>(&e)) throw ValueError(message);
+    throw FormatError(message);
+  }
+  auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
+  if (!model) throw FormatError(origin + ": config.json describes a " + layer->class_name() + ", not a model");
+  return Model(model);
+}
+
+Model load_from_zip(const saving::ZipReader& zip, const std::string& origin) {
+  if (!zip.has("config.json")) throw FormatError(origin + ": the archive has no config.json member");
+  Model model = model_from_config_json(to_text(zip.read("config.json", kMaxConfigBytes)), origin);
+  if (zip.has("model.weights.h5")) {
+    auto bytes = zip.read("model.weights.h5");
+    auto file = saving::H5File::open_image(std::move(bytes), origin + "/model.weights.h5");
+    saving::load_weights_from(model.impl(), file.root(), origin + "/model.weights.h5");
+  } else if (zip.has("model.weights.npz")) {
+    throw NotImplementedError(origin + ": npz weights (model.weights.npz) hold pickled Python objects; keras-cpp never "
+                              "unpickles. Re-save the model with weights_format='h5'.");
+  } else {
+    throw FormatError(origin + ": Expected a model.weights.h5 or model.weights.npz file.");
+  }
+  return model;
+}
+
+}  // namespace
+
+std::vector<std::byte> save_model(const Model& model) {
+  saving::ZipWriter zip;
+  zip.add("metadata.json", to_bytes(metadata_json()));
+  zip.add("config.json", to_bytes(config_json(model)));
+  zip.add("model.weights.h5", weights_h5(model), std::time(nullptr));
+  return zip.finish_to_memory();
+}
+
+void save_model(const Model& model, const std::filesystem::path& filepath, const SaveModelOptions& options) {
+  const std::string path = filepath.string();
+  if (path.find("://") != std::string::npos)
+    throw NotImplementedError("Remote paths are not supported by keras-cpp. Received: filepath=" + path);
+  const bool zipped = options.zipped.value_or(true);
+  if (zipped && !ends_with(path, ".keras")) {
+    if (ends_with(path, ".h5") || ends_with(path, ".hdf5"))
+      throw ValueError("Writing the legacy HDF5 format is not supported by keras-cpp; use a `.keras` extension. "
+                       "Received: filepath=" + path);
+    throw ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
+                     "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you want to "
+                     "export a SavedModel for use with TFLite/TFServing/etc. Received: filepath=" + path + ".");
+  }
+  if (!zipped && ends_with(path, ".keras"))
+    throw ValueError("When using `zipped=False`, the `filepath` argument should not end in `.keras`. Received: filepath=" +
+                     path);
+  check_overwrite(filepath, options);
+  if (zipped) {
+    auto bytes = save_model(model);
+    saving::write_file_atomically(filepath, bytes);
+    return;
+  }
+  saving::AtomicDirectory dir(filepath, true);
+  auto write = [&](const std::string& name, const std::vector<std::byte>& bytes) {
+    std::ofstream out(dir.path() / name, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw IOError("Failed writing " + (filepath / name).string());
+  };
+  write("metadata.json", to_bytes(metadata_json()));
+  write("config.json", to_bytes(config_json(model)));
+  write("model.weights.h5", weights_h5(model));
+  std::filesystem::create_directory(dir.path() / "assets");
+  dir.commit();
+}
+
+Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& /*options*/) {
+  const std::string path = filepath.string();
+  std::error_code ec;
+  if (path.find("://") != std::string::npos)
+    throw NotImplementedError("Remote paths (hf://, gs://, ...) are not supported by keras-cpp. Received: filepath=" +
+                              path);
+  if (std::filesystem::is_directory(filepath, ec)) {
+    if (!std::filesystem::is_regular_file(filepath / "config.json", ec))
+      throw FormatError("Directory " + path + " is not a Keras model directory (no config.json)");
+    std::ifstream in(filepath / "config.json", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Model model = model_from_config_json(text, path);
+    if (std::filesystem::is_regular_file(filepath / "model.weights.h5", ec)) {
+      auto file = saving::H5File::open_read(filepath / "model.weights.h5");
+      saving::load_weights_from(model.impl(), file.root(), (filepath / "model.weights.h5").string());
+    } else if (std::filesystem::exists(filepath / "model.weights.npz", ec)) {
+      throw NotImplementedError(path + ": npz weights are not supported (keras-cpp never unpickles)");
+    } else {
+      throw FormatError(path + ": Expected a model.weights.h5 or model.weights.npz file.");
+    }
+    return model;
+  }
+  if (ends_with(path, ".keras")) {
+    if (!std::filesystem::is_regular_file(filepath, ec))
+      throw FileNotFoundError("File not found: filepath=" + path +
+                              ". Please ensure the file is an accessible `.keras` zip file.");
+    auto zip = saving::ZipReader::open(filepath);
+    return load_from_zip(zip, path);
+  }
+  if (ends_with(path, ".h5") || ends_with(path, ".hdf5"))
+    throw NotImplementedError("Legacy HDF5 model files are not supported yet: " + path);
+  if (!std::filesystem::exists(filepath, ec))
+    throw FileNotFoundError("File not found: filepath=" + path + ".");
+  throw ValueError("File format not supported: filepath=" + path +
+                   ". Keras 3 only supports V3 `.keras` files, legacy H5 format files (`.h5` extension).");
+}
+
+Model load_model(std::span<const std::byte> archive, const LoadModelOptions& /*options*/) {
+  auto zip = saving::ZipReader::from_memory(archive, "<memory>");
+  return load_from_zip(zip, "<memory>");
+}
+
+std::vector<std::string> saving::archive_members(const std::filesystem::path& filepath) {
+  return ZipReader::open(filepath).members();
+}
+
+}  // namespace keras

@@ -1,0 +1,160 @@
+#include "saving/weights_walk.hpp"
+
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace keras::saving {
+
+namespace {
+
+std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, std::vector<WalkEntry>& out);
+
+void walk_container(const std::vector<std::shared_ptr<Layer>>& items, const std::string& path,
+                    std::set<const Layer*>& visited, std::vector<WalkEntry>& out) {
+  std::map<std::string, int> used;
+  for (const auto& item : items) {
+    std::string base = to_snake_case(item->python_class_name());
+    auto [it, fresh] = used.emplace(base, 0);
+    std::string name = fresh ? base : base + "_" + std::to_string(++it->second);
+    walk(item.get(), join(path, name), visited, out);  // the counter advances even for visited objects
+  }
+}
+
+void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, std::vector<WalkEntry>& out) {
+  if (visited.count(obj) != 0) return;
+  out.push_back({path, obj});
+  visited.insert(obj);
+  auto layers = obj->layer_list();
+  if (!layers.empty() || dynamic_cast<const ModelImpl*>(obj) != nullptr) walk_container(layers, join(path, "layers"), visited, out);
+  for (const auto& child : obj->walk_children()) walk(child.layer.get(), join(path, child.attribute), visited, out);
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '/')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<WalkEntry> walk_model(const ModelImpl& model) {
+  std::vector<WalkEntry> out;
+  std::set<const Layer*> visited;
+  walk(const_cast<ModelImpl*>(&model), "", visited, out);
+  return out;
+}
+
+H5Group create_vars_group(const H5Group& root, const std::string& path) {
+  auto parts = split_path(path);
+  parts.emplace_back("vars");
+  H5Group current = root.has_group(parts.front()) ? root.group(parts.front()) : root.create_group(parts.front());
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    current = current.has_group(parts[i]) ? current.group(parts[i]) : current.create_group(parts[i]);
+  }
+  return current;
+}
+
+H5Group open_vars_group(const H5Group& root, const std::string& path) {
+  auto parts = split_path(path);
+  parts.emplace_back("vars");
+  H5Group current = root.group(parts.front());
+  for (std::size_t i = 1; i < parts.size(); ++i) current = current.group(parts[i]);
+  return current;
+}
+
+void save_weights_to(const ModelImpl& model, const H5Group& root) {
+  for (const auto& entry : walk_model(model)) {
+    H5Group vars = create_vars_group(root, entry.path);
+    vars.set_string_attr("name", entry.layer->name());
+    auto variables = entry.layer->own_variables();
+    for (std::size_t i = 0; i < variables.size(); ++i) vars.write_dataset(std::to_string(i), variables[i]->value());
+  }
+}
+
+namespace {
+
+bool has_vars_group(const H5Group& root, const std::string& path) {
+  auto parts = split_path(path);
+  parts.emplace_back("vars");
+  if (!root.has_group(parts.front())) return false;
+  H5Group current = root.group(parts.front());
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (!current.has_group(parts[i])) return false;
+    current = current.group(parts[i]);
+  }
+  return true;
+}
+
+std::string describe(const Layer& layer) { return "<" + layer.class_name() + " name=" + layer.name() + ">"; }
+
+}  // namespace
+
+void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin) {
+  struct Failure {
+    std::string object;
+    std::string message;
+    bool shape_mismatch;
+  };
+  std::vector<Failure> failures;
+  for (const auto& entry : walk_model(model)) {
+    auto variables = entry.layer->own_variables();
+    const std::string group_path = entry.path.empty() ? "vars" : entry.path + "/vars";
+    try {
+      if (!has_vars_group(root, entry.path)) {
+        if (!variables.empty())
+          throw FormatError("Layer '" + entry.layer->name() + "' expected " + std::to_string(variables.size()) +
+                            " variables, but received 0 variables during loading (no group '" + group_path + "')");
+        continue;
+      }
+      H5Group vars = open_vars_group(root, entry.path);
+      std::size_t stored = 0;
+      for (const auto& child : vars.children()) {
+        (void)child;
+        ++stored;
+      }
+      if (stored != variables.size()) {
+        std::string expected;
+        for (const auto& v : variables) expected += (expected.empty() ? "'" : ", '") + v->name() + "'";
+        throw FormatError("Layer '" + entry.layer->name() + "' expected " + std::to_string(variables.size()) +
+                          " variables, but received " + std::to_string(stored) + " variables during loading (group '" +
+                          group_path + "'). Expected: [" + expected + "]");
+      }
+      // Check every declaration before reading (and allocating) anything.
+      for (std::size_t i = 0; i < variables.size(); ++i) {
+        const std::string key = std::to_string(i);
+        if (!vars.has_dataset(key))
+          throw FormatError("Missing dataset '" + group_path + "/" + key + "' for variable '" + variables[i]->path() + "'");
+        auto info = vars.dataset_info(key);
+        if (info.shape != variables[i]->shape())
+          throw ShapeMismatchError("The shape of the target variable and the shape of the target value in "
+                                   "`variable.assign(value)` must match. variable.shape=" +
+                                   shape_to_string(variables[i]->shape()) + ", Received: value.shape=" +
+                                   shape_to_string(info.shape) + ". Target variable: " + variables[i]->path() +
+                                   " (dataset '" + group_path + "/" + key + "')");
+      }
+      for (std::size_t i = 0; i < variables.size(); ++i) variables[i]->assign(vars.read_dataset(std::to_string(i)));
+    } catch (const UnsafeContentError&) {
+      throw;  // never soften a security refusal into an aggregated message
+    } catch (const Error& e) {
+      failures.push_back({describe(*entry.layer), e.what(), dynamic_cast<const ShapeMismatchError*>(&e) != nullptr});
+    }
+  }
+  if (failures.empty()) return;
+  std::string list;
+  for (const auto& f : failures) list += (list.empty() ? "" : ", ") + f.object;
+  std::string message = origin + ": A total of " + std::to_string(failures.size()) +
+                        " objects could not be loaded. Example error message for object " + failures.front().object +
+                        ":\n\n" + failures.front().message + "\n\nList of objects that could not be loaded:\n[" + list +
+                        "]";
+  if (failures.front().shape_mismatch) throw ShapeMismatchError(message);
+  throw FormatError(message);
+}
+
+}  // namespace keras::saving

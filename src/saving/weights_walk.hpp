@@ -1,0 +1,30 @@
+// The saving walk (spec §4.3): which object's variables live at which HDF5
+// path. Weights are matched by this path, never by layer name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "keras/models.hpp"
+#include "saving/h5_file.hpp"
+
+namespace keras::saving {
+
+struct WalkEntry {
+  std::string path;  // "" for the root model, else "layers/dense", "layers/lstm/cell", ...
+  Layer* layer;      // each object appears once, at the first path reached
+};
+
+std::vector<WalkEntry> walk_model(const ModelImpl& model);
+
+// Writes every object's variables (and empty named vars groups) under `root`.
+void save_weights_to(const ModelImpl& model, const H5Group& root);
+// Loads every object's variables from `root`, checking counts and shapes
+// before allocating. Errors are collected and raised together, naming `origin`.
+void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin);
+
+// Opens path/vars (creating intermediate groups when `create`).
+H5Group open_vars_group(const H5Group& root, const std::string& path);
+H5Group create_vars_group(const H5Group& root, const std::string& path);
+
+}  // namespace keras::saving
