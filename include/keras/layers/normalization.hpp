@@ -1,0 +1,11 @@
+// keras.layers: normalization layers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/initializers.hpp"
+#include "keras/layer.hpp"
+
+namespace keras::layers {}  // namespace keras::layers
