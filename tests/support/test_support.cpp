@@ -24,14 +24,16 @@ nlohmann::json fixture_case(const std::string& case_name) {
 
 std::vector<keras::Tensor> fixture_inputs(const std::string& case_name) {
   std::vector<keras::Tensor> out;
-  for (const auto& name : fixture_case(case_name).at("inputs"))
+  const auto c = fixture_case(case_name);
+  for (const auto& name : c.at("inputs"))
     out.push_back(keras::load_npy(fixture_dir(case_name) / name.get<std::string>()));
   return out;
 }
 
 std::vector<keras::Tensor> fixture_outputs(const std::string& case_name) {
   std::vector<keras::Tensor> out;
-  for (const auto& name : fixture_case(case_name).at("outputs"))
+  const auto c = fixture_case(case_name);
+  for (const auto& name : c.at("outputs"))
     out.push_back(keras::load_npy(fixture_dir(case_name) / name.get<std::string>()));
   return out;
 }
