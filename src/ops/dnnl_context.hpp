@@ -1,0 +1,56 @@
+// One process-wide oneDNN CPU engine and a cache of created primitives, so that
+// repeated calls with the same shapes reuse the same primitive. Internal to src/ops.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <dnnl.hpp>
+
+namespace keras::kernels::detail {
+
+// A ready primitive with the memory layouts its primitive descriptor chose.
+struct DnnlPrimitive {
+  dnnl::primitive primitive;
+  dnnl::memory::desc src_desc;
+  dnnl::memory::desc weights_desc;
+  dnnl::memory::desc dst_desc;
+  dnnl::memory::desc scratchpad_desc;
+};
+
+dnnl::engine& cpu_engine();
+
+// Attributes every primitive is created with: user-managed scratchpad, so that
+// primitives can run on any thread (each thread brings its own scratchpad).
+dnnl::primitive_attr default_attr();
+
+// Returns the cached primitive for `key`, creating it with `make` on a miss.
+// Thread-safe; the cache keeps the most recently used entries.
+std::shared_ptr<const DnnlPrimitive> cached_primitive(const std::string& key,
+                                                      const std::function<DnnlPrimitive()>& make);
+
+// Builds a DnnlPrimitive from a primitive descriptor (any oneDNN *_forward / matmul pd).
+template <typename PrimitiveDesc, typename Primitive>
+DnnlPrimitive make_primitive(const PrimitiveDesc& pd) {
+  DnnlPrimitive out;
+  out.primitive = Primitive(pd);
+  out.src_desc = pd.src_desc();
+  out.dst_desc = pd.dst_desc();
+  out.scratchpad_desc = pd.scratchpad_desc();
+  return out;
+}
+
+// Runs the primitive on this thread's stream with a thread-local scratchpad and waits.
+void execute(const DnnlPrimitive& primitive, std::unordered_map<int, dnnl::memory> args);
+
+// Memory object over caller-owned data (no copy).
+dnnl::memory wrap_memory(const dnnl::memory::desc& desc, const void* data);
+
+// Converts data laid out as `from` into a new buffer laid out as `to`
+// (returns `from`'s memory unchanged when the layouts are equal).
+dnnl::memory reorder_if_needed(const dnnl::memory::desc& from, const void* data, const dnnl::memory::desc& to);
+
+}  // namespace keras::kernels::detail
