@@ -82,6 +82,21 @@ Json ints_to_json(const std::vector<std::int64_t>& values) {
   return out;
 }
 
+bool bool_or(const Json& config, const std::string& key, bool fallback, const std::string& layer) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) throw FormatError(layer + " config '" + key + "' must be a boolean, got " + it->dump());
+  return it->get<bool>();
+}
+
+std::string string_or(const Json& config, const std::string& key, const std::string& fallback,
+                      const std::string& layer) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return fallback;
+  if (!it->is_string()) throw FormatError(layer + " config '" + key + "' must be a string, got " + it->dump());
+  return it->get<std::string>();
+}
+
 void reject_unsupported_options(const Json& config, const std::string& layer) {
   if (auto it = config.find("quantization_config"); it != config.end() && !it->is_null())
     throw NotImplementedError(layer + " '" + config.value("name", std::string()) +

@@ -23,6 +23,11 @@ double number_or(const Json& config, const std::string& key, double fallback);
 std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n,
                                     const std::string& layer, std::optional<std::int64_t> fallback = std::nullopt);
 Json ints_to_json(const std::vector<std::int64_t>& values);
+// config[key] as a bool / string; `fallback` when absent or null. Throws
+// FormatError naming the layer and key for a value of another type.
+bool bool_or(const Json& config, const std::string& key, bool fallback, const std::string& layer);
+std::string string_or(const Json& config, const std::string& key, const std::string& fallback,
+                      const std::string& layer);
 // Refuses configs that need features keras-cpp lacks (quantization, LoRA).
 void reject_unsupported_options(const Json& config, const std::string& layer);
 

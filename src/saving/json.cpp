@@ -57,9 +57,9 @@ void dump_value(const Json& value, std::string& out) {
 
 // Python writes NaN/Infinity as bare tokens; nlohmann rejects them. They are
 // rewritten to marker strings before parsing and restored afterwards.
-constexpr const char* kNaNMarker = "\x01keras-nan";
-constexpr const char* kInfMarker = "\x01keras-inf";
-constexpr const char* kNegInfMarker = "\x01keras-neginf";
+constexpr const char* kNaNMarker = "@@keras-nan@@";
+constexpr const char* kInfMarker = "@@keras-inf@@";
+constexpr const char* kNegInfMarker = "@@keras-neginf@@";
 
 std::string replace_special_tokens(std::string_view text, bool* replaced) {
   std::string out;
