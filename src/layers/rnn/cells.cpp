@@ -1,0 +1,586 @@
+// RNN cells (keras/src/layers/rnn/{simple_rnn,lstm,gru,conv_lstm}.py).
+#include "layers/rnn/cells.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "keras/regularizers.hpp"
+#include "layers/config_utils.hpp"
+#include "ops/activations.hpp"
+#include "ops/linalg.hpp"
+#include "ops/shape_ops.hpp"
+
+namespace keras::detail {
+
+namespace {
+
+// LSTM's bias initializer with unit_forget_bias: [init(u), ones(u), init(2u)].
+class UnitForgetBiasInitializer final : public initializers::InitializerImpl {
+ public:
+  UnitForgetBiasInitializer(initializers::Initializer base, std::int64_t units)
+      : base_(std::move(base)), units_(units) {}
+  std::string class_name() const override { return "UnitForgetBias"; }
+  Json get_config() const override { return Json::object(); }
+  Tensor generate(const Shape& /*shape*/, DType dtype) const override {
+    Tensor a = base_({units_}, DType::float32);
+    Tensor b = Tensor::full({units_}, 1.0F);
+    Tensor c = base_({2 * units_}, DType::float32);
+    return kernels::concatenate({a, b, c}, 0).astype(dtype);
+  }
+
+ private:
+  initializers::Initializer base_;
+  std::int64_t units_;
+};
+
+initializers::Initializer initializer_or(const Json& config, const std::string& key,
+                                         const initializers::Initializer& fallback) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return fallback;
+  return initializers::get(*it);
+}
+
+Json json_or_null(const Json& config, const std::string& key) { return config.value(key, Json(nullptr)); }
+
+std::int64_t positive_units(std::int64_t units, const std::string& what) {
+  if (units <= 0)
+    throw ValueError("Received an invalid value for argument `units` of " + what +
+                     ", expected a positive integer, got " + std::to_string(units) + ".");
+  return units;
+}
+
+// x_t + h @ recurrent_kernel as a fresh [B, N] tensor.
+Tensor add_recurrent(const Tensor& x_t, const Tensor& h, const Tensor& recurrent_kernel) {
+  Tensor z = kernels::matmul(h, recurrent_kernel);
+  float* pz = z.data<float>();
+  const float* px = x_t.data<float>();
+  const std::int64_t n = z.size();
+  for (std::int64_t i = 0; i < n; ++i) pz[i] += px[i];
+  return z;
+}
+
+// sequence [B, T, F] -> (x . kernel + bias) laid out [T, B, N].
+Tensor project_dense(const Tensor& sequence, const Tensor& kernel, const Tensor& bias) {
+  Tensor x = sequence.dtype() == DType::float32 ? sequence : sequence.astype(DType::float32);
+  Tensor projected = kernels::dense(x, kernel, bias);
+  return kernels::transpose(projected, {1, 0, 2});
+}
+
+Json base_cell_keys_tail(const CellCommon& c, Json config) {
+  config["kernel_regularizer"] = c.kernel_regularizer;
+  config["recurrent_regularizer"] = c.recurrent_regularizer;
+  config["bias_regularizer"] = c.bias_regularizer;
+  config["kernel_constraint"] = c.kernel_constraint;
+  config["recurrent_constraint"] = c.recurrent_constraint;
+  config["bias_constraint"] = c.bias_constraint;
+  config["dropout"] = c.dropout;
+  config["recurrent_dropout"] = c.recurrent_dropout;
+  return config;
+}
+
+void check_step_input(const Shape& shape, const std::string& layer) {
+  if (shape.empty() || shape.back() < 0)
+    throw ValueError("The cell '" + layer + "' needs a known last input dimension, got input shape " +
+                     shape_to_string(shape));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ common
+
+void CellCommon::normalize() {
+  kernel_regularizer = regularizers::get(kernel_regularizer);
+  recurrent_regularizer = regularizers::get(recurrent_regularizer);
+  bias_regularizer = regularizers::get(bias_regularizer);
+  kernel_constraint = constraints::get(kernel_constraint);
+  recurrent_constraint = constraints::get(recurrent_constraint);
+  bias_constraint = constraints::get(bias_constraint);
+  dropout = std::min(1.0, std::max(0.0, dropout));
+  recurrent_dropout = std::min(1.0, std::max(0.0, recurrent_dropout));
+  if (!seed.is_null() && !seed.is_number_integer()) throw ValueError("An RNN seed must be an integer or null, got " + seed.dump());
+}
+
+CellCommon CellCommon::from_config(const Json& config) {
+  CellCommon c;
+  c.kernel_initializer = initializer_or(config, "kernel_initializer", c.kernel_initializer);
+  c.recurrent_initializer = initializer_or(config, "recurrent_initializer", c.recurrent_initializer);
+  c.bias_initializer = initializer_or(config, "bias_initializer", c.bias_initializer);
+  c.kernel_regularizer = json_or_null(config, "kernel_regularizer");
+  c.recurrent_regularizer = json_or_null(config, "recurrent_regularizer");
+  c.bias_regularizer = json_or_null(config, "bias_regularizer");
+  c.kernel_constraint = json_or_null(config, "kernel_constraint");
+  c.recurrent_constraint = json_or_null(config, "recurrent_constraint");
+  c.bias_constraint = json_or_null(config, "bias_constraint");
+  c.dropout = number_or(config, "dropout", 0.0);
+  c.recurrent_dropout = number_or(config, "recurrent_dropout", 0.0);
+  c.seed = json_or_null(config, "seed");
+  return c;
+}
+
+std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units,
+                               const std::string& activation, const std::string& recurrent_activation) {
+  const std::int64_t rows = c_prev.size() / units;
+  Tensor gates = kernels::apply_activation(recurrent_activation, z);  // i, f and o are read from here
+  Tensor candidates = kernels::apply_activation(activation, z);       // c is read from here
+  Tensor c(c_prev.shape());
+  const float* pg = gates.data<float>();
+  const float* pa = candidates.data<float>();
+  const float* pc = c_prev.data<float>();
+  float* out_c = c.data<float>();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* g = pg + r * 4 * units;
+    const float* a = pa + r * 4 * units;
+    for (std::int64_t j = 0; j < units; ++j) {
+      out_c[r * units + j] = g[units + j] * pc[r * units + j] + g[j] * a[2 * units + j];
+    }
+  }
+  Tensor activated_c = kernels::apply_activation(activation, c);
+  Tensor h(c_prev.shape());
+  const float* pac = activated_c.data<float>();
+  float* out_h = h.data<float>();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* g = pg + r * 4 * units;
+    for (std::int64_t j = 0; j < units; ++j) out_h[r * units + j] = g[3 * units + j] * pac[r * units + j];
+  }
+  return {h, c};
+}
+
+// ------------------------------------------------------------- SimpleRNNCell
+
+namespace {
+CellCommon simple_common(const layers::SimpleRNNCellOptions& o) {
+  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
+               o.bias_constraint, o.dropout, o.recurrent_dropout, o.seed ? Json(*o.seed) : Json(nullptr)};
+  c.normalize();
+  return c;
+}
+}  // namespace
+
+SimpleRNNCellImpl::SimpleRNNCellImpl(std::int64_t units, const layers::SimpleRNNCellOptions& o)
+    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "simple_rnn_cell", simple_common(o)),
+      units_(positive_units(units, "SimpleRNNCell")),
+      activation_(canonical_activation(o.activation)),
+      use_bias_(o.use_bias) {}
+
+LayerPtr SimpleRNNCellImpl::from_config(const Json& config) {
+  layers::SimpleRNNCellOptions o;
+  auto base = base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+  CellCommon c = CellCommon::from_config(config);
+  o.activation = activation_from_config(config, "activation");
+  o.use_bias = config.value("use_bias", true);
+  o.kernel_initializer = c.kernel_initializer;
+  o.recurrent_initializer = c.recurrent_initializer;
+  o.bias_initializer = c.bias_initializer;
+  o.kernel_regularizer = c.kernel_regularizer;
+  o.recurrent_regularizer = c.recurrent_regularizer;
+  o.bias_regularizer = c.bias_regularizer;
+  o.kernel_constraint = c.kernel_constraint;
+  o.recurrent_constraint = c.recurrent_constraint;
+  o.bias_constraint = c.bias_constraint;
+  o.dropout = c.dropout;
+  o.recurrent_dropout = c.recurrent_dropout;
+  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
+  return std::make_shared<SimpleRNNCellImpl>(required_int(config, "units", "SimpleRNNCell"), o);
+}
+
+Json SimpleRNNCellImpl::get_config() const {
+  Json config = base_config();
+  config["units"] = units_;
+  config["activation"] = activation_;
+  config["use_bias"] = use_bias_;
+  config["kernel_initializer"] = common_.kernel_initializer.serialize();
+  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
+  config["bias_initializer"] = common_.bias_initializer.serialize();
+  config = base_cell_keys_tail(common_, std::move(config));
+  config["seed"] = common_.seed;
+  return config;
+}
+
+void SimpleRNNCellImpl::build(const std::vector<Shape>& input_shapes) {
+  const Shape& shape = input_shapes.at(0);
+  check_step_input(shape, name());
+  kernel_ = add_weight("kernel", {shape.back(), units_}, common_.kernel_initializer);
+  recurrent_kernel_ = add_weight("recurrent_kernel", {units_, units_}, common_.recurrent_initializer);
+  if (use_bias_) bias_ = add_weight("bias", {units_}, common_.bias_initializer);
+}
+
+Tensor SimpleRNNCellImpl::project_inputs(const Tensor& sequence) {
+  return project_dense(sequence, kernel_->value(), bias_ ? bias_->value() : Tensor());
+}
+
+std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
+  Tensor z = add_recurrent(x_t, states.at(0), recurrent_kernel_->value());
+  return {kernels::apply_activation(activation_, z)};
+}
+
+// ------------------------------------------------------------------ LSTMCell
+
+namespace {
+CellCommon lstm_common(const layers::LSTMCellOptions& o) {
+  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
+               o.bias_constraint, o.dropout, o.recurrent_dropout, o.seed ? Json(*o.seed) : Json(nullptr)};
+  c.normalize();
+  return c;
+}
+}  // namespace
+
+LSTMCellImpl::LSTMCellImpl(std::int64_t units, const layers::LSTMCellOptions& o)
+    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "lstm_cell", lstm_common(o)),
+      units_(positive_units(units, "LSTMCell")),
+      activation_(canonical_activation(o.activation)),
+      recurrent_activation_(canonical_activation(o.recurrent_activation)),
+      use_bias_(o.use_bias),
+      unit_forget_bias_(o.unit_forget_bias) {}
+
+LayerPtr LSTMCellImpl::from_config(const Json& config) {
+  layers::LSTMCellOptions o;
+  auto base = base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+  CellCommon c = CellCommon::from_config(config);
+  o.activation = activation_from_config(config, "activation");
+  o.recurrent_activation = config.contains("recurrent_activation")
+                               ? activation_from_config(config, "recurrent_activation")
+                               : std::string("sigmoid");
+  o.use_bias = config.value("use_bias", true);
+  o.unit_forget_bias = config.value("unit_forget_bias", true);
+  o.kernel_initializer = c.kernel_initializer;
+  o.recurrent_initializer = c.recurrent_initializer;
+  o.bias_initializer = c.bias_initializer;
+  o.kernel_regularizer = c.kernel_regularizer;
+  o.recurrent_regularizer = c.recurrent_regularizer;
+  o.bias_regularizer = c.bias_regularizer;
+  o.kernel_constraint = c.kernel_constraint;
+  o.recurrent_constraint = c.recurrent_constraint;
+  o.bias_constraint = c.bias_constraint;
+  o.dropout = c.dropout;
+  o.recurrent_dropout = c.recurrent_dropout;
+  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
+  return std::make_shared<LSTMCellImpl>(required_int(config, "units", "LSTMCell"), o);
+}
+
+Json LSTMCellImpl::get_config() const {
+  Json config = base_config();
+  config["units"] = units_;
+  config["activation"] = activation_;
+  config["recurrent_activation"] = recurrent_activation_;
+  config["use_bias"] = use_bias_;
+  config["unit_forget_bias"] = unit_forget_bias_;
+  config["kernel_initializer"] = common_.kernel_initializer.serialize();
+  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
+  config["bias_initializer"] = common_.bias_initializer.serialize();
+  config = base_cell_keys_tail(common_, std::move(config));
+  config["seed"] = common_.seed;
+  return config;
+}
+
+void LSTMCellImpl::build(const std::vector<Shape>& input_shapes) {
+  const Shape& shape = input_shapes.at(0);
+  check_step_input(shape, name());
+  kernel_ = add_weight("kernel", {shape.back(), 4 * units_}, common_.kernel_initializer);
+  recurrent_kernel_ = add_weight("recurrent_kernel", {units_, 4 * units_}, common_.recurrent_initializer);
+  if (use_bias_) {
+    initializers::Initializer bias_init = common_.bias_initializer;
+    if (unit_forget_bias_)
+      bias_init = initializers::Initializer(std::make_shared<UnitForgetBiasInitializer>(bias_init, units_));
+    bias_ = add_weight("bias", {4 * units_}, bias_init);
+  }
+}
+
+Tensor LSTMCellImpl::project_inputs(const Tensor& sequence) {
+  return project_dense(sequence, kernel_->value(), bias_ ? bias_->value() : Tensor());
+}
+
+std::vector<Tensor> LSTMCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
+  Tensor z = add_recurrent(x_t, states.at(0), recurrent_kernel_->value());
+  return lstm_gates(z, states.at(1), units_, activation_, recurrent_activation_);
+}
+
+// ------------------------------------------------------------------- GRUCell
+
+namespace {
+CellCommon gru_common(const layers::GRUCellOptions& o) {
+  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
+               o.bias_constraint, o.dropout, o.recurrent_dropout, o.seed ? Json(*o.seed) : Json(nullptr)};
+  c.normalize();
+  return c;
+}
+}  // namespace
+
+GRUCellImpl::GRUCellImpl(std::int64_t units, const layers::GRUCellOptions& o)
+    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "gru_cell", gru_common(o)),
+      units_(positive_units(units, "GRUCell")),
+      activation_(canonical_activation(o.activation)),
+      recurrent_activation_(canonical_activation(o.recurrent_activation)),
+      use_bias_(o.use_bias),
+      reset_after_(o.reset_after) {}
+
+LayerPtr GRUCellImpl::from_config(const Json& config) {
+  layers::GRUCellOptions o;
+  auto base = base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+  CellCommon c = CellCommon::from_config(config);
+  o.activation = activation_from_config(config, "activation");
+  o.recurrent_activation = config.contains("recurrent_activation")
+                               ? activation_from_config(config, "recurrent_activation")
+                               : std::string("sigmoid");
+  o.use_bias = config.value("use_bias", true);
+  o.reset_after = config.value("reset_after", true);
+  o.kernel_initializer = c.kernel_initializer;
+  o.recurrent_initializer = c.recurrent_initializer;
+  o.bias_initializer = c.bias_initializer;
+  o.kernel_regularizer = c.kernel_regularizer;
+  o.recurrent_regularizer = c.recurrent_regularizer;
+  o.bias_regularizer = c.bias_regularizer;
+  o.kernel_constraint = c.kernel_constraint;
+  o.recurrent_constraint = c.recurrent_constraint;
+  o.bias_constraint = c.bias_constraint;
+  o.dropout = c.dropout;
+  o.recurrent_dropout = c.recurrent_dropout;
+  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
+  return std::make_shared<GRUCellImpl>(required_int(config, "units", "GRUCell"), o);
+}
+
+Json GRUCellImpl::get_config() const {
+  Json config = base_config();
+  config["units"] = units_;
+  config["activation"] = activation_;
+  config["recurrent_activation"] = recurrent_activation_;
+  config["use_bias"] = use_bias_;
+  config["kernel_initializer"] = common_.kernel_initializer.serialize();
+  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
+  config["bias_initializer"] = common_.bias_initializer.serialize();
+  config = base_cell_keys_tail(common_, std::move(config));
+  config["reset_after"] = reset_after_;
+  config["seed"] = common_.seed;
+  return config;
+}
+
+void GRUCellImpl::build(const std::vector<Shape>& input_shapes) {
+  const Shape& shape = input_shapes.at(0);
+  check_step_input(shape, name());
+  kernel_ = add_weight("kernel", {shape.back(), 3 * units_}, common_.kernel_initializer);
+  recurrent_kernel_ = add_weight("recurrent_kernel", {units_, 3 * units_}, common_.recurrent_initializer);
+  if (use_bias_) {
+    Shape bias_shape = reset_after_ ? Shape{2, 3 * units_} : Shape{3 * units_};
+    bias_ = add_weight("bias", bias_shape, common_.bias_initializer);
+  }
+}
+
+Tensor GRUCellImpl::project_inputs(const Tensor& sequence) {
+  Tensor input_bias;
+  if (bias_) {
+    const Tensor& b = bias_->value();
+    // reset_after: row 0 is the input bias, row 1 the recurrent bias.
+    input_bias = reset_after_ ? kernels::slice(b.astype(DType::float32), {0, 0}, {1, 3 * units_}).reshape({3 * units_})
+                              : b;
+  }
+  return project_dense(sequence, kernel_->value(), input_bias);
+}
+
+std::vector<Tensor> GRUCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
+  const Tensor& h_prev = states.at(0);
+  const std::int64_t u = units_;
+  const std::int64_t rows = h_prev.size() / u;
+  const Tensor& rk = recurrent_kernel_->value();
+  Tensor inner;  // h_prev @ recurrent kernel (all three gates, or z and r only)
+  if (reset_after_) {
+    inner = kernels::matmul(h_prev, rk);
+    if (bias_) {
+      Tensor b = bias_->value().astype(DType::float32);
+      const float* rb = b.data<float>() + 3 * u;
+      float* pi = inner.data<float>();
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t j = 0; j < 3 * u; ++j) pi[r * 3 * u + j] += rb[j];
+    }
+  } else {
+    inner = kernels::matmul(h_prev, kernels::slice(rk, {0, 0}, {u, 2 * u}));
+  }
+  const std::int64_t inner_width = inner.dim(-1);
+  // z and r pre-activations
+  Tensor zr({rows, 2 * u});
+  const float* px = x_t.data<float>();
+  const float* pi = inner.data<float>();
+  float* pzr = zr.data<float>();
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < 2 * u; ++j) pzr[r * 2 * u + j] = px[r * 3 * u + j] + pi[r * inner_width + j];
+  Tensor gates = kernels::apply_activation(recurrent_activation_, zr);
+  const float* pg = gates.data<float>();
+  const float* ph = h_prev.data<float>();
+  Tensor candidate_in({rows, u});
+  float* pc = candidate_in.data<float>();
+  if (reset_after_) {
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < u; ++j)
+        pc[r * u + j] = px[r * 3 * u + 2 * u + j] + pg[r * 2 * u + u + j] * pi[r * 3 * u + 2 * u + j];
+  } else {
+    Tensor reset_h({rows, u});
+    float* prh = reset_h.data<float>();
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < u; ++j) prh[r * u + j] = pg[r * 2 * u + u + j] * ph[r * u + j];
+    Tensor recurrent_h = kernels::matmul(reset_h, kernels::slice(rk, {0, 2 * u}, {u, u}));
+    const float* prec = recurrent_h.data<float>();
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < u; ++j) pc[r * u + j] = px[r * 3 * u + 2 * u + j] + prec[r * u + j];
+  }
+  Tensor hh = kernels::apply_activation(activation_, candidate_in);
+  const float* phh = hh.data<float>();
+  Tensor h(h_prev.shape());
+  float* out = h.data<float>();
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < u; ++j) {
+      const float z = pg[r * 2 * u + j];
+      out[r * u + j] = z * ph[r * u + j] + (1.0F - z) * phh[r * u + j];
+    }
+  return {h};
+}
+
+// -------------------------------------------------------------- ConvLSTMCell
+
+ConvLSTMCellImpl::ConvLSTMCellImpl(ConvLSTMCellSettings settings, CellCommon common, const LayerBaseOptions& base)
+    : RNNCellImpl(base, "conv_lstm_cell", std::move(common)),
+      settings_(std::move(settings)),
+      padding_(kernels::parse_padding(settings_.padding)) {
+  common_.normalize();
+  if (settings_.rank < 1 || settings_.rank > 3)
+    throw ValueError("Rank " + std::to_string(settings_.rank) + " convolutions are not currently implemented.");
+  if (settings_.filters <= 0) throw ValueError("ConvLSTM needs a positive number of filters");
+  const auto n = static_cast<std::size_t>(settings_.rank);
+  auto expand = [&](std::vector<std::int64_t>& v, const char* what) {
+    if (v.size() == 1 && n > 1) v.assign(n, v.front());
+    if (v.size() != n)
+      throw ValueError(std::string("The `") + what + "` argument must be a tuple of " + std::to_string(n) +
+                       " integers.");
+  };
+  expand(settings_.kernel_size, "kernel_size");
+  expand(settings_.strides, "strides");
+  expand(settings_.dilation_rate, "dilation_rate");
+  const bool strided = std::any_of(settings_.strides.begin(), settings_.strides.end(), [](auto s) { return s > 1; });
+  const bool dilated =
+      std::any_of(settings_.dilation_rate.begin(), settings_.dilation_rate.end(), [](auto d) { return d > 1; });
+  if (strided && dilated)
+    throw ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`.");
+  if (settings_.data_format != "channels_last" && settings_.data_format != "channels_first")
+    throw ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. Received: " +
+                     settings_.data_format);
+  std::transform(settings_.padding.begin(), settings_.padding.end(), settings_.padding.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  settings_.activation = canonical_activation(settings_.activation);
+  settings_.recurrent_activation = canonical_activation(settings_.recurrent_activation);
+}
+
+Json ConvLSTMCellImpl::get_config() const {
+  Json config = base_config();
+  config["filters"] = settings_.filters;
+  config["kernel_size"] = ints_to_json(settings_.kernel_size);
+  config["strides"] = ints_to_json(settings_.strides);
+  config["padding"] = settings_.padding;
+  config["data_format"] = settings_.data_format;
+  config["dilation_rate"] = ints_to_json(settings_.dilation_rate);
+  config["activation"] = settings_.activation;
+  config["recurrent_activation"] = settings_.recurrent_activation;
+  config["use_bias"] = settings_.use_bias;
+  config["kernel_initializer"] = common_.kernel_initializer.serialize();
+  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
+  config["bias_initializer"] = common_.bias_initializer.serialize();
+  config["unit_forget_bias"] = settings_.unit_forget_bias;
+  config = base_cell_keys_tail(common_, std::move(config));
+  config["seed"] = common_.seed;
+  return config;
+}
+
+Shape ConvLSTMCellImpl::step_output_shape(const Shape& step_shape) const {
+  const auto n = static_cast<std::size_t>(settings_.rank);
+  if (step_shape.size() != n + 1)
+    throw ValueError("ConvLSTM" + std::to_string(n) + "D expects steps of rank " + std::to_string(n + 1) +
+                     ", got step shape " + shape_to_string(step_shape));
+  const bool first = settings_.data_format == "channels_first";
+  Shape out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t dim = step_shape[first ? i + 1 : i];
+    if (dim < 0) {
+      out.push_back(kUnknownDim);
+      continue;
+    }
+    out.push_back(kernels::conv_output_length(dim, settings_.kernel_size[i], settings_.strides[i], padding_,
+                                              settings_.dilation_rate[i]));
+  }
+  out.push_back(settings_.filters);
+  return out;
+}
+
+std::vector<Shape> ConvLSTMCellImpl::state_shapes() const { return {state_shape_, state_shape_}; }
+
+void ConvLSTMCellImpl::build(const std::vector<Shape>& input_shapes) {
+  Shape step = input_shapes.at(0);  // [B, *spatial, C] or [B, C, *spatial]
+  if (step.size() != static_cast<std::size_t>(settings_.rank) + 2)
+    throw ValueError("ConvLSTM cell '" + name() + "' got an input of unexpected rank: " + shape_to_string(step));
+  Shape per_sample(step.begin() + 1, step.end());
+  const bool first = settings_.data_format == "channels_first";
+  const std::int64_t channels = first ? per_sample.front() : per_sample.back();
+  for (auto d : per_sample) {
+    if (d < 0)
+      throw ValueError("ConvLSTM layers only support static input shapes for the spatial dimension and the "
+                       "channels. Received invalid input shape: input_shape=" + shape_to_string(step));
+  }
+  state_shape_ = step_output_shape(per_sample);
+  for (auto d : state_shape_) {
+    if (d <= 0) throw ValueError("ConvLSTM cell '" + name() + "': the input is too small for the kernel");
+  }
+  Shape kernel_shape = settings_.kernel_size;
+  kernel_shape.push_back(channels);
+  kernel_shape.push_back(4 * settings_.filters);
+  Shape recurrent_shape = settings_.kernel_size;
+  recurrent_shape.push_back(settings_.filters);
+  recurrent_shape.push_back(4 * settings_.filters);
+  kernel_ = add_weight("kernel", kernel_shape, common_.kernel_initializer);
+  recurrent_kernel_ = add_weight("recurrent_kernel", recurrent_shape, common_.recurrent_initializer);
+  if (settings_.use_bias) {
+    initializers::Initializer bias_init = common_.bias_initializer;
+    if (settings_.unit_forget_bias)
+      bias_init = initializers::Initializer(std::make_shared<UnitForgetBiasInitializer>(bias_init, settings_.filters));
+    bias_ = add_weight("bias", {4 * settings_.filters}, bias_init);
+  }
+}
+
+Tensor ConvLSTMCellImpl::project_inputs(const Tensor& sequence_in) {
+  Tensor sequence = sequence_in.dtype() == DType::float32 ? sequence_in : sequence_in.astype(DType::float32);
+  const int rank = settings_.rank;
+  if (settings_.data_format == "channels_first") {  // [B, T, C, *S] -> [B, T, *S, C]
+    std::vector<int> perm = {0, 1};
+    for (int i = 0; i < rank; ++i) perm.push_back(3 + i);
+    perm.push_back(2);
+    sequence = kernels::transpose(sequence, perm);
+  }
+  const std::int64_t batch = sequence.dim(0);
+  const std::int64_t steps = sequence.dim(1);
+  Shape folded = {batch * steps};
+  folded.insert(folded.end(), sequence.shape().begin() + 2, sequence.shape().end());
+  Tensor y = kernels::conv(sequence.reshape(folded), kernel_->value(), bias_ ? bias_->value() : Tensor(),
+                           settings_.strides, padding_, settings_.dilation_rate);
+  Shape unfolded = {batch, steps};
+  unfolded.insert(unfolded.end(), y.shape().begin() + 1, y.shape().end());
+  std::vector<int> perm = {1, 0};
+  for (int i = 2; i < static_cast<int>(unfolded.size()); ++i) perm.push_back(i);
+  return kernels::transpose(y.reshape(unfolded), perm);
+}
+
+std::vector<Tensor> ConvLSTMCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
+  const std::vector<std::int64_t> ones(static_cast<std::size_t>(settings_.rank), 1);
+  Tensor z = kernels::conv(states.at(0), recurrent_kernel_->value(), Tensor(), ones, kernels::Padding::same);
+  float* pz = z.data<float>();
+  const float* px = x_t.data<float>();
+  for (std::int64_t i = 0; i < z.size(); ++i) pz[i] += px[i];
+  return lstm_gates(z, states.at(1), settings_.filters, settings_.activation, settings_.recurrent_activation);
+}
+
+}  // namespace keras::detail

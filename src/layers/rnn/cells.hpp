@@ -1,0 +1,171 @@
+// RNN cells: SimpleRNNCell, LSTMCell, GRUCell and ConvLSTMCell. A cell owns
+// the variables of a recurrent layer (the layer tracks it as "cell") and
+// computes one step; the time loop, masks and direction live in RNNImpl.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/layers/rnn.hpp"
+#include "ops/conv.hpp"
+
+namespace keras::detail {
+
+// Regularizer/constraint/dropout settings every built-in cell keeps only to
+// serialize them again.
+struct CellCommon {
+  initializers::Initializer kernel_initializer = "glorot_uniform";
+  initializers::Initializer recurrent_initializer = "orthogonal";
+  initializers::Initializer bias_initializer = "zeros";
+  Json kernel_regularizer = nullptr;
+  Json recurrent_regularizer = nullptr;
+  Json bias_regularizer = nullptr;
+  Json kernel_constraint = nullptr;
+  Json recurrent_constraint = nullptr;
+  Json bias_constraint = nullptr;
+  double dropout = 0.0;
+  double recurrent_dropout = 0.0;
+  Json seed = nullptr;
+
+  // Normalizes regularizers/constraints and clamps the dropout rates as Keras does.
+  void normalize();
+  // Reads the keys above from a layer or cell config (missing keys keep their defaults).
+  static CellCommon from_config(const Json& config);
+};
+
+class RNNCellImpl : public Layer {
+ public:
+  RNNCellImpl(const LayerBaseOptions& base, const std::string& auto_name_prefix, CellCommon common)
+      : Layer(base, auto_name_prefix), common_(std::move(common)) {}
+
+  const CellCommon& common() const { return common_; }
+  // Per-sample shapes of the states; the first state is also the step output.
+  virtual std::vector<Shape> state_shapes() const = 0;
+  // The input contributions of every step: sequence [B, T, *step] -> [T, B, *projected],
+  // so that step t reads a contiguous block.
+  virtual Tensor project_inputs(const Tensor& sequence) = 0;
+  // One step: x_t [B, *projected] and the states [B, *state] -> the new states.
+  virtual std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) = 0;
+
+ protected:
+  CellCommon common_;
+};
+
+class SimpleRNNCellImpl final : public RNNCellImpl {
+ public:
+  SimpleRNNCellImpl(std::int64_t units, const layers::SimpleRNNCellOptions& options);
+  static LayerPtr from_config(const Json& config);
+  std::string class_name() const override { return "SimpleRNNCell"; }
+  Json get_config() const override;
+  std::vector<Shape> state_shapes() const override { return {{units_}}; }
+  Tensor project_inputs(const Tensor& sequence) override;
+  std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  const std::string& activation() const { return activation_; }
+  bool use_bias() const { return use_bias_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::int64_t units_;
+  std::string activation_;
+  bool use_bias_;
+  VariablePtr kernel_, recurrent_kernel_, bias_;
+};
+
+class LSTMCellImpl final : public RNNCellImpl {
+ public:
+  LSTMCellImpl(std::int64_t units, const layers::LSTMCellOptions& options);
+  static LayerPtr from_config(const Json& config);
+  std::string class_name() const override { return "LSTMCell"; }
+  Json get_config() const override;
+  std::vector<Shape> state_shapes() const override { return {{units_}, {units_}}; }
+  Tensor project_inputs(const Tensor& sequence) override;
+  std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  const std::string& activation() const { return activation_; }
+  const std::string& recurrent_activation() const { return recurrent_activation_; }
+  bool use_bias() const { return use_bias_; }
+  bool unit_forget_bias() const { return unit_forget_bias_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::int64_t units_;
+  std::string activation_;
+  std::string recurrent_activation_;
+  bool use_bias_;
+  bool unit_forget_bias_;
+  VariablePtr kernel_, recurrent_kernel_, bias_;
+};
+
+class GRUCellImpl final : public RNNCellImpl {
+ public:
+  GRUCellImpl(std::int64_t units, const layers::GRUCellOptions& options);
+  static LayerPtr from_config(const Json& config);
+  std::string class_name() const override { return "GRUCell"; }
+  Json get_config() const override;
+  std::vector<Shape> state_shapes() const override { return {{units_}}; }
+  Tensor project_inputs(const Tensor& sequence) override;
+  std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  const std::string& activation() const { return activation_; }
+  const std::string& recurrent_activation() const { return recurrent_activation_; }
+  bool use_bias() const { return use_bias_; }
+  bool reset_after() const { return reset_after_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::int64_t units_;
+  std::string activation_;
+  std::string recurrent_activation_;
+  bool use_bias_;
+  bool reset_after_;
+  VariablePtr kernel_, recurrent_kernel_, bias_;
+};
+
+struct ConvLSTMCellSettings {
+  int rank = 2;
+  std::int64_t filters = 1;
+  std::vector<std::int64_t> kernel_size;
+  std::vector<std::int64_t> strides;
+  std::string padding = "valid";
+  std::string data_format = "channels_last";
+  std::vector<std::int64_t> dilation_rate;
+  std::string activation = "tanh";
+  std::string recurrent_activation = "sigmoid";
+  bool use_bias = true;
+  bool unit_forget_bias = true;
+};
+
+// keras.src.layers.rnn.conv_lstm.ConvLSTMCell (internal to ConvLSTM1D/2D/3D).
+class ConvLSTMCellImpl final : public RNNCellImpl {
+ public:
+  ConvLSTMCellImpl(ConvLSTMCellSettings settings, CellCommon common, const LayerBaseOptions& base);
+  std::string class_name() const override { return "ConvLSTMCell"; }
+  Json get_config() const override;
+  std::vector<Shape> state_shapes() const override;
+  Tensor project_inputs(const Tensor& sequence) override;
+  std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  const ConvLSTMCellSettings& settings() const { return settings_; }
+  // Per-sample output shape [*out_spatial, filters] (channels_last) for a step input [*spatial, C] or [C, *spatial].
+  Shape step_output_shape(const Shape& step_shape) const;
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  ConvLSTMCellSettings settings_;
+  kernels::Padding padding_;
+  Shape state_shape_;  // channels_last [*out_spatial, filters]
+  VariablePtr kernel_, recurrent_kernel_, bias_;
+};
+
+// LSTM gate arithmetic shared by LSTMCell and ConvLSTMCell: z [rows, 4u] holds
+// the pre-activations of gates i, f, c, o; c_prev [rows, u]. Returns {h, c}.
+std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units,
+                               const std::string& activation, const std::string& recurrent_activation);
+
+}  // namespace keras::detail

@@ -1,0 +1,60 @@
+// Layer wrappers of the rnn family: Bidirectional and TimeDistributed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/layers/rnn.hpp"
+#include "layers/rnn/recurrent.hpp"
+
+namespace keras::detail {
+
+class BidirectionalImpl final : public Layer {
+ public:
+  // `layer` is copied (through its config) into forward and backward layers,
+  // as Keras does; `backward_layer` (optional) is used as given.
+  BidirectionalImpl(const LayerPtr& layer, std::optional<std::string> merge_mode, const LayerPtr& backward_layer,
+                    const LayerBaseOptions& base);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "Bidirectional"; }
+  Json get_config() const override;
+  bool call_accepts_mask() const override { return true; }
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
+                                          const Json& kwargs) override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+
+  const std::shared_ptr<RNNImpl>& forward_layer() const { return forward_; }
+  const std::shared_ptr<RNNImpl>& backward_layer() const { return backward_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::shared_ptr<RNNImpl> forward_;
+  std::shared_ptr<RNNImpl> backward_;
+  std::optional<std::string> merge_mode_;
+};
+
+class TimeDistributedImpl final : public Layer {
+ public:
+  TimeDistributedImpl(LayerPtr layer, const LayerBaseOptions& base);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "TimeDistributed"; }
+  Json get_config() const override;
+  bool call_accepts_mask() const override { return true; }
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  const LayerPtr& layer() const { return layer_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  LayerPtr layer_;
+};
+
+}  // namespace keras::detail

@@ -1,0 +1,311 @@
+// Recurrent layers: SimpleRNN, LSTM, GRU, ConvLSTM, RNN(cell), Bidirectional,
+// TimeDistributed, against Keras 3.16 fixtures and hand-computed values.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "keras/keras.hpp"
+#include "keras/layers/core.hpp"
+#include "keras/layers/rnn.hpp"
+#include "support/fixture_check.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+using keras::Shape;
+using keras::Tensor;
+namespace layers = keras::layers;
+
+std::vector<float> values_of(const Tensor& t) { return t.to_vector(); }
+
+// Sets every variable of a layer (trainable order) from the given tensors.
+void assign_weights(const keras::LayerRef& layer, const std::vector<Tensor>& values) {
+  auto vars = layer->weights();
+  ASSERT_EQ(vars.size(), values.size());
+  for (std::size_t i = 0; i < vars.size(); ++i) vars[i]->assign(values[i]);
+}
+
+float sigmoid(float x) { return 1.0F / (1.0F + std::exp(-x)); }
+
+// ------------------------------------------------------------ fixtures
+
+TEST(RnnFixtures, Recurrent) { keras_test::expect_fixture_matches("recurrent"); }
+TEST(RnnFixtures, MaskingRnn) { keras_test::expect_fixture_matches("masking_rnn"); }
+TEST(RnnFixtures, EmbeddingMaskRnn) { keras_test::expect_fixture_matches("embedding_mask_rnn"); }
+TEST(RnnFixtures, BidirectionalTimeDistributed) { keras_test::expect_fixture_matches("bidirectional_timedistributed"); }
+TEST(RnnFixtures, ConvLstm) { keras_test::expect_fixture_matches("conv_lstm"); }
+
+// ------------------------------------------------- configs built in C++
+
+TEST(RnnConfig, LayersBuiltInCppMatchKerasConfigs) {
+  keras::clear_session();
+  auto x = keras::Input({6, 4});
+  layers::SimpleRNN simple(5, {.return_sequences = true, .name = "simple_rnn"});
+  layers::LSTM lstm_backwards(4, {.return_sequences = true, .go_backwards = true, .name = "lstm_2"});
+  layers::GRU gru_relu(3, {.activation = "relu", .recurrent_activation = "hard_sigmoid", .name = "gru_2"});
+  layers::GRU gru_before(5, {.return_sequences = true, .reset_after = false, .name = "gru_1"});
+  layers::LSTM lstm_state(5, {.return_state = true, .name = "lstm"});
+  simple(x);
+  lstm_backwards(x);
+  gru_relu(x);
+  gru_before(x);
+  lstm_state.call({x});
+  keras_test::expect_config_matches_fixture(simple, "recurrent", "simple_rnn");
+  keras_test::expect_config_matches_fixture(lstm_backwards, "recurrent", "lstm_2");
+  keras_test::expect_config_matches_fixture(gru_relu, "recurrent", "gru_2");
+  keras_test::expect_config_matches_fixture(gru_before, "recurrent", "gru_1");
+  keras_test::expect_config_matches_fixture(lstm_state, "recurrent", "lstm");
+}
+
+TEST(RnnConfig, WrappersBuiltInCppMatchKerasConfigs) {
+  keras::clear_session();
+  auto x = keras::Input({5, 4});
+  layers::Bidirectional bi_concat(layers::LSTM(4, {.return_sequences = true, .name = "lstm_3"}),
+                                  {.name = "bidirectional"});
+  layers::Bidirectional bi_mul(layers::SimpleRNN(3, {.name = "simple_rnn_1"}),
+                               {.merge_mode = "mul", .name = "bidirectional_2"});
+  layers::TimeDistributed td(layers::Dense(3, {.activation = "relu", .name = "dense_4"}),
+                             {.name = "time_distributed"});
+  bi_concat(x);
+  bi_mul(x);
+  td(x);
+  keras_test::expect_config_matches_fixture(bi_concat, "bidirectional_timedistributed", "bidirectional");
+  keras_test::expect_config_matches_fixture(bi_mul, "bidirectional_timedistributed", "bidirectional_2");
+  keras_test::expect_config_matches_fixture(td, "bidirectional_timedistributed", "time_distributed");
+}
+
+TEST(RnnConfig, ConvLstmBuiltInCppMatchesKerasConfig) {
+  keras::clear_session();
+  auto seq = keras::Input({4, 8, 3});
+  auto img = keras::Input({3, 6, 6, 2});
+  layers::ConvLSTM1D c1(4, {3}, {.padding = "same", .name = "conv_lstm1d"});
+  layers::ConvLSTM2D c2(3, {3, 3}, {.padding = "same", .return_sequences = true, .name = "conv_lstm2d"});
+  auto y1 = c1(seq);
+  auto y2 = c2(img);
+  EXPECT_EQ(y1.shape(), (Shape{-1, 8, 4}));
+  EXPECT_EQ(y2.shape(), (Shape{-1, 3, 6, 6, 3}));
+  keras_test::expect_config_matches_fixture(c1, "conv_lstm", "conv_lstm1d");
+  keras_test::expect_config_matches_fixture(c2, "conv_lstm", "conv_lstm2d");
+}
+
+// ------------------------------------------------------ variables & walk
+
+TEST(RnnVariables, CellsHoldTheVariablesInKerasOrderAndShapes) {
+  keras::clear_session();
+  auto x = keras::Input({6, 4});
+  layers::LSTM lstm(5);
+  layers::GRU gru(3);
+  layers::GRU gru_before(3, {.reset_after = false});
+  layers::SimpleRNN simple(2, {.use_bias = false});
+  lstm(x);
+  gru(x);
+  gru_before(x);
+  simple(x);
+  EXPECT_TRUE(lstm->own_variables().empty());
+  ASSERT_EQ(lstm->tracked_sublayers().size(), 1U);
+  const auto& cell = lstm->tracked_sublayers().front();
+  EXPECT_EQ(cell.attribute, "cell");
+  EXPECT_EQ(cell.layer->name(), "lstm_cell");
+  auto vars = cell.layer->own_variables();
+  ASSERT_EQ(vars.size(), 3U);
+  EXPECT_EQ(vars[0]->name(), "kernel");
+  EXPECT_EQ(vars[0]->shape(), (Shape{4, 20}));
+  EXPECT_EQ(vars[1]->name(), "recurrent_kernel");
+  EXPECT_EQ(vars[1]->shape(), (Shape{5, 20}));
+  EXPECT_EQ(vars[2]->shape(), (Shape{20}));
+  // unit_forget_bias: the forget-gate block starts at one.
+  auto bias = values_of(vars[2]->value());
+  for (int j = 0; j < 20; ++j) EXPECT_EQ(bias[static_cast<std::size_t>(j)], (j >= 5 && j < 10) ? 1.0F : 0.0F) << j;
+  EXPECT_EQ(gru->weights().at(2)->shape(), (Shape{2, 9}));
+  EXPECT_EQ(gru_before->weights().at(2)->shape(), (Shape{9}));
+  EXPECT_EQ(simple->weights().size(), 2U);
+  EXPECT_EQ(gru->tracked_sublayers().front().layer->name(), "gru_cell");
+  EXPECT_EQ(simple->tracked_sublayers().front().layer->name(), "simple_rnn_cell");
+}
+
+TEST(RnnVariables, BidirectionalWalksBackwardLayerFirstButTracksForwardFirst) {
+  keras::clear_session();
+  auto x = keras::Input({5, 3});
+  layers::Bidirectional bi(layers::GRU(2));
+  bi(x);
+  auto walk = bi->walk_children();
+  ASSERT_EQ(walk.size(), 2U);
+  EXPECT_EQ(walk[0].attribute, "backward_layer");
+  EXPECT_EQ(walk[0].layer->name(), "backward_gru");
+  EXPECT_EQ(walk[1].attribute, "forward_layer");
+  EXPECT_EQ(walk[1].layer->name(), "forward_gru");
+  auto trainable = bi->trainable_variables();
+  ASSERT_EQ(trainable.size(), 6U);
+  EXPECT_EQ(trainable[0].get(), bi->tracked_sublayers()[0].layer->tracked_sublayers()[0].layer->own_variables()[0].get());
+}
+
+TEST(RnnVariables, SavedModelRoundTripsThroughKerasPaths) {
+  keras::clear_session();
+  auto x = keras::Input({5, 3});
+  auto y = layers::Bidirectional(layers::LSTM(2, {.return_sequences = true}))(x);
+  y = layers::TimeDistributed(layers::Dense(2))(y);
+  keras::Model model(x, y);
+  Tensor input = keras::random::uniform({2, 5, 3}, -1.0F, 1.0F, 7);
+  auto expected = model.predict(input);
+  keras_test::TempDir dir;
+  keras::save_model(model, dir / "m.keras");
+  auto members = keras::saving::archive_members(dir / "m.keras");
+  EXPECT_NE(std::find(members.begin(), members.end(), "model.weights.h5"), members.end());
+  keras::Model loaded = keras::load_model(dir / "m.keras");
+  auto got = loaded.predict(input);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_TRUE(keras::allclose(got[0], expected[0], 0.0, 0.0));
+}
+
+// ------------------------------------------------- hand-computed numbers
+
+TEST(RnnMath, SimpleRnnMatchesHandComputation) {
+  keras::clear_session();
+  auto x = keras::Input({3, 1});
+  layers::SimpleRNN rnn(1, {.activation = "linear", .return_sequences = true});
+  keras::Model model(x, rnn(x));
+  assign_weights(rnn, {Tensor::from_vector({1, 1}, {2.0F}), Tensor::from_vector({1, 1}, {0.5F}),
+                       Tensor::from_vector({1}, {1.0F})});
+  // h1 = 2*1 + 1 = 3; h2 = 2*2 + 1 + 0.5*3 = 6.5; h3 = 2*3 + 1 + 0.5*6.5 = 10.25
+  auto out = model.predict(Tensor::from_vector({1, 3, 1}, {1.0F, 2.0F, 3.0F}));
+  EXPECT_EQ(values_of(out[0]), (std::vector<float>{3.0F, 6.5F, 10.25F}));
+}
+
+TEST(RnnMath, GoBackwardsReturnsTheReversedSequence) {
+  keras::clear_session();
+  auto x = keras::Input({3, 1});
+  layers::SimpleRNN rnn(1, {.activation = "linear", .return_sequences = true, .go_backwards = true});
+  keras::Model model(x, rnn(x));
+  assign_weights(rnn, {Tensor::from_vector({1, 1}, {1.0F}), Tensor::from_vector({1, 1}, {1.0F}),
+                       Tensor::from_vector({1}, {0.0F})});
+  // Processing order 3, 2, 1: cumulative sums 3, 5, 6, returned in that order.
+  auto out = model.predict(Tensor::from_vector({1, 3, 1}, {1.0F, 2.0F, 3.0F}));
+  EXPECT_EQ(values_of(out[0]), (std::vector<float>{3.0F, 5.0F, 6.0F}));
+}
+
+TEST(RnnMath, LstmOneStepMatchesGateFormulas) {
+  keras::clear_session();
+  auto x = keras::Input({1, 1});
+  layers::LSTM lstm(1, {.return_state = true});
+  keras::Model model({x}, lstm.call({x}));
+  // Gates i, f, c, o with kernel k, recurrent kernel 0 and bias b.
+  const std::vector<float> k = {0.5F, -0.25F, 1.5F, 0.75F};
+  const std::vector<float> b = {0.1F, 0.2F, -0.3F, 0.4F};
+  assign_weights(lstm, {Tensor::from_vector({1, 4}, k), Tensor::zeros({1, 4}), Tensor::from_vector({4}, b)});
+  const float xv = 0.8F;
+  auto outs = model.predict(Tensor::from_vector({1, 1, 1}, {xv}));
+  ASSERT_EQ(outs.size(), 3U);
+  const float i = sigmoid(k[0] * xv + b[0]);
+  const float c = i * std::tanh(k[2] * xv + b[2]);  // f * c0 vanishes: c0 = 0
+  const float o = sigmoid(k[3] * xv + b[3]);
+  const float h = o * std::tanh(c);
+  EXPECT_NEAR(outs[0].item(), h, 1e-6);
+  EXPECT_NEAR(outs[1].item(), h, 1e-6);
+  EXPECT_NEAR(outs[2].item(), c, 1e-6);
+}
+
+TEST(RnnMath, GruResetPlacementWithNonTrivialGates) {
+  keras::clear_session();
+  auto x = keras::Input({2, 1});
+  layers::GRU after(1, {.activation = "linear", .recurrent_activation = "linear"});
+  layers::GRU before(1, {.activation = "linear", .recurrent_activation = "linear", .reset_after = false});
+  keras::Model model({x}, std::vector<keras::KerasTensor>{after(x), before(x)});
+  Tensor kernel = Tensor::from_vector({1, 3}, {0.5F, 0.5F, 1.0F});
+  Tensor recurrent = Tensor::from_vector({1, 3}, {0.0F, 1.0F, 2.0F});
+  // reset_after: recurrent bias (row 1) = 0, 0, 1 is added before the reset gate multiplies.
+  assign_weights(after, {kernel, recurrent, Tensor::from_vector({2, 3}, {0, 0, 0, 0, 0, 1})});
+  assign_weights(before, {kernel, recurrent, Tensor::zeros({3})});
+  auto outs = model.predict(Tensor::from_vector({1, 2, 1}, {1.0F, 3.0F}));
+  // Keras' GRU step with linear activations: reset_after applies r to (h . rk_h + recurrent bias),
+  // reset_before applies it to h before the product.
+  auto gru_step = [](float x_in, float h, bool reset_after) {
+    const float z = 0.5F * x_in + 0.0F * h;
+    const float r = 0.5F * x_in + 1.0F * h;
+    const float hh = reset_after ? x_in + r * (2.0F * h + 1.0F) : x_in + 2.0F * (r * h);
+    return z * h + (1.0F - z) * hh;
+  };
+  float ha = gru_step(3.0F, gru_step(1.0F, 0.0F, true), true);
+  float hb = gru_step(3.0F, gru_step(1.0F, 0.0F, false), false);
+  EXPECT_GT(std::abs(ha - hb), 0.1F);
+  EXPECT_NEAR(outs[0].item(), ha, 1e-6);
+  EXPECT_NEAR(outs[1].item(), hb, 1e-6);
+}
+
+TEST(RnnMath, MaskedStepsKeepStateAndRepeatOrZeroTheOutput) {
+  keras::clear_session();
+  auto x = keras::Input({3, 1});
+  auto masked = layers::Masking({.mask_value = 0.0})(x);
+  layers::SimpleRNN repeat(1, {.activation = "linear", .return_sequences = true});
+  layers::SimpleRNN zeros(1, {.activation = "linear", .return_sequences = true, .zero_output_for_mask = true});
+  keras::Model model({x}, std::vector<keras::KerasTensor>{repeat(masked), zeros(masked)});
+  for (const auto& layer : {repeat, zeros})
+    assign_weights(layer, {Tensor::from_vector({1, 1}, {1.0F}), Tensor::from_vector({1, 1}, {1.0F}),
+                           Tensor::from_vector({1}, {0.0F})});
+  // Step 2 is masked (x = 0): cumulative sums 1, (1), 4.
+  auto outs = model.predict(Tensor::from_vector({1, 3, 1}, {1.0F, 0.0F, 3.0F}));
+  EXPECT_EQ(values_of(outs[0]), (std::vector<float>{1.0F, 1.0F, 4.0F}));
+  EXPECT_EQ(values_of(outs[1]), (std::vector<float>{1.0F, 0.0F, 4.0F}));
+}
+
+TEST(RnnMath, BidirectionalMergeModes) {
+  keras::clear_session();
+  auto x = keras::Input({2, 1});
+  auto make = [](std::optional<std::string> mode) {
+    return layers::Bidirectional(layers::SimpleRNN(1, {.activation = "linear", .return_sequences = true}),
+                                 {.merge_mode = std::move(mode)});
+  };
+  auto concat = make("concat");
+  auto sum = make("sum");
+  auto none = make(std::nullopt);
+  std::vector<keras::KerasTensor> outs = {concat(x), sum(x)};
+  auto pair = none.call({x});
+  ASSERT_EQ(pair.size(), 2U);
+  outs.insert(outs.end(), pair.begin(), pair.end());
+  keras::Model model({x}, outs);
+  for (const auto& bi : {concat, sum, none})
+    assign_weights(bi, {Tensor::from_vector({1, 1}, {1.0F}), Tensor::from_vector({1, 1}, {1.0F}),
+                        Tensor::from_vector({1}, {0.0F}), Tensor::from_vector({1, 1}, {10.0F}),
+                        Tensor::from_vector({1, 1}, {1.0F}), Tensor::from_vector({1}, {0.0F})});
+  auto y = model.predict(Tensor::from_vector({1, 2, 1}, {1.0F, 2.0F}));
+  // forward: 1, 3. backward (10x, processed 2 then 1): 20, 30, flipped back to time order: 30, 20.
+  EXPECT_EQ(values_of(y[0]), (std::vector<float>{1.0F, 30.0F, 3.0F, 20.0F}));
+  EXPECT_EQ(values_of(y[1]), (std::vector<float>{31.0F, 23.0F}));
+  EXPECT_EQ(values_of(y[2]), (std::vector<float>{1.0F, 3.0F}));
+  EXPECT_EQ(values_of(y[3]), (std::vector<float>{30.0F, 20.0F}));
+}
+
+TEST(RnnMath, InitialStateKeywordStartsTheRecurrence) {
+  keras::clear_session();
+  auto x = keras::Input({2, 1});
+  auto h0 = keras::Input({1});
+  layers::SimpleRNN rnn(1, {.activation = "linear"});
+  auto y = rnn.call({x}, {{"initial_state", std::vector<keras::KerasTensor>{h0}}});
+  keras::Model model({x, h0}, y);
+  assign_weights(rnn, {Tensor::from_vector({1, 1}, {1.0F}), Tensor::from_vector({1, 1}, {1.0F}),
+                       Tensor::from_vector({1}, {0.0F})});
+  auto out = model.predict({Tensor::from_vector({1, 2, 1}, {1.0F, 2.0F}), Tensor::from_vector({1, 1}, {5.0F})});
+  EXPECT_EQ(out[0].item(), 8.0F);
+}
+
+TEST(RnnMath, TimeDistributedAppliesTheLayerToEveryStep) {
+  keras::clear_session();
+  auto x = keras::Input({3, 2});
+  layers::TimeDistributed td(layers::Dense(1, {.use_bias = false}));
+  auto y = td(x);
+  EXPECT_EQ(y.shape(), (Shape{-1, 3, 1}));
+  keras::Model model(x, y);
+  assign_weights(td, {Tensor::from_vector({2, 1}, {1.0F, 10.0F})});
+  auto out = model.predict(Tensor::from_vector({1, 3, 2}, {1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(values_of(out[0]), (std::vector<float>{21.0F, 43.0F, 65.0F}));
+}
+
+TEST(RnnErrors, BadArgumentsAreRefused) {
+  EXPECT_THROW(layers::LSTM(0), keras::ValueError);
+  EXPECT_THROW(layers::GRU(2, {.stateful = true}), keras::NotImplementedError);
+  EXPECT_THROW(layers::Bidirectional(layers::LSTM(2), {.merge_mode = "max"}), keras::ValueError);
+  EXPECT_THROW(layers::Bidirectional(layers::Dense(2)), keras::NotImplementedError);
+  auto x = keras::Input({4});
+  EXPECT_THROW(layers::LSTM(2)(x), keras::ValueError);
+}
+
+}  // namespace
