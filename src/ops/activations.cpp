@@ -89,7 +89,8 @@ Tensor gelu(const Tensor& x, bool approximate) {
 }
 
 Tensor silu(const Tensor& x) {
-  return map(x, [](float v) { return v * sigmoid_scalar(v); });
+  Tensor gate = sigmoid(x);
+  return multiply(detail::to_float(x), gate);
 }
 Tensor hard_sigmoid(const Tensor& x) { return map(x, hard_sigmoid_scalar); }
 Tensor hard_silu(const Tensor& x) {

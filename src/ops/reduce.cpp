@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include <Eigen/Core>
+
 #include "ops/common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/shape_ops.hpp"
@@ -195,6 +197,23 @@ Tensor softmax_axis(const Tensor& x_in, int axis, bool log_output) {
   const float* in = x.data<float>();
   float* o = out.data<float>();
   const std::int64_t n = v.reduced;
+  if (v.inner == 1) {
+    // Contiguous rows (the usual last-axis case): vectorized with Eigen.
+    for (std::int64_t row = 0; row < v.outer; ++row) {
+      Eigen::Map<const Eigen::ArrayXf> xr(in + row * n, static_cast<Eigen::Index>(n));
+      Eigen::Map<Eigen::ArrayXf> yr(o + row * n, static_cast<Eigen::Index>(n));
+      // A NaN anywhere makes the whole row NaN through the sum, as in numpy.
+      const float m = n > 0 ? xr.maxCoeff() : 0.0F;
+      yr = (xr - m).exp();
+      const double total = yr.sum();
+      if (log_output) {
+        yr = xr - m - static_cast<float>(std::log(total));
+      } else {
+        yr *= static_cast<float>(1.0 / total);
+      }
+    }
+    return out;
+  }
   for (std::int64_t outer = 0; outer < v.outer; ++outer)
     for (std::int64_t i = 0; i < v.inner; ++i) {
       const std::int64_t base = outer * n * v.inner + i;
