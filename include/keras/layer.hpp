@@ -105,6 +105,11 @@ class Layer : public Operation {
   // layer passes its input mask through.
   virtual bool call_accepts_mask() const { return false; }
   virtual bool supports_masking() const { return false; }
+  // Keras' input_dtype (what __call__ converts inputs to) and whether
+  // __call__ converts them at all (false for Functional). Together they
+  // decide whether an auto-populated mask is recorded in the node.
+  virtual DType input_dtype() const { return compute_dtype(); }
+  virtual bool converts_input_args() const { return true; }
   // The mask of the outputs of a symbolic call (Keras compute_mask); default:
   // the first input's mask when supports_masking(), else none.
   virtual std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,

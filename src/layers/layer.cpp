@@ -227,6 +227,71 @@ Json SymbolicArg::to_template(std::vector<KerasTensor>& inputs) const {
   return std::get<Json>(value_);
 }
 
+namespace {
+
+// A call argument that Keras' CallSpec counts as a tensor argument: a tensor,
+// or a non-empty structure whose leaves are all tensors or None.
+bool is_tensor_argument(const Json& value) {
+  if (SpecArgs::is_ref(value)) return true;
+  if (!(value.is_array() || value.is_object()) || value.empty()) return false;
+  for (const auto& item : value) {
+    if (!item.is_null() && !is_tensor_argument(item)) return false;
+  }
+  return true;
+}
+
+// map_structure(get_keras_mask, arg) on a template.
+Json mask_structure(const Json& value, std::vector<KerasTensor>& inputs) {
+  if (SpecArgs::is_ref(value)) {
+    auto mask = inputs.at(value.at("__tensor__").get<std::size_t>()).keras_mask();
+    if (!mask) return nullptr;
+    inputs.push_back(*mask);
+    return Json{{"__tensor__", inputs.size() - 1}};
+  }
+  if (value.is_null()) return nullptr;
+  Json out = value.is_array() ? Json::array() : Json::object();
+  if (value.is_array()) {
+    for (const auto& item : value) out.push_back(mask_structure(item, inputs));
+  } else {
+    for (const auto& [key, item] : value.items()) out[key] = mask_structure(item, inputs);
+  }
+  return out;
+}
+
+// Layer.__call__ step 6: with a single tensor argument and no mask given, the
+// argument's mask is passed as `mask`. The node records it only when
+// __call__ did not copy its kwargs to convert inputs, i.e. for exactly one
+// positional tensor of the layer's input dtype and no keyword arguments (or
+// for layers that never convert, such as Functional).
+void record_populated_mask(const Layer& layer, const Json& args_template, Json& kwargs_template,
+                           std::vector<KerasTensor>& inputs) {
+  auto given = kwargs_template.find("mask");
+  if (given != kwargs_template.end() && !given->is_null()) return;
+  const Json* only_tensor_arg = nullptr;
+  int tensor_arguments = 0;
+  for (const auto& a : args_template) {
+    if (is_tensor_argument(a)) {
+      ++tensor_arguments;
+      only_tensor_arg = &a;
+    }
+  }
+  for (const auto& [key, a] : kwargs_template.items()) {
+    if (is_tensor_argument(a)) {
+      ++tensor_arguments;
+      only_tensor_arg = &a;
+    }
+  }
+  if (tensor_arguments != 1) return;
+  bool converts = layer.converts_input_args() &&
+                  (!kwargs_template.empty() || args_template.size() != 1 || !SpecArgs::is_ref(args_template[0]) ||
+                   inputs.at(args_template[0].at("__tensor__").get<std::size_t>()).dtype() != layer.input_dtype());
+  if (converts) return;
+  Json mask = mask_structure(*only_tensor_arg, inputs);
+  kwargs_template["mask"] = mask;
+}
+
+}  // namespace
+
 std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
                                         const SymbolicKwargs& kwargs) {
   std::vector<KerasTensor> inputs;
@@ -240,15 +305,7 @@ std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vecto
 std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args_template, Json kwargs_template,
                                                   std::vector<KerasTensor> inputs) {
   auto* layer = op->is_layer() ? static_cast<Layer*>(op.get()) : nullptr;
-  // Keras passes the first argument's mask to layers whose call takes `mask`.
-  if (layer != nullptr && layer->call_accepts_mask() && !kwargs_template.contains("mask") && !inputs.empty()) {
-    std::optional<KerasTensor> mask;
-    if (!args_template.empty() && args_template[0].is_object()) mask = inputs.front().keras_mask();
-    if (mask) {
-      inputs.push_back(*mask);
-      kwargs_template["mask"] = Json{{"__tensor__", inputs.size() - 1}};
-    }
-  }
+  if (layer != nullptr && layer->call_accepts_mask()) record_populated_mask(*layer, args_template, kwargs_template, inputs);
   std::vector<KerasTensor> first_arg_tensors;
   if (!args_template.empty()) {
     const Json& first = args_template[0];

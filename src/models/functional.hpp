@@ -27,6 +27,9 @@ class FunctionalImpl : public ModelImpl {
   Json get_config() const override;
   std::optional<Json> build_config() const override { return Json{{"input_shape", nullptr}}; }
   void build_from_config(const Json& /*build_config*/) override {}
+  // Functional.__call__ converts each input itself, so Keras records the
+  // auto-populated mask even for list or dict inputs.
+  bool converts_input_args() const override { return false; }
 
   std::vector<KerasTensor> inputs() const override { return inputs_; }
   std::vector<KerasTensor> outputs() const override { return outputs_; }

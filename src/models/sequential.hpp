@@ -17,6 +17,8 @@ class SequentialImpl final : public ModelImpl {
   Json get_config() const override;
   std::optional<Json> build_config() const override;
   void build_from_config(const Json& build_config) override;
+  // Keras converts inputs to the dtype of the InputLayer, when there is one.
+  DType input_dtype() const override { return input_layer_ ? input_layer_->input_dtype() : compute_dtype(); }
 
   void add(const LayerPtr& layer);
   void add_input(const std::shared_ptr<InputLayerImpl>& input);
