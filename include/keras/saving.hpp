@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,6 +46,33 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
 // Reads a .keras archive held in memory.
 Model load_model(std::span<const std::byte> archive, const LoadModelOptions& options = {});
 
+struct SaveWeightsOptions {
+  bool overwrite = false;
+  // In GB (as Keras): writes NAME.weights.json plus NAME_00000.weights.h5, ...
+  std::optional<double> max_shard_size;
+  OverwriteCallback confirm_overwrite;
+};
+// keras.Model.save_weights: the model's variables as a .weights.h5 file (or a
+// sharded set with max_shard_size, whose path ends in .weights.json).
+void save_weights(const Model& model, const std::filesystem::path& filepath, const SaveWeightsOptions& options = {});
+
+struct LoadWeightsOptions {
+  // true: objects whose variables do not fit are skipped with a warning
+  // (written to stderr) instead of failing the load.
+  bool skip_mismatch = false;
+};
+// keras.Model.load_weights from a .weights.h5, a sharded .weights.json or the
+// weights of a .keras archive.
+void load_weights(const Model& model, const std::filesystem::path& filepath, const LoadWeightsOptions& options = {});
+
+// keras.Model.to_json / keras.models.model_from_json: the config envelope
+// without weights (and without shared_object_id).
+std::string to_json(const Model& model);
+Model model_from_json(const std::string& json);
+// keras3's save_model_config / load_model_config: the same JSON in a file.
+void save_model_config(const Model& model, const std::filesystem::path& filepath, bool overwrite = false);
+Model load_model_config(const std::filesystem::path& filepath);
+
 namespace saving {
 
 // The member names of a .keras archive, in archive order (like zip_list()).
@@ -62,6 +90,22 @@ void register_operation(const std::string& module, const std::string& class_name
 // keras.saving.register_keras_serializable: a custom class registered under
 // "package>name", which is what its configs carry as registered_name.
 void register_keras_serializable(const std::string& package, const std::string& name, LayerFactory factory);
+
+// The registered name of a live object: "package>Name" for registered
+// custom classes, the class name otherwise (keras.saving.get_registered_name).
+std::string get_registered_name(const Operation& object);
+// The factory registered (or in scope) under `name`, or nullptr.
+LayerFactory get_registered_object(const std::string& name);
+
+// keras.saving.custom_object_scope: while it lives, on this thread, the
+// given factories resolve names in addition to the global registrations.
+class CustomObjectScope {
+ public:
+  explicit CustomObjectScope(std::map<std::string, LayerFactory> objects);
+  ~CustomObjectScope();
+  CustomObjectScope(const CustomObjectScope&) = delete;
+  CustomObjectScope& operator=(const CustomObjectScope&) = delete;
+};
 
 // Resolves an envelope {"module", "class_name", "config", "registered_name"}
 // to a new layer/operation. Throws UnknownObjectError naming the class.

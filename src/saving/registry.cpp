@@ -24,6 +24,23 @@ Registry& registry() {
   return r;
 }
 
+// Active custom-object scopes of this thread, innermost last.
+std::vector<const std::map<std::string, LayerFactory>*>& scope_stack() {
+  thread_local std::vector<const std::map<std::string, LayerFactory>*> stack;
+  return stack;
+}
+
+LayerFactory find_custom(const std::string& key) {
+  auto& stack = scope_stack();
+  if (!stack.empty()) {
+    if (auto it = stack.back()->find(key); it != stack.back()->end()) return it->second;
+  }
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  if (auto it = r.custom.find(key); it != r.custom.end()) return it->second;
+  return nullptr;
+}
+
 bool is_keras_module(const Json& module) {
   if (!module.is_string()) return false;
   const auto& m = module.get_ref<const std::string&>();
@@ -57,8 +74,6 @@ OperationPtr instantiate(const Json& envelope) {
                              "layers cannot be loaded (this is Keras' safe mode, and it cannot be turned off here).");
 
   register_builtins();
-  auto& r = registry();
-  std::unique_lock lock(r.mutex);
   // a. a custom class under its registered name (or class name when absent).
   std::string custom_key;
   if (auto it = envelope.find("registered_name"); it != envelope.end()) {
@@ -67,12 +82,10 @@ OperationPtr instantiate(const Json& envelope) {
     custom_key = class_name;
   }
   if (!custom_key.empty()) {
-    if (auto it = r.custom.find(custom_key); it != r.custom.end()) {
-      auto factory = it->second;
-      lock.unlock();
-      return factory(config);
-    }
+    if (auto factory = find_custom(custom_key)) return factory(config);
   }
+  auto& r = registry();
+  std::unique_lock lock(r.mutex);
   // b. built-in classes, resolved by class name; the module only tells raw ops from layers.
   if (is_keras_module(module) || !envelope.contains("module")) {
     if (is_op_module(module)) {
@@ -126,6 +139,22 @@ void register_keras_serializable(const std::string& package, const std::string& 
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   r.custom[package + ">" + name] = std::move(factory);
+}
+
+std::string get_registered_name(const Operation& object) {
+  if (auto name = object.registered_name()) return *name;
+  return object.class_name();
+}
+
+LayerFactory get_registered_object(const std::string& name) { return find_custom(name); }
+
+CustomObjectScope::CustomObjectScope(std::map<std::string, LayerFactory> objects) {
+  scope_stack().push_back(new std::map<std::string, LayerFactory>(std::move(objects)));
+}
+
+CustomObjectScope::~CustomObjectScope() {
+  delete scope_stack().back();
+  scope_stack().pop_back();
 }
 
 OperationPtr deserialize_operation(const Json& envelope) {

@@ -78,8 +78,6 @@ void save_weights_to(const ModelImpl& model, const H5Group& root) {
   }
 }
 
-namespace {
-
 bool has_vars_group(const H5Group& root, const std::string& path) {
   auto parts = split_path(path);
   parts.emplace_back("vars");
@@ -92,11 +90,33 @@ bool has_vars_group(const H5Group& root, const std::string& path) {
   return true;
 }
 
+namespace {
+
 std::string describe(const Layer& layer) { return "<" + layer.class_name() + " name=" + layer.name() + ">"; }
+
+// The group among `groups` that holds dataset `key`, or nullptr.
+const H5Group* group_with(const std::vector<H5Group>& groups, const std::string& key) {
+  for (const auto& g : groups) {
+    if (g.has_dataset(key)) return &g;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
 void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin) {
+  load_weights_with(
+      model,
+      [&](const std::string& path) {
+        std::vector<H5Group> groups;
+        if (has_vars_group(root, path)) groups.push_back(open_vars_group(root, path));
+        return groups;
+      },
+      origin, false);
+}
+
+LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLookup& lookup, const std::string& origin,
+                                    bool skip_mismatch) {
   struct Failure {
     std::string object;
     std::string message;
@@ -107,18 +127,15 @@ void load_weights_from(const ModelImpl& model, const H5Group& root, const std::s
     auto variables = entry.layer->own_variables();
     const std::string group_path = entry.path.empty() ? "vars" : entry.path + "/vars";
     try {
-      if (!has_vars_group(root, entry.path)) {
+      auto groups = lookup(entry.path);
+      if (groups.empty()) {
         if (!variables.empty())
           throw FormatError("Layer '" + entry.layer->name() + "' expected " + std::to_string(variables.size()) +
                             " variables, but received 0 variables during loading (no group '" + group_path + "')");
         continue;
       }
-      H5Group vars = open_vars_group(root, entry.path);
       std::size_t stored = 0;
-      for (const auto& child : vars.children()) {
-        (void)child;
-        ++stored;
-      }
+      for (const auto& g : groups) stored += g.children().size();
       if (stored != variables.size()) {
         std::string expected;
         for (const auto& v : variables) expected += (expected.empty() ? "'" : ", '") + v->name() + "'";
@@ -127,32 +144,41 @@ void load_weights_from(const ModelImpl& model, const H5Group& root, const std::s
                           group_path + "'). Expected: [" + expected + "]");
       }
       // Check every declaration before reading (and allocating) anything.
+      std::vector<const H5Group*> sources;
       for (std::size_t i = 0; i < variables.size(); ++i) {
         const std::string key = std::to_string(i);
-        if (!vars.has_dataset(key))
+        const H5Group* g = group_with(groups, key);
+        if (g == nullptr)
           throw FormatError("Missing dataset '" + group_path + "/" + key + "' for variable '" + variables[i]->path() + "'");
-        auto info = vars.dataset_info(key);
+        auto info = g->dataset_info(key);
         if (info.shape != variables[i]->shape())
           throw ShapeMismatchError("The shape of the target variable and the shape of the target value in "
                                    "`variable.assign(value)` must match. variable.shape=" +
                                    shape_to_string(variables[i]->shape()) + ", Received: value.shape=" +
                                    shape_to_string(info.shape) + ". Target variable: " + variables[i]->path() +
                                    " (dataset '" + group_path + "/" + key + "')");
+        sources.push_back(g);
       }
-      for (std::size_t i = 0; i < variables.size(); ++i) variables[i]->assign(vars.read_dataset(std::to_string(i)));
+      for (std::size_t i = 0; i < variables.size(); ++i)
+        variables[i]->assign(sources[i]->read_dataset(std::to_string(i)));
     } catch (const UnsafeContentError&) {
       throw;  // never soften a security refusal into an aggregated message
     } catch (const Error& e) {
       failures.push_back({describe(*entry.layer), e.what(), dynamic_cast<const ShapeMismatchError*>(&e) != nullptr});
     }
   }
-  if (failures.empty()) return;
+  LoadWeightsReport report;
+  if (failures.empty()) return report;
   std::string list;
   for (const auto& f : failures) list += (list.empty() ? "" : ", ") + f.object;
   std::string message = origin + ": A total of " + std::to_string(failures.size()) +
                         " objects could not be loaded. Example error message for object " + failures.front().object +
                         ":\n\n" + failures.front().message + "\n\nList of objects that could not be loaded:\n[" + list +
                         "]";
+  if (skip_mismatch) {
+    report.warnings.push_back(message);
+    return report;
+  }
   if (failures.front().shape_mismatch) throw ShapeMismatchError(message);
   throw FormatError(message);
 }

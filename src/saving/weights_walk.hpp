@@ -2,6 +2,7 @@
 // path. Weights are matched by this path, never by layer name.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,16 @@ void save_weights_to(const ModelImpl& model, const H5Group& root);
 // Loads every object's variables from `root`, checking counts and shapes
 // before allocating. Errors are collected and raised together, naming `origin`.
 void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin);
+
+// The vars groups holding an object's variables: one for a plain file, or
+// several when a sharded set splits the group across shards. Empty: absent.
+using VarsGroupLookup = std::function<std::vector<H5Group>(const std::string& object_path)>;
+struct LoadWeightsReport {
+  std::vector<std::string> warnings;  // with skip_mismatch: what was skipped
+};
+LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLookup& lookup, const std::string& origin,
+                                    bool skip_mismatch);
+bool has_vars_group(const H5Group& root, const std::string& path);
 
 // Opens path/vars (creating intermediate groups when `create`).
 H5Group open_vars_group(const H5Group& root, const std::string& path);

@@ -1,0 +1,214 @@
+// The saving API of the seed's "see also": weights-only files (plain and
+// sharded), config-only JSON, custom objects and safe mode.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "keras/keras.hpp"
+#include "ops/linalg.hpp"
+#include "saving/compare.hpp"
+#include "support/fixture_check.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+using keras_test::TempDir;
+
+std::vector<std::byte> file_bytes(const std::filesystem::path& p) {
+  std::string s = keras_test::read_text_file(p);
+  std::vector<std::byte> out(s.size());
+  std::memcpy(out.data(), s.data(), s.size());
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += "\n  " + l;
+  return out;
+}
+
+void expect_predicts_fixture(const keras::Model& model, const std::string& case_name) {
+  auto c = keras_test::fixture_case(case_name);
+  auto outputs = model.predict(keras_test::fixture_inputs(case_name));
+  auto expected = keras_test::fixture_outputs(case_name);
+  ASSERT_EQ(outputs.size(), expected.size());
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    keras_test::expect_close(outputs[i], expected[i], c.at("atol"), c.at("rtol"), case_name);
+}
+
+TEST(WeightsOnly, LoadsKerasWeightsFileIntoConfigModel) {
+  auto dir = keras_test::fixture_dir("weights_only");
+  keras::Model model = keras::load_model_config(dir / "model.json");
+  keras::load_weights(model, dir / "model.weights.h5");
+  expect_predicts_fixture(model, "weights_only");
+}
+
+TEST(WeightsOnly, SavedWeightsFileIsKerasIdentical) {
+  auto dir = keras_test::fixture_dir("weights_only");
+  keras::Model model = keras::load_model_config(dir / "model.json");
+  keras::load_weights(model, dir / "model.weights.h5");
+  TempDir tmp;
+  keras::save_weights(model, tmp / "out.weights.h5");
+  auto diffs = keras::saving::compare_h5_images(file_bytes(dir / "model.weights.h5"), file_bytes(tmp / "out.weights.h5"));
+  EXPECT_TRUE(diffs.empty()) << joined(diffs);
+}
+
+TEST(WeightsOnly, ExtensionAndOverwriteRules) {
+  auto dir = keras_test::fixture_dir("weights_only");
+  keras::Model model = keras::load_model_config(dir / "model.json");
+  TempDir tmp;
+  EXPECT_THROW(keras::save_weights(model, tmp / "out.h5"), keras::ValueError);
+  EXPECT_THROW(keras::save_weights(model, tmp / "out.h5", {.max_shard_size = 1.0}), keras::ValueError);
+  keras::save_weights(model, tmp / "w.weights.h5");
+  EXPECT_THROW(keras::save_weights(model, tmp / "w.weights.h5"), keras::FileExistsError);
+  EXPECT_NO_THROW(keras::save_weights(model, tmp / "w.weights.h5", {.overwrite = true}));
+  EXPECT_THROW(keras::load_weights(model, tmp / "missing.weights.h5"), keras::FileNotFoundError);
+  EXPECT_THROW(keras::load_weights(model, tmp / "w.txt"), keras::ValueError);
+}
+
+TEST(WeightsOnly, MismatchFailsOrIsSkipped) {
+  TempDir tmp;
+  keras::Sequential small({keras::Input({3}), keras::layers::Dense(4)});
+  keras::Sequential other({keras::Input({3}), keras::layers::Dense(5)});
+  keras::save_weights(small, tmp / "small.weights.h5");
+  EXPECT_THROW(keras::load_weights(other, tmp / "small.weights.h5"), keras::ShapeMismatchError);
+  auto before = other.get_weights();
+  EXPECT_NO_THROW(keras::load_weights(other, tmp / "small.weights.h5", {.skip_mismatch = true}));
+  EXPECT_TRUE(keras::allclose(other.get_weights()[0], before[0], 0, 0));
+}
+
+TEST(ShardedWeights, LoadsKerasShards) {
+  auto dir = keras_test::fixture_dir("sharded_weights");
+  keras::Model model = keras::load_model_config(dir / "model.json");
+  keras::load_weights(model, dir / "model.weights.json");
+  expect_predicts_fixture(model, "sharded_weights");
+}
+
+TEST(ShardedWeights, WritesTheSameShardsAsKeras) {
+  auto dir = keras_test::fixture_dir("sharded_weights");
+  keras::Model model = keras::load_model_config(dir / "model.json");
+  keras::load_weights(model, dir / "model.weights.json");
+  TempDir tmp;
+  // 20000 bytes: the first Dense fits, the second starts a new shard.
+  keras::save_weights(model, tmp / "model.weights.json", {.max_shard_size = 20000.0 / (1024.0 * 1024.0 * 1024.0)});
+  EXPECT_EQ(keras::Json::parse(keras_test::read_text_file(tmp / "model.weights.json")),
+            keras::Json::parse(keras_test::read_text_file(dir / "model.weights.json")));
+  for (const char* shard : {"model_00000.weights.h5", "model_00001.weights.h5"}) {
+    auto diffs = keras::saving::compare_h5_images(file_bytes(dir / shard), file_bytes(tmp / shard));
+    EXPECT_TRUE(diffs.empty()) << shard << joined(diffs);
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "model_00002.weights.h5"));
+  keras::Model reloaded = keras::load_model_config(dir / "model.json");
+  keras::load_weights(reloaded, tmp / "model.weights.json");
+  expect_predicts_fixture(reloaded, "sharded_weights");
+  EXPECT_THROW(keras::save_weights(model, tmp / "tiny.weights.json", {.max_shard_size = 1e-9}), keras::ValueError);
+}
+
+TEST(ConfigOnly, ToJsonAndBack) {
+  auto fixture = keras_test::fixture_dir("seed_dense_softmax") / "model.keras";
+  keras::Model model = keras::load_model(fixture);
+  std::string json = keras::to_json(model);
+  EXPECT_EQ(json.find("shared_object_id"), std::string::npos);
+  keras::Model rebuilt = keras::model_from_json(json);
+  EXPECT_EQ(keras::to_json(rebuilt), json);
+  TempDir tmp;
+  keras::save_model_config(model, tmp / "config.json");
+  EXPECT_EQ(keras_test::read_text_file(tmp / "config.json"), json);
+  EXPECT_THROW(keras::save_model_config(model, tmp / "config.json"), keras::FileExistsError);
+  EXPECT_EQ(keras::to_json(keras::load_model_config(tmp / "config.json")), json);
+  EXPECT_THROW(keras::model_from_json("{not json"), keras::FormatError);
+  EXPECT_THROW(keras::load_model_config(tmp / "absent.json"), keras::FileNotFoundError);
+}
+
+// The fixture's custom layer: y = scale * (x @ kernel).
+class ScaledDense final : public keras::Layer {
+ public:
+  ScaledDense(std::int64_t units, double scale, const keras::LayerBaseOptions& base)
+      : keras::Layer(base, "scaled_dense"), units_(units), scale_(scale) {}
+  static keras::LayerPtr from_config(const keras::Json& config) {
+    return std::make_shared<ScaledDense>(config.at("units").get<std::int64_t>(), config.at("scale").get<double>(),
+                                         base_options_from_config(config));
+  }
+  std::string class_name() const override { return "ScaledDense"; }
+  std::string module() const override { return ""; }
+  std::optional<std::string> registered_name() const override { return "Fixtures>ScaledDense"; }
+  keras::Json get_config() const override {
+    keras::Json config = base_config();
+    config["units"] = units_;
+    config["scale"] = scale_;
+    return config;
+  }
+  keras::Shape compute_output_shape(const keras::Shape& input) override {
+    keras::Shape out = input;
+    out.back() = units_;
+    return out;
+  }
+  keras::Tensor forward(const keras::Tensor& x, bool /*training*/) override {
+    keras::Tensor y = keras::kernels::dense(x, kernel_->value());
+    for (std::int64_t i = 0; i < y.size(); ++i) y.data<float>()[i] *= static_cast<float>(scale_);
+    return y;
+  }
+
+ protected:
+  void build(const std::vector<keras::Shape>& shapes) override {
+    kernel_ = add_weight("kernel", {shapes.at(0).back(), units_}, "glorot_uniform");
+  }
+
+ private:
+  std::int64_t units_;
+  double scale_;
+  keras::VariablePtr kernel_;
+};
+
+TEST(CustomObjects, UnregisteredCustomLayerNamesItself) {
+  try {
+    keras::load_model(keras_test::fixture_dir("custom_layer") / "model.keras");
+    FAIL() << "expected UnknownObjectError";
+  } catch (const keras::UnknownObjectError& e) {
+    EXPECT_NE(std::string(e.what()).find("Fixtures>ScaledDense"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CustomObjects, ScopeOverlaysTheRegistryWhileItLives) {
+  auto path = keras_test::fixture_dir("custom_layer") / "model.keras";
+  {
+    keras::saving::CustomObjectScope scope({{"Fixtures>ScaledDense", ScaledDense::from_config}});
+    EXPECT_NE(keras::saving::get_registered_object("Fixtures>ScaledDense"), nullptr);
+    keras::Model model = keras::load_model(path);
+    expect_predicts_fixture(model, "custom_layer");
+  }
+  EXPECT_EQ(keras::saving::get_registered_object("Fixtures>ScaledDense"), nullptr);
+  EXPECT_THROW(keras::load_model(path), keras::UnknownObjectError);
+}
+
+TEST(CustomObjects, RegisteredCustomLayerPredictsAndSavesAsKeras) {
+  keras::saving::register_keras_serializable("Fixtures", "ScaledDense", ScaledDense::from_config);
+  auto fixture = keras_test::fixture_dir("custom_layer") / "model.keras";
+  keras::Model model = keras::load_model(fixture);
+  expect_predicts_fixture(model, "custom_layer");
+  // The CLI does not know this C++ class; save through the API instead.
+  TempDir tmp;
+  keras::save_model(model, tmp / "custom.keras");
+  auto diffs = keras::saving::compare_saved_models(fixture, tmp / "custom.keras");
+  EXPECT_TRUE(diffs.empty()) << joined(diffs);
+  EXPECT_EQ(keras::saving::get_registered_name(*model.get_layer("scaled")), "Fixtures>ScaledDense");
+  EXPECT_EQ(keras::saving::get_registered_name(*model.get_layer("dense_19")), "Dense");
+}
+
+TEST(SafeMode, LambdaLayersAreRefused) {
+  try {
+    keras::load_model(keras_test::fixture_dir("lambda_layer") / "model.keras");
+    FAIL() << "expected UnsafeContentError";
+  } catch (const keras::UnsafeContentError& e) {
+    EXPECT_NE(std::string(e.what()).find("Lambda"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("lambda_layer"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SafeMode, RemotePathsAndNpzAreRefused) {
+  EXPECT_THROW(keras::load_model("hf://user/model"), keras::NotImplementedError);
+  keras::Sequential model({keras::Input({3}), keras::layers::Dense(2)});
+  EXPECT_THROW(keras::save_model(model, "gs://bucket/model.keras"), keras::NotImplementedError);
+}
+
+}  // namespace
