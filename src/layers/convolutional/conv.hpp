@@ -47,7 +47,7 @@ class ConvLayerBase : public Layer {
   // The convolution (with bias) on a float32 channels_last input.
   virtual Tensor convolve(const Tensor& x) const = 0;
 
-  // name .. dtype, then the keys common to every convolution are added by the subclasses in Keras' order.
+  // The config's activity_regularizer entry (null when unset).
   Json activity_regularizer_json() const;
 
  private:

@@ -42,7 +42,7 @@ std::vector<std::int64_t> standardize_tuple(const std::vector<std::int64_t>& val
 }
 
 std::string standardize_padding(const std::string& padding, bool allow_causal, const std::string& layer) {
-  const std::string p = lower(padding);
+  std::string p = lower(padding);
   if (p == "valid" || p == "same" || (allow_causal && p == "causal")) return p;
   throw ValueError(layer + ": the `padding` argument must be one of " +
                    (allow_causal ? "{'valid', 'same', 'causal'}" : "{'valid', 'same'}") + ". Received: " + padding);
@@ -50,7 +50,7 @@ std::string standardize_padding(const std::string& padding, bool allow_causal, c
 
 std::string standardize_data_format(const std::string& data_format, const std::string& layer) {
   if (data_format.empty()) return "channels_last";
-  const std::string f = lower(data_format);
+  std::string f = lower(data_format);
   if (f == "channels_last" || f == "channels_first") return f;
   throw ValueError(layer + ": the `data_format` argument must be one of {'channels_first', 'channels_last'}. " +
                    "Received: data_format=" + data_format);
