@@ -1,7 +1,11 @@
 // keras-cpp: the command-line tool.
-//   keras-cpp predict MODEL --input X.npy [--input NAME=X.npy ...] --output-dir DIR
+//   keras-cpp predict MODEL [--weights W] --input X.npy [--input NAME=X.npy ...] --output-dir DIR
+//     Inputs without NAME= fill the model inputs in order; outputs are written
+//     as y0.npy, y1.npy, ... in output order (dict outputs in sorted key order).
+//     MODEL may also be a config JSON (save_model_config), then --weights is needed.
 //   keras-cpp convert SRC DST [--overwrite]
 // Exit status: 0 on success, 1 on an error (one line on stderr), 2 on bad usage.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -14,17 +18,31 @@ namespace {
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  keras-cpp predict MODEL --input X.npy [--input NAME=X.npy ...] --output-dir DIR [--batch-size N]\n"
+    "  keras-cpp predict MODEL [--weights W] --input X.npy [--input NAME=X.npy ...] --output-dir DIR\n"
+    "                    [--batch-size N]\n"
     "  keras-cpp convert SRC DST [--overwrite]\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+std::int64_t parse_batch_size(const std::string& text) {
+  std::size_t used = 0;
+  std::int64_t value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value <= 0) throw UsageError("--batch-size needs a positive integer, got '" + text + "'");
+  return value;
+}
+
 int predict(const std::vector<std::string>& args) {
   std::string model_path;
   std::vector<std::string> inputs;
   std::string output_dir;
+  std::string weights_path;
   std::int64_t batch_size = 32;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -34,7 +52,8 @@ int predict(const std::vector<std::string>& args) {
     };
     if (a == "--input") inputs.push_back(value());
     else if (a == "--output-dir") output_dir = value();
-    else if (a == "--batch-size") batch_size = std::stoll(value());
+    else if (a == "--weights") weights_path = value();
+    else if (a == "--batch-size") batch_size = parse_batch_size(value());
     else if (a.starts_with("--")) throw UsageError("unknown option " + a);
     else if (model_path.empty()) model_path = a;
     else throw UsageError("unexpected argument " + a);
@@ -42,28 +61,39 @@ int predict(const std::vector<std::string>& args) {
   if (model_path.empty() || inputs.empty() || output_dir.empty())
     throw UsageError("predict needs MODEL, --input and --output-dir");
 
-  keras::Model model = keras::load_model(model_path);
+  const bool config_only = std::filesystem::path(model_path).extension() == ".json";
+  if (config_only && weights_path.empty())
+    throw UsageError("MODEL " + model_path + " is a config without weights: give --weights");
+  keras::Model model = config_only ? keras::load_model_config(model_path) : keras::load_model(model_path);
+  if (!weights_path.empty()) keras::load_weights(model, weights_path);
   auto names = model.input_names();
   std::vector<keras::Tensor> ordered(names.size());
   std::vector<bool> given(names.size(), false);
-  std::size_t positional = 0;
+  // NAME=FILE inputs first; plain files then fill the remaining inputs in order.
+  std::vector<std::string> plain;
   for (const auto& spec : inputs) {
     auto eq = spec.find('=');
-    std::size_t slot = 0;
-    std::string file = spec;
-    if (eq != std::string::npos) {
-      std::string name = spec.substr(0, eq);
-      file = spec.substr(eq + 1);
-      auto it = std::find(names.begin(), names.end(), name);
-      if (it == names.end()) throw keras::ValueError("model has no input named '" + name + "'");
-      slot = static_cast<std::size_t>(it - names.begin());
-    } else {
-      while (positional < names.size() && given[positional]) ++positional;
-      slot = positional;
+    auto named = eq == std::string::npos ? names.end() : std::find(names.begin(), names.end(), spec.substr(0, eq));
+    if (named == names.end()) {
+      if (eq != std::string::npos && !std::filesystem::exists(spec)) {
+        std::string known;
+        for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+        throw keras::ValueError("model has no input named '" + spec.substr(0, eq) + "' (its inputs are: " + known +
+                                ")");
+      }
+      plain.push_back(spec);
+      continue;
     }
+    auto slot = static_cast<std::size_t>(named - names.begin());
+    if (given[slot]) throw keras::ValueError("input '" + names[slot] + "' given twice");
+    ordered[slot] = keras::load_npy(spec.substr(eq + 1));
+    given[slot] = true;
+  }
+  std::size_t slot = 0;
+  for (const auto& file : plain) {
+    while (slot < names.size() && given[slot]) ++slot;
     if (slot >= names.size())
       throw keras::ValueError("too many --input values: the model takes " + std::to_string(names.size()));
-    if (given[slot]) throw keras::ValueError("input '" + names[slot] + "' given twice");
     ordered[slot] = keras::load_npy(file);
     given[slot] = true;
   }

@@ -27,6 +27,9 @@ KerasTensor Input(const Shape& shape, const InputOptions& options = {});
 class ModelImpl;
 class Optimizer;
 
+// A Python dict of symbolic tensors, in insertion order: {{"a", a}, {"b", b}}.
+using TensorDict = std::vector<std::pair<std::string, KerasTensor>>;
+
 // The base of Functional and Sequential models as layers.
 class ModelImpl : public Layer {
  public:
@@ -53,9 +56,16 @@ class Model : public LayerRef {
   // keras.Model(inputs, outputs): a Functional model.
   Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs, const std::string& name = "");
   Model(const KerasTensor& input, const KerasTensor& output, const std::string& name = "");
-  // Dict inputs/outputs (flattened in sorted key order, as Keras does).
-  Model(const std::map<std::string, KerasTensor>& inputs, const std::map<std::string, KerasTensor>& outputs,
-        const std::string& name = "");
+  // A list of inputs and one (unlisted) output, as keras.Model([a, b], y).
+  Model(const std::vector<KerasTensor>& inputs, const KerasTensor& output, const std::string& name = "");
+  // Dict inputs and/or outputs. The config keeps the given key order; the
+  // flat order of inputs, outputs and predictions is the sorted key order, as
+  // in Keras.
+  Model(const TensorDict& inputs, const TensorDict& outputs, const std::string& name = "");
+  Model(const TensorDict& inputs, const std::vector<KerasTensor>& outputs, const std::string& name = "");
+  Model(const TensorDict& inputs, const KerasTensor& output, const std::string& name = "");
+  Model(const std::vector<KerasTensor>& inputs, const TensorDict& outputs, const std::string& name = "");
+  Model(const KerasTensor& input, const TensorDict& outputs, const std::string& name = "");
 
   ModelImpl& impl() const;
   std::shared_ptr<ModelImpl> impl_ptr() const;

@@ -73,23 +73,58 @@ Model::Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTens
 Model::Model(const KerasTensor& input, const KerasTensor& output, const std::string& name)
     : Model(std::vector<KerasTensor>{input}, std::vector<KerasTensor>{output}, name) {}
 
-Model::Model(const std::map<std::string, KerasTensor>& inputs, const std::map<std::string, KerasTensor>& outputs,
-             const std::string& name) {
-  auto flatten = [](const std::map<std::string, KerasTensor>& m, detail::TensorStructure& s) {
-    std::vector<KerasTensor> flat;
-    s.kind = detail::TensorStructure::Kind::dict;
-    for (const auto& [key, t] : m) {  // std::map iterates in sorted key order
-      s.keys.push_back(key);
-      flat.push_back(t);
-    }
-    return flat;
-  };
+namespace {
+
+// Flattens a dict in sorted key order and remembers the given key order.
+std::vector<KerasTensor> flatten_dict(const TensorDict& dict, detail::TensorStructure& s, const char* what) {
+  s.kind = detail::TensorStructure::Kind::dict;
+  std::map<std::string, KerasTensor> sorted;
+  for (const auto& [key, t] : dict) {
+    if (!sorted.emplace(key, t).second) throw ValueError(std::string("Duplicate key '") + key + "' in model " + what);
+    s.keys.push_back(key);
+  }
+  std::vector<KerasTensor> flat;
+  for (const auto& [key, t] : sorted) flat.push_back(t);
+  return flat;
+}
+
+detail::TensorStructure single_structure() { return {detail::TensorStructure::Kind::single, {}}; }
+
+}  // namespace
+
+Model::Model(const std::vector<KerasTensor>& inputs, const KerasTensor& output, const std::string& name)
+    : LayerRef(std::make_shared<detail::FunctionalImpl>(inputs, structure_of(inputs.size()),
+                                                        std::vector<KerasTensor>{output}, single_structure(), name)) {}
+
+Model::Model(const TensorDict& inputs, const TensorDict& outputs, const std::string& name) {
   detail::TensorStructure in_s;
   detail::TensorStructure out_s;
-  auto in = flatten(inputs, in_s);
-  auto out = flatten(outputs, out_s);
+  auto in = flatten_dict(inputs, in_s, "inputs");
+  auto out = flatten_dict(outputs, out_s, "outputs");
   layer_ = std::make_shared<detail::FunctionalImpl>(in, in_s, out, out_s, name);
 }
+
+Model::Model(const TensorDict& inputs, const std::vector<KerasTensor>& outputs, const std::string& name) {
+  detail::TensorStructure in_s;
+  auto in = flatten_dict(inputs, in_s, "inputs");
+  layer_ = std::make_shared<detail::FunctionalImpl>(in, in_s, outputs, structure_of(outputs.size()), name);
+}
+
+Model::Model(const TensorDict& inputs, const KerasTensor& output, const std::string& name) {
+  detail::TensorStructure in_s;
+  auto in = flatten_dict(inputs, in_s, "inputs");
+  layer_ = std::make_shared<detail::FunctionalImpl>(in, in_s, std::vector<KerasTensor>{output}, single_structure(),
+                                                    name);
+}
+
+Model::Model(const std::vector<KerasTensor>& inputs, const TensorDict& outputs, const std::string& name) {
+  detail::TensorStructure out_s;
+  auto out = flatten_dict(outputs, out_s, "outputs");
+  layer_ = std::make_shared<detail::FunctionalImpl>(inputs, structure_of(inputs.size()), out, out_s, name);
+}
+
+Model::Model(const KerasTensor& input, const TensorDict& outputs, const std::string& name)
+    : Model(std::vector<KerasTensor>{input}, outputs, name) {}
 
 ModelImpl& Model::impl() const {
   if (!layer_) throw ValueError("Empty model handle");

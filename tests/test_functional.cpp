@@ -1,0 +1,324 @@
+// Functional graphs: several inputs/outputs, dict inputs/outputs, shared
+// layers, nested models, models stored as directories, masks; configs both
+// ways, the CLI, and edits of a loaded model that must reach the saved file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "keras/keras.hpp"
+#include "keras/ops.hpp"
+#include "saving/compare.hpp"
+#include "saving/zip_archive.hpp"
+#include "support/fixture_check.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+namespace L = keras::layers;
+using keras::Json;
+using keras::KerasTensor;
+using keras::Tensor;
+
+class FunctionalFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FunctionalFixture, PredictsAndConvertsLikeKeras) { keras_test::expect_fixture_matches(GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(Cases, FunctionalFixture,
+                         ::testing::Values("multi_io", "dict_io", "shared_layer", "nested_models", "masking_rnn",
+                                           "embedding_mask_rnn"));
+
+TEST(UnzippedDirFixture, PredictsAndConvertsLikeKeras) {
+  keras_test::expect_fixture_predicts("unzipped_dir");
+  // Keras always writes an (empty) assets/ folder, which git cannot keep:
+  // compare against the fixture with that folder restored.
+  keras_test::TempDir dir;
+  auto original = dir / "keras_dir";
+  std::filesystem::copy(keras_test::fixture_dir("unzipped_dir") / "model_dir", original,
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::create_directories(original / "assets");
+  auto converted = dir / "converted_dir";
+  std::string output;
+  ASSERT_EQ(keras_test::run_cli({"convert", original.string(), converted.string()}, &output), 0) << output;
+  auto differences = keras::saving::compare_saved_models(original, converted);
+  std::string joined;
+  for (const auto& d : differences) joined += "\n  " + d;
+  EXPECT_TRUE(differences.empty()) << joined;
+}
+
+// ------------------------------------------------- the fixtures, built in C++
+
+keras::Model build_multi_io() {
+  auto a = keras::Input({4}, {.name = "a"});
+  auto b = keras::Input({6}, {.name = "b"});
+  auto ea = L::Dense(8, {.activation = "relu", .name = "enc_a"})(a);
+  auto eb = L::Dense(8, {.activation = "relu", .name = "enc_b"})(b);
+  auto joined = L::Concatenate({.name = "concatenate_3"})({ea, eb});
+  auto summed = L::Add({.name = "add_11"})({ea, eb});
+  auto cls = L::Dense(3, {.activation = "softmax", .name = "cls"})(joined);
+  auto reg = L::Dense(1, {.name = "reg"})(summed);
+  return keras::Model({a, b}, {cls, reg}, "functional_29");
+}
+
+keras::Model build_dict_io() {
+  auto alpha = keras::Input({4}, {.name = "alpha"});
+  auto beta = keras::Input({2}, {.name = "beta"});
+  auto h = L::Concatenate({.name = "concatenate_4"})({alpha, beta});
+  auto probs = L::Dense(3, {.activation = "softmax", .name = "probs"})(h);
+  auto score = L::Dense(1, {.name = "score"})(h);
+  return keras::Model(keras::TensorDict{{"alpha", alpha}, {"beta", beta}},
+                      keras::TensorDict{{"score", score}, {"probs", probs}}, "functional_30");
+}
+
+keras::Model build_shared_layer() {
+  auto left = keras::Input({5}, {.name = "left"});
+  auto right = keras::Input({5}, {.name = "right"});
+  L::Dense shared(4, {.activation = "tanh", .name = "shared"});
+  auto diff = L::Subtract({.name = "subtract_2"})({shared(left), shared(right)});
+  return keras::Model({left, right}, L::Dense(1, {.name = "dense_7"})(diff), "functional_31");
+}
+
+keras::Model build_nested_models() {
+  keras::Sequential inner({keras::Input({4}, {.name = "input_layer_16"}),
+                           L::Dense(6, {.activation = "relu", .name = "dense_8"}), L::Dense(3, {.name = "dense_9"})},
+                          {.name = "inner_seq"});
+  auto x = keras::Input({4}, {.name = "input_layer_17"});
+  keras::Model mid(x, L::Dense(5, {.activation = "relu", .name = "dense_10"})(inner(x)), "mid_func");
+  return keras::Sequential({keras::Input({4}, {.name = "input_layer_18"}), mid, L::Dense(2, {.name = "dense_11"})},
+                           {.name = "outer_seq"});
+}
+
+keras::Model build_unzipped_dir() {
+  return keras::Sequential({keras::Input({3}, {.name = "input_layer_20"}), L::Dense(5, {.name = "dense_13"}),
+                            L::Softmax({.name = "softmax_9"})},
+                           {.name = "sequential_1"});
+}
+
+// A fixture model built in C++ must write Keras' config and, given the
+// fixture's weights, predict Keras' outputs.
+void expect_built_model_matches(const keras::Model& model, const std::string& case_name) {
+  SCOPED_TRACE(case_name);
+  keras_test::expect_model_config_matches_fixture(model, case_name);
+  auto artifact = keras_test::fixture_dir(case_name) /
+                  keras_test::fixture_case(case_name).at("artifact").get<std::string>();
+  model.set_weights(keras::load_model(artifact).get_weights());
+  auto expected = keras_test::fixture_outputs(case_name);
+  auto outputs = model.predict(keras_test::fixture_inputs(case_name));
+  ASSERT_EQ(outputs.size(), expected.size());
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    keras_test::expect_close(outputs[i], expected[i], 1e-5, 1e-4, case_name + " output " + std::to_string(i));
+}
+
+TEST(BuiltInCpp, MultiIo) { expect_built_model_matches(build_multi_io(), "multi_io"); }
+TEST(BuiltInCpp, DictIo) { expect_built_model_matches(build_dict_io(), "dict_io"); }
+TEST(BuiltInCpp, SharedLayer) { expect_built_model_matches(build_shared_layer(), "shared_layer"); }
+TEST(BuiltInCpp, NestedModels) { expect_built_model_matches(build_nested_models(), "nested_models"); }
+TEST(BuiltInCpp, UnzippedDir) { expect_built_model_matches(build_unzipped_dir(), "unzipped_dir"); }
+
+// --------------------------------------------------------------- dict models
+
+TEST(DictModels, InputsAndOutputsAreInSortedKeyOrder) {
+  keras::Model model = keras::load_model(keras_test::fixture_dir("dict_io") / "model.keras");
+  EXPECT_EQ(model.input_names(), (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_EQ(model.output_names(), (std::vector<std::string>{"probs", "score"}));
+  auto inputs = keras_test::fixture_inputs("dict_io");
+  auto expected = keras_test::fixture_outputs("dict_io");
+  auto named = model.predict_named({{"beta", inputs[1]}, {"alpha", inputs[0]}});
+  ASSERT_EQ(named.size(), 2U);
+  keras_test::expect_close(named.at("probs"), expected[0], 1e-5, 1e-4, "probs");
+  keras_test::expect_close(named.at("score"), expected[1], 1e-5, 1e-4, "score");
+  EXPECT_THROW(model.predict_named({{"alpha", inputs[0]}}), keras::ValueError);
+}
+
+TEST(DictModels, CliTakesInputsByName) {
+  keras_test::TempDir dir;
+  auto fixture = keras_test::fixture_dir("dict_io");
+  std::string output;
+  ASSERT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input",
+                                 "beta=" + (fixture / "x1.npy").string(), "--input",
+                                 "alpha=" + (fixture / "x0.npy").string(), "--output-dir", dir.path().string()},
+                                &output),
+            0)
+      << output;
+  auto expected = keras_test::fixture_outputs("dict_io");
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    keras_test::expect_close(keras::load_npy(dir / ("y" + std::to_string(i) + ".npy")), expected[i], 1e-5, 1e-4,
+                             "CLI y" + std::to_string(i));
+  // A named input plus a positional one: the positional fills the free slot.
+  auto mixed = dir / "mixed";
+  ASSERT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input", (fixture / "x0.npy").string(),
+                                 "--input", "beta=" + (fixture / "x1.npy").string(), "--output-dir", mixed.string()},
+                                &output),
+            0)
+      << output;
+  keras_test::expect_close(keras::load_npy(mixed / "y1.npy"), expected[1], 1e-5, 1e-4, "mixed y1");
+  EXPECT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input",
+                                 "gamma=" + (fixture / "x0.npy").string(), "--input", (fixture / "x1.npy").string(),
+                                 "--output-dir", dir.path().string()},
+                                &output),
+            1);
+  EXPECT_NE(output.find("no input named 'gamma'"), std::string::npos) << output;
+  EXPECT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input",
+                                 (fixture / "x0.npy").string(), "--output-dir", dir.path().string()},
+                                &output),
+            1);
+  EXPECT_NE(output.find("missing --input for model input 'beta'"), std::string::npos) << output;
+}
+
+TEST(Cli, PredictWithSeparateWeights) {
+  keras_test::TempDir dir;
+  auto fixture = keras_test::fixture_dir("multi_io");
+  keras::Model model = keras::load_model(fixture / "model.keras");
+  auto weights = model.get_weights();
+  for (auto& w : weights) w = keras::Tensor::full(w.shape(), 0.25F);
+  model.set_weights(weights);
+  keras::save_weights(model, dir / "changed.weights.h5");
+  keras::save_model_config(model, dir / "config.json");
+  auto expected = model.predict(keras_test::fixture_inputs("multi_io"));
+  for (const std::string& source : {(fixture / "model.keras").string(), (dir / "config.json").string()}) {
+    auto out = dir / ("out_" + std::to_string(source.size()));
+    std::string output;
+    ASSERT_EQ(keras_test::run_cli({"predict", source, "--weights", (dir / "changed.weights.h5").string(), "--input",
+                                   (fixture / "x0.npy").string(), "--input", (fixture / "x1.npy").string(),
+                                   "--output-dir", out.string()},
+                                  &output),
+              0)
+        << output;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      keras_test::expect_close(keras::load_npy(out / ("y" + std::to_string(i) + ".npy")), expected[i], 1e-6, 1e-6,
+                               source + " y" + std::to_string(i));
+  }
+  std::string output;
+  EXPECT_EQ(keras_test::run_cli({"predict", (dir / "config.json").string(), "--input", (fixture / "x0.npy").string(),
+                                 "--output-dir", dir.path().string()},
+                                &output),
+            2);
+}
+
+// -------------------------------------------------------------- node indices
+
+Json config_of(const keras::Model& model) {
+  return keras::saving::strip_shared_object_ids(keras::saving::serialize_operation(model.impl()));
+}
+
+const Json& layer_entry(const Json& config, const std::string& name) {
+  for (const auto& entry : config.at("config").at("layers")) {
+    if (entry.at("name") == name) return entry;
+  }
+  throw std::runtime_error("no layer " + name);
+}
+
+TEST(NodeIndices, CallsOutsideTheModelAreNotCounted) {
+  L::Dense shared(3, {.name = "shared_dense"});
+  auto outside = keras::Input({2}, {.name = "outside"});
+  (void)shared(outside);  // node 0 of shared_dense, not part of the model below
+  auto a = keras::Input({2}, {.name = "in_a"});
+  auto b = keras::Input({2}, {.name = "in_b"});
+  auto ya = shared(a);
+  auto yb = shared(b);
+  auto out = L::Add({.name = "sum"})({ya, yb});
+  keras::Model model({a, b}, {out, yb}, "node_indices");
+  Json config = config_of(model);
+  const Json& dense = layer_entry(config, "shared_dense");
+  ASSERT_EQ(dense.at("inbound_nodes").size(), 2U);
+  const Json& add = layer_entry(config, "sum");
+  const Json& args = add.at("inbound_nodes").at(0).at("args").at(0);
+  EXPECT_EQ(args.at(0).at("config").at("keras_history"), Json::parse(R"(["shared_dense", 0, 0])"));
+  EXPECT_EQ(args.at(1).at("config").at("keras_history"), Json::parse(R"(["shared_dense", 1, 0])"));
+  EXPECT_EQ(config.at("config").at("output_layers"), Json::parse(R"([["sum", 0, 0], ["shared_dense", 1, 0]])"));
+
+  // The config rebuilds the same model: same config, same predictions.
+  keras::Model rebuilt = keras::model_from_json(keras::to_json(model));
+  EXPECT_EQ(keras::dump_json_like_python(config_of(rebuilt)), keras::dump_json_like_python(config));
+  rebuilt.set_weights(model.get_weights());
+  Tensor xa = Tensor::from_vector({2, 2}, {1, 2, 3, 4});
+  Tensor xb = Tensor::from_vector({2, 2}, {-1, 0.5F, 2, 0});
+  auto expected = model.predict({xa, xb});
+  auto actual = rebuilt.predict({xa, xb});
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(keras::allclose(actual[i], expected[i]));
+}
+
+TEST(NodeIndices, NestedFunctionalCalledTwiceIsOffsetInOutputLayers) {
+  auto x = keras::Input({3}, {.name = "inner_in"});
+  keras::Model inner(x, L::Dense(2, {.name = "inner_dense"})(x), "inner");
+  auto a = keras::Input({3}, {.name = "outer_a"});
+  auto b = keras::Input({3}, {.name = "outer_b"});
+  auto ya = inner(a);
+  auto yb = inner(b);
+  auto s = L::Subtract({.name = "diff"})({ya, yb});
+  keras::Model outer({a, b}, {s, yb}, "outer");
+  Json config = config_of(outer);
+  // keras_history counts calls from 0; output_layers from 1 for a nested Functional.
+  EXPECT_EQ(config.at("config").at("output_layers"), Json::parse(R"([["diff", 0, 0], ["inner", 2, 0]])"));
+  const Json& inner_entry = layer_entry(config, "inner");
+  ASSERT_EQ(inner_entry.at("inbound_nodes").size(), 2U);
+  EXPECT_EQ(inner_entry.at("inbound_nodes").at(1).at("kwargs"), Json::parse(R"({"mask": null})"));
+  const Json& diff = layer_entry(config, "diff");
+  EXPECT_EQ(diff.at("inbound_nodes").at(0).at("args").at(0).at(1).at("config").at("keras_history"),
+            Json::parse(R"(["inner", 1, 0])"));
+
+  keras_test::TempDir dir;
+  keras::save_model(outer, dir / "outer.keras");
+  keras::Model loaded = keras::load_model(dir / "outer.keras");
+  EXPECT_EQ(keras::dump_json_like_python(config_of(loaded)), keras::dump_json_like_python(config));
+  Tensor xa = Tensor::from_vector({1, 3}, {1, 2, 3});
+  Tensor xb = Tensor::from_vector({1, 3}, {0, -1, 4});
+  auto expected = outer.predict({xa, xb});
+  auto actual = loaded.predict({xa, xb});
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(keras::allclose(actual[i], expected[i]));
+}
+
+TEST(NestedModels, FunctionalInsideFunctionalWithListInputsRecordsAListMask) {
+  auto p = keras::Input({2}, {.name = "p"});
+  auto q = keras::Input({2}, {.name = "q"});
+  keras::Model pair({p, q}, L::Add({.name = "pair_sum"})({p, q}), "pair");
+  auto a = keras::Input({2}, {.name = "a"});
+  auto b = keras::Input({2}, {.name = "b"});
+  auto y = pair.call({std::vector<KerasTensor>{a, b}}).at(0);
+  keras::Model outer({a, b}, y, "outer_pair");
+  Json config = config_of(outer);
+  // Functional never converts its inputs, so Keras records the per-input masks.
+  EXPECT_EQ(layer_entry(config, "pair").at("inbound_nodes").at(0).at("kwargs"), Json::parse(R"({"mask": [null, null]})"));
+  auto out = outer.predict({Tensor::from_vector({1, 2}, {1, 2}), Tensor::from_vector({1, 2}, {10, 20})});
+  EXPECT_EQ(out.at(0).to_vector(), (std::vector<float>{11, 22}));
+}
+
+// ------------------------------------------------------------------- masks
+
+TEST(Masks, EmbeddingMaskIsRecordedAsANotEqualNode) {
+  auto ids = keras::Input({7}, {.name = "ids", .dtype = "int32"});
+  auto e = L::Embedding(20, 6, {.mask_zero = true, .name = "emb"})(ids);
+  auto h = L::LSTM(4, {.name = "lstm_m"})(e);
+  keras::Model model(ids, h, "masked");
+  Json config = config_of(model);
+  const Json& lstm = layer_entry(config, "lstm_m");
+  const Json& mask = lstm.at("inbound_nodes").at(0).at("kwargs").at("mask");
+  EXPECT_EQ(mask.at("config").at("dtype"), "bool");
+  std::string producer = mask.at("config").at("keras_history").at(0).get<std::string>();
+  const Json& not_equal = layer_entry(config, producer);
+  EXPECT_EQ(not_equal.at("class_name"), "NotEqual");
+  EXPECT_EQ(not_equal.at("module"), "keras.src.ops.numpy");
+  EXPECT_EQ(keras::dump_json_like_python(not_equal.at("inbound_nodes").at(0).at("args").at(1)), "0");
+
+  // Masked steps change nothing: the zero-padded sequence gives what the
+  // same weights give on the unpadded sequence without a mask.
+  auto short_ids = keras::Input({3}, {.dtype = "int32"});
+  auto short_out = L::LSTM(4)(L::Embedding(20, 6)(short_ids));
+  keras::Model unpadded(short_ids, short_out);
+  unpadded.set_weights(model.get_weights());
+  Tensor padded = Tensor::from_vector_i64({1, 7}, {3, 5, 9, 0, 0, 0, 0}, keras::DType::int32);
+  Tensor plain = Tensor::from_vector_i64({1, 3}, {3, 5, 9}, keras::DType::int32);
+  keras_test::expect_close(model.predict(padded).at(0), unpadded.predict(plain).at(0), 1e-6, 1e-5, "masked LSTM");
+}
+
+TEST(Masks, SequentialRecordsMasksInItsInternalGraph) {
+  keras::Sequential model({keras::Input({5}, {.dtype = "int32"}), L::Embedding(10, 3, {.mask_zero = true}),
+                           L::GRU(2, {.return_sequences = true})});
+  auto outputs = model.outputs();
+  const auto& gru_node = outputs.at(0).node();
+  ASSERT_TRUE(gru_node->kwargs.contains("mask"));
+  EXPECT_TRUE(keras::SpecArgs::is_ref(gru_node->kwargs.at("mask")));
+  // The GRU output keeps the mask (return_sequences).
+  EXPECT_TRUE(outputs.at(0).keras_mask().has_value());
+}
+
+}  // namespace
