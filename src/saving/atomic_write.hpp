@@ -1,0 +1,63 @@
+// Crash-safe replacement of files and directories: the new content is built
+// beside the target under a temporary name and renamed into place, so readers
+// see either the old target or the complete new one, never a partial file.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <span>
+
+namespace keras::saving {
+
+// Writes `bytes` to a temporary file in the target's directory, fsyncs it and
+// renames it over `target`. On any failure the temporary file is removed, the
+// target is left untouched and IOError is thrown.
+void write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes);
+
+// Same, but `produce` writes the content itself to the temporary path it is
+// given (an empty file that already exists; truncating it is fine), e.g. to
+// let HDF5 create a large file directly on disk. A keras::Error thrown by
+// `produce` propagates unchanged; any other exception becomes IOError.
+void replace_file_atomically(const std::filesystem::path& target,
+                             const std::function<void(const std::filesystem::path& temp_path)>& produce);
+
+// A directory built under a temporary name beside `target` and moved into
+// place by commit(). If not committed, the temporary directory is removed.
+//
+//   AtomicDirectory dir(target, /*overwrite=*/true);
+//   write files under dir.path() ...
+//   dir.commit();
+class AtomicDirectory {
+ public:
+  // Throws FileExistsError when `target` exists and overwrite is false, and
+  // IOError when the temporary directory cannot be created.
+  AtomicDirectory(std::filesystem::path target, bool overwrite);
+  ~AtomicDirectory();
+  AtomicDirectory(const AtomicDirectory&) = delete;
+  AtomicDirectory& operator=(const AtomicDirectory&) = delete;
+
+  // Where to build the content.
+  const std::filesystem::path& path() const { return staging_; }
+  const std::filesystem::path& target() const { return target_; }
+
+  // Fsyncs the staged files and renames the staging directory to the target.
+  // An existing target (when overwrite was granted) is first renamed aside and
+  // deleted only after the new directory is in place; if the swap fails the
+  // old target is restored. Throws FileExistsError / IOError.
+  void commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path staging_;
+  bool overwrite_;
+  bool committed_ = false;
+};
+
+namespace detail {
+// A name of the form ".<stem>.<tag>-<random hex>" in the directory of `target`
+// that does not exist yet (not reserved; callers create it exclusively).
+std::filesystem::path sibling_temp_path(const std::filesystem::path& target, const char* tag);
+}  // namespace detail
+
+}  // namespace keras::saving

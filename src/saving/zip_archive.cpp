@@ -1,0 +1,448 @@
+// ZipReader / ZipWriter on top of libzip.
+#include "saving/zip_archive.hpp"
+
+#include <zip.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "keras/error.hpp"
+#include "saving/atomic_write.hpp"
+
+namespace keras::saving {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Keras' guard thresholds (saving_lib.py, 3.16).
+constexpr std::uint64_t kMemberBombFloor = std::uint64_t{1} << 32;   // 4 GiB
+constexpr std::uint64_t kExtractBombFloor = std::uint64_t{1} << 28;  // 256 MiB
+constexpr std::uint64_t kMaxExpansion = 100;
+// DEFLATE cannot expand more than ~1032:1; above this ratio (other methods)
+// the declared size is not trusted for a single up-front allocation.
+constexpr std::uint64_t kTrustedExpansion = 1100;
+constexpr std::size_t kReadChunk = std::size_t{64} << 20;
+
+// declared > ratio * stored, without overflow.
+bool exceeds_ratio(std::uint64_t declared, std::uint64_t stored, std::uint64_t ratio) {
+  const std::uint64_t ceiling = declared / ratio + (declared % ratio != 0 ? 1 : 0);
+  return stored < ceiling;
+}
+
+std::string libzip_error_text(zip_error_t* error) { return zip_error_strerror(error); }
+
+std::string single_quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+
+}  // namespace
+
+std::string readable_memory_size(double bytes) {
+  // Same loop as Keras, including its last-unit quirk (the value is divided
+  // once more before being printed as PB).
+  static const char* const kUnits[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  constexpr double kScale = 1024.0;
+  char text[64];
+  for (const char* unit : kUnits) {
+    if (bytes / kScale < 1) {
+      std::snprintf(text, sizeof text, "%.2f %s", bytes, unit);
+      return text;
+    }
+    bytes /= kScale;
+  }
+  std::snprintf(text, sizeof text, "%.2f %s", bytes, "PB");
+  return text;
+}
+
+void check_zip_member_bomb(std::string_view name, std::uint64_t declared, std::uint64_t stored) {
+  if (declared > kMemberBombFloor && exceeds_ratio(declared, stored, kMaxExpansion)) {
+    throw UnsafeContentError("Not allowed: ZIP member " + single_quoted(name) + " declares " +
+                             readable_memory_size(static_cast<double>(declared)) + " but only " +
+                             readable_memory_size(static_cast<double>(stored)) +
+                             " are stored on disk; refusing to load a potential decompression bomb.");
+  }
+}
+
+void check_zip_extract_bomb(std::string_view name, std::uint64_t declared, std::uint64_t stored) {
+  if (declared > kExtractBombFloor && exceeds_ratio(declared, stored, kMaxExpansion)) {
+    throw UnsafeContentError("Not allowed: archive member " + single_quoted(name) + " declares " +
+                             readable_memory_size(static_cast<double>(declared)) + " but only " +
+                             readable_memory_size(static_cast<double>(stored)) +
+                             " are stored on disk; refusing to extract a potential decompression bomb.");
+  }
+}
+
+std::string unsafe_member_name_reason(std::string_view name) {
+  if (name.empty()) return "empty name";
+  if (name.find('\0') != std::string_view::npos) return "NUL character in the name";
+  if (name.front() == '/') return "absolute path";
+  if (name.find('\\') != std::string_view::npos) return "backslash in the name";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    if (name.substr(start, end - start) == "..") return "'..' path component";
+    start = end + 1;
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------- ZipReader
+
+ZipReader::ZipReader(ZipReader&& other) noexcept
+    : archive_(std::exchange(other.archive_, nullptr)),
+      display_name_(std::move(other.display_name_)),
+      buffer_(std::move(other.buffer_)),
+      archive_size_(other.archive_size_) {}
+
+ZipReader& ZipReader::operator=(ZipReader&& other) noexcept {
+  if (this != &other) {
+    if (archive_ != nullptr) zip_discard(archive_);
+    archive_ = std::exchange(other.archive_, nullptr);
+    display_name_ = std::move(other.display_name_);
+    buffer_ = std::move(other.buffer_);
+    archive_size_ = other.archive_size_;
+  }
+  return *this;
+}
+
+ZipReader::~ZipReader() {
+  if (archive_ != nullptr) zip_discard(archive_);
+}
+
+ZipReader ZipReader::open(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) throw FileNotFoundError("File not found: " + path.string());
+  if (ec) throw IOError("Cannot access " + path.string() + ": " + ec.message());
+  if (status.type() == fs::file_type::directory) {
+    throw FormatError("Not a zip archive: " + path.string() + " is a directory");
+  }
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw IOError("Cannot access " + path.string() + ": " + ec.message());
+  if (size == 0) throw FormatError("Not a zip archive: " + path.string() + " (the file is empty)");
+
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_file_create(path.c_str(), 0, -1, &error);
+  if (source == nullptr) {
+    std::string reason = libzip_error_text(&error);
+    zip_error_fini(&error);
+    throw IOError("Cannot open " + path.string() + ": " + reason);
+  }
+  zip_error_fini(&error);
+  ZipReader reader = open_source(source, path.string(), nullptr);
+  reader.archive_size_ = size;
+  return reader;
+}
+
+ZipReader ZipReader::from_memory(std::span<const std::byte> bytes, std::string display_name) {
+  return from_memory(std::vector<std::byte>(bytes.begin(), bytes.end()), std::move(display_name));
+}
+
+ZipReader ZipReader::from_memory(std::vector<std::byte>&& bytes, std::string display_name) {
+  if (bytes.empty()) throw FormatError("Not a zip archive: " + display_name + " (no bytes)");
+  auto buffer = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(buffer->data(), buffer->size(), 0, &error);
+  if (source == nullptr) {
+    std::string reason = libzip_error_text(&error);
+    zip_error_fini(&error);
+    throw IOError("Cannot read " + display_name + ": " + reason);
+  }
+  zip_error_fini(&error);
+  const std::uint64_t size = buffer->size();
+  ZipReader reader = open_source(source, std::move(display_name), std::move(buffer));
+  reader.archive_size_ = size;
+  return reader;
+}
+
+ZipReader ZipReader::open_source(void* source_ptr, std::string display_name, std::shared_ptr<const void> keep_alive) {
+  auto* source = static_cast<zip_source_t*>(source_ptr);
+  zip_error_t error;
+  zip_error_init(&error);
+  // ZIP_CHECKCONS compares local headers with the central directory, which
+  // catches truncated and spliced archives early.
+  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error);
+  if (archive == nullptr) {
+    std::string reason = libzip_error_text(&error);
+    const int code = zip_error_code_zip(&error);
+    zip_error_fini(&error);
+    zip_source_free(source);
+    if (code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_MEMORY) {
+      throw IOError("Cannot read " + display_name + ": " + reason);
+    }
+    throw FormatError("Not a valid zip archive: " + display_name + ": " + reason);
+  }
+  zip_error_fini(&error);
+
+  ZipReader reader;
+  reader.archive_ = archive;
+  reader.display_name_ = std::move(display_name);
+  reader.buffer_ = std::move(keep_alive);
+
+  // Refuse the whole archive on one unsafe or ambiguous name: a later
+  // extraction step must never see it.
+  const zip_int64_t count = zip_get_num_entries(archive, 0);
+  std::set<std::string, std::less<>> seen;
+  for (zip_int64_t i = 0; i < count; ++i) {
+    const char* raw = zip_get_name(archive, static_cast<zip_uint64_t>(i), 0);
+    if (raw == nullptr) {
+      throw FormatError("Not a valid zip archive: " + reader.display_name_ + ": cannot read the name of member " +
+                        std::to_string(i) + ": " + zip_strerror(archive));
+    }
+    std::string name = raw;
+    std::string reason = unsafe_member_name_reason(name);
+    if (!reason.empty()) {
+      throw UnsafeContentError("Not allowed: ZIP member " + single_quoted(name) + " in " + reader.display_name_ +
+                               " has an unsafe name (" + reason + "); refusing to open the archive.");
+    }
+    if (!seen.insert(name).second) {
+      throw FormatError("Not a valid zip archive: " + reader.display_name_ + ": member " + single_quoted(name) +
+                        " appears more than once");
+    }
+  }
+  return reader;
+}
+
+std::int64_t ZipReader::locate(std::string_view name) const {
+  if (name.find('\0') != std::string_view::npos) return -1;
+  const std::string key(name);
+  return zip_name_locate(archive_, key.c_str(), 0);
+}
+
+std::vector<std::string> ZipReader::members() const {
+  std::vector<std::string> names;
+  const zip_int64_t count = zip_get_num_entries(archive_, 0);
+  names.reserve(static_cast<std::size_t>(count));
+  for (zip_int64_t i = 0; i < count; ++i) names.emplace_back(zip_get_name(archive_, static_cast<zip_uint64_t>(i), 0));
+  return names;
+}
+
+bool ZipReader::has(std::string_view name) const { return locate(name) >= 0; }
+
+ZipEntryInfo ZipReader::info(std::string_view name) const {
+  const std::int64_t index = locate(name);
+  if (index < 0) throw FormatError("Member " + single_quoted(name) + " not found in zip archive " + display_name_);
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (zip_stat_index(archive_, static_cast<zip_uint64_t>(index), 0, &stat) != 0) {
+    throw FormatError("Cannot read the entry of ZIP member " + single_quoted(name) + " in " + display_name_ + ": " +
+                      zip_strerror(archive_));
+  }
+  ZipEntryInfo info;
+  info.name = std::string(name);
+  info.size = stat.size;
+  info.compressed_size = stat.comp_size;
+  info.method = stat.comp_method;
+  info.crc = stat.crc;
+  info.mtime = stat.mtime;
+  info.encrypted = (stat.valid & ZIP_STAT_ENCRYPTION_METHOD) != 0 && stat.encryption_method != ZIP_EM_NONE;
+  zip_uint8_t opsys = 0;
+  zip_uint32_t attributes = 0;
+  if (zip_file_get_external_attributes(archive_, static_cast<zip_uint64_t>(index), 0, &opsys, &attributes) == 0) {
+    info.opsys = opsys;
+    info.external_attributes = attributes;
+  }
+  return info;
+}
+
+std::vector<std::byte> ZipReader::read(std::string_view name, std::uint64_t max_bytes) const {
+  const ZipEntryInfo entry = info(name);
+  check_zip_member_bomb(name, entry.size, entry.compressed_size);
+  if (entry.size > max_bytes) {
+    throw UnsafeContentError("Not allowed: ZIP member " + single_quoted(name) + " in " + display_name_ + " declares " +
+                             std::to_string(entry.size) + " bytes, more than the limit of " +
+                             std::to_string(max_bytes) + " bytes.");
+  }
+  if (entry.compressed_size > archive_size_) {
+    throw FormatError("Not a valid zip archive: " + display_name_ + ": member " + single_quoted(name) + " claims " +
+                      std::to_string(entry.compressed_size) + " stored bytes but the archive has only " +
+                      std::to_string(archive_size_));
+  }
+  if (entry.encrypted) {
+    throw FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ +
+                      ": encrypted members are not supported");
+  }
+
+  zip_file_t* file = zip_fopen_index(archive_, static_cast<zip_uint64_t>(locate(name)), 0);
+  if (file == nullptr) {
+    throw FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ + ": " +
+                      zip_strerror(archive_));
+  }
+  struct Closer {
+    zip_file_t* file;
+    ~Closer() { zip_fclose(file); }
+  } closer{file};
+  auto fail = [&](const std::string& why) {
+    return FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ + ": " + why);
+  };
+
+  // A plausible declared size is allocated at once; an implausible one (only
+  // possible with exotic methods or a lying header) grows with the data.
+  std::vector<std::byte> bytes;
+  const bool trust_size =
+      !exceeds_ratio(entry.size, std::max<std::uint64_t>(entry.compressed_size, 1), kTrustedExpansion);
+  std::size_t filled = 0;
+  if (trust_size) bytes.resize(static_cast<std::size_t>(entry.size));
+  while (filled < entry.size) {
+    if (!trust_size && bytes.size() == filled) {
+      bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(entry.size, filled + kReadChunk)));
+    }
+    const zip_int64_t got = zip_fread(file, bytes.data() + filled, bytes.size() - filled);
+    if (got < 0) throw fail(zip_file_strerror(file));
+    if (got == 0)
+      throw fail("the data ends after " + std::to_string(filled) + " of " + std::to_string(entry.size) + " bytes");
+    filled += static_cast<std::size_t>(got);
+  }
+  // Reading past the end lets libzip verify the CRC and catches extra data.
+  std::byte probe{};
+  const zip_int64_t extra = zip_fread(file, &probe, 1);
+  if (extra < 0) throw fail(zip_file_strerror(file));
+  if (extra > 0) throw fail("more data than the declared " + std::to_string(entry.size) + " bytes");
+  return bytes;
+}
+
+void ZipReader::check_extraction_bombs() const {
+  for (const std::string& name : members()) {
+    const ZipEntryInfo entry = info(name);
+    check_zip_extract_bomb(name, entry.size, entry.compressed_size);
+  }
+}
+
+// ---------------------------------------------------------------- ZipWriter
+
+struct ZipWriter::State {
+  zip_source_t* sink = nullptr;  // in-memory buffer the archive is written to
+  zip_t* archive = nullptr;
+  // libzip reads member data only at zip_close, so it must stay alive until then.
+  std::vector<std::vector<std::byte>> payloads;
+  std::set<std::string, std::less<>> names;
+
+  ~State() {
+    if (archive != nullptr) zip_discard(archive);
+    if (sink != nullptr) zip_source_free(sink);
+  }
+};
+
+namespace {
+
+struct DosDateTime {
+  std::uint16_t time = 0;
+  std::uint16_t date = (1 << 5) | 1;  // 1980-01-01
+};
+
+DosDateTime to_dos(std::optional<std::time_t> mtime) {
+  DosDateTime dos;
+  if (!mtime) return dos;
+  std::tm local{};
+  if (localtime_r(&*mtime, &local) == nullptr) return dos;
+  const int year = local.tm_year + 1900;
+  if (year < 1980) return dos;
+  if (year > 2107) {
+    dos.date = static_cast<std::uint16_t>((127 << 9) | (12 << 5) | 31);
+    dos.time = static_cast<std::uint16_t>((23 << 11) | (59 << 5) | 29);
+    return dos;
+  }
+  dos.date = static_cast<std::uint16_t>(((year - 1980) << 9) | ((local.tm_mon + 1) << 5) | local.tm_mday);
+  dos.time = static_cast<std::uint16_t>((local.tm_hour << 11) | (local.tm_min << 5) | (local.tm_sec / 2));
+  return dos;
+}
+
+}  // namespace
+
+ZipWriter::ZipWriter() : state_(std::make_unique<State>()) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* sink = zip_source_buffer_create(nullptr, 0, 0, &error);
+  if (sink == nullptr) {
+    std::string reason = libzip_error_text(&error);
+    zip_error_fini(&error);
+    throw IOError("Cannot create an in-memory zip archive: " + reason);
+  }
+  zip_t* archive = zip_open_from_source(sink, ZIP_CREATE | ZIP_TRUNCATE, &error);
+  if (archive == nullptr) {
+    std::string reason = libzip_error_text(&error);
+    zip_error_fini(&error);
+    zip_source_free(sink);
+    throw IOError("Cannot create an in-memory zip archive: " + reason);
+  }
+  zip_error_fini(&error);
+  // The archive owns one reference; keep our own to read the result after zip_close.
+  zip_source_keep(sink);
+  state_->sink = sink;
+  state_->archive = archive;
+}
+
+ZipWriter::ZipWriter(ZipWriter&& other) noexcept = default;
+ZipWriter& ZipWriter::operator=(ZipWriter&& other) noexcept = default;
+ZipWriter::~ZipWriter() = default;
+
+void ZipWriter::add(const std::string& name, std::span<const std::byte> bytes, std::optional<std::time_t> mtime) {
+  add(name, std::vector<std::byte>(bytes.begin(), bytes.end()), mtime);
+}
+
+void ZipWriter::add(const std::string& name, std::vector<std::byte>&& bytes, std::optional<std::time_t> mtime) {
+  if (!state_ || state_->archive == nullptr) throw ValueError("ZipWriter::add after the archive was finished");
+  std::string reason = unsafe_member_name_reason(name);
+  if (!reason.empty()) throw ValueError("Invalid ZIP member name " + single_quoted(name) + ": " + reason);
+  if (!state_->names.insert(name).second) throw ValueError("Duplicate ZIP member name " + single_quoted(name));
+
+  zip_t* archive = state_->archive;
+  state_->payloads.push_back(std::move(bytes));
+  const std::vector<std::byte>& payload = state_->payloads.back();
+  zip_source_t* source = zip_source_buffer(archive, payload.empty() ? nullptr : payload.data(), payload.size(), 0);
+  if (source == nullptr) throw IOError("Cannot add ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
+  const zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_ENC_GUESS);
+  if (index < 0) {
+    zip_source_free(source);
+    throw IOError("Cannot add ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
+  }
+  const auto at = static_cast<zip_uint64_t>(index);
+  const DosDateTime dos = to_dos(mtime);
+  if (zip_set_file_compression(archive, at, ZIP_CM_STORE, 0) != 0 ||
+      zip_file_set_dostime(archive, at, dos.time, dos.date, 0) != 0 ||
+      zip_file_set_external_attributes(archive, at, 0, ZIP_OPSYS_UNIX, std::uint32_t{0600} << 16) != 0) {
+    throw IOError("Cannot set the properties of ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
+  }
+}
+
+std::vector<std::byte> ZipWriter::finish_to_memory() {
+  if (!state_ || state_->archive == nullptr) throw ValueError("ZipWriter::finish called twice");
+  if (state_->names.empty()) throw ValueError("Cannot write a zip archive without members");
+  if (zip_close(state_->archive) != 0) {
+    std::string reason = zip_strerror(state_->archive);
+    throw IOError("Cannot write the zip archive: " + reason);
+  }
+  state_->archive = nullptr;
+  state_->payloads.clear();
+
+  zip_source_t* sink = state_->sink;
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (zip_source_stat(sink, &stat) != 0 || (stat.valid & ZIP_STAT_SIZE) == 0 || zip_source_open(sink) != 0) {
+    throw IOError(std::string("Cannot read back the zip archive: ") + zip_error_strerror(zip_source_error(sink)));
+  }
+  std::vector<std::byte> bytes(static_cast<std::size_t>(stat.size));
+  std::size_t filled = 0;
+  while (filled < bytes.size()) {
+    const zip_int64_t got = zip_source_read(sink, bytes.data() + filled, bytes.size() - filled);
+    if (got <= 0) break;
+    filled += static_cast<std::size_t>(got);
+  }
+  zip_source_close(sink);
+  if (filled != bytes.size()) throw IOError("Cannot read back the zip archive: short read");
+  state_.reset();
+  return bytes;
+}
+
+void ZipWriter::finish_to_file(const fs::path& path) {
+  const std::vector<std::byte> bytes = finish_to_memory();
+  write_file_atomically(path, bytes);
+}
+
+}  // namespace keras::saving
