@@ -64,8 +64,7 @@ TEST(RnnConfig, WrappersBuiltInCppMatchKerasConfigs) {
                                   {.name = "bidirectional"});
   layers::Bidirectional bi_mul(layers::SimpleRNN(3, {.name = "simple_rnn_1"}),
                                {.merge_mode = "mul", .name = "bidirectional_2"});
-  layers::TimeDistributed td(layers::Dense(3, {.activation = "relu", .name = "dense_4"}),
-                             {.name = "time_distributed"});
+  layers::TimeDistributed td(layers::Dense(3, {.activation = "relu", .name = "dense_4"}), {.name = "time_distributed"});
   bi_concat(x);
   bi_mul(x);
   td(x);
@@ -136,7 +135,8 @@ TEST(RnnVariables, BidirectionalWalksBackwardLayerFirstButTracksForwardFirst) {
   EXPECT_EQ(walk[1].layer->name(), "forward_gru");
   auto trainable = bi->trainable_variables();
   ASSERT_EQ(trainable.size(), 6U);
-  EXPECT_EQ(trainable[0].get(), bi->tracked_sublayers()[0].layer->tracked_sublayers()[0].layer->own_variables()[0].get());
+  EXPECT_EQ(trainable[0].get(),
+            bi->tracked_sublayers()[0].layer->tracked_sublayers()[0].layer->own_variables()[0].get());
 }
 
 TEST(RnnVariables, SavedModelRoundTripsThroughKerasPaths) {
@@ -285,6 +285,15 @@ TEST(RnnMath, InitialStateKeywordStartsTheRecurrence) {
                        Tensor::from_vector({1}, {0.0F})});
   auto out = model.predict({Tensor::from_vector({1, 2, 1}, {1.0F, 2.0F}), Tensor::from_vector({1, 1}, {5.0F})});
   EXPECT_EQ(out[0].item(), 8.0F);
+  // Keras' build(sequences_shape, initial_state_shape) is recorded as a shapes_dict.
+  auto build_config = rnn->build_config();
+  ASSERT_TRUE(build_config.has_value());
+  EXPECT_EQ(build_config->dump(), R"({"shapes_dict":{"sequences_shape":[null,2,1],"initial_state_shape":[[null,1]]}})");
+  keras_test::TempDir dir;
+  keras::save_model(model, dir / "m.keras");
+  keras::Model loaded = keras::load_model(dir / "m.keras");
+  auto again = loaded.predict({Tensor::from_vector({1, 2, 1}, {1.0F, 2.0F}), Tensor::from_vector({1, 1}, {5.0F})});
+  EXPECT_EQ(again[0].item(), 8.0F);
 }
 
 TEST(RnnMath, TimeDistributedAppliesTheLayerToEveryStep) {

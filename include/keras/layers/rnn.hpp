@@ -225,9 +225,9 @@ class GRU : public LayerRef {
 };
 
 struct ConvLSTMOptions {
-  std::vector<std::int64_t> strides = {1};        // one value per spatial dim, or one for all
+  std::vector<std::int64_t> strides = {1};  // one value per spatial dim, or one for all
   std::string padding = "valid";
-  std::optional<std::string> data_format;         // empty: "channels_last"
+  std::optional<std::string> data_format;  // empty: "channels_last"
   std::vector<std::int64_t> dilation_rate = {1};
   std::string activation = "tanh";
   std::string recurrent_activation = "sigmoid";

@@ -97,7 +97,8 @@ void CellCommon::normalize() {
   bias_constraint = constraints::get(bias_constraint);
   dropout = std::min(1.0, std::max(0.0, dropout));
   recurrent_dropout = std::min(1.0, std::max(0.0, recurrent_dropout));
-  if (!seed.is_null() && !seed.is_number_integer()) throw ValueError("An RNN seed must be an integer or null, got " + seed.dump());
+  if (!seed.is_null() && !seed.is_number_integer())
+    throw ValueError("An RNN seed must be an integer or null, got " + seed.dump());
 }
 
 CellCommon CellCommon::from_config(const Json& config) {
@@ -117,8 +118,8 @@ CellCommon CellCommon::from_config(const Json& config) {
   return c;
 }
 
-std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units,
-                               const std::string& activation, const std::string& recurrent_activation) {
+std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units, const std::string& activation,
+                               const std::string& recurrent_activation) {
   const std::int64_t rows = c_prev.size() / units;
   Tensor gates = kernels::apply_activation(recurrent_activation, z);  // i, f and o are read from here
   Tensor candidates = kernels::apply_activation(activation, z);       // c is read from here
@@ -149,9 +150,12 @@ std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64
 
 namespace {
 CellCommon simple_common(const layers::SimpleRNNCellOptions& o) {
-  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
-               o.bias_constraint, o.dropout, o.recurrent_dropout, o.seed ? Json(*o.seed) : Json(nullptr)};
+  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
+               o.bias_initializer,      o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer,
+               o.kernel_constraint,     o.recurrent_constraint,
+               o.bias_constraint,       o.dropout,
+               o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
   c.normalize();
   return c;
 }
@@ -221,9 +225,12 @@ std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector
 
 namespace {
 CellCommon lstm_common(const layers::LSTMCellOptions& o) {
-  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
-               o.bias_constraint, o.dropout, o.recurrent_dropout, o.seed ? Json(*o.seed) : Json(nullptr)};
+  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
+               o.bias_initializer,      o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer,
+               o.kernel_constraint,     o.recurrent_constraint,
+               o.bias_constraint,       o.dropout,
+               o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
   c.normalize();
   return c;
 }
@@ -306,9 +313,12 @@ std::vector<Tensor> LSTMCellImpl::step(const Tensor& x_t, const std::vector<Tens
 
 namespace {
 CellCommon gru_common(const layers::GRUCellOptions& o) {
-  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
-               o.bias_constraint, o.dropout, o.recurrent_dropout, o.seed ? Json(*o.seed) : Json(nullptr)};
+  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
+               o.bias_initializer,      o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer,
+               o.kernel_constraint,     o.recurrent_constraint,
+               o.bias_constraint,       o.dropout,
+               o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
   c.normalize();
   return c;
 }
@@ -381,8 +391,8 @@ Tensor GRUCellImpl::project_inputs(const Tensor& sequence) {
   if (bias_) {
     const Tensor& b = bias_->value();
     // reset_after: row 0 is the input bias, row 1 the recurrent bias.
-    input_bias = reset_after_ ? kernels::slice(b.astype(DType::float32), {0, 0}, {1, 3 * units_}).reshape({3 * units_})
-                              : b;
+    input_bias =
+        reset_after_ ? kernels::slice(b.astype(DType::float32), {0, 0}, {1, 3 * units_}).reshape({3 * units_}) : b;
   }
   return project_dense(sequence, kernel_->value(), input_bias);
 }
@@ -467,8 +477,7 @@ ConvLSTMCellImpl::ConvLSTMCellImpl(ConvLSTMCellSettings settings, CellCommon com
   const bool strided = std::any_of(settings_.strides.begin(), settings_.strides.end(), [](auto s) { return s > 1; });
   const bool dilated =
       std::any_of(settings_.dilation_rate.begin(), settings_.dilation_rate.end(), [](auto d) { return d > 1; });
-  if (strided && dilated)
-    throw ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`.");
+  if (strided && dilated) throw ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`.");
   if (settings_.data_format != "channels_last" && settings_.data_format != "channels_first")
     throw ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. Received: " +
                      settings_.data_format);
@@ -529,8 +538,10 @@ void ConvLSTMCellImpl::build(const std::vector<Shape>& input_shapes) {
   const std::int64_t channels = first ? per_sample.front() : per_sample.back();
   for (auto d : per_sample) {
     if (d < 0)
-      throw ValueError("ConvLSTM layers only support static input shapes for the spatial dimension and the "
-                       "channels. Received invalid input shape: input_shape=" + shape_to_string(step));
+      throw ValueError(
+          "ConvLSTM layers only support static input shapes for the spatial dimension and the "
+          "channels. Received invalid input shape: input_shape=" +
+          shape_to_string(step));
   }
   state_shape_ = step_output_shape(per_sample);
   for (auto d : state_shape_) {

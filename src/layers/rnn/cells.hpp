@@ -165,7 +165,7 @@ class ConvLSTMCellImpl final : public RNNCellImpl {
 
 // LSTM gate arithmetic shared by LSTMCell and ConvLSTMCell: z [rows, 4u] holds
 // the pre-activations of gates i, f, c, o; c_prev [rows, u]. Returns {h, c}.
-std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units,
-                               const std::string& activation, const std::string& recurrent_activation);
+std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units, const std::string& activation,
+                               const std::string& recurrent_activation);
 
 }  // namespace keras::detail

@@ -2,6 +2,7 @@
 #include "layers/rnn/recurrent.hpp"
 
 #include <cstring>
+#include <functional>
 
 #include "keras/regularizers.hpp"
 #include "keras/saving.hpp"
@@ -34,7 +35,8 @@ std::int64_t per_sample_size(const Shape& shape) { return shape_size(shape); }
 
 void refuse_stateful(bool stateful, const std::string& name) {
   if (stateful)
-    throw NotImplementedError("Layer '" + name + "': stateful=True recurrent layers are not supported by keras-cpp "
+    throw NotImplementedError("Layer '" + name +
+                              "': stateful=True recurrent layers are not supported by keras-cpp "
                               "(only stateless inference).");
 }
 
@@ -128,6 +130,42 @@ RNNSettings RNNSettings::from_config(const Json& config) {
   return s;
 }
 
+std::optional<Json> initial_state_shapes(const SpecArgs& args) {
+  const Json* value = args.kwarg("initial_state");
+  if ((value == nullptr || value->is_null()) && args.num_args() > 1) value = &args.args[1];
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  std::function<Json(const Json&)> shapes = [&](const Json& v) -> Json {
+    if (SpecArgs::is_ref(v)) return shape_to_json(args.ref(v).shape);
+    if (v.is_array()) {
+      Json out = Json::array();
+      for (const auto& item : v) out.push_back(shapes(item));
+      return out;
+    }
+    return Json(nullptr);
+  };
+  return shapes(*value);
+}
+
+std::optional<Json> recurrent_build_config(const Layer& layer, const std::optional<Json>& initial_state_shape) {
+  if (!layer.built() || layer.build_input_shapes().empty()) return std::nullopt;
+  Json sequences = shape_to_json(layer.build_input_shapes().front());
+  if (!initial_state_shape) return Json{{"input_shape", sequences}};
+  return Json{{"shapes_dict", Json{{"sequences_shape", sequences}, {"initial_state_shape", *initial_state_shape}}}};
+}
+
+std::optional<Shape> read_recurrent_build_config(const Json& build_config, std::optional<Json>& initial_state_shape,
+                                                 const std::string& layer) {
+  if (auto it = build_config.find("shapes_dict"); it != build_config.end() && it->is_object()) {
+    if (auto s = it->find("initial_state_shape"); s != it->end() && !s->is_null()) initial_state_shape = *s;
+    auto seq = it->find("sequences_shape");
+    if (seq == it->end() || seq->is_null()) return std::nullopt;
+    return shape_from_json(*seq, layer + " build_config sequences_shape");
+  }
+  auto it = build_config.find("input_shape");
+  if (it == build_config.end() || it->is_null()) return std::nullopt;
+  return shape_from_json(*it, layer + " build_config input_shape");
+}
+
 // ------------------------------------------------------------------ RNNImpl
 
 RNNImpl::RNNImpl(std::shared_ptr<RNNCellImpl> cell, const RNNSettings& settings, const LayerBaseOptions& base,
@@ -168,6 +206,17 @@ Json RNNImpl::get_config() const {
   return config;
 }
 
+void RNNImpl::before_symbolic_call(const SpecArgs& args) {
+  if (built()) return;
+  initial_state_shape_ = initial_state_shapes(args);
+  build_for({args.tensor(0).shape});
+}
+
+void RNNImpl::build_from_config(const Json& build_config) {
+  if (built()) return;
+  if (auto shape = read_recurrent_build_config(build_config, initial_state_shape_, name())) build_for({*shape});
+}
+
 void RNNImpl::build(const std::vector<Shape>& input_shapes) {
   const Shape& shape = input_shapes.at(0);
   if (shape.size() < 3)
@@ -186,8 +235,7 @@ std::optional<KerasTensor> RNNImpl::compute_mask(const std::vector<KerasTensor>&
 
 std::vector<TensorSpec> RNNImpl::compute_output_spec(const SpecArgs& args) {
   const Shape& in = args.tensor(0).shape;
-  if (in.size() < 3)
-    throw ValueError("Layer '" + name() + "' expects inputs of rank >= 3, got " + shape_to_string(in));
+  if (in.size() < 3) throw ValueError("Layer '" + name() + "' expects inputs of rank >= 3, got " + shape_to_string(in));
   if (!cell_->built()) {
     Shape step = {in[0]};
     step.insert(step.end(), in.begin() + 2, in.end());
@@ -520,9 +568,12 @@ std::shared_ptr<ConvLSTMCellImpl> make_conv_lstm_cell(int rank, std::int64_t fil
   s.recurrent_activation = o.recurrent_activation;
   s.use_bias = o.use_bias;
   s.unit_forget_bias = o.unit_forget_bias;
-  CellCommon c{o.kernel_initializer, o.recurrent_initializer, o.bias_initializer, o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer, o.kernel_constraint, o.recurrent_constraint,
-               o.bias_constraint, o.dropout, o.recurrent_dropout, optional_seed(o.seed)};
+  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
+               o.bias_initializer,      o.kernel_regularizer,
+               o.recurrent_regularizer, o.bias_regularizer,
+               o.kernel_constraint,     o.recurrent_constraint,
+               o.bias_constraint,       o.dropout,
+               o.recurrent_dropout,     optional_seed(o.seed)};
   // Keras passes only the dtype on to the ConvLSTM cell (not `trainable`).
   return std::make_shared<ConvLSTMCellImpl>(std::move(s), std::move(c),
                                             LayerBaseOptions{"conv_lstm_cell", o.dtype, true});
@@ -544,7 +595,8 @@ LayerPtr ConvLSTMImpl::from_config(int rank, const Json& config) {
   read_common_options(config, o);
   o.strides = int_tuple(config, "strides", n, what, 1);
   o.padding = config.value("padding", std::string("valid"));
-  if (auto it = config.find("data_format"); it != config.end() && it->is_string()) o.data_format = it->get<std::string>();
+  if (auto it = config.find("data_format"); it != config.end() && it->is_string())
+    o.data_format = it->get<std::string>();
   o.dilation_rate = int_tuple(config, "dilation_rate", n, what, 1);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_of(config);
@@ -619,19 +671,17 @@ GRUCell::GRUCell(std::int64_t units, const GRUCellOptions& options)
 RNN::RNN(const LayerRef& cell, const RNNOptions& o) {
   auto impl = std::dynamic_pointer_cast<detail::RNNCellImpl>(cell.ptr());
   if (!impl) throw ValueError("keras::layers::RNN needs a built-in cell (SimpleRNNCell, LSTMCell or GRUCell)");
-  layer_ = std::make_shared<detail::RNNImpl>(
-      impl,
-      detail::RNNSettings{o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll,
-                          o.zero_output_for_mask},
-      LayerBaseOptions{o.name, o.dtype, o.trainable}, "rnn");
+  layer_ = std::make_shared<detail::RNNImpl>(impl,
+                                             detail::RNNSettings{o.return_sequences, o.return_state, o.go_backwards,
+                                                                 o.stateful, o.unroll, o.zero_output_for_mask},
+                                             LayerBaseOptions{o.name, o.dtype, o.trainable}, "rnn");
 }
 
 SimpleRNN::SimpleRNN(std::int64_t units, const SimpleRNNOptions& options)
     : LayerRef(std::make_shared<detail::SimpleRNNImpl>(units, options)) {}
 LSTM::LSTM(std::int64_t units, const LSTMOptions& options)
     : LayerRef(std::make_shared<detail::LSTMImpl>(units, options)) {}
-GRU::GRU(std::int64_t units, const GRUOptions& options)
-    : LayerRef(std::make_shared<detail::GRUImpl>(units, options)) {}
+GRU::GRU(std::int64_t units, const GRUOptions& options) : LayerRef(std::make_shared<detail::GRUImpl>(units, options)) {}
 
 ConvLSTM1D::ConvLSTM1D(std::int64_t filters, std::vector<std::int64_t> kernel_size, const ConvLSTMOptions& options)
     : LayerRef(std::make_shared<detail::ConvLSTMImpl>(1, filters, std::move(kernel_size), options)) {}

@@ -24,6 +24,17 @@ struct RNNSettings {
   static RNNSettings from_config(const Json& config);
 };
 
+// Keras builds recurrent layers with build(sequences_shape, initial_state_shape):
+// when a call passes initial states, the build_config becomes
+// {"shapes_dict": {"sequences_shape": ..., "initial_state_shape": ...}}.
+// The shapes of a symbolic call's initial states (keyword or second
+// positional argument) in that form; nullopt when there are none.
+std::optional<Json> initial_state_shapes(const SpecArgs& args);
+std::optional<Json> recurrent_build_config(const Layer& layer, const std::optional<Json>& initial_state_shape);
+// Reads either form; returns the sequences shape (nullopt when absent) and sets `initial_state_shape`.
+std::optional<Shape> read_recurrent_build_config(const Json& build_config, std::optional<Json>& initial_state_shape,
+                                                 const std::string& layer);
+
 class RNNImpl : public Layer {
  public:
   RNNImpl(std::shared_ptr<RNNCellImpl> cell, const RNNSettings& settings, const LayerBaseOptions& base,
@@ -38,6 +49,8 @@ class RNNImpl : public Layer {
                                           const Json& kwargs) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  std::optional<Json> build_config() const override { return recurrent_build_config(*this, initial_state_shape_); }
+  void build_from_config(const Json& build_config) override;
 
   const RNNSettings& settings() const { return settings_; }
   // Bidirectional forces zero outputs at masked steps when returning sequences.
@@ -56,6 +69,7 @@ class RNNImpl : public Layer {
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
+  void before_symbolic_call(const SpecArgs& args) override;
   // The keys RNN.get_config writes before the subclass' own keys.
   Json rnn_base_config() const;
   // Layout conversions between the cell's states/outputs ([B, *state]) and
@@ -66,6 +80,7 @@ class RNNImpl : public Layer {
 
   std::shared_ptr<RNNCellImpl> cell_;
   RNNSettings settings_;
+  std::optional<Json> initial_state_shape_;
 };
 
 class SimpleRNNImpl final : public RNNImpl {

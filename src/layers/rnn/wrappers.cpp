@@ -67,13 +67,16 @@ BidirectionalImpl::BidirectionalImpl(const LayerPtr& layer, std::optional<std::s
   const auto& f = forward_->settings();
   const auto& b = backward_->settings();
   if (f.go_backwards == b.go_backwards)
-    throw ValueError("Forward layer and backward layer should have different `go_backwards` value. Received: "
-                     "forward_layer.go_backwards " + std::string(f.go_backwards ? "True" : "False") +
-                     ", backward_layer.go_backwards=" + (b.go_backwards ? "True" : "False"));
+    throw ValueError(
+        "Forward layer and backward layer should have different `go_backwards` value. Received: "
+        "forward_layer.go_backwards " +
+        std::string(f.go_backwards ? "True" : "False") +
+        ", backward_layer.go_backwards=" + (b.go_backwards ? "True" : "False"));
   auto check = [&](const char* what, bool fv, bool bv) {
     if (fv != bv)
       throw ValueError(std::string("Forward layer and backward layer are expected to have the same value for "
-                                   "attribute \"") + what + "\"");
+                                   "attribute \"") +
+                       what + "\"");
   };
   check("stateful", f.stateful, b.stateful);
   check("return_sequences", f.return_sequences, b.return_sequences);
@@ -94,9 +97,12 @@ LayerPtr BidirectionalImpl::from_config(const Json& config) {
     backward = saving::deserialize_layer(*b);
   std::optional<std::string> merge_mode = "concat";
   if (auto m = config.find("merge_mode"); m != config.end()) {
-    if (m->is_null()) merge_mode = std::nullopt;
-    else if (m->is_string()) merge_mode = m->get<std::string>();
-    else throw FormatError("Bidirectional 'merge_mode' must be a string or null, got " + m->dump());
+    if (m->is_null())
+      merge_mode = std::nullopt;
+    else if (m->is_string())
+      merge_mode = m->get<std::string>();
+    else
+      throw FormatError("Bidirectional 'merge_mode' must be a string or null, got " + m->dump());
   }
   return std::make_shared<BidirectionalImpl>(layer, merge_mode, backward, base_options_from_config(config));
 }
@@ -109,13 +115,24 @@ Json BidirectionalImpl::get_config() const {
   return config;
 }
 
+void BidirectionalImpl::before_symbolic_call(const SpecArgs& args) {
+  if (built()) return;
+  initial_state_shape_ = initial_state_shapes(args);
+  build_for({args.tensor(0).shape});
+}
+
+void BidirectionalImpl::build_from_config(const Json& build_config) {
+  if (built()) return;
+  if (auto shape = read_recurrent_build_config(build_config, initial_state_shape_, name())) build_for({*shape});
+}
+
 void BidirectionalImpl::build(const std::vector<Shape>& input_shapes) {
   if (!forward_->built()) forward_->build_for({input_shapes.at(0)});
   if (!backward_->built()) backward_->build_for({input_shapes.at(0)});
 }
 
-std::optional<KerasTensor> BidirectionalImpl::compute_mask(const std::vector<KerasTensor>& inputs,
-                                                           const Json& /*args*/, const Json& /*kwargs*/) {
+std::optional<KerasTensor> BidirectionalImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
+                                                           const Json& /*kwargs*/) {
   if (!forward_->settings().return_sequences || inputs.empty()) return std::nullopt;
   return inputs.front().keras_mask();
 }
@@ -226,8 +243,10 @@ Json TimeDistributedImpl::get_config() const {
 namespace {
 Shape child_shape(const Shape& shape, const std::string& name) {
   if (shape.size() < 3)
-    throw ValueError("`TimeDistributed` Layer '" + name + "' should be passed an `input_shape` with at least 3 "
-                     "dimensions, received: " + shape_to_string(shape));
+    throw ValueError("`TimeDistributed` Layer '" + name +
+                     "' should be passed an `input_shape` with at least 3 "
+                     "dimensions, received: " +
+                     shape_to_string(shape));
   Shape child = {shape[0]};
   child.insert(child.end(), shape.begin() + 2, shape.end());
   return child;
@@ -295,6 +314,7 @@ Bidirectional::Bidirectional(const LayerRef& layer, const BidirectionalOptions& 
                                                            LayerBaseOptions{o.name, o.dtype, o.trainable})) {}
 
 TimeDistributed::TimeDistributed(const LayerRef& layer, const TimeDistributedOptions& o)
-    : LayerRef(std::make_shared<detail::TimeDistributedImpl>(layer.ptr(), LayerBaseOptions{o.name, o.dtype, o.trainable})) {}
+    : LayerRef(
+          std::make_shared<detail::TimeDistributedImpl>(layer.ptr(), LayerBaseOptions{o.name, o.dtype, o.trainable})) {}
 
 }  // namespace keras::layers

@@ -25,17 +25,21 @@ class BidirectionalImpl final : public Layer {
                                           const Json& kwargs) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  std::optional<Json> build_config() const override { return recurrent_build_config(*this, initial_state_shape_); }
+  void build_from_config(const Json& build_config) override;
 
   const std::shared_ptr<RNNImpl>& forward_layer() const { return forward_; }
   const std::shared_ptr<RNNImpl>& backward_layer() const { return backward_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
+  void before_symbolic_call(const SpecArgs& args) override;
 
  private:
   std::shared_ptr<RNNImpl> forward_;
   std::shared_ptr<RNNImpl> backward_;
   std::optional<std::string> merge_mode_;
+  std::optional<Json> initial_state_shape_;
 };
 
 class TimeDistributedImpl final : public Layer {

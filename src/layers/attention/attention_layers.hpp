@@ -1,0 +1,132 @@
+// Attention layers (keras/src/layers/attention/*.py).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/layers/attention.hpp"
+#include "layers/core/einsum_dense.hpp"
+
+namespace keras::detail {
+
+// The einsum equations MultiHeadAttention derives from the ranks involved
+// (Keras' _build_proj_equation and _build_attention_equation).
+struct ProjectionEquation {
+  std::string equation;
+  std::string bias_axes;
+  int output_rank = 0;
+};
+ProjectionEquation build_proj_equation(int free_dims, int bound_dims, int output_dims);
+struct AttentionEquations {
+  std::string dot_product;  // key, query -> scores
+  std::string combine;      // scores, value -> output
+  int scores_rank = 0;
+};
+AttentionEquations build_attention_equation(int rank, const std::vector<int>& attention_axes);
+
+// Masks, softmax and weighted sum shared by MultiHeadAttention and GroupQueryAttention.
+struct AttentionMasks {
+  std::optional<Tensor> query_mask;      // [B, T]
+  std::optional<Tensor> value_mask;      // [B, S]
+  std::optional<Tensor> key_mask;        // [B, S]
+  std::optional<Tensor> attention_mask;  // [B, T, S]
+  bool use_causal_mask = false;
+};
+
+class MultiHeadAttentionImpl final : public Layer {
+ public:
+  MultiHeadAttentionImpl(std::int64_t num_heads, std::int64_t key_dim,
+                         const layers::MultiHeadAttentionOptions& options);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "MultiHeadAttention"; }
+  Json get_config() const override;
+  bool supports_masking() const override { return true; }
+  std::optional<Json> build_config() const override;
+  void build_from_config(const Json& build_config) override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+  void before_symbolic_call(const SpecArgs& args) override;
+
+ private:
+  Shape output_shape_for(const Shape& query_shape) const;
+  layers::EinsumDenseOptions sublayer_options() const;
+
+  std::int64_t num_heads_;
+  std::int64_t key_dim_;
+  std::int64_t value_dim_;
+  Json dropout_;
+  layers::MultiHeadAttentionOptions options_;
+  std::optional<std::vector<int>> attention_axes_;
+  bool built_with_key_ = false;
+  AttentionEquations equations_;
+  std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
+};
+
+class GroupQueryAttentionImpl final : public Layer {
+ public:
+  GroupQueryAttentionImpl(std::int64_t head_dim, std::int64_t num_query_heads, std::int64_t num_key_value_heads,
+                          const layers::GroupQueryAttentionOptions& options);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "GroupQueryAttention"; }
+  std::string python_class_name() const override { return "GroupedQueryAttention"; }
+  Json get_config() const override;
+  bool supports_masking() const override { return true; }
+  std::optional<Json> build_config() const override;
+  void build_from_config(const Json& build_config) override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+  void before_symbolic_call(const SpecArgs& args) override;
+
+ private:
+  layers::EinsumDenseOptions sublayer_options() const;
+
+  std::int64_t head_dim_;
+  std::int64_t num_query_heads_;
+  std::int64_t num_key_value_heads_;
+  Json dropout_;
+  layers::GroupQueryAttentionOptions options_;
+  bool built_with_key_ = false;
+  std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
+};
+
+// keras.layers.Attention, and AdditiveAttention (same class with additive scores).
+class DotAttentionImpl final : public Layer {
+ public:
+  DotAttentionImpl(bool additive, bool use_scale, std::string score_mode, Json dropout, Json seed,
+                   const LayerBaseOptions& base);
+  static LayerPtr attention_from_config(const Json& config);
+  static LayerPtr additive_from_config(const Json& config);
+
+  std::string class_name() const override { return additive_ ? "AdditiveAttention" : "Attention"; }
+  Json get_config() const override;
+  bool call_accepts_mask() const override { return true; }
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
+                                          const Json& kwargs) override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  Tensor scores(const Tensor& query, const Tensor& key) const;
+
+  bool additive_;
+  bool use_scale_;
+  std::string score_mode_;
+  Json dropout_;
+  Json seed_;
+  VariablePtr scale_;
+  VariablePtr concat_score_weight_;
+};
+
+}  // namespace keras::detail
