@@ -308,6 +308,28 @@ TEST(RnnMath, TimeDistributedAppliesTheLayerToEveryStep) {
   EXPECT_EQ(values_of(out[0]), (std::vector<float>{21.0F, 43.0F, 65.0F}));
 }
 
+TEST(RnnMath, GenericRnnWithLstmCellEqualsLstmAndSerializesTheCell) {
+  keras::clear_session();
+  auto x = keras::Input({4, 3});
+  layers::RNN generic(layers::LSTMCell(2), {.return_sequences = true});
+  layers::LSTM lstm(2, {.return_sequences = true});
+  keras::Model model({x}, std::vector<keras::KerasTensor>{generic(x), lstm(x)});
+  auto a = generic->weights();
+  auto b = lstm->weights();
+  ASSERT_EQ(a.size(), 3U);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i]->assign(b[i]->value());
+  auto out = model.predict(keras::random::uniform({2, 4, 3}, -1.0F, 1.0F, 9));
+  EXPECT_TRUE(keras::allclose(out[0], out[1], 0.0, 0.0));
+  keras::Json config = keras::saving::serialize_operation(*generic);
+  EXPECT_EQ(config.at("class_name"), "RNN");
+  const keras::Json& cell = config.at("config").at("cell");
+  EXPECT_EQ(cell.at("class_name"), "LSTMCell");
+  EXPECT_EQ(cell.at("config").at("units"), 2);
+  EXPECT_EQ(cell.at("build_config").dump(), R"({"input_shape":[null,3]})");
+  auto copy = keras::saving::deserialize_layer(config);
+  EXPECT_EQ(keras::saving::serialize_operation(*copy).dump(), config.dump());
+}
+
 TEST(RnnErrors, BadArgumentsAreRefused) {
   EXPECT_THROW(layers::LSTM(0), keras::ValueError);
   EXPECT_THROW(layers::GRU(2, {.stateful = true}), keras::NotImplementedError);
