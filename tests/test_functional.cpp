@@ -282,6 +282,75 @@ TEST(NestedModels, FunctionalInsideFunctionalWithListInputsRecordsAListMask) {
   EXPECT_EQ(out.at(0).to_vector(), (std::vector<float>{11, 22}));
 }
 
+// ------------------------------------------------------------- edited models
+
+Json archive_config(const std::filesystem::path& path) {
+  auto zip = keras::saving::ZipReader::open(path);
+  auto bytes = zip.read("config.json");
+  return keras::saving::strip_shared_object_ids(
+      keras::parse_json(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string()));
+}
+
+std::vector<Tensor> layer_weights(const keras::Model& model, const std::string& name) {
+  std::vector<Tensor> out;
+  for (const auto& v : model.get_layer(name)->own_variables()) out.push_back(v->value());
+  return out;
+}
+
+TEST(EditedModel, SavesExactlyTheEdits) {
+  auto fixture = keras_test::fixture_dir("multi_io") / "model.keras";
+  keras::Model original = keras::load_model(fixture);
+  keras::Model model = keras::load_model(fixture);
+  auto kernel = model.get_layer("enc_a")->own_variables().at(0);
+  ASSERT_EQ(kernel->name(), "kernel");
+  kernel->assign(Tensor::full(kernel->shape(), 0.5F));
+  model.get_layer("reg")->set_name("regression");
+  model.get_layer("cls")->set_trainable(false);
+
+  keras_test::TempDir dir;
+  keras::save_model(model, dir / "edited.keras");
+
+  // config.json: the fixture's, with exactly the rename and the option changed.
+  Json expected = archive_config(fixture);
+  for (auto& entry : expected.at("config").at("layers")) {
+    if (entry.at("name") == "reg") {
+      entry["name"] = "regression";
+      entry["config"]["name"] = "regression";
+    }
+    if (entry.at("name") == "cls") entry["config"]["trainable"] = false;
+  }
+  expected["config"]["output_layers"][1][0] = "regression";
+  EXPECT_EQ(keras::dump_json_like_python(archive_config(dir / "edited.keras")),
+            keras::dump_json_like_python(expected));
+
+  // Weights: the edited kernel, every other variable as Keras saved it.
+  keras::Model reloaded = keras::load_model(dir / "edited.keras");
+  auto enc_a = layer_weights(reloaded, "enc_a");
+  EXPECT_TRUE(keras::allclose(enc_a.at(0), Tensor::full(kernel->shape(), 0.5F), 0, 0));
+  EXPECT_TRUE(keras::allclose(enc_a.at(1), layer_weights(original, "enc_a").at(1), 0, 0));
+  for (const auto& [saved_name, original_name] :
+       std::vector<std::pair<std::string, std::string>>{{"enc_b", "enc_b"}, {"cls", "cls"}, {"regression", "reg"}}) {
+    auto saved = layer_weights(reloaded, saved_name);
+    auto before = layer_weights(original, original_name);
+    ASSERT_EQ(saved.size(), before.size()) << saved_name;
+    for (std::size_t i = 0; i < saved.size(); ++i)
+      EXPECT_TRUE(keras::allclose(saved[i], before[i], 0, 0)) << saved_name << " variable " << i;
+  }
+  EXPECT_FALSE(reloaded.get_layer("cls")->trainable());
+
+  // Undoing the rename and the option gives Keras' file apart from the edited kernel.
+  keras::Model renamed_back = keras::load_model(dir / "edited.keras");
+  renamed_back.get_layer("regression")->set_name("reg");
+  renamed_back.get_layer("cls")->set_trainable(true);
+  keras::save_model(renamed_back, dir / "renamed_back.keras");
+  keras::saving::CompareOptions options;
+  options.ignore_values_of = {"layers/dense/vars/0"};  // enc_a: groups are named by class, not layer name
+  auto differences = keras::saving::compare_saved_models(fixture, dir / "renamed_back.keras", options);
+  std::string joined;
+  for (const auto& d : differences) joined += "\n  " + d;
+  EXPECT_TRUE(differences.empty()) << joined;
+}
+
 // ------------------------------------------------------------------- masks
 
 TEST(Masks, EmbeddingMaskIsRecordedAsANotEqualNode) {
@@ -308,6 +377,66 @@ TEST(Masks, EmbeddingMaskIsRecordedAsANotEqualNode) {
   Tensor padded = Tensor::from_vector_i64({1, 7}, {3, 5, 9, 0, 0, 0, 0}, keras::DType::int32);
   Tensor plain = Tensor::from_vector_i64({1, 3}, {3, 5, 9}, keras::DType::int32);
   keras_test::expect_close(model.predict(padded).at(0), unpadded.predict(plain).at(0), 1e-6, 1e-5, "masked LSTM");
+}
+
+// The unpadded reference: the same Embedding + LSTM weights on the first three steps, no mask.
+Tensor unpadded_reference(const keras::Model& masked_model) {
+  auto ids = keras::Input({3}, {.dtype = "int32"});
+  keras::Model reference(ids, L::LSTM(4)(L::Embedding(20, 6)(ids)));
+  reference.set_weights(masked_model.get_weights());
+  return reference.predict(Tensor::from_vector_i64({1, 3}, {3, 5, 9}, keras::DType::int32)).at(0);
+}
+
+const Tensor kPadded = Tensor::from_vector_i64({1, 7}, {3, 5, 9, 0, 0, 0, 0}, keras::DType::int32);
+
+TEST(Masks, FlowIntoANestedSequential) {
+  keras::Sequential encoder({keras::Input({7, 6}), L::LSTM(4, {.name = "inner_lstm"})}, {.name = "encoder"});
+  auto ids = keras::Input({7}, {.name = "ids", .dtype = "int32"});
+  auto e = L::Embedding(20, 6, {.mask_zero = true, .name = "emb"})(ids);
+  keras::Model model(ids, encoder(e), "outer");
+  // Keras records the Embedding's mask on the nested model's node ...
+  Json config = config_of(model);
+  EXPECT_TRUE(layer_entry(config, "encoder").at("inbound_nodes").at(0).at("kwargs").at("mask").is_object());
+  // ... and the nested LSTM uses it at run time.
+  keras_test::expect_close(model.predict(kPadded).at(0), unpadded_reference(model), 1e-6, 1e-5, "nested LSTM");
+}
+
+TEST(Masks, FlowIntoANestedFunctionalThroughPassThroughLayers) {
+  auto x = keras::Input({7, 6}, {.name = "inner_x"});
+  auto h = L::Dropout(0.5, {.name = "inner_dropout"})(x);
+  keras::Model encoder(x, L::LSTM(4, {.name = "inner_lstm"})(h), "encoder");
+  auto ids = keras::Input({7}, {.name = "ids", .dtype = "int32"});
+  keras::Model model(ids, encoder(L::Embedding(20, 6, {.mask_zero = true, .name = "emb"})(ids)), "outer");
+  keras_test::expect_close(model.predict(kPadded).at(0), unpadded_reference(model), 1e-6, 1e-5, "nested LSTM");
+  // The nested model's own config is unchanged by the masked run.
+  Json inner = keras::saving::strip_shared_object_ids(keras::saving::serialize_operation(encoder.impl()));
+  EXPECT_EQ(layer_entry(inner, "inner_lstm").at("inbound_nodes").size(), 1U);
+}
+
+TEST(Masks, FlowOutOfANestedModelAtRunTime) {
+  keras::Sequential embed({keras::Input({7}, {.dtype = "int32"}), L::Embedding(20, 6, {.mask_zero = true})},
+                          {.name = "embed"});
+  auto ids = keras::Input({7}, {.name = "ids", .dtype = "int32"});
+  auto h = L::LSTM(4, {.name = "outer_lstm"})(embed(ids));
+  keras::Model model(ids, h, "outer");
+  // Functional outputs carry no symbolic mask, so Keras records `mask: None` ...
+  Json config = config_of(model);
+  EXPECT_TRUE(layer_entry(config, "outer_lstm").at("inbound_nodes").at(0).at("kwargs").at("mask").is_null());
+  // ... yet the LSTM receives the Embedding's mask at run time.
+  keras_test::expect_close(model.predict(kPadded).at(0), unpadded_reference(model), 1e-6, 1e-5, "outer LSTM");
+}
+
+TEST(Masks, UnrecordedMaskStillReachesTheLayer) {
+  auto ids = keras::Input({7}, {.name = "ids", .dtype = "int32"});
+  auto e = L::Embedding(20, 6, {.mask_zero = true, .name = "emb"})(ids);
+  // With a keyword argument, Keras' __call__ copies kwargs: the mask is passed
+  // but not recorded, and the NotEqual node is not part of the config.
+  auto h = L::LSTM(4, {.name = "lstm_kw"}).call({e}, {{"training", Json(false)}}).at(0);
+  keras::Model model(ids, h, "unrecorded");
+  Json config = config_of(model);
+  EXPECT_EQ(layer_entry(config, "lstm_kw").at("inbound_nodes").at(0).at("kwargs"), Json::parse(R"({"training": false})"));
+  for (const auto& entry : config.at("config").at("layers")) EXPECT_NE(entry.at("class_name"), "NotEqual");
+  keras_test::expect_close(model.predict(kPadded).at(0), unpadded_reference(model), 1e-6, 1e-5, "LSTM");
 }
 
 TEST(Masks, SequentialRecordsMasksInItsInternalGraph) {

@@ -16,7 +16,22 @@ struct TensorStructure {
   std::vector<std::string> keys;  // dict only, in the user's order
 };
 
-class FunctionalImpl : public ModelImpl {
+// Outputs of a model call together with the Keras masks they carry at run
+// time (an undefined tensor: no mask).
+struct MaskedRun {
+  std::vector<Tensor> outputs;
+  std::vector<Tensor> masks;
+};
+
+// Models as layers: a call that also takes the `mask` kwarg into the inner
+// graph and hands the masks of the outputs back, as Keras' eager masks do.
+class MaskedCallable {
+ public:
+  virtual ~MaskedCallable() = default;
+  virtual MaskedRun call_masked(const CallArgs& args) = 0;
+};
+
+class FunctionalImpl : public ModelImpl, public MaskedCallable {
  public:
   FunctionalImpl(std::vector<KerasTensor> inputs, TensorStructure input_structure, std::vector<KerasTensor> outputs,
                  TensorStructure output_structure, const std::string& name, bool trainable = true);
@@ -39,6 +54,9 @@ class FunctionalImpl : public ModelImpl {
   const TensorStructure& output_structure() const { return output_structure_; }
 
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, bool training) override;
+  // Runs with masks on some inputs (undefined = none).
+  MaskedRun run_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& input_masks, bool training);
+  MaskedRun call_masked(const CallArgs& args) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   std::vector<std::shared_ptr<Layer>> layer_list() const override;
@@ -48,7 +66,12 @@ class FunctionalImpl : public ModelImpl {
 
  private:
   void map_graph();
+  void plan_execution();
   std::vector<Tensor> inputs_from_call(const CallArgs& args) const;
+  std::vector<Tensor> masks_from_call(const CallArgs& args) const;
+  // The same graph traced again on inputs that carry masks, so that every
+  // layer computes its mask as Keras would at run time (cached per pattern).
+  std::shared_ptr<FunctionalImpl> masked_variant(const std::vector<Tensor>& input_masks);
 
   std::vector<KerasTensor> inputs_;
   std::vector<KerasTensor> outputs_;
@@ -57,15 +80,26 @@ class FunctionalImpl : public ModelImpl {
   std::vector<OperationPtr> operations_;              // Keras' model.operations order
   std::vector<std::shared_ptr<Node>> execution_order_;  // nodes, inputs first
   std::set<const Node*> own_nodes_;
+  std::vector<KerasTensor> output_masks_;                // symbolic masks of the outputs (undefined: none)
+  std::map<std::string, std::shared_ptr<FunctionalImpl>> masked_variants_;
 };
 
 // Rebuilds a Functional model from its config (spec §3.9).
 std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config);
 
-// Runs `nodes` in order given values for some tensors; returns values of `wanted`.
+// Runs `nodes` in order given values for some tensors; returns values of
+// `wanted` and, when `wanted_masks` is given, their run-time masks. Layers
+// whose call takes `mask` and whose node records none get the run-time mask
+// of their single tensor argument, as Keras' Layer.__call__ does eagerly.
 std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& nodes,
                                   const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
-                                  const std::vector<KerasTensor>& wanted, bool training);
+                                  const std::vector<KerasTensor>& wanted, bool training,
+                                  const std::vector<Tensor>& source_masks = {},
+                                  std::vector<Tensor>* wanted_masks = nullptr);
+
+// The single tensor argument of a layer node that Keras would fill `mask`
+// from at call time (its `mask` kwarg absent or None), if any.
+std::optional<KerasTensor> mask_source_of(const Node& node);
 
 // Checks and converts a concrete input against a symbolic input's spec.
 Tensor conform_input(const Tensor& value, const TensorSpec& spec, const std::string& input_name);

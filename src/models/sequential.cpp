@@ -80,7 +80,14 @@ std::vector<TensorSpec> SequentialImpl::compute_output_spec(const SpecArgs& args
   return graph().compute_output_spec(args);
 }
 
-std::vector<Tensor> SequentialImpl::call(const CallArgs& args) { return run(args.tensor_list(0), args.training); }
+std::vector<Tensor> SequentialImpl::call(const CallArgs& args) { return call_masked(args).outputs; }
+
+// Sequential.call hands `mask` to its internal Functional graph.
+MaskedRun SequentialImpl::call_masked(const CallArgs& args) {
+  std::vector<Tensor> masks;
+  if (auto mask = args.kwarg_tensor("mask")) masks.push_back(*mask);
+  return graph().run_masked(args.tensor_list(0), masks, args.training);
+}
 
 Json SequentialImpl::get_config() const {
   Json config{{"name", name()}, {"trainable", trainable()}, {"dtype", dtype_policy().serialize()}};

@@ -7,7 +7,7 @@ namespace keras::detail {
 
 // keras.Sequential: a layer list run through an internal Functional graph,
 // built once the input shape is known (so masks flow as they do in Keras).
-class SequentialImpl final : public ModelImpl {
+class SequentialImpl final : public ModelImpl, public MaskedCallable {
  public:
   explicit SequentialImpl(const SequentialOptions& options);
   static std::shared_ptr<SequentialImpl> from_config(const Json& config);
@@ -30,6 +30,7 @@ class SequentialImpl final : public ModelImpl {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, bool training) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  MaskedRun call_masked(const CallArgs& args) override;
   std::vector<std::shared_ptr<Layer>> layer_list() const override { return layers_; }
 
  protected:
