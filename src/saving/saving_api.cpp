@@ -9,7 +9,9 @@
 
 #include "keras/saving.hpp"
 #include "saving/atomic_write.hpp"
+#include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
+#include "saving/legacy_h5.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
 
@@ -185,14 +187,8 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
   std::string path = filepath.string();
   auto load_root = [&](const saving::H5File& file, const std::string& origin) {
     const saving::H5Group root = file.root();
-    auto report = saving::load_weights_with(
-        model.impl(),
-        [&](const std::string& p) {
-          std::vector<saving::H5Group> groups;
-          if (saving::has_vars_group(root, p)) groups.push_back(saving::open_vars_group(root, p));
-          return groups;
-        },
-        origin, options.skip_mismatch);
+    auto report =
+        saving::load_weights_with(model.impl(), saving::vars_group_lookup(model.impl(), root), origin, options.skip_mismatch);
     for (const auto& w : report.warnings) std::cerr << "WARNING: " << w << "\n";
   };
   if (ends_with(path, ".keras")) {
@@ -215,6 +211,12 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
     load_sharded(model, filepath, options.skip_mismatch);
     return;
   }
+  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+    saving::LegacyWeightsOptions legacy;
+    legacy.skip_mismatch = options.skip_mismatch;
+    saving::load_legacy_h5_weights(model, filepath, legacy);
+    return;
+  }
   throw ValueError("File format not supported: filepath=" + path +
                    ". Keras 3 only supports V3 `.keras` files, `.weights.h5` files, legacy H5 format files (`.h5` "
                    "extension), or Orbax checkpoints.");
@@ -224,7 +226,7 @@ std::string to_json(const Model& model) { return dump_json_like_python(saving::s
 
 Model model_from_json(const std::string& json) {
   Json config = parse_json(json, "model_from_json");
-  auto layer = saving::deserialize_layer(config);
+  auto layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // Keras 2 to_json too
   auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
   if (!model) throw FormatError("model_from_json: the JSON describes a " + layer->class_name() + ", not a model");
   return Model(model);

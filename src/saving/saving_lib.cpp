@@ -9,7 +9,9 @@
 
 #include "keras/saving.hpp"
 #include "saving/atomic_write.hpp"
+#include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
+#include "saving/legacy_h5.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
 
@@ -87,7 +89,7 @@ Model model_from_config_json(const std::string& text, const std::string& origin)
   Json config = parse_json(text, origin + " config.json");
   LayerPtr layer;
   try {
-    layer = saving::deserialize_layer(config);
+    layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // older Keras versions too
   } catch (const Json::exception& e) {
     throw FormatError(origin + ": config.json does not describe a valid model: " + e.what());
   } catch (const Error& e) {
@@ -166,7 +168,7 @@ void save_model(const Model& model, const std::filesystem::path& filepath, const
   dir.commit();
 }
 
-Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& /*options*/) {
+Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& options) {
   const std::string path = filepath.string();
   std::error_code ec;
   if (path.find("://") != std::string::npos)
@@ -195,8 +197,7 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
     auto zip = saving::ZipReader::open(filepath);
     return load_from_zip(zip, path);
   }
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5"))
-    throw NotImplementedError("Legacy HDF5 model files are not supported yet: " + path);
+  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) return saving::load_legacy_h5_model(filepath, options);
   if (!std::filesystem::exists(filepath, ec))
     throw FileNotFoundError("File not found: filepath=" + path + ".");
   throw ValueError("File format not supported: filepath=" + path +

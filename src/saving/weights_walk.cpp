@@ -4,6 +4,8 @@
 #include <set>
 #include <sstream>
 
+#include "saving/dialects.hpp"
+
 namespace keras::saving {
 
 namespace {
@@ -105,14 +107,8 @@ const H5Group* group_with(const std::vector<H5Group>& groups, const std::string&
 }  // namespace
 
 void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin) {
-  load_weights_with(
-      model,
-      [&](const std::string& path) {
-        std::vector<H5Group> groups;
-        if (has_vars_group(root, path)) groups.push_back(open_vars_group(root, path));
-        return groups;
-      },
-      origin, false);
+  // vars_group_lookup also finds Keras 2.12-2.14 layouts (dialects.hpp).
+  load_weights_with(model, vars_group_lookup(model, root), origin, false);
 }
 
 LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLookup& lookup, const std::string& origin,

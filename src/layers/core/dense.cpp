@@ -79,9 +79,17 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
   if (input.rank() == 0 || input.shape().back() != kernel.shape()[0])
     throw ShapeMismatchError("Dense layer '" + name() + "' expects inputs with last dimension " +
                              std::to_string(kernel.shape()[0]) + ", got shape " + shape_to_string(input.shape()));
-  Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
-  Tensor y = kernels::dense(x, kernel, bias_ ? bias_->value() : Tensor());
-  return kernels::apply_activation(options_.activation, y);
+  // Keras rounds inputs and variables to the compute dtype (float16 under
+  // mixed_float16) and returns that dtype; the math itself runs in float32.
+  const DType compute = compute_dtype();
+  auto in_compute_precision = [compute](const Tensor& t) {
+    Tensor rounded = is_floating(t.dtype()) && t.dtype() != compute ? t.astype(compute) : t;
+    return rounded.dtype() == DType::float32 ? rounded : rounded.astype(DType::float32);
+  };
+  Tensor y = kernels::dense(in_compute_precision(input), in_compute_precision(kernel),
+                            bias_ ? in_compute_precision(bias_->value()) : Tensor());
+  y = kernels::apply_activation(options_.activation, y);
+  return y.dtype() == compute ? y : y.astype(compute);
 }
 
 }  // namespace keras::detail
