@@ -40,11 +40,12 @@ bool contains_forbidden_fragment(const std::string& text) {
   return false;
 }
 
-// A string literal that names the folder as a path component ("shared", "shared/x", "a/shared")
-// or contains one of the fragments above.
+// A string literal that names the folder as a path component ("shared/x", "a/shared") or
+// contains one of the fragments above. A bare "shared" is allowed: it is a fine layer name
+// (fixture shared_layer has one), and `".." / "shared"` is caught by the runtime checks.
 bool is_forbidden_literal(const std::string& literal) {
   const std::string name = shared_folder_name();
-  return contains_forbidden_fragment(literal) || literal == name || literal.starts_with(name + "/") ||
+  return contains_forbidden_fragment(literal) || literal.starts_with(name + "/") ||
          literal.ends_with("/" + name);
 }
 
@@ -67,7 +68,12 @@ std::vector<Finding> scan_cpp_source(const std::string& source) {
   const std::size_t n = source.size();
   auto judge = [&](std::size_t start, std::size_t end) {
     const std::string literal = source.substr(start, end - start);
-    if (is_forbidden_literal(literal)) findings.push_back({line_of(source, start), literal});
+    // A bare "shared" counts only on a line that also climbs out of the tree with "..".
+    const std::size_t line_start = source.rfind('\n', start) == std::string::npos ? 0 : source.rfind('\n', start);
+    const std::size_t line_end = std::min(source.find('\n', start), n);
+    const bool climbs = source.substr(line_start, line_end - line_start).find("..") != std::string::npos;
+    if (is_forbidden_literal(literal) || (climbs && literal == shared_folder_name()))
+      findings.push_back({line_of(source, start), literal});
   };
   std::size_t i = 0;
   while (i < n) {

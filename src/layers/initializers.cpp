@@ -83,10 +83,10 @@ class VarianceScalingInit final : public InitializerImpl {
   std::string class_name() const override { return name_; }
   Json get_config() const override {
     if (preset_) return Json{{"seed", seed_json(options_.seed)}, {"input_axes", nullptr}, {"output_axes", nullptr}};
-    return Json{{"scale", options_.scale},
+    return Json{{"seed", seed_json(options_.seed)},
+                {"scale", options_.scale},
                 {"mode", options_.mode},
                 {"distribution", options_.distribution},
-                {"seed", seed_json(options_.seed)},
                 {"input_axes", nullptr},
                 {"output_axes", nullptr}};
   }
