@@ -1,4 +1,5 @@
-// keras.layers core layers: InputLayer, Dense, Activation.
+// keras.layers core layers: InputLayer, Dense, Activation, EinsumDense,
+// Embedding, Identity, Masking.
 #pragma once
 
 #include <optional>
@@ -10,8 +11,8 @@
 namespace keras::layers {
 
 struct InputLayerOptions {
-  Shape shape;                      // without the batch dimension
-  std::optional<Shape> batch_shape; // overrides shape when given
+  Shape shape;                       // without the batch dimension
+  std::optional<Shape> batch_shape;  // overrides shape when given
   std::optional<std::int64_t> batch_size;
   std::string dtype = "float32";
   bool sparse = false;
@@ -35,7 +36,7 @@ struct DenseOptions {
   Json kernel_regularizer = nullptr;  // keras::regularizers::L2(...) or a name
   Json bias_regularizer = nullptr;
   Json activity_regularizer = nullptr;
-  Json kernel_constraint = nullptr;   // keras::constraints::MaxNorm(...) or a name
+  Json kernel_constraint = nullptr;  // keras::constraints::MaxNorm(...) or a name
   Json bias_constraint = nullptr;
   std::string name;
   std::optional<std::string> dtype;
@@ -58,6 +59,75 @@ struct ActivationOptions {
 class Activation : public LayerRef {
  public:
   explicit Activation(const std::string& activation, const ActivationOptions& options = {});
+};
+
+struct EinsumDenseOptions {
+  std::string activation = "linear";
+  // Output axes (letters of the equation's output) that get a bias; none when empty.
+  std::optional<std::string> bias_axes;
+  initializers::Initializer kernel_initializer = "glorot_uniform";
+  initializers::Initializer bias_initializer = "zeros";
+  Json kernel_regularizer = nullptr;
+  Json bias_regularizer = nullptr;
+  Json activity_regularizer = nullptr;
+  Json kernel_constraint = nullptr;
+  Json bias_constraint = nullptr;
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.EinsumDense: activation(einsum(equation, x, kernel) + bias).
+// `output_shape` excludes the batch dimension (and ellipsis dimensions); -1
+// marks a dimension taken from the input.
+class EinsumDense : public LayerRef {
+ public:
+  EinsumDense(const std::string& equation, const Shape& output_shape, const EinsumDenseOptions& options = {});
+  EinsumDense(const std::string& equation, std::int64_t output_shape, const EinsumDenseOptions& options = {});
+};
+
+struct EmbeddingOptions {
+  initializers::Initializer embeddings_initializer = "uniform";
+  Json embeddings_regularizer = nullptr;
+  Json activity_regularizer = nullptr;
+  Json embeddings_constraint = nullptr;
+  // Index 0 is padding: the layer emits the mask `inputs != 0`.
+  bool mask_zero = false;
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.Embedding: integer ids [...] -> vectors [..., output_dim].
+class Embedding : public LayerRef {
+ public:
+  Embedding(std::int64_t input_dim, std::int64_t output_dim, const EmbeddingOptions& options = {});
+};
+
+struct IdentityOptions {
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.Identity: returns its input (and passes its mask through).
+class Identity : public LayerRef {
+ public:
+  explicit Identity(const IdentityOptions& options = {});
+};
+
+struct MaskingOptions {
+  double mask_value = 0.0;
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.Masking: zeroes the timesteps whose features all equal
+// mask_value and emits the mask any(inputs != mask_value, axis=-1).
+class Masking : public LayerRef {
+ public:
+  explicit Masking(const MaskingOptions& options = {});
 };
 
 }  // namespace keras::layers

@@ -1,92 +1,86 @@
 // keras.layers.Activation and keras.layers.Softmax.
 #include "keras/layers/activations.hpp"
 #include "keras/layers/core.hpp"
-#include "keras/saving.hpp"
+#include "layers/activations/activation_layers.hpp"
 #include "layers/config_utils.hpp"
-#include "layers/registrations.hpp"
+#include "layers/core/layer_utils.hpp"
 #include "ops/activations.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 
 namespace keras::detail {
 
-class ActivationImpl final : public Layer {
- public:
-  ActivationImpl(const std::string& activation, const LayerBaseOptions& base)
-      : Layer(base, "activation"), activation_(canonical_activation(activation)) {}
-  static LayerPtr from_config(const Json& config) {
-    return std::make_shared<ActivationImpl>(activation_from_config(config, "activation"),
-                                            base_options_from_config(config));
-  }
-  std::string class_name() const override { return "Activation"; }
-  Json get_config() const override {
-    Json config = base_config();
-    config["activation"] = activation_;
-    return config;
-  }
-  bool writes_build_config() const override { return false; }
-  bool supports_masking() const override { return true; }
-  Tensor forward(const Tensor& input, bool /*training*/) override {
-    return kernels::apply_activation(activation_, input.astype(DType::float32));
-  }
+using namespace layer_utils;  // NOLINT(google-build-using-namespace): our own helpers
 
- private:
-  std::string activation_;
-};
+ActivationImpl::ActivationImpl(const std::string& activation, const LayerBaseOptions& base)
+    : Layer(base, "activation"), activation_(canonical_activation(activation)) {}
 
-class SoftmaxImpl final : public Layer {
- public:
-  SoftmaxImpl(int axis, const LayerBaseOptions& base) : Layer(base, "softmax"), axis_(axis) {}
-  static LayerPtr from_config(const Json& config) {
-    int axis = -1;
-    if (auto it = config.find("axis"); it != config.end()) {
-      if (it->is_array() && it->size() == 1) axis = it->at(0).get<int>();
-      else if (it->is_number_integer()) axis = it->get<int>();
-      else throw NotImplementedError("Softmax over several axes is not supported: " + it->dump());
-    }
-    return std::make_shared<SoftmaxImpl>(axis, base_options_from_config(config));
-  }
-  std::string class_name() const override { return "Softmax"; }
-  Json get_config() const override {
-    Json config = base_config();
-    config["axis"] = axis_;
-    return config;
-  }
-  bool writes_build_config() const override { return false; }
-  bool supports_masking() const override { return true; }
-  // A `mask` argument: masked positions get a large negative logit first.
-  bool call_accepts_mask() const override { return true; }
-  std::vector<Tensor> call(const CallArgs& args) override {
-    Tensor x = args.tensor(0).astype(DType::float32);
-    if (auto mask = args.kwarg_tensor("mask")) {
-      x = x.clone();
-      Tensor m = mask->astype(DType::float32);
-      if (m.size() != x.size()) throw ShapeMismatchError("Softmax '" + name() + "': mask shape does not match inputs");
-      float* px = x.data<float>();
-      const float* pm = m.data<float>();
-      // Keras adds (1 - mask) * -1e9 (float32 min scaled) to masked logits.
-      for (std::int64_t i = 0; i < x.size(); ++i) px[i] += (1.0F - pm[i]) * -1e9F;
-    }
-    return {kernels::softmax(x, axis_)};
-  }
-
- private:
-  int axis_;
-};
-
-void register_activation_layer_classes() {
-  saving::register_layer("keras.layers", "Activation", ActivationImpl::from_config);
-  saving::register_layer("keras.layers", "Softmax", SoftmaxImpl::from_config);
+LayerPtr ActivationImpl::from_config(const Json& config) {
+  return std::make_shared<ActivationImpl>(activation_from_config(config, "activation"),
+                                          base_options_from_config(config));
 }
 
-LayerPtr make_softmax(int axis, const LayerBaseOptions& base) { return std::make_shared<SoftmaxImpl>(axis, base); }
-LayerPtr make_activation(const std::string& activation, const LayerBaseOptions& base) {
-  return std::make_shared<ActivationImpl>(activation, base);
+Json ActivationImpl::get_config() const {
+  Json config = base_config();
+  config["activation"] = activation_;
+  return config;
+}
+
+Tensor ActivationImpl::forward(const Tensor& input, bool /*training*/) {
+  return to_dtype(kernels::apply_activation(activation_, input.astype(DType::float32)), compute_dtype());
+}
+
+SoftmaxImpl::SoftmaxImpl(Json axis, const LayerBaseOptions& base) : Layer(base, "softmax"), axis_(std::move(axis)) {
+  auto bad = [&] { return FormatError("Softmax axis must be an integer or a list of integers, got " + axis_.dump()); };
+  if (axis_.is_number_integer()) {
+    axes_.push_back(axis_.get<int>());
+  } else if (axis_.is_array() && !axis_.empty()) {
+    for (const auto& a : axis_) {
+      if (!a.is_number_integer()) throw bad();
+      axes_.push_back(a.get<int>());
+    }
+  } else {
+    throw bad();
+  }
+}
+
+LayerPtr SoftmaxImpl::from_config(const Json& config) {
+  auto it = config.find("axis");
+  Json axis = (it == config.end() || it->is_null()) ? Json(-1) : *it;
+  return std::make_shared<SoftmaxImpl>(axis, base_options_from_config(config));
+}
+
+Json SoftmaxImpl::get_config() const {
+  Json config = base_config();
+  config["axis"] = axis_;
+  return config;
+}
+
+std::vector<Tensor> SoftmaxImpl::call(const CallArgs& args) {
+  Tensor x = args.tensor(0).astype(DType::float32);
+  auto mask = args.kwarg_tensor("mask");
+  Tensor keep;
+  if (mask) {
+    if (mask->rank() > x.rank())
+      throw ShapeMismatchError("Softmax '" + name() +
+                               "': the `mask` must be broadcastable to `inputs` and must not have "
+                               "more dimensions. Received: inputs.shape=" +
+                               shape_to_string(x.shape()) + ", mask.shape=" + shape_to_string(mask->shape()));
+    keep = mask->dtype() == DType::bool_ ? *mask : kernels::greater(*mask, Tensor::scalar(0.5F));
+    // Keras replaces masked logits by a large negative number (-3e4 in float16).
+    const float large_negative = compute_dtype() == DType::float16 ? -30000.0F : -1e9F;
+    x = kernels::where(keep, x, Tensor::scalar(large_negative));
+  }
+  Tensor y = axes_.size() == 1 ? kernels::softmax(x, axes_.front()) : kernels::softmax(x, axes_);
+  if (mask) y = kernels::where(keep, y, Tensor::scalar(0.0F));
+  return {to_dtype(y, compute_dtype())};
 }
 
 }  // namespace keras::detail
 
 namespace keras::layers {
 Activation::Activation(const std::string& activation, const ActivationOptions& o)
-    : LayerRef(detail::make_activation(activation, {o.name, o.dtype, o.trainable})) {}
-Softmax::Softmax(const SoftmaxOptions& o) : LayerRef(detail::make_softmax(o.axis, {o.name, o.dtype, o.trainable})) {}
+    : LayerRef(std::make_shared<detail::ActivationImpl>(activation, LayerBaseOptions{o.name, o.dtype, o.trainable})) {}
+Softmax::Softmax(const SoftmaxOptions& o)
+    : LayerRef(std::make_shared<detail::SoftmaxImpl>(Json(o.axis), LayerBaseOptions{o.name, o.dtype, o.trainable})) {}
 }  // namespace keras::layers

@@ -1,0 +1,282 @@
+// keras.layers.EinsumDense (keras/src/layers/core/einsum_dense.py).
+#include "layers/core/einsum_dense.hpp"
+
+#include <algorithm>
+#include <regex>
+
+#include "keras/regularizers.hpp"
+#include "layers/config_utils.hpp"
+#include "layers/core/layer_utils.hpp"
+#include "ops/activations.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/linalg.hpp"
+
+namespace keras::detail {
+
+using namespace layer_utils;  // NOLINT(google-build-using-namespace): our own helpers
+
+namespace {
+
+std::string dim_str(std::int64_t d) { return d < 0 ? "None" : std::to_string(d); }
+
+EinsumAnalysis analyze_split(const std::string& input_spec, const std::string& weight_spec,
+                             const std::string& output_spec, const std::optional<std::string>& bias_axes,
+                             const Shape& input_shape, const Shape& partial_output_shape, bool left_elided) {
+  const auto in_rank = static_cast<std::int64_t>(input_shape.size());
+  const std::int64_t elided = in_rank - static_cast<std::int64_t>(input_spec.size());
+  if (input_shape.empty()) throw ValueError("EinsumDense needs an input of rank >= 1");
+
+  Shape output_shape = partial_output_shape;
+  output_shape.insert(output_shape.begin(), input_shape[0]);
+  if (elided > 0 && left_elided) {
+    // Keras inserts each elided dimension at position 1, which reverses their
+    // order; reproduced so that symbolic shapes match Keras'.
+    for (std::int64_t i = 1; i < elided; ++i) output_shape.insert(output_shape.begin() + 1, input_shape[i]);
+  } else if (elided > 0) {
+    for (std::int64_t i = in_rank - elided; i < in_rank; ++i) output_shape.push_back(input_shape[i]);
+  }
+
+  // Positions of each letter in the input and the full output shape.
+  auto input_index = [&](char dim) -> std::int64_t {
+    auto pos = static_cast<std::int64_t>(input_spec.find(dim));
+    return left_elided ? pos + elided : pos;  // Keras' negative index resolved
+  };
+  auto output_index = [&](char dim) -> std::int64_t {
+    auto pos = static_cast<std::int64_t>(output_spec.find(dim));
+    return left_elided ? pos + elided : pos;
+  };
+  auto at = [](const Shape& shape, std::int64_t index, const char* what) {
+    if (index < 0 || index >= static_cast<std::int64_t>(shape.size()))
+      throw ValueError(std::string("EinsumDense: the equation does not fit the ") + what + " shape " +
+                       shape_to_string(shape));
+    return shape[static_cast<std::size_t>(index)];
+  };
+
+  for (char dim : input_spec) {
+    const std::int64_t in_dim = at(input_shape, input_index(dim), "input");
+    if (output_spec.find(dim) != std::string::npos) {
+      const std::int64_t out_dim = at(output_shape, output_index(dim), "output");
+      if (out_dim >= 0 && out_dim != in_dim)
+        throw ValueError("Input shape and output shape do not match at shared dimension '" + std::string(1, dim) +
+                         "'. Input shape is " + dim_str(in_dim) + ", and output shape is " + dim_str(out_dim) + ".");
+    }
+  }
+  for (char dim : output_spec) {
+    if (input_spec.find(dim) == std::string::npos && weight_spec.find(dim) == std::string::npos)
+      throw ValueError("Dimension '" + std::string(1, dim) + "' was specified in the output '" + output_spec +
+                       "' but has no corresponding dim in the input spec '" + input_spec + "' or weight spec '" +
+                       output_spec + "'");
+  }
+
+  EinsumAnalysis result;
+  for (std::size_t i = 0; i < weight_spec.size(); ++i) {
+    const char dim = weight_spec[i];
+    if (output_spec.find(dim) != std::string::npos) {
+      result.kernel_shape.push_back(at(output_shape, output_index(dim), "output"));
+      result.output_axes.push_back(static_cast<int>(i));
+    } else if (input_spec.find(dim) != std::string::npos) {
+      result.kernel_shape.push_back(at(input_shape, input_index(dim), "input"));
+      result.input_axes.push_back(static_cast<int>(i));
+    } else {
+      throw ValueError("Weight dimension '" + std::string(1, dim) +
+                       "' did not have a match in either the input spec '" + input_spec + "' or the output spec '" +
+                       output_spec + "'. For this layer, the weight must be fully specified.");
+    }
+  }
+
+  if (bias_axes) {
+    const std::int64_t num_left_elided = left_elided ? elided : 0;
+    for (char c : *bias_axes) {
+      if (output_spec.find(c) == std::string::npos)
+        throw ValueError("Bias dimension '" + std::string(1, c) +
+                         "' was requested, but is not part of the output spec '" + output_spec + "'");
+    }
+    std::size_t first = output_spec.size();
+    for (char c : *bias_axes) first = std::min(first, output_spec.find(c));
+    Shape bias_shape;
+    for (std::size_t i = first; i < output_spec.size(); ++i) {
+      const char c = output_spec[i];
+      bias_shape.push_back(bias_axes->find(c) != std::string::npos
+                               ? at(output_shape, static_cast<std::int64_t>(i) + num_left_elided, "output")
+                               : 1);
+    }
+    if (!left_elided) {
+      for (std::int64_t i = 0; i < elided; ++i) bias_shape.push_back(1);
+    }
+    result.bias_shape = bias_shape;
+  }
+  result.full_output_shape = output_shape;
+  return result;
+}
+
+// A VarianceScaling initializer with Keras' input_axes/output_axes: fans are
+// the products of those kernel axes (compute_fans of a [fan_in, fan_out] matrix).
+class FanAxesInitializer final : public initializers::InitializerImpl {
+ public:
+  FanAxesInitializer(initializers::Initializer inner, std::vector<int> input_axes, std::vector<int> output_axes)
+      : inner_(std::move(inner)), input_axes_(std::move(input_axes)), output_axes_(std::move(output_axes)) {}
+  std::string class_name() const override { return inner_.impl().class_name(); }
+  Json get_config() const override { return inner_.impl().get_config(); }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    std::int64_t fan_in = 1;
+    std::int64_t fan_out = 1;
+    for (int a : input_axes_) fan_in *= shape.at(static_cast<std::size_t>(a));
+    for (int a : output_axes_) fan_out *= shape.at(static_cast<std::size_t>(a));
+    return inner_(Shape{fan_in, fan_out}, dtype).reshape(shape);
+  }
+
+ private:
+  initializers::Initializer inner_;
+  std::vector<int> input_axes_;
+  std::vector<int> output_axes_;
+};
+
+bool is_variance_scaling(const initializers::Initializer& init) {
+  static const std::vector<std::string> classes = {"VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
+                                                   "HeNormal",        "LecunUniform",  "LecunNormal"};
+  return std::find(classes.begin(), classes.end(), init.impl().class_name()) != classes.end();
+}
+
+}  // namespace
+
+EinsumAnalysis analyze_einsum_string(const std::string& equation, const std::optional<std::string>& bias_axes,
+                                     const Shape& input_shape, const Shape& partial_output_shape) {
+  std::string replaced = std::regex_replace(equation, std::regex(R"(\.\.\.)"), "0");
+  std::smatch m;
+  const auto anchored = std::regex_constants::match_continuous;
+  static const std::regex plain("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)");
+  static const std::regex left("0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)");
+  static const std::regex right("([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0");
+  if (std::regex_search(replaced, m, plain, anchored))
+    return analyze_split(m[1], m[2], m[3], bias_axes, input_shape, partial_output_shape, false);
+  if (std::regex_search(replaced, m, left, anchored))
+    return analyze_split(m[1], m[2], m[3], bias_axes, input_shape, partial_output_shape, true);
+  if (std::regex_search(replaced, m, right, anchored))
+    return analyze_split(m[1], m[2], m[3], bias_axes, input_shape, partial_output_shape, false);
+  throw ValueError("Invalid einsum equation '" + equation +
+                   "'. Equations must be in the form [X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....");
+}
+
+EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, const layers::EinsumDenseOptions& options)
+    : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, "einsum_dense"),
+      equation_(std::move(equation)),
+      partial_output_shape_(std::move(output_shape)),
+      options_(options) {
+  options_.activation = canonical_activation(options.activation);
+  options_.kernel_regularizer = regularizers::get(options.kernel_regularizer);
+  options_.bias_regularizer = regularizers::get(options.bias_regularizer);
+  options_.kernel_constraint = constraints::get(options.kernel_constraint);
+  options_.bias_constraint = constraints::get(options.bias_constraint);
+  if (!options.activity_regularizer.is_null()) activity_regularizer_ = regularizers::get(options.activity_regularizer);
+  for (auto d : partial_output_shape_) {
+    if (d < -1)
+      throw ValueError("EinsumDense '" + name() + "': invalid output_shape " + shape_to_string(partial_output_shape_));
+  }
+}
+
+EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, std::optional<std::string> bias_axes,
+                                 layers::EinsumDenseOptions options, std::string name)
+    : EinsumDenseImpl(std::move(equation), std::move(output_shape), [&] {
+        options.bias_axes = std::move(bias_axes);
+        options.name = std::move(name);
+        return options;
+      }()) {}
+
+LayerPtr EinsumDenseImpl::from_config(const Json& config) {
+  reject_unsupported_options(config, "EinsumDense");
+  layers::EinsumDenseOptions o;
+  auto base = Layer::base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+  auto eq = config.find("equation");
+  if (eq == config.end() || !eq->is_string()) throw FormatError("EinsumDense config needs a string 'equation'");
+  Shape output_shape;
+  auto os = config.find("output_shape");
+  if (os == config.end()) throw FormatError("EinsumDense config needs 'output_shape'");
+  if (os->is_number_integer()) {
+    output_shape = {os->get<std::int64_t>()};
+  } else {
+    output_shape = shape_from_json(*os, "EinsumDense output_shape");
+  }
+  o.activation = activation_from_config(config, "activation");
+  if (auto it = config.find("bias_axes"); it != config.end() && !it->is_null()) {
+    if (!it->is_string()) throw FormatError("EinsumDense config 'bias_axes' must be a string, got " + it->dump());
+    o.bias_axes = it->get<std::string>();
+  }
+  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
+    o.kernel_initializer = initializers::get(*it);
+  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
+    o.bias_initializer = initializers::get(*it);
+  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
+  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
+  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
+  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  return std::make_shared<EinsumDenseImpl>(eq->get<std::string>(), output_shape, o);
+}
+
+Json EinsumDenseImpl::get_config() const {
+  Json config = base_config();
+  config["output_shape"] = shape_to_json(partial_output_shape_);
+  config["equation"] = equation_;
+  config["activation"] = options_.activation;
+  config["bias_axes"] = options_.bias_axes ? Json(*options_.bias_axes) : Json(nullptr);
+  config["kernel_initializer"] = options_.kernel_initializer.serialize();
+  config["bias_initializer"] = options_.bias_initializer.serialize();
+  config["kernel_regularizer"] = options_.kernel_regularizer;
+  config["bias_regularizer"] = options_.bias_regularizer;
+  // Written in this position unless base_config() already placed it.
+  config["activity_regularizer"] = activity_regularizer_ ? *activity_regularizer_ : Json(nullptr);
+  config["kernel_constraint"] = options_.kernel_constraint;
+  config["bias_constraint"] = options_.bias_constraint;
+  config["quantization_config"] = nullptr;
+  return config;
+}
+
+void EinsumDenseImpl::build(const std::vector<Shape>& input_shapes) {
+  const Shape& input_shape = input_shapes.at(0);
+  EinsumAnalysis a = analyze_einsum_string(equation_, options_.bias_axes, input_shape, partial_output_shape_);
+  auto check_known = [&](const Shape& shape, const char* what) {
+    for (auto d : shape) {
+      if (d < 0)
+        throw ValueError("EinsumDense '" + name() + "': the " + what + " shape " + shape_to_string(shape) +
+                         " has unknown dimensions for input shape " + shape_to_string(input_shape) +
+                         "; give them in output_shape");
+    }
+  };
+  check_known(a.kernel_shape, "kernel");
+  initializers::Initializer kernel_init = options_.kernel_initializer;
+  if (is_variance_scaling(kernel_init))
+    kernel_init =
+        initializers::Initializer(std::make_shared<FanAxesInitializer>(kernel_init, a.input_axes, a.output_axes));
+  kernel_ = add_weight("kernel", a.kernel_shape, kernel_init);
+  if (a.bias_shape) {
+    check_known(*a.bias_shape, "bias");
+    bias_ = add_weight("bias", *a.bias_shape, options_.bias_initializer);
+  }
+}
+
+Shape EinsumDenseImpl::compute_output_shape(const Shape& input_shape) {
+  return analyze_einsum_string(equation_, options_.bias_axes, input_shape, partial_output_shape_).full_output_shape;
+}
+
+Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
+  if (!kernel_) throw ValueError("EinsumDense '" + name() + "' is not built");
+  Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
+  Tensor kernel = kernel_->value();
+  if (kernel.dtype() != DType::float32) kernel = kernel.astype(DType::float32);
+  Tensor y = kernels::einsum(equation_, x, kernel);
+  if (bias_) y = kernels::add(y, bias_->value());
+  y = kernels::apply_activation(options_.activation, y);
+  return to_dtype(y, compute_dtype());
+}
+
+}  // namespace keras::detail
+
+namespace keras::layers {
+EinsumDense::EinsumDense(const std::string& equation, const Shape& output_shape, const EinsumDenseOptions& options)
+    : LayerRef(std::make_shared<detail::EinsumDenseImpl>(equation, output_shape, options)) {}
+EinsumDense::EinsumDense(const std::string& equation, std::int64_t output_shape, const EinsumDenseOptions& options)
+    : LayerRef(std::make_shared<detail::EinsumDenseImpl>(equation, Shape{output_shape}, options)) {}
+}  // namespace keras::layers

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/layers/core.hpp"
+
+namespace keras::detail {
+
+// What Keras' _analyze_einsum_string derives from an equation and the input
+// shape: the kernel and bias shapes, the full output shape, and which kernel
+// axes are input / output units (for the initializer's fans).
+struct EinsumAnalysis {
+  Shape kernel_shape;
+  std::optional<Shape> bias_shape;
+  Shape full_output_shape;
+  std::vector<int> input_axes;
+  std::vector<int> output_axes;
+};
+EinsumAnalysis analyze_einsum_string(const std::string& equation, const std::optional<std::string>& bias_axes,
+                                     const Shape& input_shape, const Shape& partial_output_shape);
+
+class EinsumDenseImpl final : public Layer {
+ public:
+  EinsumDenseImpl(std::string equation, Shape output_shape, const layers::EinsumDenseOptions& options);
+  // For layers that own EinsumDense sublayers (MultiHeadAttention's projections).
+  EinsumDenseImpl(std::string equation, Shape output_shape, std::optional<std::string> bias_axes,
+                  layers::EinsumDenseOptions options, std::string name);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "EinsumDense"; }
+  Json get_config() const override;
+  Shape compute_output_shape(const Shape& input_shape) override;
+  Tensor forward(const Tensor& input, bool training) override;
+
+  const std::string& equation() const { return equation_; }
+  const Shape& partial_output_shape() const { return partial_output_shape_; }
+  const std::optional<std::string>& bias_axes() const { return options_.bias_axes; }
+  const VariablePtr& kernel() const { return kernel_; }
+  const VariablePtr& bias() const { return bias_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::string equation_;
+  Shape partial_output_shape_;
+  layers::EinsumDenseOptions options_;
+  VariablePtr kernel_;
+  VariablePtr bias_;
+};
+
+}  // namespace keras::detail

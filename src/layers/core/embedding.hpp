@@ -1,0 +1,37 @@
+#pragma once
+
+#include "keras/layers/core.hpp"
+
+namespace keras::detail {
+
+// keras.layers.Embedding: a lookup table [input_dim, output_dim].
+class EmbeddingImpl final : public Layer {
+ public:
+  EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, const layers::EmbeddingOptions& options);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "Embedding"; }
+  Json get_config() const override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  Tensor forward(const Tensor& input, bool training) override;
+  // Keras sets supports_masking = mask_zero.
+  bool supports_masking() const override { return options_.mask_zero; }
+  // mask_zero: the symbolic op not_equal(inputs, 0).
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
+                                          const Json& kwargs) override;
+
+  std::int64_t input_dim() const { return input_dim_; }
+  std::int64_t output_dim() const { return output_dim_; }
+  const VariablePtr& embeddings() const { return embeddings_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::int64_t input_dim_;
+  std::int64_t output_dim_;
+  layers::EmbeddingOptions options_;
+  VariablePtr embeddings_;
+};
+
+}  // namespace keras::detail
