@@ -38,7 +38,8 @@ int main() {
     model.print_summary();
     std::cout << "\nzip_list(\"" << path.string() << "\"):\n";
     int i = 1;
-    for (const auto& member : keras::saving::archive_members(path)) std::cout << "[" << i++ << "] \"" << member << "\"\n";
+    for (const auto& member : keras::saving::archive_members(path))
+      std::cout << "[" << i++ << "] \"" << member << "\"\n";
 
     keras::save_npy(out_dir / "x.npy", x);
     keras::save_npy(out_dir / "y.npy", expected);

@@ -49,7 +49,8 @@ TEST(WeightsOnly, SavedWeightsFileIsKerasIdentical) {
   keras::load_weights(model, dir / "model.weights.h5");
   TempDir tmp;
   keras::save_weights(model, tmp / "out.weights.h5");
-  auto diffs = keras::saving::compare_h5_images(file_bytes(dir / "model.weights.h5"), file_bytes(tmp / "out.weights.h5"));
+  auto diffs =
+      keras::saving::compare_h5_images(file_bytes(dir / "model.weights.h5"), file_bytes(tmp / "out.weights.h5"));
   EXPECT_TRUE(diffs.empty()) << joined(diffs);
 }
 

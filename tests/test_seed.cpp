@@ -127,10 +127,11 @@ TEST(SaveModelErrors, ExistingTargetWithoutOverwriteIsUntouched) {
   // A callback that declines behaves the same; one that accepts overwrites.
   std::filesystem::path asked;
   EXPECT_THROW(keras::save_model(seed_model(), target,
-                                 {.confirm_overwrite = [&](const std::filesystem::path& p) {
-                                   asked = p;
-                                   return false;
-                                 }}),
+                                 {.confirm_overwrite =
+                                      [&](const std::filesystem::path& p) {
+                                        asked = p;
+                                        return false;
+                                      }}),
                keras::FileExistsError);
   EXPECT_EQ(asked, target);
   EXPECT_EQ(read_bytes(target), "precious");

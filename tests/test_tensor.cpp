@@ -162,7 +162,8 @@ TEST(Initializers, HeNormalIsTruncatedWithFanInVariance) {
 TEST(Initializers, LecunUniformAndVarianceScalingFanOut) {
   Tensor w = keras::initializers::LecunUniform()({400, 100});
   EXPECT_LE(moments(w).max_abs, std::sqrt(3.0 / 400.0));
-  Tensor v = keras::initializers::VarianceScaling({.scale = 2.0, .mode = "fan_out", .distribution = "uniform"})({50, 80});
+  Tensor v =
+      keras::initializers::VarianceScaling({.scale = 2.0, .mode = "fan_out", .distribution = "uniform"})({50, 80});
   EXPECT_LE(moments(v).max_abs, std::sqrt(3.0 * 2.0 / 80.0));
   EXPECT_GT(moments(v).max_abs, 0.95 * std::sqrt(3.0 * 2.0 / 80.0));
 }
@@ -178,8 +179,9 @@ TEST(Initializers, ConstantsOrthogonalAndConfigs) {
       EXPECT_NEAR(dot, i == j ? 1.0 : 0.0, 1e-5);
     }
   }
-  EXPECT_EQ(keras::initializers::Initializer("glorot_uniform").serialize().dump(),
-            R"({"module":"keras.initializers","class_name":"GlorotUniform","config":{"seed":null,"input_axes":null,"output_axes":null},"registered_name":null})");
+  EXPECT_EQ(
+      keras::initializers::Initializer("glorot_uniform").serialize().dump(),
+      R"({"module":"keras.initializers","class_name":"GlorotUniform","config":{"seed":null,"input_axes":null,"output_axes":null},"registered_name":null})");
   EXPECT_EQ(keras::initializers::RandomNormal(0.0, 0.5, 9).serialize().at("config").dump(),
             R"({"seed":9,"mean":0.0,"stddev":0.5})");
   EXPECT_THROW(keras::initializers::Initializer("no_such_init"), keras::UnknownObjectError);

@@ -23,8 +23,8 @@ class InitializerImpl {
 class Initializer {
  public:
   Initializer() = default;
-  Initializer(const char* name);           // NOLINT(google-explicit-constructor): keras accepts strings
-  Initializer(const std::string& name);    // NOLINT(google-explicit-constructor)
+  Initializer(const char* name);         // NOLINT(google-explicit-constructor): keras accepts strings
+  Initializer(const std::string& name);  // NOLINT(google-explicit-constructor)
   explicit Initializer(std::shared_ptr<const InitializerImpl> impl) : impl_(std::move(impl)) {}
 
   bool defined() const { return impl_ != nullptr; }
@@ -45,7 +45,7 @@ struct SeedOption {
 };
 struct VarianceScalingOptions {
   double scale = 1.0;
-  std::string mode = "fan_in";             // fan_in, fan_out, fan_avg
+  std::string mode = "fan_in";                    // fan_in, fan_out, fan_avg
   std::string distribution = "truncated_normal";  // truncated_normal, untruncated_normal, uniform
   std::optional<std::int64_t> seed;
 };

@@ -152,8 +152,8 @@ class SymbolicArg {
  public:
   SymbolicArg(const KerasTensor& tensor) : value_(tensor) {}                 // NOLINT(google-explicit-constructor)
   SymbolicArg(const std::vector<KerasTensor>& tensors) : value_(tensors) {}  // NOLINT(google-explicit-constructor)
-  SymbolicArg(Json constant) : value_(std::move(constant)) {}                 // NOLINT(google-explicit-constructor)
-  SymbolicArg(double constant) : value_(Json(constant)) {}                    // NOLINT(google-explicit-constructor)
+  SymbolicArg(Json constant) : value_(std::move(constant)) {}                // NOLINT(google-explicit-constructor)
+  SymbolicArg(double constant) : value_(Json(constant)) {}                   // NOLINT(google-explicit-constructor)
   // Appends this argument to a node template, adding tensors to `inputs`.
   Json to_template(std::vector<KerasTensor>& inputs) const;
 

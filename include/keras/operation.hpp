@@ -76,9 +76,9 @@ using SpecArgs = CallArgsT<TensorSpec>;
 // One call of an operation inside a graph.
 struct Node {
   std::shared_ptr<Operation> operation;
-  Json args;    // templates with {"__tensor__": i}
+  Json args;  // templates with {"__tensor__": i}
   Json kwargs;
-  std::vector<KerasTensor> inputs;    // tensors referenced by the templates, in order
+  std::vector<KerasTensor> inputs;  // tensors referenced by the templates, in order
   std::vector<TensorSpec> output_specs;
   mutable std::map<int, KerasTensor> output_masks;  // Keras' _keras_mask per output
 };

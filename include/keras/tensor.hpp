@@ -92,7 +92,7 @@ class Tensor {
   double at(std::int64_t flat_index) const;
   float item() const;  // single-element tensor as float
 
-  Tensor astype(DType dtype) const;  // converted copy (or this tensor if same dtype)
+  Tensor astype(DType dtype) const;          // converted copy (or this tensor if same dtype)
   Tensor reshape(const Shape& shape) const;  // shares storage; one dim may be -1
   Tensor clone() const;
 

@@ -8,8 +8,7 @@ std::string canonical_activation(const std::string& name) {
   std::string resolved = name.empty() ? "linear" : name;
   if (resolved == "swish") resolved = "silu";  // Keras' alias; it serializes the function's own name
   if (resolved == "hard_swish") resolved = "hard_silu";
-  if (!kernels::is_known_activation(resolved))
-    throw UnknownObjectError("Unknown activation function: '" + name + "'");
+  if (!kernels::is_known_activation(resolved)) throw UnknownObjectError("Unknown activation function: '" + name + "'");
   return resolved;
 }
 
@@ -56,8 +55,8 @@ double number_or(const Json& config, const std::string& key, double fallback) {
   return it->get<double>();
 }
 
-std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n,
-                                    const std::string& layer, std::optional<std::int64_t> fallback) {
+std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n, const std::string& layer,
+                                    std::optional<std::int64_t> fallback) {
   auto it = config.find(key);
   if (it == config.end() || it->is_null()) {
     if (fallback) return std::vector<std::int64_t>(n, *fallback);
@@ -67,7 +66,8 @@ std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, 
   if (it->is_array() && it->size() == n) {
     std::vector<std::int64_t> out;
     for (const auto& v : *it) {
-      if (!v.is_number_integer()) throw FormatError(layer + " config '" + key + "' must hold integers, got " + it->dump());
+      if (!v.is_number_integer())
+        throw FormatError(layer + " config '" + key + "' must hold integers, got " + it->dump());
       out.push_back(v.get<std::int64_t>());
     }
     return out;

@@ -20,8 +20,8 @@ std::int64_t required_int(const Json& config, const std::string& key, const std:
 std::int64_t int_or(const Json& config, const std::string& key, std::int64_t fallback);
 double number_or(const Json& config, const std::string& key, double fallback);
 // An int or a list of ints (Keras' normalize_tuple), expanded to n values.
-std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n,
-                                    const std::string& layer, std::optional<std::int64_t> fallback = std::nullopt);
+std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n, const std::string& layer,
+                                    std::optional<std::int64_t> fallback = std::nullopt);
 Json ints_to_json(const std::vector<std::int64_t>& values);
 // config[key] as a bool / string; `fallback` when absent or null. Throws
 // FormatError naming the layer and key for a value of another type.

@@ -32,7 +32,8 @@ double number_or(const Json& config, const char* key, double fallback) {
 
 class ConstantInit final : public InitializerImpl {
  public:
-  ConstantInit(std::string name, double value, bool has_value) : name_(std::move(name)), value_(value), has_value_(has_value) {}
+  ConstantInit(std::string name, double value, bool has_value)
+      : name_(std::move(name)), value_(value), has_value_(has_value) {}
   std::string class_name() const override { return name_; }
   Json get_config() const override { return has_value_ ? Json{{"value", value_}} : Json::object(); }
   Tensor generate(const Shape& shape, DType dtype) const override {
@@ -58,8 +59,12 @@ class RandomInit final : public InitializerImpl {
   Tensor generate(const Shape& shape, DType dtype) const override {
     Tensor t;
     switch (kind_) {
-      case Kind::uniform: t = random::uniform(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_)); break;
-      case Kind::normal: t = random::normal(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_)); break;
+      case Kind::uniform:
+        t = random::uniform(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_));
+        break;
+      case Kind::normal:
+        t = random::normal(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_));
+        break;
       case Kind::truncated_normal:
         t = random::truncated_normal(shape, static_cast<float>(a_), static_cast<float>(b_), seed_value(seed_));
         break;
@@ -83,19 +88,18 @@ class VarianceScalingInit final : public InitializerImpl {
   std::string class_name() const override { return name_; }
   Json get_config() const override {
     if (preset_) return Json{{"seed", seed_json(options_.seed)}, {"input_axes", nullptr}, {"output_axes", nullptr}};
-    return Json{{"seed", seed_json(options_.seed)},
-                {"scale", options_.scale},
-                {"mode", options_.mode},
-                {"distribution", options_.distribution},
-                {"input_axes", nullptr},
-                {"output_axes", nullptr}};
+    return Json{{"seed", seed_json(options_.seed)},      {"scale", options_.scale}, {"mode", options_.mode},
+                {"distribution", options_.distribution}, {"input_axes", nullptr},   {"output_axes", nullptr}};
   }
   Tensor generate(const Shape& shape, DType dtype) const override {
     auto [fan_in, fan_out] = compute_fans(shape);
     double scale = options_.scale;
-    if (options_.mode == "fan_in") scale /= std::max(1.0, fan_in);
-    else if (options_.mode == "fan_out") scale /= std::max(1.0, fan_out);
-    else scale /= std::max(1.0, (fan_in + fan_out) / 2.0);
+    if (options_.mode == "fan_in")
+      scale /= std::max(1.0, fan_in);
+    else if (options_.mode == "fan_out")
+      scale /= std::max(1.0, fan_out);
+    else
+      scale /= std::max(1.0, (fan_in + fan_out) / 2.0);
     Tensor t;
     if (options_.distribution == "truncated_normal") {
       // 0.879... is the stddev of a unit normal truncated to [-2, 2].
@@ -169,7 +173,8 @@ Initializer make(std::shared_ptr<const InitializerImpl> impl) { return Initializ
 
 Initializer preset(const std::string& name, double scale, const std::string& mode, const std::string& distribution,
                    std::optional<std::int64_t> seed) {
-  return make(std::make_shared<VarianceScalingInit>(name, VarianceScalingOptions{scale, mode, distribution, seed}, true));
+  return make(
+      std::make_shared<VarianceScalingInit>(name, VarianceScalingOptions{scale, mode, distribution, seed}, true));
 }
 
 using Builder = std::function<Initializer(const Json& config)>;
@@ -180,11 +185,17 @@ const std::map<std::string, Builder>& builders() {
       {"Ones", [](const Json&) { return Ones(); }},
       {"Constant", [](const Json& c) { return Constant(number_or(c, "value", 0.0)); }},
       {"RandomUniform",
-       [](const Json& c) { return RandomUniform(number_or(c, "minval", -0.05), number_or(c, "maxval", 0.05), seed_from(c)); }},
+       [](const Json& c) {
+         return RandomUniform(number_or(c, "minval", -0.05), number_or(c, "maxval", 0.05), seed_from(c));
+       }},
       {"RandomNormal",
-       [](const Json& c) { return RandomNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c)); }},
+       [](const Json& c) {
+         return RandomNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
+       }},
       {"TruncatedNormal",
-       [](const Json& c) { return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c)); }},
+       [](const Json& c) {
+         return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
+       }},
       {"VarianceScaling",
        [](const Json& c) {
          return VarianceScaling({number_or(c, "scale", 1.0), c.value("mode", std::string("fan_in")),
@@ -204,14 +215,25 @@ const std::map<std::string, Builder>& builders() {
 
 // Keras' string aliases (keras.initializers.get("glorot_uniform")).
 const std::map<std::string, std::string>& aliases() {
-  static const std::map<std::string, std::string> table = {
-      {"zeros", "Zeros"}, {"ones", "Ones"}, {"constant", "Constant"}, {"random_uniform", "RandomUniform"},
-      {"uniform", "RandomUniform"}, {"random_normal", "RandomNormal"}, {"normal", "RandomNormal"},
-      {"truncated_normal", "TruncatedNormal"}, {"variance_scaling", "VarianceScaling"},
-      {"glorot_uniform", "GlorotUniform"}, {"glorot_normal", "GlorotNormal"}, {"he_uniform", "HeUniform"},
-      {"he_normal", "HeNormal"}, {"lecun_uniform", "LecunUniform"}, {"lecun_normal", "LecunNormal"},
-      {"orthogonal", "Orthogonal"}, {"identity", "Identity"}, {"IdentityInitializer", "Identity"},
-      {"OrthogonalInitializer", "Orthogonal"}};
+  static const std::map<std::string, std::string> table = {{"zeros", "Zeros"},
+                                                           {"ones", "Ones"},
+                                                           {"constant", "Constant"},
+                                                           {"random_uniform", "RandomUniform"},
+                                                           {"uniform", "RandomUniform"},
+                                                           {"random_normal", "RandomNormal"},
+                                                           {"normal", "RandomNormal"},
+                                                           {"truncated_normal", "TruncatedNormal"},
+                                                           {"variance_scaling", "VarianceScaling"},
+                                                           {"glorot_uniform", "GlorotUniform"},
+                                                           {"glorot_normal", "GlorotNormal"},
+                                                           {"he_uniform", "HeUniform"},
+                                                           {"he_normal", "HeNormal"},
+                                                           {"lecun_uniform", "LecunUniform"},
+                                                           {"lecun_normal", "LecunNormal"},
+                                                           {"orthogonal", "Orthogonal"},
+                                                           {"identity", "Identity"},
+                                                           {"IdentityInitializer", "Identity"},
+                                                           {"OrthogonalInitializer", "Orthogonal"}};
   return table;
 }
 

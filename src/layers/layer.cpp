@@ -108,9 +108,8 @@ void Layer::build_from_config(const Json& build_config) {
   }
 }
 
-VariablePtr Layer::add_weight(const std::string& name, const Shape& shape,
-                              const initializers::Initializer& initializer, bool trainable,
-                              std::optional<DType> dtype) {
+VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const initializers::Initializer& initializer,
+                              bool trainable, std::optional<DType> dtype) {
   auto var = std::make_shared<Variable>(name, shape, dtype.value_or(variable_dtype()), initializer, trainable);
   var->set_path(this->name() + "/" + name);
   (trainable ? trainable_vars_ : non_trainable_vars_).push_back(var);
@@ -305,7 +304,8 @@ std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vecto
 std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args_template, Json kwargs_template,
                                                   std::vector<KerasTensor> inputs) {
   auto* layer = op->is_layer() ? static_cast<Layer*>(op.get()) : nullptr;
-  if (layer != nullptr && layer->call_accepts_mask()) record_populated_mask(*layer, args_template, kwargs_template, inputs);
+  if (layer != nullptr && layer->call_accepts_mask())
+    record_populated_mask(*layer, args_template, kwargs_template, inputs);
   std::vector<KerasTensor> first_arg_tensors;
   if (!args_template.empty()) {
     const Json& first = args_template[0];
@@ -320,8 +320,8 @@ std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json a
   }
   auto outputs = op->call_symbolic(args_template, kwargs_template, inputs);
   if (layer != nullptr && !outputs.empty()) {
-    if (auto mask = layer->compute_mask(first_arg_tensors, outputs.front().node()->args,
-                                        outputs.front().node()->kwargs)) {
+    if (auto mask =
+            layer->compute_mask(first_arg_tensors, outputs.front().node()->args, outputs.front().node()->kwargs)) {
       for (const auto& out : outputs) out.set_keras_mask(*mask);
     }
   }

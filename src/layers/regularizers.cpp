@@ -16,7 +16,8 @@ Json resolve(const Json& identifier, const std::string& module, const std::map<s
   if (identifier.is_null()) return nullptr;
   if (identifier.is_string()) {
     auto it = by_name.find(identifier.get<std::string>());
-    if (it == by_name.end()) throw UnknownObjectError("Could not interpret " + what + " identifier: " + identifier.dump());
+    if (it == by_name.end())
+      throw UnknownObjectError("Could not interpret " + what + " identifier: " + identifier.dump());
     return it->second;
   }
   if (identifier.is_object() && identifier.contains("class_name")) {

@@ -26,10 +26,11 @@ Tensor& Variable::mutable_value() {
 
 void Variable::assign(const Tensor& value) {
   if (value.shape() != shape_)
-    throw ShapeMismatchError("The shape of the target variable and the shape of the target value in "
-                             "`variable.assign(value)` must match. variable.shape=" +
-                             shape_to_string(shape_) + ", Received: value.shape=" + shape_to_string(value.shape()) +
-                             ". Target variable: " + path_);
+    throw ShapeMismatchError(
+        "The shape of the target variable and the shape of the target value in "
+        "`variable.assign(value)` must match. variable.shape=" +
+        shape_to_string(shape_) + ", Received: value.shape=" + shape_to_string(value.shape()) +
+        ". Target variable: " + path_);
   value_ = value.dtype() == dtype_ ? value.clone() : value.astype(dtype_);
 }
 

@@ -113,8 +113,8 @@ Model::Model(const TensorDict& inputs, const std::vector<KerasTensor>& outputs, 
 Model::Model(const TensorDict& inputs, const KerasTensor& output, const std::string& name) {
   detail::TensorStructure in_s;
   auto in = flatten_dict(inputs, in_s, "inputs");
-  layer_ = std::make_shared<detail::FunctionalImpl>(in, in_s, std::vector<KerasTensor>{output}, single_structure(),
-                                                    name);
+  layer_ =
+      std::make_shared<detail::FunctionalImpl>(in, in_s, std::vector<KerasTensor>{output}, single_structure(), name);
 }
 
 Model::Model(const std::vector<KerasTensor>& inputs, const TensorDict& outputs, const std::string& name) {

@@ -15,8 +15,9 @@ void SequentialImpl::add(const LayerPtr& layer) {
   }
   for (const auto& existing : layers_) {
     if (existing->name() == layer->name())
-      throw ValueError("All layers added to a Sequential model should have unique names. Name '" + layer->name() +
-                       "' is already the name of a layer in this model. Update the `name` argument to pass a unique name.");
+      throw ValueError(
+          "All layers added to a Sequential model should have unique names. Name '" + layer->name() +
+          "' is already the name of a layer in this model. Update the `name` argument to pass a unique name.");
   }
   layers_.push_back(layer);
   rebuild_graph();
@@ -112,8 +113,10 @@ void SequentialImpl::build_from_config(const Json& build_config) {
 
 std::shared_ptr<SequentialImpl> SequentialImpl::from_config(const Json& config) {
   if (!config.is_object() || !config.contains("name") || !config.contains("layers"))
-    throw FormatError("A Sequential model configuration must be a dictionary containing the 'name' and 'layers' keys. "
-                      "Received: config=" + config.dump());
+    throw FormatError(
+        "A Sequential model configuration must be a dictionary containing the 'name' and 'layers' keys. "
+        "Received: config=" +
+        config.dump());
   SequentialOptions options;
   options.name = config.at("name").get<std::string>();
   options.trainable = config.value("trainable", true);

@@ -48,7 +48,9 @@ SavedModelFiles read_saved(const std::filesystem::path& path) {
   return files;
 }
 
-std::string text_of(const std::vector<std::byte>& bytes) { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
+std::string text_of(const std::vector<std::byte>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
 
 struct Differ {
   const CompareOptions& options;
@@ -81,7 +83,8 @@ void compare_groups(const H5Group& a, const H5Group& b, const std::string& path,
   auto attrs_b = b.attr_names();
   std::sort(attrs_a.begin(), attrs_a.end());
   std::sort(attrs_b.begin(), attrs_b.end());
-  if (attrs_a != attrs_b) d.add("/" + path + ": attribute names differ");
+  if (attrs_a != attrs_b)
+    d.add("/" + path + ": attribute names differ");
   else
     for (const auto& name : attrs_a) {
       auto va = attr_value(a, name);
@@ -94,10 +97,12 @@ void compare_groups(const H5Group& a, const H5Group& b, const std::string& path,
   std::sort(children_a.begin(), children_a.end());
   std::sort(children_b.begin(), children_b.end());
   for (const auto& c : children_a) {
-    if (std::find(children_b.begin(), children_b.end(), c) == children_b.end()) d.add("/" + path + c + ": only in the first file");
+    if (std::find(children_b.begin(), children_b.end(), c) == children_b.end())
+      d.add("/" + path + c + ": only in the first file");
   }
   for (const auto& c : children_b) {
-    if (std::find(children_a.begin(), children_a.end(), c) == children_a.end()) d.add("/" + path + c + ": only in the second file");
+    if (std::find(children_a.begin(), children_a.end(), c) == children_a.end())
+      d.add("/" + path + c + ": only in the second file");
   }
   for (const auto& c : children_a) {
     if (std::find(children_b.begin(), children_b.end(), c) == children_b.end()) continue;
@@ -179,8 +184,10 @@ std::vector<std::string> compare_saved_models(const std::filesystem::path& a, co
       d.add("metadata.json differs: " + ma.dump() + " vs " + mb.dump());
   }
   if (fa.contents.count("config.json") && fb.contents.count("config.json")) {
-    auto ca = dump_json_like_python(strip_shared_object_ids(parse_json(text_of(fa.contents["config.json"]), "config.json")));
-    auto cb = dump_json_like_python(strip_shared_object_ids(parse_json(text_of(fb.contents["config.json"]), "config.json")));
+    auto ca =
+        dump_json_like_python(strip_shared_object_ids(parse_json(text_of(fa.contents["config.json"]), "config.json")));
+    auto cb =
+        dump_json_like_python(strip_shared_object_ids(parse_json(text_of(fb.contents["config.json"]), "config.json")));
     if (ca != cb) {
       std::size_t pos = 0;
       while (pos < ca.size() && pos < cb.size() && ca[pos] == cb[pos]) ++pos;

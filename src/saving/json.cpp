@@ -8,6 +8,24 @@ namespace keras {
 
 namespace {
 
+// "-1.2345678901234565e+15" -> "-1234567890123456.5", "1e+15" -> "1000000000000000.0": the same
+// shortest digits with the decimal point moved, as Python's repr writes numbers below 1e16.
+std::string positional_from_exponent(const std::string& text) {
+  const std::size_t e = text.find('e');
+  const int exponent = std::stoi(text.substr(e + 1));
+  std::string sign;
+  std::string digits;
+  for (char c : text.substr(0, e)) {
+    if (c == '-')
+      sign = "-";
+    else if (c != '.')
+      digits += c;
+  }
+  const auto integer_digits = static_cast<std::size_t>(exponent + 1);
+  if (digits.size() <= integer_digits) return sign + digits + std::string(integer_digits - digits.size(), '0') + ".0";
+  return sign + digits.substr(0, integer_digits) + "." + digits.substr(integer_digits);
+}
+
 void dump_value(const Json& value, std::string& out) {
   switch (value.type()) {
     case Json::value_t::object: {
@@ -36,14 +54,16 @@ void dump_value(const Json& value, std::string& out) {
     }
     case Json::value_t::number_float: {
       double v = value.get<double>();
-      if (std::isnan(v)) out += "NaN";
-      else if (std::isinf(v)) out += v > 0 ? "Infinity" : "-Infinity";
+      if (std::isnan(v))
+        out += "NaN";
+      else if (std::isinf(v))
+        out += v > 0 ? "Infinity" : "-Infinity";
       else {
         // nlohmann prints the shortest round-trip digits; Python's repr uses
         // exponent notation from 1e16 on, nlohmann from 1e15+: align that.
         std::string text = value.dump();
         if (text.find('e') != std::string::npos && std::abs(v) >= 1e15 && std::abs(v) < 1e16) {
-          text = std::to_string(static_cast<long long>(v)) + ".0";
+          text = positional_from_exponent(text);
         }
         out += text;
       }
@@ -61,22 +81,37 @@ constexpr const char* kNaNMarker = "@@keras-nan@@";
 constexpr const char* kInfMarker = "@@keras-inf@@";
 constexpr const char* kNegInfMarker = "@@keras-neginf@@";
 
-std::string replace_special_tokens(std::string_view text, bool* replaced) {
+// Python's json module stops near its recursion limit (1000) too. Deeper input would overflow
+// the stack of the recursive walkers downstream (restore_special_tokens, dump_value, the
+// config readers), so it is refused here, while still text.
+constexpr int kMaxNestingDepth = 1000;
+
+std::string replace_special_tokens(std::string_view text, bool* replaced, const std::string& origin) {
   std::string out;
   out.reserve(text.size());
   bool in_string = false;
+  int depth = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
       out += c;
-      if (c == '\\' && i + 1 < text.size()) out += text[++i];
-      else if (c == '"') in_string = false;
+      if (c == '\\' && i + 1 < text.size())
+        out += text[++i];
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
       in_string = true;
       out += c;
       continue;
+    }
+    if (c == '[' || c == '{') {
+      if (++depth > kMaxNestingDepth)
+        throw FormatError(origin + ": invalid JSON: nested deeper than " + std::to_string(kMaxNestingDepth) +
+                          " levels");
+    } else if (c == ']' || c == '}') {
+      --depth;
     }
     auto starts = [&](std::string_view token) { return text.substr(i, token.size()) == token; };
     if (starts("NaN")) {
@@ -101,9 +136,12 @@ std::string replace_special_tokens(std::string_view text, bool* replaced) {
 void restore_special_tokens(Json& value) {
   if (value.is_string()) {
     const auto& s = value.get_ref<const std::string&>();
-    if (s == kNaNMarker) value = std::numeric_limits<double>::quiet_NaN();
-    else if (s == kInfMarker) value = std::numeric_limits<double>::infinity();
-    else if (s == kNegInfMarker) value = -std::numeric_limits<double>::infinity();
+    if (s == kNaNMarker)
+      value = std::numeric_limits<double>::quiet_NaN();
+    else if (s == kInfMarker)
+      value = std::numeric_limits<double>::infinity();
+    else if (s == kNegInfMarker)
+      value = -std::numeric_limits<double>::infinity();
   } else if (value.is_structured()) {
     for (auto& item : value) restore_special_tokens(item);
   }
@@ -119,7 +157,7 @@ std::string dump_json_like_python(const Json& value) {
 
 Json parse_json(std::string_view text, const std::string& origin) {
   bool replaced = false;
-  std::string prepared = replace_special_tokens(text, &replaced);
+  std::string prepared = replace_special_tokens(text, &replaced, origin);
   Json result = Json::parse(prepared, nullptr, /*allow_exceptions=*/false);
   if (result.is_discarded()) {
     // Parse again with exceptions for a message that says where it failed.
@@ -138,8 +176,10 @@ Json parse_json(std::string_view text, const std::string& origin) {
 Json shape_to_json(const Shape& shape) {
   Json out = Json::array();
   for (std::int64_t d : shape) {
-    if (d < 0) out.push_back(nullptr);
-    else out.push_back(d);
+    if (d < 0)
+      out.push_back(nullptr);
+    else
+      out.push_back(d);
   }
   return out;
 }
@@ -148,9 +188,12 @@ Shape shape_from_json(const Json& value, const std::string& what) {
   if (!value.is_array()) throw FormatError(what + " must be a list of dimensions, got " + value.dump());
   Shape shape;
   for (const auto& d : value) {
-    if (d.is_null()) shape.push_back(kUnknownDim);
-    else if (d.is_number_integer() && d.get<std::int64_t>() >= 0) shape.push_back(d.get<std::int64_t>());
-    else throw FormatError(what + " has an invalid dimension: " + d.dump());
+    if (d.is_null())
+      shape.push_back(kUnknownDim);
+    else if (d.is_number_integer() && d.get<std::int64_t>() >= 0)
+      shape.push_back(d.get<std::int64_t>());
+    else
+      throw FormatError(what + " has an invalid dimension: " + d.dump());
   }
   return shape;
 }

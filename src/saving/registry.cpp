@@ -14,9 +14,9 @@ namespace {
 
 struct Registry {
   std::mutex mutex;
-  std::map<std::string, LayerFactory> layers;         // by class_name
-  std::map<std::string, OperationFactory> operations; // by class_name
-  std::map<std::string, LayerFactory> custom;         // by "package>Name"
+  std::map<std::string, LayerFactory> layers;          // by class_name
+  std::map<std::string, OperationFactory> operations;  // by class_name
+  std::map<std::string, LayerFactory> custom;          // by "package>Name"
 };
 
 Registry& registry() {
@@ -54,8 +54,8 @@ bool is_op_module(const Json& module) {
 
 // Classes whose Keras implementation needs TensorFlow or string tensors.
 const std::set<std::string>& tensorflow_only_classes() {
-  static const std::set<std::string> names = {"IntegerLookup", "StringLookup", "Hashing", "TextVectorization",
-                                               "HashedCrossing", "TFSMLayer"};
+  static const std::set<std::string> names = {"IntegerLookup",     "StringLookup",   "Hashing",
+                                              "TextVectorization", "HashedCrossing", "TFSMLayer"};
   return names;
 }
 
@@ -69,7 +69,8 @@ OperationPtr instantiate(const Json& envelope) {
   if (!config.is_object()) throw FormatError("The config of '" + class_name + "' must be an object");
 
   if (class_name == "Lambda" || class_name == "__lambda__")
-    throw UnsafeContentError("Requested the deserialization of a `Lambda` layer ('" + config.value("name", std::string()) +
+    throw UnsafeContentError("Requested the deserialization of a `Lambda` layer ('" +
+                             config.value("name", std::string()) +
                              "') whose `function` is a Python lambda. keras-cpp never executes Python code, so Lambda "
                              "layers cannot be loaded (this is Keras' safe mode, and it cannot be turned off here).");
 
@@ -103,7 +104,8 @@ OperationPtr instantiate(const Json& envelope) {
       return factory(config);
     }
     if (tensorflow_only_classes().count(class_name) != 0)
-      throw UnknownObjectError("Could not locate class '" + class_name + "': its Keras 3 implementation needs TensorFlow "
+      throw UnknownObjectError("Could not locate class '" + class_name +
+                               "': its Keras 3 implementation needs TensorFlow "
                                "(string tensors), which keras-cpp does not support.");
   }
   std::string shown = custom_key.empty() ? class_name : custom_key;

@@ -33,7 +33,8 @@ std::string read_text(const std::filesystem::path& path, std::uint64_t limit) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw FileNotFoundError("File not found: filepath=" + path.string());
   if (std::filesystem::file_size(path, ec) > limit)
-    throw UnsafeContentError(path.string() + " is larger than " + std::to_string(limit) + " bytes; refusing to read it");
+    throw UnsafeContentError(path.string() + " is larger than " + std::to_string(limit) +
+                             " bytes; refusing to read it");
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -75,8 +76,9 @@ class ShardWriter {
       running_ += size;
       total_ += size;
       // A group continued in a later shard carries no name attribute (as Keras writes it).
-      saving::H5Group target = saving::has_vars_group(current().root(), path) ? saving::open_vars_group(current().root(), path)
-                                                                               : saving::create_vars_group(current().root(), path);
+      saving::H5Group target = saving::has_vars_group(current().root(), path)
+                                   ? saving::open_vars_group(current().root(), path)
+                                   : saving::create_vars_group(current().root(), path);
       target.write_dataset(std::to_string(i), variables[i]->value());
       auto& files = weight_map_[key];
       if (std::find(files.begin(), files.end(), shard_names_.back()) == files.end()) {
@@ -138,7 +140,8 @@ void load_sharded(const Model& model, const std::filesystem::path& index_path, b
         auto it = map.find(key);
         if (it == map.end()) return groups;
         std::vector<std::string> files;
-        if (it->is_string()) files.push_back(it->get<std::string>());  // Keras 3.10 wrote one name
+        if (it->is_string())
+          files.push_back(it->get<std::string>());  // Keras 3.10 wrote one name
         else if (it->is_array())
           for (const auto& f : *it) files.push_back(f.get<std::string>());
         for (const auto& f : files) {
@@ -156,8 +159,9 @@ void load_sharded(const Model& model, const std::filesystem::path& index_path, b
 void save_weights(const Model& model, const std::filesystem::path& filepath, const SaveWeightsOptions& options) {
   std::string path = filepath.string();
   if (!model.impl().built())
-    throw ValueError("You are saving a model that has not yet been built. Try building the model first by calling it "
-                     "on some data or by using `build()`.");
+    throw ValueError(
+        "You are saving a model that has not yet been built. Try building the model first by calling it "
+        "on some data or by using `build()`.");
   if (options.max_shard_size) {
     std::filesystem::path index = filepath;
     if (ends_with(path, "weights.h5")) {
@@ -165,8 +169,8 @@ void save_weights(const Model& model, const std::filesystem::path& filepath, con
       std::cerr << "WARNING: Saving sharded weights requires `*.json` as the extension. The original path: " << path
                 << " will be renamed to " << index.string() << ".\n";
     } else if (!ends_with(path, "weights.json")) {
-      throw ValueError("The filename must end in `.weights.json` when `max_shard_size` is specified. Received: filepath=" +
-                       path);
+      throw ValueError(
+          "The filename must end in `.weights.json` when `max_shard_size` is specified. Received: filepath=" + path);
     }
     if (!(*options.max_shard_size > 0)) throw ValueError("max_shard_size must be positive");
     confirm_overwrite(index, options.overwrite, options.confirm_overwrite);
@@ -187,8 +191,8 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
   std::string path = filepath.string();
   auto load_root = [&](const saving::H5File& file, const std::string& origin) {
     const saving::H5Group root = file.root();
-    auto report =
-        saving::load_weights_with(model.impl(), saving::vars_group_lookup(model.impl(), root), origin, options.skip_mismatch);
+    auto report = saving::load_weights_with(model.impl(), saving::vars_group_lookup(model.impl(), root), origin,
+                                            options.skip_mismatch);
     for (const auto& w : report.warnings) std::cerr << "WARNING: " << w << "\n";
   };
   if (ends_with(path, ".keras")) {

@@ -27,14 +27,38 @@ std::shared_ptr<std::byte> allocate_storage(std::size_t nbytes) {
 
 template <typename T>
 constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::float32; }
-template <> constexpr DType dtype_of<double>() { return DType::float64; }
-template <> constexpr DType dtype_of<std::int8_t>() { return DType::int8; }
-template <> constexpr DType dtype_of<std::int16_t>() { return DType::int16; }
-template <> constexpr DType dtype_of<std::int32_t>() { return DType::int32; }
-template <> constexpr DType dtype_of<std::int64_t>() { return DType::int64; }
-template <> constexpr DType dtype_of<std::uint32_t>() { return DType::uint32; }
-template <> constexpr DType dtype_of<std::uint64_t>() { return DType::uint64; }
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::float32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::float64;
+}
+template <>
+constexpr DType dtype_of<std::int8_t>() {
+  return DType::int8;
+}
+template <>
+constexpr DType dtype_of<std::int16_t>() {
+  return DType::int16;
+}
+template <>
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::int32;
+}
+template <>
+constexpr DType dtype_of<std::int64_t>() {
+  return DType::int64;
+}
+template <>
+constexpr DType dtype_of<std::uint32_t>() {
+  return DType::uint32;
+}
+template <>
+constexpr DType dtype_of<std::uint64_t>() {
+  return DType::uint64;
+}
 
 bool dtype_matches(DType stored, DType requested) {
   if (stored == requested) return true;
@@ -46,26 +70,42 @@ bool dtype_matches(DType stored, DType requested) {
 
 template <typename T>
 DType access_dtype() {
-  if constexpr (std::is_same_v<T, std::uint16_t>) return DType::uint16;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return DType::uint8;
-  else return dtype_of<T>();
+  if constexpr (std::is_same_v<T, std::uint16_t>)
+    return DType::uint16;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return DType::uint8;
+  else
+    return dtype_of<T>();
 }
 
 double load_as_double(const std::byte* base, DType dtype, std::int64_t i) {
   switch (dtype) {
-    case DType::float32: return reinterpret_cast<const float*>(base)[i];
-    case DType::float64: return reinterpret_cast<const double*>(base)[i];
-    case DType::float16: return half_to_float(reinterpret_cast<const std::uint16_t*>(base)[i]);
-    case DType::bfloat16: return bfloat16_to_float(reinterpret_cast<const std::uint16_t*>(base)[i]);
-    case DType::int8: return reinterpret_cast<const std::int8_t*>(base)[i];
-    case DType::int16: return reinterpret_cast<const std::int16_t*>(base)[i];
-    case DType::int32: return reinterpret_cast<const std::int32_t*>(base)[i];
-    case DType::int64: return static_cast<double>(reinterpret_cast<const std::int64_t*>(base)[i]);
-    case DType::uint8: return reinterpret_cast<const std::uint8_t*>(base)[i];
-    case DType::uint16: return reinterpret_cast<const std::uint16_t*>(base)[i];
-    case DType::uint32: return reinterpret_cast<const std::uint32_t*>(base)[i];
-    case DType::uint64: return static_cast<double>(reinterpret_cast<const std::uint64_t*>(base)[i]);
-    case DType::bool_: return reinterpret_cast<const std::uint8_t*>(base)[i] != 0 ? 1.0 : 0.0;
+    case DType::float32:
+      return reinterpret_cast<const float*>(base)[i];
+    case DType::float64:
+      return reinterpret_cast<const double*>(base)[i];
+    case DType::float16:
+      return half_to_float(reinterpret_cast<const std::uint16_t*>(base)[i]);
+    case DType::bfloat16:
+      return bfloat16_to_float(reinterpret_cast<const std::uint16_t*>(base)[i]);
+    case DType::int8:
+      return reinterpret_cast<const std::int8_t*>(base)[i];
+    case DType::int16:
+      return reinterpret_cast<const std::int16_t*>(base)[i];
+    case DType::int32:
+      return reinterpret_cast<const std::int32_t*>(base)[i];
+    case DType::int64:
+      return static_cast<double>(reinterpret_cast<const std::int64_t*>(base)[i]);
+    case DType::uint8:
+      return reinterpret_cast<const std::uint8_t*>(base)[i];
+    case DType::uint16:
+      return reinterpret_cast<const std::uint16_t*>(base)[i];
+    case DType::uint32:
+      return reinterpret_cast<const std::uint32_t*>(base)[i];
+    case DType::uint64:
+      return static_cast<double>(reinterpret_cast<const std::uint64_t*>(base)[i]);
+    case DType::bool_:
+      return reinterpret_cast<const std::uint8_t*>(base)[i] != 0 ? 1.0 : 0.0;
   }
   return 0.0;
 }
@@ -80,19 +120,45 @@ T saturate_cast(double v) {
 
 void store_from_double(std::byte* base, DType dtype, std::int64_t i, double v) {
   switch (dtype) {
-    case DType::float32: reinterpret_cast<float*>(base)[i] = static_cast<float>(v); return;
-    case DType::float64: reinterpret_cast<double*>(base)[i] = v; return;
-    case DType::float16: reinterpret_cast<std::uint16_t*>(base)[i] = float_to_half(static_cast<float>(v)); return;
-    case DType::bfloat16: reinterpret_cast<std::uint16_t*>(base)[i] = float_to_bfloat16(static_cast<float>(v)); return;
-    case DType::int8: reinterpret_cast<std::int8_t*>(base)[i] = saturate_cast<std::int8_t>(v); return;
-    case DType::int16: reinterpret_cast<std::int16_t*>(base)[i] = saturate_cast<std::int16_t>(v); return;
-    case DType::int32: reinterpret_cast<std::int32_t*>(base)[i] = saturate_cast<std::int32_t>(v); return;
-    case DType::int64: reinterpret_cast<std::int64_t*>(base)[i] = saturate_cast<std::int64_t>(v); return;
-    case DType::uint8: reinterpret_cast<std::uint8_t*>(base)[i] = saturate_cast<std::uint8_t>(v); return;
-    case DType::uint16: reinterpret_cast<std::uint16_t*>(base)[i] = saturate_cast<std::uint16_t>(v); return;
-    case DType::uint32: reinterpret_cast<std::uint32_t*>(base)[i] = saturate_cast<std::uint32_t>(v); return;
-    case DType::uint64: reinterpret_cast<std::uint64_t*>(base)[i] = saturate_cast<std::uint64_t>(v); return;
-    case DType::bool_: reinterpret_cast<std::uint8_t*>(base)[i] = v != 0.0 ? 1 : 0; return;
+    case DType::float32:
+      reinterpret_cast<float*>(base)[i] = static_cast<float>(v);
+      return;
+    case DType::float64:
+      reinterpret_cast<double*>(base)[i] = v;
+      return;
+    case DType::float16:
+      reinterpret_cast<std::uint16_t*>(base)[i] = float_to_half(static_cast<float>(v));
+      return;
+    case DType::bfloat16:
+      reinterpret_cast<std::uint16_t*>(base)[i] = float_to_bfloat16(static_cast<float>(v));
+      return;
+    case DType::int8:
+      reinterpret_cast<std::int8_t*>(base)[i] = saturate_cast<std::int8_t>(v);
+      return;
+    case DType::int16:
+      reinterpret_cast<std::int16_t*>(base)[i] = saturate_cast<std::int16_t>(v);
+      return;
+    case DType::int32:
+      reinterpret_cast<std::int32_t*>(base)[i] = saturate_cast<std::int32_t>(v);
+      return;
+    case DType::int64:
+      reinterpret_cast<std::int64_t*>(base)[i] = saturate_cast<std::int64_t>(v);
+      return;
+    case DType::uint8:
+      reinterpret_cast<std::uint8_t*>(base)[i] = saturate_cast<std::uint8_t>(v);
+      return;
+    case DType::uint16:
+      reinterpret_cast<std::uint16_t*>(base)[i] = saturate_cast<std::uint16_t>(v);
+      return;
+    case DType::uint32:
+      reinterpret_cast<std::uint32_t*>(base)[i] = saturate_cast<std::uint32_t>(v);
+      return;
+    case DType::uint64:
+      reinterpret_cast<std::uint64_t*>(base)[i] = saturate_cast<std::uint64_t>(v);
+      return;
+    case DType::bool_:
+      reinterpret_cast<std::uint8_t*>(base)[i] = v != 0.0 ? 1 : 0;
+      return;
   }
 }
 
@@ -100,19 +166,32 @@ void store_from_double(std::byte* base, DType dtype, std::int64_t i, double v) {
 
 std::string dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::float32: return "float32";
-    case DType::float16: return "float16";
-    case DType::bfloat16: return "bfloat16";
-    case DType::float64: return "float64";
-    case DType::int8: return "int8";
-    case DType::int16: return "int16";
-    case DType::int32: return "int32";
-    case DType::int64: return "int64";
-    case DType::uint8: return "uint8";
-    case DType::uint16: return "uint16";
-    case DType::uint32: return "uint32";
-    case DType::uint64: return "uint64";
-    case DType::bool_: return "bool";
+    case DType::float32:
+      return "float32";
+    case DType::float16:
+      return "float16";
+    case DType::bfloat16:
+      return "bfloat16";
+    case DType::float64:
+      return "float64";
+    case DType::int8:
+      return "int8";
+    case DType::int16:
+      return "int16";
+    case DType::int32:
+      return "int32";
+    case DType::int64:
+      return "int64";
+    case DType::uint8:
+      return "uint8";
+    case DType::uint16:
+      return "uint16";
+    case DType::uint32:
+      return "uint32";
+    case DType::uint64:
+      return "uint64";
+    case DType::bool_:
+      return "bool";
   }
   return "unknown";
 }
@@ -131,10 +210,23 @@ DType dtype_from_name(std::string_view name) {
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::float64: case DType::int64: case DType::uint64: return 8;
-    case DType::float32: case DType::int32: case DType::uint32: return 4;
-    case DType::float16: case DType::bfloat16: case DType::int16: case DType::uint16: return 2;
-    case DType::int8: case DType::uint8: case DType::bool_: return 1;
+    case DType::float64:
+    case DType::int64:
+    case DType::uint64:
+      return 8;
+    case DType::float32:
+    case DType::int32:
+    case DType::uint32:
+      return 4;
+    case DType::float16:
+    case DType::bfloat16:
+    case DType::int16:
+    case DType::uint16:
+      return 2;
+    case DType::int8:
+    case DType::uint8:
+    case DType::bool_:
+      return 1;
   }
   return 1;
 }
@@ -148,8 +240,10 @@ std::string shape_to_string(const Shape& shape) {
   out << '(';
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i > 0) out << ", ";
-    if (shape[i] < 0) out << "None";
-    else out << shape[i];
+    if (shape[i] < 0)
+      out << "None";
+    else
+      out << shape[i];
   }
   if (shape.size() == 1) out << ',';
   out << ')';
@@ -170,8 +264,7 @@ std::int64_t shape_size(const Shape& shape) {
 int normalize_axis(int axis, int rank) {
   int resolved = axis < 0 ? axis + rank : axis;
   if (resolved < 0 || resolved >= rank)
-    throw ValueError("axis " + std::to_string(axis) + " is out of bounds for a tensor of rank " +
-                     std::to_string(rank));
+    throw ValueError("axis " + std::to_string(axis) + " is out of bounds for a tensor of rank " + std::to_string(rank));
   return resolved;
 }
 
@@ -355,8 +448,10 @@ std::vector<float> Tensor::to_vector() const {
 std::vector<std::int64_t> Tensor::to_vector_i64() const {
   std::vector<std::int64_t> out(static_cast<std::size_t>(size()));
   for (std::int64_t i = 0; i < size(); ++i) {
-    if (dtype_ == DType::int64) out[static_cast<std::size_t>(i)] = data<std::int64_t>()[i];
-    else out[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(at(i));
+    if (dtype_ == DType::int64)
+      out[static_cast<std::size_t>(i)] = data<std::int64_t>()[i];
+    else
+      out[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(at(i));
   }
   return out;
 }

@@ -13,8 +13,9 @@ LayerBaseOptions dense_base(const layers::DenseOptions& o) { return {o.name, o.d
 
 DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
     : Layer(dense_base(options), "dense"), units_(units), options_(options) {
-  if (units <= 0) throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
-                                   std::to_string(units));
+  if (units <= 0)
+    throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
+                     std::to_string(units));
   options_.activation = canonical_activation(options.activation);
   options_.kernel_regularizer = regularizers::get(options.kernel_regularizer);
   options_.bias_regularizer = regularizers::get(options.bias_regularizer);

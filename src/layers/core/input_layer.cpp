@@ -26,7 +26,8 @@ InputLayerImpl::InputLayerImpl(const layers::InputLayerOptions& options)
     batch_shape_.push_back(options.batch_size.value_or(kUnknownDim));
     batch_shape_.insert(batch_shape_.end(), options.shape.begin(), options.shape.end());
   }
-  if (sparse_ || ragged_) throw NotImplementedError("InputLayer '" + name() + "': sparse and ragged inputs are not supported");
+  if (sparse_ || ragged_)
+    throw NotImplementedError("InputLayer '" + name() + "': sparse and ragged inputs are not supported");
   set_built(true);
 }
 
@@ -45,7 +46,8 @@ LayerPtr InputLayerImpl::from_config(const Json& config) {
     if (auto s = config.find("input_shape"); shape == nullptr && s != config.end() && !s->is_null()) shape = &*s;
     if (shape == nullptr) throw FormatError("InputLayer '" + o.name + "' config has no batch_shape or shape");
     o.shape = shape_from_json(*shape, "InputLayer shape");
-    if (auto b = config.find("batch_size"); b != config.end() && b->is_number_integer()) o.batch_size = b->get<std::int64_t>();
+    if (auto b = config.find("batch_size"); b != config.end() && b->is_number_integer())
+      o.batch_size = b->get<std::int64_t>();
   }
   o.sparse = config.value("sparse", false);
   o.ragged = config.value("ragged", false);

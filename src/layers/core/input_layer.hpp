@@ -15,7 +15,7 @@ class InputLayerImpl final : public Layer {
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
   const Shape& batch_shape() const { return batch_shape_; }
-  DType input_dtype() const { return dtype_; }
+  DType input_dtype() const override { return dtype_; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   // The node with no inputs that produces this layer's tensor.
