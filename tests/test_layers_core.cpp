@@ -161,6 +161,20 @@ TEST(EinsumDense, ComputesEinsumPlusBias) {
   expect_values(layer->forward(x, false), {1, 2, 2}, {14, 25, 20, 31});
 }
 
+TEST(EinsumDense, EllipsisEquationsRun) {
+  L::EinsumDense left("...b,bc->...c", 2, {.bias_axes = "c"});
+  left->build_for({{-1, 2, 3}});
+  set_weights(left, {Tensor::from_vector({3, 2}, {1, 0, 0, 1, 1, 1}), Tensor::from_vector({2}, {0, 100})});
+  expect_values(left->forward(Tensor::from_vector({1, 2, 3}, {1, 2, 3, 4, 5, 6}), false), {1, 2, 2}, {4, 105, 10, 111});
+  // Right ellipsis: the trailing axes are carried along; the bias broadcasts over them.
+  L::EinsumDense right("ab...,bc->ac...", 2, {.bias_axes = "c"});
+  right->build_for({{-1, 3, 2}});
+  EXPECT_EQ(right->weights()[1]->shape(), (Shape{2, 1}));
+  set_weights(right, {Tensor::from_vector({3, 2}, {1, 0, 0, 1, 1, 1}), Tensor::from_vector({2, 1}, {0, 100})});
+  // x[b, t] = [[1, 2], [3, 4], [5, 6]]: out[c, t] = sum_b x[b, t] * k[b, c] + bias[c].
+  expect_values(right->forward(Tensor::from_vector({1, 3, 2}, {1, 2, 3, 4, 5, 6}), false), {1, 2, 2}, {6, 8, 108, 110});
+}
+
 TEST(EinsumDense, GlorotFansUseTheEquationsAxes) {
   // Kernel "cde" = [6, 2, 3]: fan_in 6, fan_out 6, so the uniform limit is sqrt(6 / 6) = 1.
   L::EinsumDense layer("abc,cde->abde", Shape{-1, 2, 3}, {.kernel_initializer = keras::initializers::GlorotUniform()});
