@@ -98,8 +98,8 @@ keras::Model build_unzipped_dir() {
 void expect_built_model_matches(const keras::Model& model, const std::string& case_name) {
   SCOPED_TRACE(case_name);
   keras_test::expect_model_config_matches_fixture(model, case_name);
-  auto artifact = keras_test::fixture_dir(case_name) /
-                  keras_test::fixture_case(case_name).at("artifact").get<std::string>();
+  auto artifact =
+      keras_test::fixture_dir(case_name) / keras_test::fixture_case(case_name).at("artifact").get<std::string>();
   model.set_weights(keras::load_model(artifact).get_weights());
   auto expected = keras_test::fixture_outputs(case_name);
   auto outputs = model.predict(keras_test::fixture_inputs(case_name));
@@ -133,10 +133,10 @@ TEST(DictModels, CliTakesInputsByName) {
   keras_test::TempDir dir;
   auto fixture = keras_test::fixture_dir("dict_io");
   std::string output;
-  ASSERT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input",
-                                 "beta=" + (fixture / "x1.npy").string(), "--input",
-                                 "alpha=" + (fixture / "x0.npy").string(), "--output-dir", dir.path().string()},
-                                &output),
+  ASSERT_EQ(keras_test::run_cli(
+                {"predict", (fixture / "model.keras").string(), "--input", "beta=" + (fixture / "x1.npy").string(),
+                 "--input", "alpha=" + (fixture / "x0.npy").string(), "--output-dir", dir.path().string()},
+                &output),
             0)
       << output;
   auto expected = keras_test::fixture_outputs("dict_io");
@@ -145,16 +145,17 @@ TEST(DictModels, CliTakesInputsByName) {
                              "CLI y" + std::to_string(i));
   // A named input plus a positional one: the positional fills the free slot.
   auto mixed = dir / "mixed";
-  ASSERT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input", (fixture / "x0.npy").string(),
-                                 "--input", "beta=" + (fixture / "x1.npy").string(), "--output-dir", mixed.string()},
-                                &output),
-            0)
+  ASSERT_EQ(
+      keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input", (fixture / "x0.npy").string(),
+                           "--input", "beta=" + (fixture / "x1.npy").string(), "--output-dir", mixed.string()},
+                          &output),
+      0)
       << output;
   keras_test::expect_close(keras::load_npy(mixed / "y1.npy"), expected[1], 1e-5, 1e-4, "mixed y1");
-  EXPECT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input",
-                                 "gamma=" + (fixture / "x0.npy").string(), "--input", (fixture / "x1.npy").string(),
-                                 "--output-dir", dir.path().string()},
-                                &output),
+  EXPECT_EQ(keras_test::run_cli(
+                {"predict", (fixture / "model.keras").string(), "--input", "gamma=" + (fixture / "x0.npy").string(),
+                 "--input", (fixture / "x1.npy").string(), "--output-dir", dir.path().string()},
+                &output),
             1);
   EXPECT_NE(output.find("no input named 'gamma'"), std::string::npos) << output;
   EXPECT_EQ(keras_test::run_cli({"predict", (fixture / "model.keras").string(), "--input",
@@ -277,7 +278,8 @@ TEST(NestedModels, FunctionalInsideFunctionalWithListInputsRecordsAListMask) {
   keras::Model outer({a, b}, y, "outer_pair");
   Json config = config_of(outer);
   // Functional never converts its inputs, so Keras records the per-input masks.
-  EXPECT_EQ(layer_entry(config, "pair").at("inbound_nodes").at(0).at("kwargs"), Json::parse(R"({"mask": [null, null]})"));
+  EXPECT_EQ(layer_entry(config, "pair").at("inbound_nodes").at(0).at("kwargs"),
+            Json::parse(R"({"mask": [null, null]})"));
   auto out = outer.predict({Tensor::from_vector({1, 2}, {1, 2}), Tensor::from_vector({1, 2}, {10, 20})});
   EXPECT_EQ(out.at(0).to_vector(), (std::vector<float>{11, 22}));
 }
@@ -320,8 +322,7 @@ TEST(EditedModel, SavesExactlyTheEdits) {
     if (entry.at("name") == "cls") entry["config"]["trainable"] = false;
   }
   expected["config"]["output_layers"][1][0] = "regression";
-  EXPECT_EQ(keras::dump_json_like_python(archive_config(dir / "edited.keras")),
-            keras::dump_json_like_python(expected));
+  EXPECT_EQ(keras::dump_json_like_python(archive_config(dir / "edited.keras")), keras::dump_json_like_python(expected));
 
   // Weights: the edited kernel, every other variable as Keras saved it.
   keras::Model reloaded = keras::load_model(dir / "edited.keras");
@@ -434,7 +435,8 @@ TEST(Masks, UnrecordedMaskStillReachesTheLayer) {
   auto h = L::LSTM(4, {.name = "lstm_kw"}).call({e}, {{"training", Json(false)}}).at(0);
   keras::Model model(ids, h, "unrecorded");
   Json config = config_of(model);
-  EXPECT_EQ(layer_entry(config, "lstm_kw").at("inbound_nodes").at(0).at("kwargs"), Json::parse(R"({"training": false})"));
+  EXPECT_EQ(layer_entry(config, "lstm_kw").at("inbound_nodes").at(0).at("kwargs"),
+            Json::parse(R"({"training": false})"));
   for (const auto& entry : config.at("config").at("layers")) EXPECT_NE(entry.at("class_name"), "NotEqual");
   keras_test::expect_close(model.predict(kPadded).at(0), unpadded_reference(model), 1e-6, 1e-5, "LSTM");
 }

@@ -39,8 +39,7 @@ keras::Model build_raw_ops_model() {
   auto add_3 = with_name(ops::tanh(d) + ops::exp(-ops::square(b)), "add_3");
   outputs.push_back(with_name(add_3 + ops::sqrt(with_name(ops::absolute(a), "absolute_1")), "add_4"));
   auto add_5 = with_name(ops::clip(d, -0.2, 0.3) + with_name(ops::maximum(a, b), "maximum_1"), "add_5");
-  outputs.push_back(
-      with_name(add_5 + ops::power(with_name(ops::absolute(b), "absolute_2"), 1.5), "add_6"));
+  outputs.push_back(with_name(add_5 + ops::power(with_name(ops::absolute(b), "absolute_2"), 1.5), "add_6"));
   auto add_7 = with_name(with_name(ops::softmax(d), "softmax_8") + ops::sigmoid(a), "add_7");
   outputs.push_back(with_name(add_7 + ops::relu(b), "add_8"));
   outputs.push_back(ops::where(a > b, a, with_name(b * 2.0, "multiply_3")));
@@ -156,12 +155,18 @@ Tensor run(const Tensor& input, const std::function<KerasTensor(const KerasTenso
 
 TEST(RawOps, ComputeHandCheckedValues) {
   Tensor x = Tensor::from_vector({2, 3}, {1, -2, 3, 0, 5, -6});
-  EXPECT_EQ(run(x, [](const KerasTensor& t) { return 1.0 - t; }).to_vector(),
-            (std::vector<float>{0, 3, -2, 1, -4, 7}));
-  EXPECT_EQ(run(x, [](const KerasTensor& t) { return ops::get_item(t, {Slice(), Slice(std::nullopt, std::nullopt, -2)}); })
+  EXPECT_EQ(run(x, [](const KerasTensor& t) { return 1.0 - t; }).to_vector(), (std::vector<float>{0, 3, -2, 1, -4, 7}));
+  EXPECT_EQ(run(x,
+                [](const KerasTensor& t) {
+                  return ops::get_item(t, {Slice(), Slice(std::nullopt, std::nullopt, -2)});
+                })
                 .to_vector(),
             (std::vector<float>{3, 1, -6, 0}));
-  EXPECT_EQ(run(x, [](const KerasTensor& t) { return ops::get_item(t, {Slice(), -1}); }).to_vector(),
+  EXPECT_EQ(run(x,
+                [](const KerasTensor& t) {
+                  return ops::get_item(t, {Slice(), -1});
+                })
+                .to_vector(),
             (std::vector<float>{3, -6}));
   EXPECT_EQ(run(x, [](const KerasTensor& t) { return ops::max(t, -1, true); }).shape(), (keras::Shape{2, 1}));
   EXPECT_EQ(run(x, [](const KerasTensor& t) { return ops::sum(t, -1); }).to_vector(), (std::vector<float>{2, -1}));
@@ -169,12 +174,15 @@ TEST(RawOps, ComputeHandCheckedValues) {
   EXPECT_EQ(mask.dtype(), keras::DType::bool_);
   EXPECT_EQ(mask.to_vector(), (std::vector<float>{1, 1}));
   Tensor ids = Tensor::from_vector_i64({1, 4}, {0, 3, 0, 7}, keras::DType::int32);
-  Tensor id_mask = run(ids, [](const KerasTensor& t) { return ops::not_equal(t, 0); }, "int32");
+  Tensor id_mask = run(
+      ids, [](const KerasTensor& t) { return ops::not_equal(t, 0); }, "int32");
   EXPECT_EQ(id_mask.to_vector(), (std::vector<float>{0, 1, 0, 1}));
-  Tensor halves = run(ids, [](const KerasTensor& t) { return t / 2; }, "int32");
+  Tensor halves = run(
+      ids, [](const KerasTensor& t) { return t / 2; }, "int32");
   EXPECT_EQ(halves.dtype(), keras::DType::float32);
   EXPECT_EQ(halves.to_vector(), (std::vector<float>{0, 1.5F, 0, 3.5F}));
-  Tensor sums = run(ids, [](const KerasTensor& t) { return t + 1; }, "int32");
+  Tensor sums = run(
+      ids, [](const KerasTensor& t) { return t + 1; }, "int32");
   EXPECT_EQ(sums.dtype(), keras::DType::int32);
   EXPECT_EQ(sums.to_vector_i64(), (std::vector<std::int64_t>{1, 4, 1, 8}));
   Tensor picked = run(x, [](const KerasTensor& t) { return ops::where(t > 0.0, t, 0.0); });

@@ -50,13 +50,20 @@ int predict(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
       return args[++i];
     };
-    if (a == "--input") inputs.push_back(value());
-    else if (a == "--output-dir") output_dir = value();
-    else if (a == "--weights") weights_path = value();
-    else if (a == "--batch-size") batch_size = parse_batch_size(value());
-    else if (a.starts_with("--")) throw UsageError("unknown option " + a);
-    else if (model_path.empty()) model_path = a;
-    else throw UsageError("unexpected argument " + a);
+    if (a == "--input")
+      inputs.push_back(value());
+    else if (a == "--output-dir")
+      output_dir = value();
+    else if (a == "--weights")
+      weights_path = value();
+    else if (a == "--batch-size")
+      batch_size = parse_batch_size(value());
+    else if (a.starts_with("--"))
+      throw UsageError("unknown option " + a);
+    else if (model_path.empty())
+      model_path = a;
+    else
+      throw UsageError("unexpected argument " + a);
   }
   if (model_path.empty() || inputs.empty() || output_dir.empty())
     throw UsageError("predict needs MODEL, --input and --output-dir");
@@ -111,9 +118,12 @@ int convert(const std::vector<std::string>& args) {
   std::vector<std::string> positional;
   bool overwrite = false;
   for (const auto& a : args) {
-    if (a == "--overwrite") overwrite = true;
-    else if (a.starts_with("--")) throw UsageError("unknown option " + a);
-    else positional.push_back(a);
+    if (a == "--overwrite")
+      overwrite = true;
+    else if (a.starts_with("--"))
+      throw UsageError("unknown option " + a);
+    else
+      positional.push_back(a);
   }
   if (positional.size() != 2) throw UsageError("convert needs SRC and DST");
   keras::Model model = keras::load_model(positional[0]);

@@ -59,7 +59,7 @@ class Operand {
  public:
   Operand(const KerasTensor& tensor) : value_(tensor) {}  // NOLINT(google-explicit-constructor)
   template <Arithmetic T>
-  Operand(T value) : value_(Number(value)) {}  // NOLINT(google-explicit-constructor)
+  Operand(T value) : value_(Number(value)) {}      // NOLINT(google-explicit-constructor)
   Operand(const Number& value) : value_(value) {}  // NOLINT(google-explicit-constructor)
   bool is_tensor() const { return std::holds_alternative<KerasTensor>(value_); }
   SymbolicArg to_arg() const;
@@ -72,11 +72,11 @@ class Operand {
 // or a list (a tuple in Python; recorded as a JSON list).
 class Axis {
  public:
-  Axis() = default;                      // None
-  Axis(std::nullopt_t) {}                // NOLINT(google-explicit-constructor)
-  Axis(int axis) : json_(axis) {}        // NOLINT(google-explicit-constructor)
+  Axis() = default;                       // NOLINT(bugprone-exception-escape): None
+  Axis(std::nullopt_t) {}                 // NOLINT(google-explicit-constructor)
+  Axis(int axis) : json_(axis) {}         // NOLINT(google-explicit-constructor)
   Axis(std::initializer_list<int> axes);  // NOLINT(google-explicit-constructor)
-  Axis(const std::vector<int>& axes);    // NOLINT(google-explicit-constructor)
+  Axis(const std::vector<int>& axes);     // NOLINT(google-explicit-constructor)
   const Json& json() const { return json_; }
 
  private:
@@ -226,30 +226,56 @@ KerasTensor operator-(const KerasTensor& x);
 KerasTensor operator~(const KerasTensor& x);
 
 template <ops::Arithmetic T>
-KerasTensor operator+(const KerasTensor& a, T b) { return ops::add(a, b); }
+KerasTensor operator+(const KerasTensor& a, T b) {
+  return ops::add(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator+(T a, const KerasTensor& b) { return ops::add(a, b); }
+KerasTensor operator+(T a, const KerasTensor& b) {
+  return ops::add(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator-(const KerasTensor& a, T b) { return ops::subtract(a, b); }
+KerasTensor operator-(const KerasTensor& a, T b) {
+  return ops::subtract(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator-(T a, const KerasTensor& b) { return ops::subtract(a, b); }
+KerasTensor operator-(T a, const KerasTensor& b) {
+  return ops::subtract(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator*(const KerasTensor& a, T b) { return ops::multiply(a, b); }
+KerasTensor operator*(const KerasTensor& a, T b) {
+  return ops::multiply(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator*(T a, const KerasTensor& b) { return ops::multiply(a, b); }
+KerasTensor operator*(T a, const KerasTensor& b) {
+  return ops::multiply(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator/(const KerasTensor& a, T b) { return ops::true_divide(a, b); }
+KerasTensor operator/(const KerasTensor& a, T b) {
+  return ops::true_divide(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator/(T a, const KerasTensor& b) { return ops::true_divide(a, b); }
+KerasTensor operator/(T a, const KerasTensor& b) {
+  return ops::true_divide(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator%(const KerasTensor& a, T b) { return ops::mod(a, b); }
+KerasTensor operator%(const KerasTensor& a, T b) {
+  return ops::mod(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator<(const KerasTensor& a, T b) { return ops::less(a, b); }
+KerasTensor operator<(const KerasTensor& a, T b) {
+  return ops::less(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator<=(const KerasTensor& a, T b) { return ops::less_equal(a, b); }
+KerasTensor operator<=(const KerasTensor& a, T b) {
+  return ops::less_equal(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator>(const KerasTensor& a, T b) { return ops::greater(a, b); }
+KerasTensor operator>(const KerasTensor& a, T b) {
+  return ops::greater(a, b);
+}
 template <ops::Arithmetic T>
-KerasTensor operator>=(const KerasTensor& a, T b) { return ops::greater_equal(a, b); }
+KerasTensor operator>=(const KerasTensor& a, T b) {
+  return ops::greater_equal(a, b);
+}
 
 }  // namespace keras

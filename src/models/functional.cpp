@@ -132,7 +132,8 @@ void FunctionalImpl::map_graph() {
   std::set<std::string> names;
   for (const auto& op : operations_) {
     if (!names.insert(op->name()).second)
-      throw ValueError("The name \"" + op->name() + "\" is used more than once in the model. "
+      throw ValueError("The name \"" + op->name() +
+                       "\" is used more than once in the model. "
                        "All operation names should be unique.");
   }
   // Every input a node needs must be computable from the model inputs.
@@ -140,9 +141,8 @@ void FunctionalImpl::map_graph() {
   for (const auto& t : inputs_) computable.insert({t.node().get(), t.index()});
   execution_order_.clear();
   std::vector<std::shared_ptr<Node>> by_depth = ordered;
-  std::stable_sort(by_depth.begin(), by_depth.end(), [&](const auto& a, const auto& b) {
-    return node_depths[a.get()] > node_depths[b.get()];
-  });
+  std::stable_sort(by_depth.begin(), by_depth.end(),
+                   [&](const auto& a, const auto& b) { return node_depths[a.get()] > node_depths[b.get()]; });
   for (const auto& node : by_depth) {
     if (!is_input_node(*node) || computable.count({node.get(), 0}) == 0) {
       for (const auto& x : node->inputs) {
@@ -255,7 +255,8 @@ bool is_tensor_argument(const Json& value) {
 }  // namespace
 
 std::optional<KerasTensor> mask_source_of(const Node& node) {
-  if (!node.operation->is_layer() || !static_cast<const Layer&>(*node.operation).call_accepts_mask()) return std::nullopt;
+  if (!node.operation->is_layer() || !static_cast<const Layer&>(*node.operation).call_accepts_mask())
+    return std::nullopt;
   if (auto it = node.kwargs.find("mask"); it != node.kwargs.end() && !it->is_null()) return std::nullopt;
   const Json* only = nullptr;
   int count = 0;
@@ -333,8 +334,9 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
       values[out] = std::move(outputs[i]);
       if (i < output_masks.size() && output_masks[i].defined()) {
         runtime_masks[out] = output_masks[i];
-      } else if (layer != nullptr && layer->supports_masking() && !KerasTensor(node, static_cast<int>(i)).keras_mask() &&
-                 !node->args.empty() && CallArgs::is_ref(node->args[0])) {
+      } else if (layer != nullptr && layer->supports_masking() &&
+                 !KerasTensor(node, static_cast<int>(i)).keras_mask() && !node->args.empty() &&
+                 CallArgs::is_ref(node->args[0])) {
         // A run-time mask the graph never saw (from a nested model) goes
         // through layers that support masking, as compute_mask's default does.
         auto first = key_of(node->inputs.at(node->args[0].at("__tensor__").get<std::size_t>()));
@@ -359,11 +361,12 @@ std::vector<Tensor> FunctionalImpl::run(const std::vector<Tensor>& inputs, bool 
 MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& input_masks,
                                      bool training) {
   if (inputs.size() != inputs_.size())
-    throw ValueError("Model '" + name() + "' expects " + std::to_string(inputs_.size()) + " input(s), but it received " +
-                     std::to_string(inputs.size()) + " input tensors");
+    throw ValueError("Model '" + name() + "' expects " + std::to_string(inputs_.size()) +
+                     " input(s), but it received " + std::to_string(inputs.size()) + " input tensors");
   std::vector<Tensor> conformed;
   auto names = input_names();
-  for (std::size_t i = 0; i < inputs.size(); ++i) conformed.push_back(conform_input(inputs[i], inputs_[i].spec(), names[i]));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    conformed.push_back(conform_input(inputs[i], inputs_[i].spec(), names[i]));
   bool masked = std::any_of(input_masks.begin(), input_masks.end(), [](const Tensor& m) { return m.defined(); });
   if (masked) {
     auto variant = masked_variant(input_masks);
@@ -408,7 +411,8 @@ std::shared_ptr<FunctionalImpl> FunctionalImpl::masked_variant(const std::vector
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     if (i < input_masks.size() && input_masks[i].defined()) {
       const Shape& shape = input_masks[i].shape();
-      key += dtype_name(input_masks[i].dtype()) + shape_to_string(Shape(shape.begin() + (shape.empty() ? 0 : 1), shape.end()));
+      key += dtype_name(input_masks[i].dtype()) +
+             shape_to_string(Shape(shape.begin() + (shape.empty() ? 0 : 1), shape.end()));
     }
     key += ";";
   }
@@ -431,7 +435,8 @@ std::shared_ptr<FunctionalImpl> FunctionalImpl::masked_variant(const std::vector
     if (i < input_masks.size() && input_masks[i].defined()) {
       Shape mask_shape = input_masks[i].shape();
       if (!mask_shape.empty()) mask_shape[0] = kUnknownDim;
-      KerasTensor mask = placeholder(mask_shape, input_masks[i].dtype(), inputs_[i].node()->operation->name() + "_mask");
+      KerasTensor mask =
+          placeholder(mask_shape, input_masks[i].dtype(), inputs_[i].node()->operation->name() + "_mask");
       input.set_keras_mask(mask);
       mask_inputs.push_back(mask);
     }
@@ -518,8 +523,8 @@ Json FunctionalImpl::get_config() const {
                   {"config",
                    {{"shape", shape_to_json(t.shape())},
                     {"dtype", dtype_name(t.dtype())},
-                    {"keras_history", Json::array({t.node()->operation->name(), own_node_index(t.node().get(), *this),
-                                                   t.index()})}}}};
+                    {"keras_history",
+                     Json::array({t.node()->operation->name(), own_node_index(t.node().get(), *this), t.index()})}}}};
     }
     if (value.is_array()) {
       Json out = Json::array();
@@ -540,8 +545,8 @@ Json FunctionalImpl::get_config() const {
     for (const auto& weak : op->inbound_nodes()) {
       auto node = weak.lock();
       if (!node || !owns_node(node.get()) || node->inputs.empty()) continue;
-      inbound.push_back(Json{{"args", serialize_template(node->args, *node)},
-                             {"kwargs", serialize_template(node->kwargs, *node)}});
+      inbound.push_back(
+          Json{{"args", serialize_template(node->args, *node)}, {"kwargs", serialize_template(node->kwargs, *node)}});
     }
     entry["name"] = op->name();
     entry["inbound_nodes"] = inbound;
@@ -601,7 +606,8 @@ struct Rebuilder {
   bool to_template(const Json& value, Json& out, std::vector<KerasTensor>& inputs) {
     if (value.is_object() && value.value("class_name", "") == "__keras_tensor__") {
       const Json& history = value.at("config").at("keras_history");
-      if (!is_triple(history)) throw FormatError("Invalid keras_history in model '" + model_name + "': " + history.dump());
+      if (!is_triple(history))
+        throw FormatError("Invalid keras_history in model '" + model_name + "': " + history.dump());
       auto t = resolve(history[0].get<std::string>(), history[1].get<std::size_t>(), history[2].get<std::size_t>());
       if (!t) return false;
       inputs.push_back(*t);
@@ -703,8 +709,10 @@ std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config) {
     if (p.next < p.nodes.size()) unresolved += (unresolved.empty() ? "" : ", ") + p.op->name();
   }
   if (!unresolved.empty())
-    throw FormatError("Invalid Functional model configuration. The graph of the Functional model either has loops or "
-                      "disconnected nodes. The following nodes failed to be resolved: " + unresolved);
+    throw FormatError(
+        "Invalid Functional model configuration. The graph of the Functional model either has loops or "
+        "disconnected nodes. The following nodes failed to be resolved: " +
+        unresolved);
 
   auto resolve_leaf = [&](const Json& leaf) {
     std::string name = leaf[0].get<std::string>();

@@ -77,10 +77,10 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
   std::vector<KerasTensor> outputs_;
   TensorStructure input_structure_;
   TensorStructure output_structure_;
-  std::vector<OperationPtr> operations_;              // Keras' model.operations order
+  std::vector<OperationPtr> operations_;                // Keras' model.operations order
   std::vector<std::shared_ptr<Node>> execution_order_;  // nodes, inputs first
   std::set<const Node*> own_nodes_;
-  std::vector<KerasTensor> output_masks_;                // symbolic masks of the outputs (undefined: none)
+  std::vector<KerasTensor> output_masks_;  // symbolic masks of the outputs (undefined: none)
   std::map<std::string, std::shared_ptr<FunctionalImpl>> masked_variants_;
 };
 

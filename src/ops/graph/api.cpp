@@ -186,7 +186,9 @@ KerasTensor softmax(const KerasTensor& x, int axis) { return unary("Softmax", x,
 KerasTensor log_softmax(const KerasTensor& x, int axis) { return unary("LogSoftmax", x, Json{{"axis", axis}}); }
 KerasTensor silu(const KerasTensor& x) { return unary("Silu", x); }
 KerasTensor softplus(const KerasTensor& x) { return unary("Softplus", x); }
-KerasTensor gelu(const KerasTensor& x, bool approximate) { return unary("Gelu", x, Json{{"approximate", approximate}}); }
+KerasTensor gelu(const KerasTensor& x, bool approximate) {
+  return unary("Gelu", x, Json{{"approximate", approximate}});
+}
 
 KerasTensor with_name(const KerasTensor& x, const std::string& name) {
   if (!x.defined()) throw ValueError("with_name() on an undefined KerasTensor");

@@ -126,10 +126,14 @@ DType result_type(const std::vector<DTypeArg>& args) {
   out_weak = out != "bool" && out_weak;
   if (out_weak) {
     char indicator = out == "bfloat16" ? 'f' : out[0];
-    if (indicator == 'b') out = "bool";
-    else if (indicator == 'i') out = "int32";
-    else if (indicator == 'u') out = "uint32";
-    else out = "float32";
+    if (indicator == 'b')
+      out = "bool";
+    else if (indicator == 'i')
+      out = "int32";
+    else if (indicator == 'u')
+      out = "uint32";
+    else
+      out = "float32";
   }
   if (out == "int64") out = "int32";
   if (out == "uint64") out = "uint32";
@@ -153,8 +157,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
       out[i] = x[i];
     } else {
       throw ShapeMismatchError("Cannot broadcast shape, the failure dim has value " + std::to_string(x[i]) +
-                               ", which cannot be broadcasted to " + std::to_string(y[i]) + ". Input shapes are: " +
-                               shape_to_string(a) + " and " + shape_to_string(b) + ".");
+                               ", which cannot be broadcasted to " + std::to_string(y[i]) +
+                               ". Input shapes are: " + shape_to_string(a) + " and " + shape_to_string(b) + ".");
     }
   }
   return out;
@@ -184,8 +188,10 @@ Shape reduced_shape(const Shape& shape, const Json& axis, bool keepdims, const s
   Shape out;
   for (int i = 0; i < static_cast<int>(shape.size()); ++i) {
     bool reduced = std::binary_search(axes.begin(), axes.end(), i);
-    if (!reduced) out.push_back(shape[static_cast<std::size_t>(i)]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced)
+      out.push_back(shape[static_cast<std::size_t>(i)]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }

@@ -112,8 +112,8 @@ bool is_int_or_bool(DType d) { return !is_floating(d); }
 // Unary math whose integer inputs give floatx (Exp, Log, Sqrt, Tanh, ...).
 DType float_result(DType d) { return is_int_or_bool(d) ? DType::float32 : d; }
 
-RawOpDef unary(const std::string& class_name, const std::string& module, std::function<Tensor(const Tensor&)> kernel,
-               std::function<DType(DType)> out_dtype) {
+RawOpDef unary(const std::string& class_name, const std::string& module,
+               const std::function<Tensor(const Tensor&)>& kernel, const std::function<DType(DType)>& out_dtype) {
   RawOpDef def{class_name, module, {}, nullptr, nullptr};
   def.spec = [out_dtype](const RawOp& op, const SpecArgs& args) {
     const TensorSpec& x = spec_tensor(op, args, 0);
@@ -151,9 +151,9 @@ RawOpDef binary(const std::string& class_name, kernels::BinaryOp kernel_op, Bina
     DType compute = kind == BinaryKind::logical ? DType::bool_ : graph_ops::result_type(types);
     if (kind == BinaryKind::float_division) compute = out;
     Tensor a = kind == BinaryKind::logical && CallArgs::is_ref(args.args.at(0)) ? run_tensor(op, args, 0)
-                                                                                  : run_operand(op, args, 0, compute);
+                                                                                : run_operand(op, args, 0, compute);
     Tensor b = kind == BinaryKind::logical && CallArgs::is_ref(args.args.at(1)) ? run_tensor(op, args, 1)
-                                                                                  : run_operand(op, args, 1, compute);
+                                                                                : run_operand(op, args, 1, compute);
     return std::vector<Tensor>{kernels::binary(kernel_op, a, b).astype(out)};
   };
   return def;
@@ -163,7 +163,7 @@ RawOpDef binary(const std::string& class_name, kernels::BinaryOp kernel_op, Bina
 
 using ReduceKernel = Tensor (*)(const Tensor&, const std::vector<int>&, bool);
 
-RawOpDef reduction(const std::string& class_name, ReduceKernel kernel, std::function<DType(DType)> out_dtype,
+RawOpDef reduction(const std::string& class_name, ReduceKernel kernel, const std::function<DType(DType)>& out_dtype,
                    bool with_initial = false) {
   RawOpDef def{class_name, kNumpy, {{"axis", Json(nullptr)}, {"keepdims", Json(false)}}, nullptr, nullptr};
   if (with_initial) def.params.emplace_back("initial", Json(nullptr));
@@ -221,7 +221,8 @@ std::vector<KeyEntry> decode_key(const RawOp& op, const Json& key) {
         if (!v->is_null() && !v->is_number_integer())
           throw NotImplementedError(op.describe() + ": slice bounds must be integers or None, got " + item.dump());
       }
-      if (!e.step.is_null() && e.step.get<std::int64_t>() == 0) throw ValueError(op.describe() + ": slice step cannot be zero");
+      if (!e.step.is_null() && e.step.get<std::int64_t>() == 0)
+        throw ValueError(op.describe() + ": slice step cannot be zero");
       return e;
     }
     if (item.is_object() && item.value("class_name", "") == "__ellipsis__") {
@@ -258,7 +259,8 @@ Shape walk_key(const RawOp& op, const std::vector<KeyEntry>& entries, const Shap
         if (entries[j].kind != KeyEntry::Kind::newaxis) ++needed;
       }
       if (needed > shape.size() - axis)
-        throw ValueError(op.describe() + ": array has shape " + shape_to_string(shape) + " but slice has too many indices");
+        throw ValueError(op.describe() + ": array has shape " + shape_to_string(shape) +
+                         " but slice has too many indices");
       std::size_t consumed = shape.size() - axis - needed;
       for (std::size_t j = 0; j < consumed; ++j, ++axis) {
         out.push_back(shape[axis]);
@@ -271,7 +273,8 @@ Shape walk_key(const RawOp& op, const std::vector<KeyEntry>& entries, const Shap
       continue;
     }
     if (axis >= shape.size())
-      throw ValueError(op.describe() + ": array has shape " + shape_to_string(shape) + " but slice has too many indices");
+      throw ValueError(op.describe() + ": array has shape " + shape_to_string(shape) +
+                       " but slice has too many indices");
     std::int64_t length = shape[axis];
     if (e.kind == KeyEntry::Kind::index) {
       if (length >= 0) {
@@ -332,8 +335,10 @@ Shape reshape_output_shape(const RawOp& op, const Shape& input, const std::vecto
   std::int64_t known = 1;
   std::ptrdiff_t unknown_index = -1;
   for (std::size_t i = 0; i < newshape.size(); ++i) {
-    if (newshape[i] == -1) unknown_index = static_cast<std::ptrdiff_t>(i);
-    else known *= newshape[i];
+    if (newshape[i] == -1)
+      unknown_index = static_cast<std::ptrdiff_t>(i);
+    else
+      known *= newshape[i];
   }
   Shape out = newshape;
   if (unknown_index < 0) {
@@ -396,8 +401,10 @@ Shape expand_shape(const Shape& shape, const std::vector<int>& sorted_axes) {
   std::size_t src = 0;
   const std::size_t out_rank = shape.size() + sorted_axes.size();
   for (std::size_t i = 0; i < out_rank; ++i) {
-    if (std::binary_search(sorted_axes.begin(), sorted_axes.end(), static_cast<int>(i))) out.push_back(1);
-    else out.push_back(shape[src++]);
+    if (std::binary_search(sorted_axes.begin(), sorted_axes.end(), static_cast<int>(i)))
+      out.push_back(1);
+    else
+      out.push_back(shape[src++]);
   }
   return out;
 }
@@ -414,7 +421,8 @@ std::vector<int> squeeze_axes(const RawOp& op, const Shape& shape) {
   for (int a : int_list_param(op, "axis")) {
     int n = normalize_axis(a, rank);
     if (shape[static_cast<std::size_t>(n)] != 1)
-      throw ValueError(op.describe() + ": cannot squeeze axis " + std::to_string(a) + ", because the dimension is not 1.");
+      throw ValueError(op.describe() + ": cannot squeeze axis " + std::to_string(a) +
+                       ", because the dimension is not 1.");
     axes.push_back(n);
   }
   std::sort(axes.begin(), axes.end());
@@ -507,8 +515,10 @@ RawOpDef stack_def() {
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!SpecArgs::is_ref(items[i])) throw ValueError(op.describe() + ": expected a list of tensors");
       const TensorSpec& s = args.ref(items[i]);
-      if (i == 0) first = s.shape;
-      else if (s.shape.size() != first.size()) throw ValueError(op.describe() + ": all tensors must have the same shape");
+      if (i == 0)
+        first = s.shape;
+      else if (s.shape.size() != first.size())
+        throw ValueError(op.describe() + ": all tensors must have the same shape");
       types.push_back(graph_ops::tensor_dtype_arg(s.dtype));
     }
     int axis = normalize_axis(int_param(op, "axis"), static_cast<int>(first.size()) + 1);
@@ -539,7 +549,8 @@ RawOpDef where_def() {
   };
   def.run = [](const RawOp& op, const CallArgs& args) {
     DType out = graph_ops::result_type({run_dtype_arg(args, 1), run_dtype_arg(args, 2)});
-    Tensor result = kernels::where(run_tensor(op, args, 0), run_operand(op, args, 1, out), run_operand(op, args, 2, out));
+    Tensor result =
+        kernels::where(run_tensor(op, args, 0), run_operand(op, args, 1, out), run_operand(op, args, 2, out));
     return std::vector<Tensor>{result.astype(out)};
   };
   return def;
@@ -586,15 +597,16 @@ RawOpDef matmul_def() {
   def.run = [](const RawOp& op, const CallArgs& args) {
     const Tensor& a = run_tensor(op, args, 0);
     const Tensor& b = run_tensor(op, args, 1);
-    DType out = graph_ops::result_type({graph_ops::tensor_dtype_arg(a.dtype()), graph_ops::tensor_dtype_arg(b.dtype())});
+    DType out =
+        graph_ops::result_type({graph_ops::tensor_dtype_arg(a.dtype()), graph_ops::tensor_dtype_arg(b.dtype())});
     return std::vector<Tensor>{kernels::matmul(a, b).astype(out)};
   };
   return def;
 }
 
 RawOpDef layout_def(const std::string& class_name, std::vector<std::pair<std::string, std::optional<Json>>> params,
-                    std::function<Shape(const RawOp&, const Shape&)> shape_fn,
-                    std::function<Tensor(const RawOp&, const Tensor&)> kernel) {
+                    const std::function<Shape(const RawOp&, const Shape&)>& shape_fn,
+                    const std::function<Tensor(const RawOp&, const Tensor&)>& kernel) {
   RawOpDef def{class_name, kNumpy, std::move(params), nullptr, nullptr};
   def.spec = [shape_fn](const RawOp& op, const SpecArgs& args) {
     const TensorSpec& x = spec_tensor(op, args, 0);
@@ -700,7 +712,8 @@ std::vector<RawOpDef> build_defs() {
   defs.push_back(unary("Rsqrt", kMath, k(kernels::rsqrt), float_result));
   defs.push_back(unary("Erf", kMath, k(kernels::erf), float_result));
   // keras.src.ops.nn activations keep the input dtype.
-  defs.push_back(unary("Relu", kNN, [](const Tensor& x) { return kernels::relu(x); }, same_dtype));
+  defs.push_back(unary(
+      "Relu", kNN, [](const Tensor& x) { return kernels::relu(x); }, same_dtype));
   defs.push_back(unary("Relu6", kNN, k(kernels::relu6), same_dtype));
   defs.push_back(unary("Sigmoid", kNN, k(kernels::sigmoid), same_dtype));
   defs.push_back(unary("Silu", kNN, k(kernels::silu), same_dtype));

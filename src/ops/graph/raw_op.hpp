@@ -37,8 +37,7 @@ class RawOp final : public Operation {
   // `params`: constructor arguments (missing ones take their defaults);
   // an empty name gets an auto name from the snake-case class name.
   RawOp(const RawOpDef& def, const Json& params, const std::string& name);
-  static std::shared_ptr<RawOp> create(const std::string& class_name, const Json& params,
-                                       const std::string& name = "");
+  static std::shared_ptr<RawOp> create(const std::string& class_name, const Json& params, const std::string& name = "");
   static std::shared_ptr<RawOp> from_config(const RawOpDef& def, const Json& config);
 
   std::string class_name() const override { return def_->class_name; }
