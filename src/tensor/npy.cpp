@@ -1,8 +1,9 @@
 // NumPy .npy reading and writing (format versions 1.0-3.0).
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <regex>
+#include <string_view>
 
 #include "keras/tensor.hpp"
 
@@ -79,6 +80,60 @@ Tensor fortran_to_c(const Tensor& column_major_view, const Shape& shape) {
   return out;
 }
 
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The text after `'key':` in the header dict (leading spaces skipped). A plain scan rather than
+// std::regex, whose matcher recurses once per character and overflows the stack on long headers.
+std::string_view header_value(std::string_view header, std::string_view key, const std::string& origin) {
+  const std::string quoted_key = "'" + std::string(key) + "'";
+  for (std::size_t at = header.find(quoted_key); at != std::string_view::npos; at = header.find(quoted_key, at + 1)) {
+    std::size_t i = at + quoted_key.size();
+    while (i < header.size() && is_space(header[i])) ++i;
+    if (i >= header.size() || header[i] != ':') continue;
+    ++i;
+    while (i < header.size() && is_space(header[i])) ++i;
+    return header.substr(i);
+  }
+  throw FormatError(origin + ": .npy header has no '" + std::string(key) + "'");
+}
+
+// 'text' at the start of `value` -> text.
+std::string_view quoted_prefix(std::string_view value, const std::string& origin) {
+  const std::size_t close = value.empty() || value[0] != '\'' ? std::string_view::npos : value.find('\'', 1);
+  if (close == std::string_view::npos) throw FormatError(origin + ": .npy header's 'descr' is not a quoted string");
+  return value.substr(1, close - 1);
+}
+
+// "(2, 3)", "(5,)", "()" at the start of `value`: non-negative integers, possibly a trailing comma.
+Shape parse_shape_tuple(std::string_view value, const std::string& origin) {
+  const std::size_t close = value.empty() || value[0] != '(' ? std::string_view::npos : value.find(')');
+  if (close == std::string_view::npos) throw FormatError(origin + ": .npy header's 'shape' is not a tuple");
+  const std::string_view items = value.substr(1, close - 1);
+  auto invalid = [&] {
+    return FormatError(origin + ": .npy header has an invalid shape (" + std::string(items) + ")");
+  };
+  Shape shape;
+  std::size_t i = 0;
+  while (true) {
+    while (i < items.size() && is_space(items[i])) ++i;
+    if (i == items.size()) break;
+    constexpr std::int64_t kMaxDim = std::int64_t{1} << 62;  // far beyond any real array
+    std::int64_t dim = 0;
+    const std::size_t digits_start = i;
+    for (; i < items.size() && items[i] >= '0' && items[i] <= '9'; ++i) {
+      if (dim > kMaxDim / 10) throw FormatError(origin + ": .npy shape is too large");
+      dim = dim * 10 + (items[i] - '0');
+    }
+    if (i == digits_start) throw invalid();
+    shape.push_back(dim);
+    while (i < items.size() && is_space(items[i])) ++i;
+    if (i == items.size()) break;
+    if (items[i] != ',') throw invalid();
+    ++i;
+  }
+  return shape;
+}
+
 }  // namespace
 
 Tensor parse_npy(std::span<const std::byte> bytes, const std::string& origin) {
@@ -99,25 +154,21 @@ Tensor parse_npy(std::span<const std::byte> bytes, const std::string& origin) {
   } else {
     throw FormatError(origin + ": unsupported .npy version " + std::to_string(major));
   }
-  if (header_len > 1 << 20 || header_start + header_len > bytes.size())
-    throw FormatError(origin + ": truncated .npy header");
-  std::string header(reinterpret_cast<const char*>(bytes.data() + header_start), header_len);
+  // numpy (>= 1.24) refuses longer headers too.
+  constexpr std::size_t kMaxHeaderSize = 10000;
+  if (header_len > kMaxHeaderSize)
+    throw FormatError(origin + ": .npy header of " + std::to_string(header_len) + " bytes exceeds numpy's limit of " +
+                      std::to_string(kMaxHeaderSize));
+  if (header_start + header_len > bytes.size()) throw FormatError(origin + ": truncated .npy header");
+  const std::string header(reinterpret_cast<const char*>(bytes.data() + header_start), header_len);
 
-  std::smatch m;
-  static const std::regex descr_re(R"('descr'\s*:\s*'([^']*)')");
-  static const std::regex fortran_re(R"('fortran_order'\s*:\s*(True|False))");
-  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
-  if (!std::regex_search(header, m, descr_re)) throw FormatError(origin + ": .npy header has no 'descr'");
-  DType dtype = dtype_from_descr(m[1].str(), origin);
-  if (!std::regex_search(header, m, fortran_re)) throw FormatError(origin + ": .npy header has no 'fortran_order'");
-  bool fortran = m[1].str() == "True";
-  if (!std::regex_search(header, m, shape_re)) throw FormatError(origin + ": .npy header has no 'shape'");
-  Shape shape;
-  std::string dims = m[1].str();
-  static const std::regex int_re(R"(\d+)");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), int_re); it != std::sregex_iterator(); ++it) {
-    shape.push_back(std::stoll(it->str()));
-  }
+  const std::string_view descr = quoted_prefix(header_value(header, "descr", origin), origin);
+  const DType dtype = dtype_from_descr(std::string(descr), origin);
+  const std::string_view fortran_text = header_value(header, "fortran_order", origin);
+  if (!fortran_text.starts_with("True") && !fortran_text.starts_with("False"))
+    throw FormatError(origin + ": .npy header's 'fortran_order' is neither True nor False");
+  const bool fortran = fortran_text.starts_with("True");
+  const Shape shape = parse_shape_tuple(header_value(header, "shape", origin), origin);
   const std::size_t data_start = header_start + header_len;
   std::int64_t count = 0;
   try {
