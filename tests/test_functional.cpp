@@ -441,6 +441,27 @@ TEST(Masks, UnrecordedMaskStillReachesTheLayer) {
   keras_test::expect_close(model.predict(kPadded).at(0), unpadded_reference(model), 1e-6, 1e-5, "LSTM");
 }
 
+TEST(Masks, SequentialFromAListTracesOnce) {
+  keras::clear_session();
+  // keras.Sequential(layers) traces its graph once; add() traces again once
+  // the model has an InputLayer and a layer. Each trace runs the Embedding's
+  // compute_mask, whose NotEqual op takes an auto name.
+  keras::Sequential listed(
+      {keras::Input({5}, {.dtype = "int32"}), L::Embedding(10, 3, {.mask_zero = true}), L::GRU(2)});
+  auto probe = keras::Input({5}, {.dtype = "int32"});
+  EXPECT_EQ(keras::ops::not_equal(probe, 0).node()->operation->name(), "not_equal_1");
+  keras::Sequential added;
+  added.add(keras::Input({5}, {.dtype = "int32"}));
+  added.add(L::Embedding(10, 3, {.mask_zero = true}));
+  added.add(L::GRU(2));
+  EXPECT_EQ(keras::ops::not_equal(probe, 0).node()->operation->name(), "not_equal_4");
+  // A Sequential holding only its Input is not built, as in Keras.
+  keras::Sequential only_input({keras::Input({5})}, {.name = "only_input"});
+  Json config = keras::saving::serialize_operation(only_input.impl());
+  EXPECT_FALSE(config.at("config").contains("build_input_shape"));
+  EXPECT_FALSE(config.contains("build_config"));
+}
+
 TEST(Masks, SequentialRecordsMasksInItsInternalGraph) {
   keras::Sequential model({keras::Input({5}, {.dtype = "int32"}), L::Embedding(10, 3, {.mask_zero = true}),
                            L::GRU(2, {.return_sequences = true})});

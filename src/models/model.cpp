@@ -265,7 +265,20 @@ void Model::print_summary() const { std::cout << summary(); }
 
 Sequential::Sequential(const std::vector<SequentialEntry>& layers, const SequentialOptions& options)
     : Model(std::static_pointer_cast<ModelImpl>(std::make_shared<detail::SequentialImpl>(options))) {
-  for (const auto& entry : layers) add(entry);
+  // As keras.Sequential(layers): add every layer, then trace the graph once
+  // (each trace runs compute_mask, whose ops take auto names).
+  auto& seq = static_cast<detail::SequentialImpl&>(impl());
+  for (const auto& entry : layers) {
+    if (const auto* ref = std::get_if<LayerRef>(&entry)) {
+      seq.add(ref->ptr(), false);
+      continue;
+    }
+    const auto& tensor = std::get<KerasTensor>(entry);
+    auto input = std::dynamic_pointer_cast<detail::InputLayerImpl>(tensor.node()->operation);
+    if (!input) throw ValueError("Only Input() tensors can be added to a Sequential model");
+    seq.add_input(input, false);
+  }
+  if (!layers.empty()) seq.rebuild_graph();
 }
 
 Sequential::Sequential(std::shared_ptr<ModelImpl> impl) : Model(std::move(impl)) {

@@ -7,10 +7,10 @@ namespace keras::detail {
 SequentialImpl::SequentialImpl(const SequentialOptions& options)
     : ModelImpl(LayerBaseOptions{options.name, std::nullopt, options.trainable}, "sequential") {}
 
-void SequentialImpl::add(const LayerPtr& layer) {
+void SequentialImpl::add(const LayerPtr& layer, bool rebuild) {
   if (!layer) throw ValueError("Only instances of `keras.Layer` can be added to a Sequential model.");
   if (auto input = std::dynamic_pointer_cast<InputLayerImpl>(layer)) {
-    add_input(input);
+    add_input(input, rebuild);
     return;
   }
   for (const auto& existing : layers_) {
@@ -20,14 +20,14 @@ void SequentialImpl::add(const LayerPtr& layer) {
           "' is already the name of a layer in this model. Update the `name` argument to pass a unique name.");
   }
   layers_.push_back(layer);
-  rebuild_graph();
+  if (rebuild) rebuild_graph();
 }
 
-void SequentialImpl::add_input(const std::shared_ptr<InputLayerImpl>& input) {
+void SequentialImpl::add_input(const std::shared_ptr<InputLayerImpl>& input, bool rebuild) {
   if (input_layer_ || !layers_.empty())
     throw ValueError("Sequential model '" + name() + "': an Input can only be the first entry");
   input_layer_ = input;
-  rebuild_graph();
+  if (rebuild) rebuild_graph();
 }
 
 void SequentialImpl::pop() {
@@ -38,7 +38,8 @@ void SequentialImpl::pop() {
 
 void SequentialImpl::rebuild_graph() {
   graph_.reset();
-  if (!input_layer_) return;
+  // Keras builds only with an InputLayer followed by at least one layer.
+  if (!input_layer_ || layers_.empty()) return;
   KerasTensor x = input_layer_->output();
   for (const auto& layer : layers_) {
     auto outputs = call_operation(layer, {SymbolicArg(x)});
@@ -96,12 +97,12 @@ Json SequentialImpl::get_config() const {
   if (input_layer_) layers.push_back(saving::serialize_operation(*input_layer_));
   for (const auto& layer : layers_) layers.push_back(saving::serialize_operation(*layer));
   config["layers"] = layers;
-  if (input_layer_) config["build_input_shape"] = shape_to_json(input_layer_->batch_shape());
+  if (graph_) config["build_input_shape"] = shape_to_json(input_layer_->batch_shape());
   return config;
 }
 
 std::optional<Json> SequentialImpl::build_config() const {
-  if (!input_layer_) return std::nullopt;
+  if (!graph_) return std::nullopt;
   return Json{{"input_shape", shape_to_json(input_layer_->batch_shape())}};
 }
 

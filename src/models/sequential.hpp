@@ -20,8 +20,12 @@ class SequentialImpl final : public ModelImpl, public MaskedCallable {
   // Keras converts inputs to the dtype of the InputLayer, when there is one.
   DType input_dtype() const override { return input_layer_ ? input_layer_->input_dtype() : compute_dtype(); }
 
-  void add(const LayerPtr& layer);
-  void add_input(const std::shared_ptr<InputLayerImpl>& input);
+  // `rebuild` false defers the graph to rebuild_graph(), as Keras'
+  // Sequential(layers) does: one trace for the whole list.
+  void add(const LayerPtr& layer, bool rebuild = true);
+  void add_input(const std::shared_ptr<InputLayerImpl>& input, bool rebuild = true);
+  // Traces the internal graph once an InputLayer and at least one layer exist.
+  void rebuild_graph();
   void pop();
   void build_with_shape(const Shape& batch_input_shape);
 
@@ -38,7 +42,6 @@ class SequentialImpl final : public ModelImpl, public MaskedCallable {
 
  private:
   FunctionalImpl& graph() const;
-  void rebuild_graph();
 
   std::vector<LayerPtr> layers_;
   std::shared_ptr<InputLayerImpl> input_layer_;
