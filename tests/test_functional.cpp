@@ -352,6 +352,84 @@ TEST(EditedModel, SavesExactlyTheEdits) {
   EXPECT_TRUE(differences.empty()) << joined;
 }
 
+// ------------------------------------------------------------ broken graphs
+
+Json fixture_envelope(const std::string& case_name) {
+  return archive_config(keras_test::fixture_dir(case_name) / "model.keras");
+}
+
+Json& entry_named(Json& envelope, const std::string& name) {
+  for (auto& entry : envelope.at("config").at("layers")) {
+    if (entry.at("name") == name) return entry;
+  }
+  throw std::runtime_error("no layer " + name);
+}
+
+TEST(BrokenGraphs, AreTypedErrors) {
+  std::vector<std::pair<std::string, std::function<void(Json&)>>> edits = {
+      {"unknown output layer", [](Json& c) { c["config"]["output_layers"][0] = Json::parse(R"(["nope", 0, 0])"); }},
+      {"missing call", [](Json& c) { c["config"]["output_layers"][0][1] = 7; }},
+      {"missing tensor", [](Json& c) { c["config"]["output_layers"][0][2] = 4; }},
+      {"negative node index", [](Json& c) { c["config"]["output_layers"][0][1] = -1; }},
+      {"history to a missing call",
+       [](Json& c) {
+         entry_named(c, "cls")["inbound_nodes"][0]["args"][0]["config"]["keras_history"] =
+             Json::parse(R"(["concatenate_3", 3, 0])");
+       }},
+      {"tensor without config", [](Json& c) { entry_named(c, "cls")["inbound_nodes"][0]["args"][0].erase("config"); }},
+      {"history not a triple",
+       [](Json& c) { entry_named(c, "cls")["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = "cls"; }},
+      {"args not a list", [](Json& c) { entry_named(c, "cls")["inbound_nodes"][0]["args"] = "x"; }},
+      {"kwargs not an object", [](Json& c) { entry_named(c, "cls")["inbound_nodes"][0]["kwargs"] = Json::array(); }},
+      {"cycle",
+       [](Json& c) {
+         entry_named(c, "enc_a")["inbound_nodes"][0]["args"][0]["config"]["keras_history"] =
+             Json::parse(R"(["cls", 0, 0])");
+       }},
+      {"layers not a list", [](Json& c) { c["config"]["layers"] = Json::object(); }},
+      {"no input_layers", [](Json& c) { c["config"].erase("input_layers"); }},
+      {"duplicate layer name", [](Json& c) { entry_named(c, "reg")["name"] = "cls"; }},
+      {"lambda in a call", [](Json& c) {
+         entry_named(c, "cls")["inbound_nodes"][0]["kwargs"]["fn"] =
+             Json::parse(R"({"class_name": "__lambda__", "config": {"value": ["", null, null]}})");
+       }}};
+  for (const auto& [what, edit] : edits) {
+    Json envelope = fixture_envelope("multi_io");
+    edit(envelope);
+    EXPECT_THROW(keras::model_from_json(envelope.dump()), keras::Error) << what;
+  }
+}
+
+TEST(BrokenGraphs, RawOpsWithBadArgumentsAreTypedErrors) {
+  std::vector<std::pair<std::string, std::function<void(Json&)>>> edits = {
+      {"newshape not a list", [](Json& c) { entry_named(c, "reshape_1")["config"]["newshape"] = "abc"; }},
+      {"transpose repeats an axis",
+       [](Json& c) {
+         entry_named(c, "transpose")["config"]["axes"] = {0, 0, 1};
+       }},
+      {"concatenate out-of-range axis", [](Json& c) { entry_named(c, "concatenate_2")["config"]["axis"] = 9; }},
+      {"squeeze a dimension that is not 1", [](Json& c) { entry_named(c, "squeeze")["config"]["axis"] = 2; }},
+      {"slice with a string bound",
+       [](Json& c) { entry_named(c, "get_item")["inbound_nodes"][0]["args"][1][1]["config"]["start"] = "a"; }},
+      {"clip without x_max", [](Json& c) { entry_named(c, "clip")["config"].erase("x_max"); }},
+      {"cast to an unknown dtype", [](Json& c) { entry_named(c, "cast")["config"]["dtype"] = "float128"; }},
+      {"mean over a missing axis", [](Json& c) { entry_named(c, "mean")["config"]["axis"] = 5; }},
+      {"unknown op", [](Json& c) { entry_named(c, "sqrt")["class_name"] = "Frobnicate"; }}};
+  for (const auto& [what, edit] : edits) {
+    Json envelope = fixture_envelope("raw_ops");
+    edit(envelope);
+    EXPECT_THROW(keras::model_from_json(envelope.dump()), keras::Error) << what;
+  }
+}
+
+TEST(BrokenGraphs, ReshapeToAWrongSizeFailsWhenRunning) {
+  // With an unknown batch dimension Keras cannot check the size symbolically either.
+  Json envelope = fixture_envelope("raw_ops");
+  entry_named(envelope, "reshape_1")["config"]["newshape"] = {-1, 5, 5};
+  keras::Model model = keras::model_from_json(envelope.dump());
+  EXPECT_THROW(model.predict(keras_test::fixture_inputs("raw_ops")), keras::Error);
+}
+
 // ------------------------------------------------------------------- masks
 
 TEST(Masks, EmbeddingMaskIsRecordedAsANotEqualNode) {

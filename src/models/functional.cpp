@@ -603,9 +603,18 @@ struct Rebuilder {
   }
 
   // Replaces __keras_tensor__ entries by {"__tensor__": i}; false if unresolved.
+  static std::string class_name_of(const Json& value) {
+    if (!value.is_object()) return "";
+    auto it = value.find("class_name");
+    return it != value.end() && it->is_string() ? it->get<std::string>() : "";
+  }
+
   bool to_template(const Json& value, Json& out, std::vector<KerasTensor>& inputs) {
-    if (value.is_object() && value.value("class_name", "") == "__keras_tensor__") {
-      const Json& history = value.at("config").at("keras_history");
+    if (class_name_of(value) == "__keras_tensor__") {
+      auto config = value.find("config");
+      if (config == value.end() || !config->is_object() || !config->contains("keras_history"))
+        throw FormatError("A __keras_tensor__ in model '" + model_name + "' has no keras_history: " + value.dump());
+      const Json& history = config->at("keras_history");
       if (!is_triple(history))
         throw FormatError("Invalid keras_history in model '" + model_name + "': " + history.dump());
       auto t = resolve(history[0].get<std::string>(), history[1].get<std::size_t>(), history[2].get<std::size_t>());
@@ -614,7 +623,7 @@ struct Rebuilder {
       out = Json{{"__tensor__", inputs.size() - 1}};
       return true;
     }
-    if (value.is_object() && value.value("class_name", "") == "__lambda__")
+    if (class_name_of(value) == "__lambda__")
       throw UnsafeContentError("Requested the deserialization of a Python lambda in model '" + model_name +
                                "'. keras-cpp never executes Python code.");
     if (value.is_array()) {
@@ -659,11 +668,17 @@ struct Rebuilder {
 
 }  // namespace
 
-std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config) {
+namespace {
+
+std::shared_ptr<FunctionalImpl> rebuild_functional(const Json& config) {
   if (!config.is_object() || !config.contains("layers") || !config.at("layers").is_array())
     throw FormatError("A Functional model config needs a 'layers' list");
+  for (const char* key : {"input_layers", "output_layers"}) {
+    if (!config.contains(key)) throw FormatError(std::string("A Functional model config needs '") + key + "'");
+  }
   Rebuilder rb;
-  rb.model_name = config.value("name", std::string("functional"));
+  rb.model_name = config.contains("name") && config.at("name").is_string() ? config.at("name").get<std::string>()
+                                                                           : std::string("functional");
   struct Pending {
     OperationPtr op;
     std::vector<Json> nodes;
@@ -672,7 +687,8 @@ std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config) {
   std::vector<Pending> pending;
   for (const auto& entry : config.at("layers")) {
     OperationPtr op = saving::deserialize_operation(entry);
-    std::string name = entry.value("name", op->name());
+    std::string name =
+        entry.contains("name") && entry.at("name").is_string() ? entry.at("name").get<std::string>() : op->name();
     if (rb.created.count(name) != 0)
       throw FormatError("Functional model '" + rb.model_name + "' has two layers named '" + name + "'");
     rb.created[name] = op;
@@ -695,8 +711,13 @@ std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config) {
         std::vector<KerasTensor> inputs;
         Json args;
         Json kwargs;
-        if (!rb.to_template(node.value("args", Json::array()), args, inputs)) break;
-        if (!rb.to_template(node.value("kwargs", Json::object()), kwargs, inputs)) break;
+        Json node_args = node.contains("args") ? node.at("args") : Json::array();
+        Json node_kwargs = node.contains("kwargs") ? node.at("kwargs") : Json::object();
+        if (!node_args.is_array() || !node_kwargs.is_object())
+          throw FormatError("Functional model '" + rb.model_name + "': an inbound node of '" + p.op->name() +
+                            "' needs an 'args' list and a 'kwargs' object");
+        if (!rb.to_template(node_args, args, inputs)) break;
+        if (!rb.to_template(node_kwargs, kwargs, inputs)) break;
         auto outputs = call_operation_templates(p.op, args, kwargs, inputs);
         rb.calls[p.op->name()].push_back(outputs);
         ++p.next;
@@ -748,7 +769,20 @@ std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config) {
   TensorStructure out_s;
   auto inputs = read_structure(config.at("input_layers"), in_s);
   auto outputs = read_structure(config.at("output_layers"), out_s);
-  return std::make_shared<FunctionalImpl>(inputs, in_s, outputs, out_s, rb.model_name, config.value("trainable", true));
+  bool trainable =
+      !config.contains("trainable") || !config.at("trainable").is_boolean() || config.at("trainable").get<bool>();
+  return std::make_shared<FunctionalImpl>(inputs, in_s, outputs, out_s, rb.model_name, trainable);
+}
+
+}  // namespace
+
+std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config) {
+  try {
+    return rebuild_functional(config);
+  } catch (const nlohmann::ordered_json::exception& e) {
+    // A value of the wrong JSON type somewhere in the graph description.
+    throw FormatError(std::string("Invalid Functional model configuration: ") + e.what());
+  }
 }
 
 }  // namespace keras::detail
