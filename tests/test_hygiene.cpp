@@ -41,8 +41,8 @@ bool contains_forbidden_fragment(const std::string& text) {
 }
 
 // A string literal that names the folder as a path component ("shared/x", "a/shared") or
-// contains one of the fragments above. A bare "shared" is allowed: it is a fine layer name
-// (fixture shared_layer has one), and `".." / "shared"` is caught by the runtime checks.
+// contains one of the fragments above. A bare "shared" is a fine layer name (fixture
+// shared_layer has one); scan_cpp_source flags it only beside a ".." on the same line.
 bool is_forbidden_literal(const std::string& literal) {
   const std::string name = shared_folder_name();
   return contains_forbidden_fragment(literal) || literal.starts_with(name + "/") ||
