@@ -9,6 +9,7 @@
 #include "keras/layers.hpp"
 #include "keras/models.hpp"
 #include "keras/operation.hpp"
+#include "keras/ops.hpp"
 #include "keras/regularizers.hpp"
 #include "keras/saving.hpp"
 #include "keras/tensor.hpp"

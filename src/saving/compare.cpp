@@ -32,10 +32,9 @@ SavedModelFiles read_saved(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(path)) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
       auto rel = std::filesystem::relative(entry.path(), path).generic_string();
-      if (entry.is_directory()) {
-        files.members.push_back(rel + "/");
-        continue;
-      }
+      // Directories are not members (a zip records none, and git keeps no
+      // empty assets/ folder); their files are.
+      if (entry.is_directory()) continue;
       files.members.push_back(rel);
       files.contents[rel] = read_file(entry.path());
     }
