@@ -4,6 +4,11 @@
 #   make demo   dependencies, build, run examples/save_model.cpp
 #   make lint / make format / make bench
 SHELL := /bin/bash
+# ccache keys on paths relative to the checkout, so a clone elsewhere (CI) reuses
+# the objects an earlier build of the same sources left in the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
 JOBS ?= $(shell nproc)
