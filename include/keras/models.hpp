@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "keras/layer.hpp"
+#include "keras/optimizers.hpp"
 
 namespace keras {
 
@@ -26,6 +27,25 @@ KerasTensor Input(const Shape& shape, const InputOptions& options = {});
 
 class ModelImpl;
 class Optimizer;
+
+// keras.Model.compile's arguments. Losses and metrics are kept as Keras
+// identifiers (compile_config records them as given): names such as
+// "categorical_crossentropy" or "accuracy", envelopes of keras.losses /
+// keras.metrics classes, or lists / dicts of these.
+struct CompileOptions {
+  OptimizerIdentifier optimizer = "rmsprop";  // an object, a name or a config envelope
+  Json loss = nullptr;
+  Json loss_weights = nullptr;
+  Json metrics = nullptr;
+  Json weighted_metrics = nullptr;
+  bool run_eagerly = false;
+  std::int64_t steps_per_execution = 1;
+  // nullopt is Keras' "auto", resolved as the jax and numpy backends do: true
+  // unless run_eagerly or a layer does not support XLA.
+  std::optional<bool> jit_compile;
+  // Wraps the optimizer in a LossScaleOptimizer under a mixed_float16 model policy.
+  bool auto_scale_loss = true;
+};
 
 // A Python dict of symbolic tensors, in insertion order: {{"a", a}, {"b", b}}.
 using TensorDict = std::vector<std::pair<std::string, KerasTensor>>;
@@ -46,6 +66,12 @@ class ModelImpl : public Layer {
 
   Json compile_config = Json::object();
   std::shared_ptr<Optimizer> optimizer;
+  // The optimizer compile() received (compile_config records it; `optimizer`
+  // may wrap it in an automatic LossScaleOptimizer).
+  std::shared_ptr<Optimizer> compiled_optimizer;
+  // Keras' get_compile_config(): {} when uncompiled, else compile_config with
+  // the optimizer serialized as it is now.
+  Json get_compile_config() const;
 };
 
 // keras.Model: a handle to a Functional or Sequential model.
@@ -89,6 +115,15 @@ class Model : public LayerRef {
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& weights) const;
   std::int64_t count_params() const;
+  // Keras' model.trainable_variables (the order optimizers use).
+  std::vector<VariablePtr> trainable_variables() const;
+
+  // keras.Model.compile. ValueError for unknown loss or metric names.
+  void compile(const CompileOptions& options = {}) const;
+  bool compiled() const;
+  // The optimizer set by compile() (nullptr when uncompiled).
+  std::shared_ptr<Optimizer> optimizer() const;
+
   // Keras' model.summary() table; also printed to stdout by print_summary().
   std::string summary() const;
   void print_summary() const;

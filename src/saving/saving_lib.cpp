@@ -14,6 +14,8 @@
 #include "saving/legacy_h5.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
+#include "training/compile.hpp"
+#include "training/optimizer_state.hpp"
 
 namespace keras {
 
@@ -43,7 +45,10 @@ std::string metadata_json() {
 }
 
 std::string config_json(const Model& model) {
-  return dump_json_like_python(saving::serialize_operation(model.impl()));
+  Json envelope = saving::serialize_operation(model.impl());
+  // The optimizer as it is now (its learning rate may have changed since compile()).
+  if (envelope.contains("compile_config")) envelope["compile_config"] = model.impl().get_compile_config();
+  return dump_json_like_python(envelope);
 }
 
 std::vector<std::byte> weights_h5(const Model& model) {
@@ -85,7 +90,7 @@ void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& 
                           "Pass overwrite = true to replace it.");
 }
 
-Model model_from_config_json(const std::string& text, const std::string& origin) {
+Model model_from_config_json(const std::string& text, const std::string& origin, bool compile) {
   Json config = parse_json(text, origin + " config.json");
   LayerPtr layer;
   try {
@@ -104,15 +109,19 @@ Model model_from_config_json(const std::string& text, const std::string& origin)
   }
   auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
   if (!model) throw FormatError(origin + ": config.json describes a " + layer->class_name() + ", not a model");
+  // compile=false stands for Keras replacing the top-level compile_config by null (spec §3.11).
+  if (compile && config.contains("compile_config") && !config.at("compile_config").is_null())
+    detail::compile_from_config(*model, config.at("compile_config"));
   return Model(model);
 }
 
-Model load_from_zip(const saving::ZipReader& zip, const std::string& origin) {
+Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, bool compile) {
   if (!zip.has("config.json")) throw FormatError(origin + ": the archive has no config.json member");
-  Model model = model_from_config_json(to_text(zip.read("config.json", kMaxConfigBytes)), origin);
+  Model model = model_from_config_json(to_text(zip.read("config.json", kMaxConfigBytes)), origin, compile);
   if (zip.has("model.weights.h5")) {
     auto bytes = zip.read("model.weights.h5");
     auto file = saving::H5File::open_image(std::move(bytes), origin + "/model.weights.h5");
+    saving::prepare_optimizer_for_file(model.impl(), file.root());
     saving::load_weights_from(model.impl(), file.root(), origin + "/model.weights.h5");
   } else if (zip.has("model.weights.npz")) {
     throw NotImplementedError(origin + ": npz weights (model.weights.npz) hold pickled Python objects; keras-cpp never "
@@ -179,9 +188,10 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
       throw FormatError("Directory " + path + " is not a Keras model directory (no config.json)");
     std::ifstream in(filepath / "config.json", std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Model model = model_from_config_json(text, path);
+    Model model = model_from_config_json(text, path, options.compile);
     if (std::filesystem::is_regular_file(filepath / "model.weights.h5", ec)) {
       auto file = saving::H5File::open_read(filepath / "model.weights.h5");
+      saving::prepare_optimizer_for_file(model.impl(), file.root());
       saving::load_weights_from(model.impl(), file.root(), (filepath / "model.weights.h5").string());
     } else if (std::filesystem::exists(filepath / "model.weights.npz", ec)) {
       throw NotImplementedError(path + ": npz weights are not supported (keras-cpp never unpickles)");
@@ -195,7 +205,7 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
       throw FileNotFoundError("File not found: filepath=" + path +
                               ". Please ensure the file is an accessible `.keras` zip file.");
     auto zip = saving::ZipReader::open(filepath);
-    return load_from_zip(zip, path);
+    return load_from_zip(zip, path, options.compile);
   }
   if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) return saving::load_legacy_h5_model(filepath, options);
   if (!std::filesystem::exists(filepath, ec))
@@ -204,9 +214,9 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
                    ". Keras 3 only supports V3 `.keras` files, legacy H5 format files (`.h5` extension).");
 }
 
-Model load_model(std::span<const std::byte> archive, const LoadModelOptions& /*options*/) {
+Model load_model(std::span<const std::byte> archive, const LoadModelOptions& options) {
   auto zip = saving::ZipReader::from_memory(archive, "<memory>");
-  return load_from_zip(zip, "<memory>");
+  return load_from_zip(zip, "<memory>", options.compile);
 }
 
 std::vector<std::string> saving::archive_members(const std::filesystem::path& filepath) {

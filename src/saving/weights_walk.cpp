@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "saving/dialects.hpp"
+#include "training/optimizer_state.hpp"
 
 namespace keras::saving {
 
@@ -78,6 +79,7 @@ void save_weights_to(const ModelImpl& model, const H5Group& root) {
     auto variables = entry.layer->own_variables();
     for (std::size_t i = 0; i < variables.size(); ++i) vars.write_dataset(std::to_string(i), variables[i]->value());
   }
+  save_optimizer_variables(model, root);  // after the model's objects, at "optimizer"
 }
 
 bool has_vars_group(const H5Group& root, const std::string& path) {
@@ -163,6 +165,7 @@ LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLooku
       failures.push_back({describe(*entry.layer), e.what(), dynamic_cast<const ShapeMismatchError*>(&e) != nullptr});
     }
   }
+  for (auto& f : load_optimizer_variables(model, lookup)) failures.push_back({f.object, f.message, f.shape_mismatch});
   LoadWeightsReport report;
   if (failures.empty()) return report;
   std::string list;
