@@ -278,9 +278,7 @@ namespace detail {
 
 void validate_losses(const Json& loss, bool check_names) { validate_loss_entry(loss, check_names); }
 
-void validate_metrics(const Json& metrics, bool check_names) {
-  validate_metric_entry(metrics, check_names);
-}
+void validate_metrics(const Json& metrics, bool check_names) { validate_metric_entry(metrics, check_names); }
 
 void compile_from_config(ModelImpl& model, const Json& compile_config) {
   if (!compile_config.is_object())
