@@ -101,10 +101,10 @@ TEST(DTypes, MixedBfloat16ExampleRoundTripsIdentically) {
 TEST(DTypes, ComputeDtypeRounding) {
   auto x = keras::Input({1});
   auto f32 = layers::Dense(1, {.kernel_initializer = keras::initializers::Constant(1.00390625), .name = "f32"});
-  auto mixed = layers::Dense(1, {.kernel_initializer = keras::initializers::Constant(1.00390625),
-                                 .name = "mbf16",
-                                 .dtype = "mixed_bfloat16"});
-  auto half = layers::Dense(1, {.kernel_initializer = keras::initializers::Constant(1.0), .name = "f16", .dtype = "float16"});
+  auto mixed = layers::Dense(
+      1, {.kernel_initializer = keras::initializers::Constant(1.00390625), .name = "mbf16", .dtype = "mixed_bfloat16"});
+  auto half =
+      layers::Dense(1, {.kernel_initializer = keras::initializers::Constant(1.0), .name = "f16", .dtype = "float16"});
   keras::Model model({x}, {f32(x), mixed(x), half(x)});
   // 1 + 2^-8 is exact in float32 but rounds to 1 in bfloat16 (7 mantissa bits).
   auto outputs = model.predict(keras::Tensor::full({1, 1}, 1.0f));

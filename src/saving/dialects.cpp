@@ -117,7 +117,9 @@ void normalize_sequential(Json& config, const Context& ctx) {
   if (!dtype.is_string()) dtype = "float32";
   Json input{{"class_name", "InputLayer"}, {"config", {{"batch_shape", batch_shape}, {"dtype", dtype}}}};
   if (first.contains("module")) {
-    input = Json{{"module", "keras.layers"}, {"class_name", "InputLayer"}, {"config", input.at("config")},
+    input = Json{{"module", "keras.layers"},
+                 {"class_name", "InputLayer"},
+                 {"config", input.at("config")},
                  {"registered_name", nullptr}};
   }
   layers.insert(layers.begin(), input);
@@ -252,8 +254,10 @@ Json normalize_entry(const Json& input, const Context& ctx) {
   if (legacy) {
     // Keras' legacy model_from_config, applied to every layer entry.
     if (auto axis = config.find("axis"); axis != config.end()) {
-      if (axis->is_array() && axis->size() == 1 && axis->front().is_number()) *axis = axis->front().get<std::int64_t>();
-      else if (axis->is_number_float()) *axis = axis->get<std::int64_t>();
+      if (axis->is_array() && axis->size() == 1 && axis->front().is_number())
+        *axis = axis->front().get<std::int64_t>();
+      else if (axis->is_number_float())
+        *axis = axis->get<std::int64_t>();
     }
     if (class_name == "InputLayer") {
       if (auto shape = config.find("batch_input_shape"); shape != config.end()) {

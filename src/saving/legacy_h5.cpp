@@ -120,7 +120,8 @@ std::vector<std::string> load_by_name(const ModelImpl& model, const H5Group& gro
       const std::string counts = "Model expects " + std::to_string(variables.size()) +
                                  " top-level weight(s). Received " + std::to_string(weight_names.size()) +
                                  " saved top-level weight(s)";
-      if (!skip_mismatch) throw ValueError(origin + ": Weight count mismatch for top-level weights of model. " + counts);
+      if (!skip_mismatch)
+        throw ValueError(origin + ": Weight count mismatch for top-level weights of model. " + counts);
       warn(origin + ": Skipping loading top-level weights for model due to mismatch in number of weights. " + counts,
            warnings);
     } else {
@@ -133,8 +134,10 @@ std::vector<std::string> load_by_name(const ModelImpl& model, const H5Group& gro
 Model model_from_legacy_config(const std::string& text, const std::string& origin) {
   Json config = parse_json(text, origin + " model_config");
   if (!config.is_object() || !config.contains("config"))
-    throw ValueError(origin + ": The provided configuration is not a valid Keras configuration. Expected a dictionary "
-                     "containing a 'config' key. Received: config=" + text.substr(0, 200));
+    throw ValueError(origin +
+                     ": The provided configuration is not a valid Keras configuration. Expected a dictionary "
+                     "containing a 'config' key. Received: config=" +
+                     text.substr(0, 200));
   LayerPtr layer;
   try {
     layer = deserialize_layer(normalize_config_dialect(config));
@@ -177,7 +180,8 @@ Model load_legacy_h5_model(const std::filesystem::path& path, const LoadModelOpt
   const std::string origin = path.string();
   auto file = H5File::open_read(path);
   const H5Group root = file.root();
-  std::optional<std::string> config_text = root.has_attr("model_config") ? root.string_attr("model_config") : std::nullopt;
+  std::optional<std::string> config_text =
+      root.has_attr("model_config") ? root.string_attr("model_config") : std::nullopt;
   if (!config_text) throw ValueError("No model config found in the file at " + origin + ".");
   Model model = model_from_legacy_config(*config_text, origin);
   load_legacy_weights_from_group(model.impl(), root.group("model_weights"), origin);
