@@ -213,3 +213,26 @@ TEST(SafeMode, RemotePathsAndNpzAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ShardedWeights, IncludeTheOptimizerState) {
+  keras::Model model = keras::load_model(keras_test::fixture_dir("optimizer_adam") / "model.keras");
+  TempDir tmp;
+  keras::save_weights(model, tmp / "m.weights.json", {.max_shard_size = 1.0});
+  auto index = keras::Json::parse(keras_test::read_text_file(tmp / "m.weights.json"));
+  ASSERT_TRUE(index.at("weight_map").contains("/optimizer/vars")) << index.dump();
+  // Plain and sharded files hold the same tree.
+  keras::save_weights(model, tmp / "m.weights.h5");
+  auto diffs = keras::saving::compare_h5_images(file_bytes(tmp / "m.weights.h5"), file_bytes(tmp / "m_00000.weights.h5"));
+  EXPECT_TRUE(diffs.empty()) << joined(diffs);
+}
+
+TEST(ConfigOnly, ModelFromJsonCompilesLikeKeras) {
+  keras::Model model = keras::load_model(keras_test::fixture_dir("optimizer_adam") / "model.keras");
+  keras::Model rebuilt = keras::model_from_json(keras::to_json(model));
+  EXPECT_TRUE(rebuilt.compiled());
+  EXPECT_EQ(keras::to_json(rebuilt), keras::to_json(model));
+}
+
+}  // namespace

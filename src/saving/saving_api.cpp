@@ -8,12 +8,15 @@
 #include <set>
 
 #include "keras/saving.hpp"
+#include "keras/optimizers.hpp"
 #include "saving/atomic_write.hpp"
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
+#include "training/compile.hpp"
+#include "training/optimizer_state.hpp"
 
 namespace keras {
 
@@ -58,10 +61,13 @@ class ShardWriter {
   }
 
   void write_object(const Layer& layer, const std::string& path) {
-    auto variables = layer.own_variables();
+    write_variables(layer.name(), layer.own_variables(), path);
+  }
+
+  void write_variables(const std::string& name, const std::vector<VariablePtr>& variables, const std::string& path) {
     std::string key = "/" + (path.empty() ? std::string("vars") : path + "/vars");
     saving::H5Group group = saving::create_vars_group(current().root(), path);
-    group.set_string_attr("name", layer.name());
+    group.set_string_attr("name", name);
     for (std::size_t i = 0; i < variables.size(); ++i) {
       double size = static_cast<double>(shape_size(variables[i]->shape())) *
                     static_cast<double>(dtype_size(variables[i]->dtype()));
@@ -176,6 +182,8 @@ void save_weights(const Model& model, const std::filesystem::path& filepath, con
     confirm_overwrite(index, options.overwrite, options.confirm_overwrite);
     ShardWriter writer(index, *options.max_shard_size);
     for (const auto& entry : saving::walk_model(model.impl())) writer.write_object(*entry.layer, entry.path);
+    for (const auto& [path, optimizer] : saving::walk_optimizers(model.impl()))
+      writer.write_variables(optimizer->name(), optimizer->variables(), path);
     writer.finish();
     return;
   }
@@ -233,6 +241,9 @@ Model model_from_json(const std::string& json) {
   auto layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // Keras 2 to_json too
   auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
   if (!model) throw FormatError("model_from_json: the JSON describes a " + layer->class_name() + ", not a model");
+  // Despite its docstring, Keras compiles the result when compile_config is set (spec §6.2).
+  if (auto it = config.find("compile_config"); it != config.end() && it->is_object() && !it->empty())
+    detail::compile_from_config(*model, *it);
   return Model(model);
 }
 

@@ -45,10 +45,7 @@ std::string metadata_json() {
 }
 
 std::string config_json(const Model& model) {
-  Json envelope = saving::serialize_operation(model.impl());
-  // The optimizer as it is now (its learning rate may have changed since compile()).
-  if (envelope.contains("compile_config")) envelope["compile_config"] = model.impl().get_compile_config();
-  return dump_json_like_python(envelope);
+  return dump_json_like_python(saving::serialize_operation(model.impl()));
 }
 
 std::vector<std::byte> weights_h5(const Model& model) {
