@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "keras/keras.hpp"
+#include "saving/compare.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
 #include "support/fixture_check.hpp"
@@ -109,11 +110,82 @@ TEST(LegacyH5, SequentialWithTrainingConfigMatchesItsWeightsFile) {
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.25f * static_cast<float>(i) - 1.0f;
   keras::Tensor x = keras::Tensor::from_vector({4, 3}, values);
   EXPECT_TRUE(keras::allclose(legacy.predict(x)[0], fresh.predict(x)[0], 0, 0));
-  // The optimizer state is ignored with a warning.
+}
+
+TEST(LegacyH5, TrainingConfigAndOptimizerStateAreRestored) {
+  auto dir = keras_test::data_path("format-examples");
+  keras::Model legacy = keras::load_model(dir / "ex5_legacy.h5");
+  ASSERT_TRUE(legacy.impl().optimizer);
+  EXPECT_EQ(legacy.impl().optimizer->class_name(), "Adam");
+  EXPECT_EQ(legacy.impl().compile_config.at("loss"), "mse");
+  // Keras saved the same compiled model with save_weights: model and optimizer
+  // variables, which keras-cpp now writes identically.
   TempDir tmp;
+  keras::save_weights(legacy, tmp / "out.weights.h5");
+  auto read = [](const std::filesystem::path& p) {
+    std::string s = keras_test::read_text_file(p);
+    std::vector<std::byte> out(s.size());
+    std::memcpy(out.data(), s.data(), s.size());
+    return out;
+  };
+  auto differences = keras::saving::compare_h5_images(read(dir / "ex5.weights.h5"), read(tmp / "out.weights.h5"));
+  std::string joined;
+  for (const auto& d : differences) joined += "\n  " + d;
+  EXPECT_TRUE(differences.empty()) << joined;
+  // compile = false: no optimizer.
+  keras::Model uncompiled = keras::load_model(dir / "ex5_legacy.h5", {.compile = false});
+  EXPECT_FALSE(uncompiled.impl().optimizer);
+}
+
+// ex5_legacy.h5 rewritten with another optimizer config and Keras 2's optimizer_weights.
+void write_with_training_config(const std::filesystem::path& path, const keras::Json& optimizer_config) {
+  auto dir = keras_test::data_path("format-examples");
+  keras::Model source = keras::load_model(dir / "ex5_legacy.h5", {.compile = false});
+  auto file = keras::saving::H5File::open_read(dir / "ex5_legacy.h5");
+  keras::Json training = keras::parse_json(*file.root().string_attr("training_config"), "training_config");
+  training["optimizer_config"] = optimizer_config;
+  auto out = keras::saving::H5File::create(path);
+  out.root().set_string_attr("model_config", *file.root().string_attr("model_config"));
+  out.root().set_string_attr("training_config", keras::dump_json_like_python(training));
+  auto weights = out.root().create_group("model_weights");
+  std::vector<std::string> names;
+  for (const auto& layer : source.layers()) {
+    names.push_back(layer->name());
+    auto group = weights.create_group(layer->name());
+    std::vector<std::string> weight_names;
+    for (const auto& v : layer->weights()) {
+      weight_names.push_back(v->name() + ":0");
+      group.write_dataset(v->name() + ":0", v->value());
+    }
+    group.set_string_list_attr("weight_names", weight_names);
+  }
+  weights.set_string_list_attr("layer_names", names);
+  // Keras 2's slot names and count differ from Keras 3's.
+  auto optimizer = out.root().create_group("optimizer_weights");
+  optimizer.write_dataset("iter:0", keras::Tensor::scalar(3, keras::DType::int64));
+  optimizer.set_string_list_attr("weight_names", {"iter:0"});
+  out.close();
+}
+
+TEST(LegacyH5, UnusableOptimizerStateOnlyWarns) {
+  TempDir tmp;
+  // Keras 2's optimizer arguments: compiled, but the optimizer state does not fit.
+  write_with_training_config(tmp / "k2.h5", keras::Json::parse(R"({"class_name": "Adam", "config": {"name": "Adam",
+      "learning_rate": 0.001, "decay": 0.0, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false}})"));
+  keras::Model model = keras::load_model(tmp / "k2.h5");
+  ASSERT_TRUE(model.impl().optimizer);
+  EXPECT_EQ(model.impl().optimizer->iterations(), 0);
   std::string output;
-  ASSERT_EQ(keras_test::run_cli({"convert", (dir / "ex5_legacy.h5").string(), (tmp / "m.keras").string()}, &output), 0);
-  EXPECT_NE(output.find("training configuration"), std::string::npos) << output;
+  ASSERT_EQ(keras_test::run_cli({"convert", (tmp / "k2.h5").string(), (tmp / "k2.keras").string()}, &output), 0);
+  EXPECT_NE(output.find("freshly initialized optimizer"), std::string::npos) << output;
+  // An optimizer keras-cpp does not know: the model loads uncompiled.
+  write_with_training_config(tmp / "unknown.h5",
+                             keras::Json::parse(R"({"class_name": "NoSuchOptimizer", "config": {"name": "x"}})"));
+  keras::Model uncompiled = keras::load_model(tmp / "unknown.h5");
+  EXPECT_FALSE(uncompiled.impl().optimizer);
+  expect_same_weights(model, uncompiled);
+  ASSERT_EQ(keras_test::run_cli({"convert", (tmp / "unknown.h5").string(), (tmp / "u.keras").string()}, &output), 0);
+  EXPECT_NE(output.find("not* compiled"), std::string::npos) << output;
 }
 
 TEST(LegacyH5, LoadWeightsFromLegacyFileByPosition) {

@@ -3,7 +3,9 @@
 #include <iostream>
 #include <map>
 
+#include "keras/optimizers.hpp"
 #include "saving/dialects.hpp"
+#include "training/compile.hpp"
 
 namespace keras::saving {
 
@@ -157,6 +159,57 @@ Model model_from_legacy_config(const std::string& text, const std::string& origi
   return Model(model);
 }
 
+// Keras' compile step of load_model_from_hdf5: compile from training_config,
+// then build the optimizer and set its variables from optimizer_weights. As
+// in Keras, a failure to restore the optimizer state only warns; so does (in
+// keras-cpp) a training_config that cannot be compiled, e.g. Keras 2's
+// optimizer arguments.
+void compile_from_training_config(ModelImpl& model, const H5Group& root, const std::string& origin) {
+  std::vector<std::string> warnings;
+  if (!root.has_attr("training_config")) return;
+  const auto text = root.string_attr("training_config");
+  Json training;
+  try {
+    training = normalize_config_dialect(parse_json(text.value_or(""), origin + " training_config"));
+    if (!training.is_object() || !training.contains("optimizer_config"))
+      throw FormatError("training_config has no optimizer_config");
+    Json compile_config{{"optimizer", training.at("optimizer_config")},
+                        {"loss", training.value("loss", Json(nullptr))},
+                        {"loss_weights", training.value("loss_weights", Json(nullptr))},
+                        {"metrics", training.value("metrics", Json(nullptr))},
+                        {"weighted_metrics", training.value("weighted_metrics", Json(nullptr))}};
+    for (const char* key : {"run_eagerly", "steps_per_execution", "jit_compile"}) {
+      if (training.contains(key)) compile_config[key] = training.at(key);
+    }
+    keras::detail::compile_from_config(model, compile_config);
+  } catch (const Error& e) {
+    warn(origin + ": the training configuration could not be restored, so the model was *not* compiled: " + e.what(),
+         warnings);
+    return;
+  }
+  if (!root.has_group("optimizer_weights") || !model.optimizer) return;
+  const H5Group group = root.group("optimizer_weights");
+  try {
+    model.optimizer->build(model.trainable_variables());
+    const auto variables = model.optimizer->variables();
+    const auto names = read_chunked_string_list(group, "weight_names");
+    if (names.size() != variables.size())
+      throw ValueError("expected " + std::to_string(variables.size()) + " optimizer variables, the file has " +
+                       std::to_string(names.size()));
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (group.dataset_info(names[i]).shape != variables[i]->shape())
+        throw ValueError("optimizer variable " + names[i] + " does not match " + variables[i]->path());
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) variables[i]->assign(group.read_dataset(names[i]));
+  } catch (const UnsafeContentError&) {
+    throw;
+  } catch (const Error& e) {
+    warn(origin + ": Error in loading the saved optimizer state (" + e.what() +
+             "). As a result, your model is starting with a freshly initialized optimizer.",
+         warnings);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> read_chunked_string_list(const H5Group& group, const std::string& name) {
@@ -185,11 +238,7 @@ Model load_legacy_h5_model(const std::filesystem::path& path, const LoadModelOpt
   if (!config_text) throw ValueError("No model config found in the file at " + origin + ".");
   Model model = model_from_legacy_config(*config_text, origin);
   load_legacy_weights_from_group(model.impl(), root.group("model_weights"), origin);
-  if (options.compile && root.has_attr("training_config")) {
-    std::cerr << "WARNING: " << origin
-              << ": keras-cpp does not restore the training configuration (optimizer, loss, metrics) or the optimizer "
-                 "weights of legacy HDF5 files; the model is loaded uncompiled.\n";
-  }
+  if (options.compile) compile_from_training_config(model.impl(), root, origin);
   return model;
 }
 

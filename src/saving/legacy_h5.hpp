@@ -21,8 +21,9 @@ struct LegacyWeightsOptions {
 
 // keras.models.load_model on a legacy whole-model file: the model from the
 // root's model_config (Keras 2 or Keras 3 dialect), then its weights by
-// topological order. The training config and optimizer weights are not
-// restored (a warning is printed when the file has them).
+// topological order. With options.compile, the model is compiled from the
+// training_config and the optimizer variables are set from optimizer_weights;
+// as in Keras, state that does not fit (e.g. Keras 2 optimizers) only warns.
 // ValueError "No model config found in the file at {path}." without one.
 Model load_legacy_h5_model(const std::filesystem::path& path, const LoadModelOptions& options = {});
 
