@@ -78,6 +78,36 @@ Json base_cell_keys_tail(const CellCommon& c, Json config) {
   return config;
 }
 
+// Options of a cell from its config: base options and CellCommon keys; the
+// caller adds the cell's own keys.
+template <typename Options>
+Options cell_options_from_config(const Json& config) {
+  Options o;
+  auto base = Layer::base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+  CellCommon c = CellCommon::from_config(config);
+  assign_cell_common(o, c);
+  // A cell ignores a seed that is not an integer (the layers refuse it).
+  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
+  return o;
+}
+
+template <typename Options>
+CellCommon normalized_common(const Options& o) {
+  CellCommon c = cell_common_of(o);
+  c.normalize();
+  return c;
+}
+
+// LSTM-style bias initializer: with unit_forget_bias the forget-gate quarter starts at 1.
+initializers::Initializer lstm_bias_initializer(const initializers::Initializer& base, bool unit_forget_bias,
+                                                std::int64_t units) {
+  if (!unit_forget_bias) return base;
+  return initializers::Initializer(std::make_shared<UnitForgetBiasInitializer>(base, units));
+}
+
 void check_step_input(const Shape& shape, const std::string& layer) {
   if (shape.empty() || shape.back() < 0)
     throw ValueError("The cell '" + layer + "' needs a known last input dimension, got input shape " +
@@ -118,6 +148,17 @@ CellCommon CellCommon::from_config(const Json& config) {
   return c;
 }
 
+std::string recurrent_activation_from_config(const Json& config) {
+  return config.contains("recurrent_activation") ? activation_from_config(config, "recurrent_activation")
+                                                 : std::string("sigmoid");
+}
+
+void write_cell_initializers(Json& config, const CellCommon& c) {
+  config["kernel_initializer"] = c.kernel_initializer.serialize();
+  config["recurrent_initializer"] = c.recurrent_initializer.serialize();
+  config["bias_initializer"] = c.bias_initializer.serialize();
+}
+
 std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units, const std::string& activation,
                                const std::string& recurrent_activation) {
   const std::int64_t rows = c_prev.size() / units;
@@ -148,46 +189,16 @@ std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64
 
 // ------------------------------------------------------------- SimpleRNNCell
 
-namespace {
-CellCommon simple_common(const layers::SimpleRNNCellOptions& o) {
-  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
-               o.bias_initializer,      o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer,
-               o.kernel_constraint,     o.recurrent_constraint,
-               o.bias_constraint,       o.dropout,
-               o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
-  c.normalize();
-  return c;
-}
-}  // namespace
-
 SimpleRNNCellImpl::SimpleRNNCellImpl(std::int64_t units, const layers::SimpleRNNCellOptions& o)
-    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "simple_rnn_cell", simple_common(o)),
+    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "simple_rnn_cell", normalized_common(o)),
       units_(positive_units(units, "SimpleRNNCell")),
       activation_(canonical_activation(o.activation)),
       use_bias_(o.use_bias) {}
 
 LayerPtr SimpleRNNCellImpl::from_config(const Json& config) {
-  layers::SimpleRNNCellOptions o;
-  auto base = base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
-  CellCommon c = CellCommon::from_config(config);
+  auto o = cell_options_from_config<layers::SimpleRNNCellOptions>(config);
   o.activation = activation_from_config(config, "activation");
   o.use_bias = config.value("use_bias", true);
-  o.kernel_initializer = c.kernel_initializer;
-  o.recurrent_initializer = c.recurrent_initializer;
-  o.bias_initializer = c.bias_initializer;
-  o.kernel_regularizer = c.kernel_regularizer;
-  o.recurrent_regularizer = c.recurrent_regularizer;
-  o.bias_regularizer = c.bias_regularizer;
-  o.kernel_constraint = c.kernel_constraint;
-  o.recurrent_constraint = c.recurrent_constraint;
-  o.bias_constraint = c.bias_constraint;
-  o.dropout = c.dropout;
-  o.recurrent_dropout = c.recurrent_dropout;
-  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
   return std::make_shared<SimpleRNNCellImpl>(required_int(config, "units", "SimpleRNNCell"), o);
 }
 
@@ -196,9 +207,7 @@ Json SimpleRNNCellImpl::get_config() const {
   config["units"] = units_;
   config["activation"] = activation_;
   config["use_bias"] = use_bias_;
-  config["kernel_initializer"] = common_.kernel_initializer.serialize();
-  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
-  config["bias_initializer"] = common_.bias_initializer.serialize();
+  write_cell_initializers(config, common_);
   config = base_cell_keys_tail(common_, std::move(config));
   config["seed"] = common_.seed;
   return config;
@@ -223,21 +232,8 @@ std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector
 
 // ------------------------------------------------------------------ LSTMCell
 
-namespace {
-CellCommon lstm_common(const layers::LSTMCellOptions& o) {
-  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
-               o.bias_initializer,      o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer,
-               o.kernel_constraint,     o.recurrent_constraint,
-               o.bias_constraint,       o.dropout,
-               o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
-  c.normalize();
-  return c;
-}
-}  // namespace
-
 LSTMCellImpl::LSTMCellImpl(std::int64_t units, const layers::LSTMCellOptions& o)
-    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "lstm_cell", lstm_common(o)),
+    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "lstm_cell", normalized_common(o)),
       units_(positive_units(units, "LSTMCell")),
       activation_(canonical_activation(o.activation)),
       recurrent_activation_(canonical_activation(o.recurrent_activation)),
@@ -245,30 +241,11 @@ LSTMCellImpl::LSTMCellImpl(std::int64_t units, const layers::LSTMCellOptions& o)
       unit_forget_bias_(o.unit_forget_bias) {}
 
 LayerPtr LSTMCellImpl::from_config(const Json& config) {
-  layers::LSTMCellOptions o;
-  auto base = base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
-  CellCommon c = CellCommon::from_config(config);
+  auto o = cell_options_from_config<layers::LSTMCellOptions>(config);
   o.activation = activation_from_config(config, "activation");
-  o.recurrent_activation = config.contains("recurrent_activation")
-                               ? activation_from_config(config, "recurrent_activation")
-                               : std::string("sigmoid");
+  o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = config.value("use_bias", true);
   o.unit_forget_bias = config.value("unit_forget_bias", true);
-  o.kernel_initializer = c.kernel_initializer;
-  o.recurrent_initializer = c.recurrent_initializer;
-  o.bias_initializer = c.bias_initializer;
-  o.kernel_regularizer = c.kernel_regularizer;
-  o.recurrent_regularizer = c.recurrent_regularizer;
-  o.bias_regularizer = c.bias_regularizer;
-  o.kernel_constraint = c.kernel_constraint;
-  o.recurrent_constraint = c.recurrent_constraint;
-  o.bias_constraint = c.bias_constraint;
-  o.dropout = c.dropout;
-  o.recurrent_dropout = c.recurrent_dropout;
-  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
   return std::make_shared<LSTMCellImpl>(required_int(config, "units", "LSTMCell"), o);
 }
 
@@ -279,9 +256,7 @@ Json LSTMCellImpl::get_config() const {
   config["recurrent_activation"] = recurrent_activation_;
   config["use_bias"] = use_bias_;
   config["unit_forget_bias"] = unit_forget_bias_;
-  config["kernel_initializer"] = common_.kernel_initializer.serialize();
-  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
-  config["bias_initializer"] = common_.bias_initializer.serialize();
+  write_cell_initializers(config, common_);
   config = base_cell_keys_tail(common_, std::move(config));
   config["seed"] = common_.seed;
   return config;
@@ -293,10 +268,8 @@ void LSTMCellImpl::build(const std::vector<Shape>& input_shapes) {
   kernel_ = add_weight("kernel", {shape.back(), 4 * units_}, common_.kernel_initializer);
   recurrent_kernel_ = add_weight("recurrent_kernel", {units_, 4 * units_}, common_.recurrent_initializer);
   if (use_bias_) {
-    initializers::Initializer bias_init = common_.bias_initializer;
-    if (unit_forget_bias_)
-      bias_init = initializers::Initializer(std::make_shared<UnitForgetBiasInitializer>(bias_init, units_));
-    bias_ = add_weight("bias", {4 * units_}, bias_init);
+    bias_ =
+        add_weight("bias", {4 * units_}, lstm_bias_initializer(common_.bias_initializer, unit_forget_bias_, units_));
   }
 }
 
@@ -311,21 +284,8 @@ std::vector<Tensor> LSTMCellImpl::step(const Tensor& x_t, const std::vector<Tens
 
 // ------------------------------------------------------------------- GRUCell
 
-namespace {
-CellCommon gru_common(const layers::GRUCellOptions& o) {
-  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
-               o.bias_initializer,      o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer,
-               o.kernel_constraint,     o.recurrent_constraint,
-               o.bias_constraint,       o.dropout,
-               o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
-  c.normalize();
-  return c;
-}
-}  // namespace
-
 GRUCellImpl::GRUCellImpl(std::int64_t units, const layers::GRUCellOptions& o)
-    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "gru_cell", gru_common(o)),
+    : RNNCellImpl(LayerBaseOptions{o.name, o.dtype, o.trainable}, "gru_cell", normalized_common(o)),
       units_(positive_units(units, "GRUCell")),
       activation_(canonical_activation(o.activation)),
       recurrent_activation_(canonical_activation(o.recurrent_activation)),
@@ -333,30 +293,11 @@ GRUCellImpl::GRUCellImpl(std::int64_t units, const layers::GRUCellOptions& o)
       reset_after_(o.reset_after) {}
 
 LayerPtr GRUCellImpl::from_config(const Json& config) {
-  layers::GRUCellOptions o;
-  auto base = base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
-  CellCommon c = CellCommon::from_config(config);
+  auto o = cell_options_from_config<layers::GRUCellOptions>(config);
   o.activation = activation_from_config(config, "activation");
-  o.recurrent_activation = config.contains("recurrent_activation")
-                               ? activation_from_config(config, "recurrent_activation")
-                               : std::string("sigmoid");
+  o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = config.value("use_bias", true);
   o.reset_after = config.value("reset_after", true);
-  o.kernel_initializer = c.kernel_initializer;
-  o.recurrent_initializer = c.recurrent_initializer;
-  o.bias_initializer = c.bias_initializer;
-  o.kernel_regularizer = c.kernel_regularizer;
-  o.recurrent_regularizer = c.recurrent_regularizer;
-  o.bias_regularizer = c.bias_regularizer;
-  o.kernel_constraint = c.kernel_constraint;
-  o.recurrent_constraint = c.recurrent_constraint;
-  o.bias_constraint = c.bias_constraint;
-  o.dropout = c.dropout;
-  o.recurrent_dropout = c.recurrent_dropout;
-  if (c.seed.is_number_integer()) o.seed = c.seed.get<std::int64_t>();
   return std::make_shared<GRUCellImpl>(required_int(config, "units", "GRUCell"), o);
 }
 
@@ -366,9 +307,7 @@ Json GRUCellImpl::get_config() const {
   config["activation"] = activation_;
   config["recurrent_activation"] = recurrent_activation_;
   config["use_bias"] = use_bias_;
-  config["kernel_initializer"] = common_.kernel_initializer.serialize();
-  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
-  config["bias_initializer"] = common_.bias_initializer.serialize();
+  write_cell_initializers(config, common_);
   config = base_cell_keys_tail(common_, std::move(config));
   config["reset_after"] = reset_after_;
   config["seed"] = common_.seed;
@@ -498,9 +437,7 @@ Json ConvLSTMCellImpl::get_config() const {
   config["activation"] = settings_.activation;
   config["recurrent_activation"] = settings_.recurrent_activation;
   config["use_bias"] = settings_.use_bias;
-  config["kernel_initializer"] = common_.kernel_initializer.serialize();
-  config["recurrent_initializer"] = common_.recurrent_initializer.serialize();
-  config["bias_initializer"] = common_.bias_initializer.serialize();
+  write_cell_initializers(config, common_);
   config["unit_forget_bias"] = settings_.unit_forget_bias;
   config = base_cell_keys_tail(common_, std::move(config));
   config["seed"] = common_.seed;
@@ -556,10 +493,8 @@ void ConvLSTMCellImpl::build(const std::vector<Shape>& input_shapes) {
   kernel_ = add_weight("kernel", kernel_shape, common_.kernel_initializer);
   recurrent_kernel_ = add_weight("recurrent_kernel", recurrent_shape, common_.recurrent_initializer);
   if (settings_.use_bias) {
-    initializers::Initializer bias_init = common_.bias_initializer;
-    if (settings_.unit_forget_bias)
-      bias_init = initializers::Initializer(std::make_shared<UnitForgetBiasInitializer>(bias_init, settings_.filters));
-    bias_ = add_weight("bias", {4 * settings_.filters}, bias_init);
+    bias_ = add_weight("bias", {4 * settings_.filters},
+                       lstm_bias_initializer(common_.bias_initializer, settings_.unit_forget_bias, settings_.filters));
   }
 }
 

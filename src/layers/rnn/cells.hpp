@@ -34,6 +34,41 @@ struct CellCommon {
   static CellCommon from_config(const Json& config);
 };
 
+// The CellCommon of any cell or recurrent-layer options struct (they all use
+// these field names); not normalized.
+template <typename Options>
+CellCommon cell_common_of(const Options& o) {
+  return CellCommon{o.kernel_initializer,    o.recurrent_initializer,
+                    o.bias_initializer,      o.kernel_regularizer,
+                    o.recurrent_regularizer, o.bias_regularizer,
+                    o.kernel_constraint,     o.recurrent_constraint,
+                    o.bias_constraint,       o.dropout,
+                    o.recurrent_dropout,     o.seed ? Json(*o.seed) : Json(nullptr)};
+}
+
+// Copies the CellCommon fields read from a config into an options struct,
+// except `seed`, whose validation differs between cells and layers.
+template <typename Options>
+void assign_cell_common(Options& o, const CellCommon& c) {
+  o.kernel_initializer = c.kernel_initializer;
+  o.recurrent_initializer = c.recurrent_initializer;
+  o.bias_initializer = c.bias_initializer;
+  o.kernel_regularizer = c.kernel_regularizer;
+  o.recurrent_regularizer = c.recurrent_regularizer;
+  o.bias_regularizer = c.bias_regularizer;
+  o.kernel_constraint = c.kernel_constraint;
+  o.recurrent_constraint = c.recurrent_constraint;
+  o.bias_constraint = c.bias_constraint;
+  o.dropout = c.dropout;
+  o.recurrent_dropout = c.recurrent_dropout;
+}
+
+// `recurrent_activation` of an LSTM/GRU config; Keras' default "sigmoid" when absent.
+std::string recurrent_activation_from_config(const Json& config);
+
+// Writes kernel/recurrent/bias_initializer, in that order (cells and layers alike).
+void write_cell_initializers(Json& config, const CellCommon& c);
+
 class RNNCellImpl : public Layer {
  public:
   RNNCellImpl(const LayerBaseOptions& base, const std::string& auto_name_prefix, CellCommon common)

@@ -40,18 +40,11 @@ void refuse_stateful(bool stateful, const std::string& name) {
                               "(only stateless inference).");
 }
 
-Json optional_seed(const std::optional<std::int64_t>& seed) { return seed ? Json(*seed) : Json(nullptr); }
-
 std::optional<std::int64_t> seed_from(const Json& config) {
   auto it = config.find("seed");
   if (it == config.end() || it->is_null()) return std::nullopt;
   if (!it->is_number_integer()) throw FormatError("RNN config 'seed' must be an integer or null, got " + it->dump());
   return it->get<std::int64_t>();
-}
-
-std::string recurrent_activation_of(const Json& config) {
-  return config.contains("recurrent_activation") ? activation_from_config(config, "recurrent_activation")
-                                                 : std::string("sigmoid");
 }
 
 void set_activity_regularizer(std::optional<Json>& slot, const Json& value) {
@@ -71,12 +64,6 @@ void write_cell_tail(Json& config, const CellCommon& c, const std::optional<Json
   config["recurrent_dropout"] = c.recurrent_dropout;
 }
 
-void write_initializers(Json& config, const CellCommon& c) {
-  config["kernel_initializer"] = c.kernel_initializer.serialize();
-  config["recurrent_initializer"] = c.recurrent_initializer.serialize();
-  config["bias_initializer"] = c.bias_initializer.serialize();
-}
-
 // Fills the fields shared by every recurrent layer's options struct from a config.
 template <typename Options>
 void read_common_options(const Json& config, Options& o) {
@@ -84,19 +71,8 @@ void read_common_options(const Json& config, Options& o) {
   o.name = base.name;
   o.dtype = base.dtype;
   o.trainable = base.trainable;
-  CellCommon c = CellCommon::from_config(config);
-  o.kernel_initializer = c.kernel_initializer;
-  o.recurrent_initializer = c.recurrent_initializer;
-  o.bias_initializer = c.bias_initializer;
-  o.kernel_regularizer = c.kernel_regularizer;
-  o.recurrent_regularizer = c.recurrent_regularizer;
-  o.bias_regularizer = c.bias_regularizer;
+  assign_cell_common(o, CellCommon::from_config(config));
   o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = c.kernel_constraint;
-  o.recurrent_constraint = c.recurrent_constraint;
-  o.bias_constraint = c.bias_constraint;
-  o.dropout = c.dropout;
-  o.recurrent_dropout = c.recurrent_dropout;
   o.seed = seed_from(config);
   RNNSettings s = RNNSettings::from_config(config);
   o.return_sequences = s.return_sequences;
@@ -115,6 +91,31 @@ RNNSettings settings_of(const Options& o) {
 template <typename Options>
 LayerBaseOptions base_of(const Options& o) {
   return LayerBaseOptions{o.name, o.dtype, o.trainable};
+}
+
+// The options of the cell a SimpleRNN/LSTM/GRU layer creates: the fields both
+// structs share; the caller copies the cell type's own fields.
+template <typename CellOptions, typename LayerOptions>
+CellOptions cell_options_of(const LayerOptions& o, const char* cell_name) {
+  CellOptions c;
+  c.activation = o.activation;
+  c.use_bias = o.use_bias;
+  c.kernel_initializer = o.kernel_initializer;
+  c.recurrent_initializer = o.recurrent_initializer;
+  c.bias_initializer = o.bias_initializer;
+  c.kernel_regularizer = o.kernel_regularizer;
+  c.recurrent_regularizer = o.recurrent_regularizer;
+  c.bias_regularizer = o.bias_regularizer;
+  c.kernel_constraint = o.kernel_constraint;
+  c.recurrent_constraint = o.recurrent_constraint;
+  c.bias_constraint = o.bias_constraint;
+  c.dropout = o.dropout;
+  c.recurrent_dropout = o.recurrent_dropout;
+  c.seed = o.seed;
+  c.name = cell_name;
+  c.dtype = o.dtype;
+  c.trainable = o.trainable;
+  return c;
 }
 
 }  // namespace
@@ -389,25 +390,7 @@ std::vector<Tensor> RNNImpl::call(const CallArgs& args) {
 
 namespace {
 layers::SimpleRNNCellOptions simple_cell_options(const layers::SimpleRNNOptions& o) {
-  layers::SimpleRNNCellOptions c;
-  c.activation = o.activation;
-  c.use_bias = o.use_bias;
-  c.kernel_initializer = o.kernel_initializer;
-  c.recurrent_initializer = o.recurrent_initializer;
-  c.bias_initializer = o.bias_initializer;
-  c.kernel_regularizer = o.kernel_regularizer;
-  c.recurrent_regularizer = o.recurrent_regularizer;
-  c.bias_regularizer = o.bias_regularizer;
-  c.kernel_constraint = o.kernel_constraint;
-  c.recurrent_constraint = o.recurrent_constraint;
-  c.bias_constraint = o.bias_constraint;
-  c.dropout = o.dropout;
-  c.recurrent_dropout = o.recurrent_dropout;
-  c.seed = o.seed;
-  c.name = "simple_rnn_cell";
-  c.dtype = o.dtype;
-  c.trainable = o.trainable;
-  return c;
+  return cell_options_of<layers::SimpleRNNCellOptions>(o, "simple_rnn_cell");
 }
 }  // namespace
 
@@ -431,7 +414,7 @@ Json SimpleRNNImpl::get_config() const {
   config["units"] = cell.state_shapes().front().front();
   config["activation"] = cell.activation();
   config["use_bias"] = cell.use_bias();
-  write_initializers(config, cell.common());
+  write_cell_initializers(config, cell.common());
   write_cell_tail(config, cell.common(), activity_regularizer_);
   return config;
 }
@@ -440,26 +423,9 @@ Json SimpleRNNImpl::get_config() const {
 
 namespace {
 layers::LSTMCellOptions lstm_cell_options(const layers::LSTMOptions& o) {
-  layers::LSTMCellOptions c;
-  c.activation = o.activation;
+  auto c = cell_options_of<layers::LSTMCellOptions>(o, "lstm_cell");
   c.recurrent_activation = o.recurrent_activation;
-  c.use_bias = o.use_bias;
-  c.kernel_initializer = o.kernel_initializer;
-  c.recurrent_initializer = o.recurrent_initializer;
-  c.bias_initializer = o.bias_initializer;
   c.unit_forget_bias = o.unit_forget_bias;
-  c.kernel_regularizer = o.kernel_regularizer;
-  c.recurrent_regularizer = o.recurrent_regularizer;
-  c.bias_regularizer = o.bias_regularizer;
-  c.kernel_constraint = o.kernel_constraint;
-  c.recurrent_constraint = o.recurrent_constraint;
-  c.bias_constraint = o.bias_constraint;
-  c.dropout = o.dropout;
-  c.recurrent_dropout = o.recurrent_dropout;
-  c.seed = o.seed;
-  c.name = "lstm_cell";
-  c.dtype = o.dtype;
-  c.trainable = o.trainable;
   return c;
 }
 }  // namespace
@@ -473,7 +439,7 @@ LayerPtr LSTMImpl::from_config(const Json& config) {
   layers::LSTMOptions o;
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
-  o.recurrent_activation = recurrent_activation_of(config);
+  o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = config.value("use_bias", true);
   o.unit_forget_bias = config.value("unit_forget_bias", true);
   return std::make_shared<LSTMImpl>(required_int(config, "units", "LSTM"), o);
@@ -486,7 +452,7 @@ Json LSTMImpl::get_config() const {
   config["activation"] = cell.activation();
   config["recurrent_activation"] = cell.recurrent_activation();
   config["use_bias"] = cell.use_bias();
-  write_initializers(config, cell.common());
+  write_cell_initializers(config, cell.common());
   config["unit_forget_bias"] = cell.unit_forget_bias();
   write_cell_tail(config, cell.common(), activity_regularizer_);
   config["seed"] = cell.common().seed;
@@ -497,26 +463,9 @@ Json LSTMImpl::get_config() const {
 
 namespace {
 layers::GRUCellOptions gru_cell_options(const layers::GRUOptions& o) {
-  layers::GRUCellOptions c;
-  c.activation = o.activation;
+  auto c = cell_options_of<layers::GRUCellOptions>(o, "gru_cell");
   c.recurrent_activation = o.recurrent_activation;
-  c.use_bias = o.use_bias;
-  c.kernel_initializer = o.kernel_initializer;
-  c.recurrent_initializer = o.recurrent_initializer;
-  c.bias_initializer = o.bias_initializer;
-  c.kernel_regularizer = o.kernel_regularizer;
-  c.recurrent_regularizer = o.recurrent_regularizer;
-  c.bias_regularizer = o.bias_regularizer;
-  c.kernel_constraint = o.kernel_constraint;
-  c.recurrent_constraint = o.recurrent_constraint;
-  c.bias_constraint = o.bias_constraint;
-  c.dropout = o.dropout;
-  c.recurrent_dropout = o.recurrent_dropout;
   c.reset_after = o.reset_after;
-  c.seed = o.seed;
-  c.name = "gru_cell";
-  c.dtype = o.dtype;
-  c.trainable = o.trainable;
   return c;
 }
 }  // namespace
@@ -530,7 +479,7 @@ LayerPtr GRUImpl::from_config(const Json& config) {
   layers::GRUOptions o;
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
-  o.recurrent_activation = recurrent_activation_of(config);
+  o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = config.value("use_bias", true);
   o.reset_after = config.value("reset_after", true);
   return std::make_shared<GRUImpl>(required_int(config, "units", "GRU"), o);
@@ -543,7 +492,7 @@ Json GRUImpl::get_config() const {
   config["activation"] = cell.activation();
   config["recurrent_activation"] = cell.recurrent_activation();
   config["use_bias"] = cell.use_bias();
-  write_initializers(config, cell.common());
+  write_cell_initializers(config, cell.common());
   write_cell_tail(config, cell.common(), activity_regularizer_);
   config["reset_after"] = cell.reset_after();
   config["seed"] = cell.common().seed;
@@ -568,14 +517,8 @@ std::shared_ptr<ConvLSTMCellImpl> make_conv_lstm_cell(int rank, std::int64_t fil
   s.recurrent_activation = o.recurrent_activation;
   s.use_bias = o.use_bias;
   s.unit_forget_bias = o.unit_forget_bias;
-  CellCommon c{o.kernel_initializer,    o.recurrent_initializer,
-               o.bias_initializer,      o.kernel_regularizer,
-               o.recurrent_regularizer, o.bias_regularizer,
-               o.kernel_constraint,     o.recurrent_constraint,
-               o.bias_constraint,       o.dropout,
-               o.recurrent_dropout,     optional_seed(o.seed)};
   // Keras passes only the dtype on to the ConvLSTM cell (not `trainable`).
-  return std::make_shared<ConvLSTMCellImpl>(std::move(s), std::move(c),
+  return std::make_shared<ConvLSTMCellImpl>(std::move(s), cell_common_of(o),
                                             LayerBaseOptions{"conv_lstm_cell", o.dtype, true});
 }
 }  // namespace
@@ -599,7 +542,7 @@ LayerPtr ConvLSTMImpl::from_config(int rank, const Json& config) {
     o.data_format = it->get<std::string>();
   o.dilation_rate = int_tuple(config, "dilation_rate", n, what, 1);
   o.activation = activation_from_config(config, "activation");
-  o.recurrent_activation = recurrent_activation_of(config);
+  o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = config.value("use_bias", true);
   o.unit_forget_bias = config.value("unit_forget_bias", true);
   return std::make_shared<ConvLSTMImpl>(rank, required_int(config, "filters", what),
@@ -619,7 +562,7 @@ Json ConvLSTMImpl::get_config() const {
   config["activation"] = s.activation;
   config["recurrent_activation"] = s.recurrent_activation;
   config["use_bias"] = s.use_bias;
-  write_initializers(config, cell.common());
+  write_cell_initializers(config, cell.common());
   config["unit_forget_bias"] = s.unit_forget_bias;
   write_cell_tail(config, cell.common(), activity_regularizer_);
   config["seed"] = cell.common().seed;
