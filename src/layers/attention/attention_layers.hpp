@@ -34,7 +34,28 @@ struct AttentionMasks {
   bool use_causal_mask = false;
 };
 
-class MultiHeadAttentionImpl final : public Layer {
+// What MultiHeadAttention and GroupQueryAttention share: the EinsumDense
+// projections, the build from (query, value[, key]) shapes written as Keras'
+// shapes_dict build config, and the gate/output projection ending call().
+class ProjectedAttentionImpl : public Layer {
+ public:
+  using Layer::Layer;
+  bool supports_masking() const override { return true; }
+  std::optional<Json> build_config() const override;
+  void build_from_config(const Json& build_config) override;
+
+ protected:
+  void before_symbolic_call(const SpecArgs& args) override;
+  // attended [B, T, heads, dim] -> (gated) output projection in the compute
+  // dtype, followed by the scores when they were asked for.
+  std::vector<Tensor> project_output(const Tensor& attended, const Tensor& gate, const Tensor& scores,
+                                     bool return_attention_scores);
+
+  bool built_with_key_ = false;
+  std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
+};
+
+class MultiHeadAttentionImpl final : public ProjectedAttentionImpl {
  public:
   MultiHeadAttentionImpl(std::int64_t num_heads, std::int64_t key_dim,
                          const layers::MultiHeadAttentionOptions& options);
@@ -42,15 +63,11 @@ class MultiHeadAttentionImpl final : public Layer {
 
   std::string class_name() const override { return "MultiHeadAttention"; }
   Json get_config() const override;
-  bool supports_masking() const override { return true; }
-  std::optional<Json> build_config() const override;
-  void build_from_config(const Json& build_config) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
-  void before_symbolic_call(const SpecArgs& args) override;
 
  private:
   Shape output_shape_for(const Shape& query_shape) const;
@@ -62,12 +79,10 @@ class MultiHeadAttentionImpl final : public Layer {
   Json dropout_;
   layers::MultiHeadAttentionOptions options_;
   std::optional<std::vector<int>> attention_axes_;
-  bool built_with_key_ = false;
   AttentionEquations equations_;
-  std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
 };
 
-class GroupQueryAttentionImpl final : public Layer {
+class GroupQueryAttentionImpl final : public ProjectedAttentionImpl {
  public:
   GroupQueryAttentionImpl(std::int64_t head_dim, std::int64_t num_query_heads, std::int64_t num_key_value_heads,
                           const layers::GroupQueryAttentionOptions& options);
@@ -76,15 +91,11 @@ class GroupQueryAttentionImpl final : public Layer {
   std::string class_name() const override { return "GroupQueryAttention"; }
   std::string python_class_name() const override { return "GroupedQueryAttention"; }
   Json get_config() const override;
-  bool supports_masking() const override { return true; }
-  std::optional<Json> build_config() const override;
-  void build_from_config(const Json& build_config) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
-  void before_symbolic_call(const SpecArgs& args) override;
 
  private:
   layers::EinsumDenseOptions sublayer_options() const;
@@ -94,8 +105,6 @@ class GroupQueryAttentionImpl final : public Layer {
   std::int64_t num_key_value_heads_;
   Json dropout_;
   layers::GroupQueryAttentionOptions options_;
-  bool built_with_key_ = false;
-  std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
 };
 
 // keras.layers.Attention, and AdditiveAttention (same class with additive scores).

@@ -225,6 +225,49 @@ std::vector<int> ints_from(const Json& value, const std::string& what) {
   return out;
 }
 
+// The initializer/regularizer/constraint keys both attention layers pass on
+// to their projections (missing keys keep the defaults).
+template <typename Options>
+void read_projection_options(const Json& config, Options& o) {
+  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
+    o.kernel_initializer = initializers::get(*it);
+  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
+    o.bias_initializer = initializers::get(*it);
+  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
+  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
+  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
+  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+}
+
+// The keys both attention layers end their config with, in Keras' order.
+template <typename Options>
+void write_projection_options(Json& config, const Options& o, const Json& activity_regularizer) {
+  config["kernel_initializer"] = o.kernel_initializer.serialize();
+  config["bias_initializer"] = o.bias_initializer.serialize();
+  config["kernel_regularizer"] = o.kernel_regularizer;
+  config["bias_regularizer"] = o.bias_regularizer;
+  config["activity_regularizer"] = activity_regularizer;
+  config["kernel_constraint"] = o.kernel_constraint;
+  config["bias_constraint"] = o.bias_constraint;
+  config["seed"] = optional_int(o.seed);
+}
+
+template <typename Options>
+layers::EinsumDenseOptions projection_sublayer_options(const Options& o, const Json& activity_regularizer,
+                                                       const std::string& dtype) {
+  layers::EinsumDenseOptions sub;
+  sub.kernel_initializer = o.kernel_initializer;
+  sub.bias_initializer = o.bias_initializer;
+  sub.kernel_regularizer = o.kernel_regularizer;
+  sub.bias_regularizer = o.bias_regularizer;
+  sub.activity_regularizer = activity_regularizer;
+  sub.kernel_constraint = o.kernel_constraint;
+  sub.bias_constraint = o.bias_constraint;
+  sub.dtype = dtype;
+  return sub;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- equations
@@ -281,11 +324,44 @@ AttentionEquations build_attention_equation(int rank, const std::vector<int>& at
           static_cast<int>(product.size())};
 }
 
+// ----------------------------------------------------- ProjectedAttentionImpl
+
+void ProjectedAttentionImpl::before_symbolic_call(const SpecArgs& args) {
+  if (built()) return;
+  auto in = attention_spec_inputs(args, name());
+  built_with_key_ = in.key.has_value();
+  std::vector<Shape> shapes = {in.query, in.value};
+  if (in.key) shapes.push_back(*in.key);
+  build_for(shapes);
+}
+
+std::optional<Json> ProjectedAttentionImpl::build_config() const {
+  if (!built() || build_input_shapes().size() < 2) return std::nullopt;
+  return shapes_dict(build_input_shapes(), built_with_key_);
+}
+
+void ProjectedAttentionImpl::build_from_config(const Json& build_config) {
+  if (built()) return;
+  auto shapes = read_shapes_dict(build_config, name());
+  if (shapes.empty()) return;
+  built_with_key_ = shapes.size() > 2;
+  build_for(shapes);
+}
+
+std::vector<Tensor> ProjectedAttentionImpl::project_output(const Tensor& attended, const Tensor& gate,
+                                                           const Tensor& scores, bool return_attention_scores) {
+  Tensor output = output_dense_->forward(gate_dense_ ? kernels::multiply(attended, gate) : attended, false);
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32) output = output.astype(dtype);
+  if (return_attention_scores) return {output, dtype == DType::float32 ? scores : scores.astype(dtype)};
+  return {output};
+}
+
 // --------------------------------------------------------- MultiHeadAttention
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(std::int64_t num_heads, std::int64_t key_dim,
                                                const layers::MultiHeadAttentionOptions& options)
-    : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, "multi_head_attention"),
+    : ProjectedAttentionImpl(LayerBaseOptions{options.name, options.dtype, options.trainable}, "multi_head_attention"),
       num_heads_(num_heads),
       key_dim_(key_dim),
       value_dim_(options.value_dim.value_or(key_dim)),
@@ -331,15 +407,7 @@ LayerPtr MultiHeadAttentionImpl::from_config(const Json& config) {
   if (auto it = config.find("attention_axes"); it != config.end() && !it->is_null())
     o.attention_axes = ints_from(*it, "MultiHeadAttention attention_axes");
   o.sliding_window = optional_int_from(config, "sliding_window", "MultiHeadAttention");
-  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
-    o.kernel_initializer = initializers::get(*it);
-  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
-    o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  read_projection_options(config, o);
   o.seed = optional_int_from(config, "seed", "MultiHeadAttention");
   auto layer = std::make_shared<MultiHeadAttentionImpl>(required_int(config, "num_heads", "MultiHeadAttention"),
                                                         required_int(config, "key_dim", "MultiHeadAttention"), o);
@@ -364,50 +432,12 @@ Json MultiHeadAttentionImpl::get_config() const {
     config["attention_axes"] = nullptr;
   }
   config["sliding_window"] = optional_int(options_.sliding_window);
-  config["kernel_initializer"] = options_.kernel_initializer.serialize();
-  config["bias_initializer"] = options_.bias_initializer.serialize();
-  config["kernel_regularizer"] = options_.kernel_regularizer;
-  config["bias_regularizer"] = options_.bias_regularizer;
-  config["activity_regularizer"] = options_.activity_regularizer;
-  config["kernel_constraint"] = options_.kernel_constraint;
-  config["bias_constraint"] = options_.bias_constraint;
-  config["seed"] = optional_int(options_.seed);
+  write_projection_options(config, options_, options_.activity_regularizer);
   return config;
 }
 
 layers::EinsumDenseOptions MultiHeadAttentionImpl::sublayer_options() const {
-  layers::EinsumDenseOptions o;
-  o.kernel_initializer = options_.kernel_initializer;
-  o.bias_initializer = options_.bias_initializer;
-  o.kernel_regularizer = options_.kernel_regularizer;
-  o.bias_regularizer = options_.bias_regularizer;
-  o.activity_regularizer = options_.activity_regularizer;
-  o.kernel_constraint = options_.kernel_constraint;
-  o.bias_constraint = options_.bias_constraint;
-  o.dtype = dtype_policy().name();
-  return o;
-}
-
-void MultiHeadAttentionImpl::before_symbolic_call(const SpecArgs& args) {
-  if (built()) return;
-  auto in = attention_spec_inputs(args, name());
-  built_with_key_ = in.key.has_value();
-  std::vector<Shape> shapes = {in.query, in.value};
-  if (in.key) shapes.push_back(*in.key);
-  build_for(shapes);
-}
-
-std::optional<Json> MultiHeadAttentionImpl::build_config() const {
-  if (!built() || build_input_shapes().size() < 2) return std::nullopt;
-  return shapes_dict(build_input_shapes(), built_with_key_);
-}
-
-void MultiHeadAttentionImpl::build_from_config(const Json& build_config) {
-  if (built()) return;
-  auto shapes = read_shapes_dict(build_config, name());
-  if (shapes.empty()) return;
-  built_with_key_ = shapes.size() > 2;
-  build_for(shapes);
+  return projection_sublayer_options(options_, options_.activity_regularizer, dtype_policy().name());
 }
 
 void MultiHeadAttentionImpl::build(const std::vector<Shape>& shapes) {
@@ -521,12 +551,7 @@ std::vector<Tensor> MultiHeadAttentionImpl::call(const CallArgs& args) {
     r = einsum_attention(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true, equations_.combine,
                          norm_axes, -n_axes * 2 - 1);
   }
-  Tensor attended = gate_dense_ ? kernels::multiply(r.output, gate) : r.output;
-  Tensor output = output_dense_->forward(attended, false);
-  const DType dtype = compute_dtype();
-  if (dtype != DType::float32) output = output.astype(dtype);
-  if (in.return_attention_scores) return {output, dtype == DType::float32 ? r.scores : r.scores.astype(dtype)};
-  return {output};
+  return project_output(r.output, gate, r.scores, in.return_attention_scores);
 }
 
 // ------------------------------------------------------- GroupQueryAttention
@@ -534,7 +559,8 @@ std::vector<Tensor> MultiHeadAttentionImpl::call(const CallArgs& args) {
 GroupQueryAttentionImpl::GroupQueryAttentionImpl(std::int64_t head_dim, std::int64_t num_query_heads,
                                                  std::int64_t num_key_value_heads,
                                                  const layers::GroupQueryAttentionOptions& options)
-    : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, "grouped_query_attention"),
+    : ProjectedAttentionImpl(LayerBaseOptions{options.name, options.dtype, options.trainable},
+                             "grouped_query_attention"),
       head_dim_(head_dim),
       num_query_heads_(num_query_heads),
       num_key_value_heads_(num_key_value_heads),
@@ -563,15 +589,7 @@ LayerPtr GroupQueryAttentionImpl::from_config(const Json& config) {
   o.use_bias = config.value("use_bias", true);
   o.use_gate = config.value("use_gate", false);
   o.sliding_window = optional_int_from(config, "sliding_window", "GroupQueryAttention");
-  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
-    o.kernel_initializer = initializers::get(*it);
-  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
-    o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  read_projection_options(config, o);
   o.seed = optional_int_from(config, "seed", "GroupQueryAttention");
   auto layer =
       std::make_shared<GroupQueryAttentionImpl>(required_int(config, "head_dim", "GroupQueryAttention"),
@@ -590,50 +608,13 @@ Json GroupQueryAttentionImpl::get_config() const {
   config["use_gate"] = options_.use_gate;
   config["sliding_window"] = optional_int(options_.sliding_window);
   config["dropout"] = dropout_;
-  config["kernel_initializer"] = options_.kernel_initializer.serialize();
-  config["bias_initializer"] = options_.bias_initializer.serialize();
-  config["kernel_regularizer"] = options_.kernel_regularizer;
-  config["bias_regularizer"] = options_.bias_regularizer;
-  config["activity_regularizer"] = activity_regularizer_ ? *activity_regularizer_ : Json(nullptr);
-  config["kernel_constraint"] = options_.kernel_constraint;
-  config["bias_constraint"] = options_.bias_constraint;
-  config["seed"] = optional_int(options_.seed);
+  write_projection_options(config, options_, activity_regularizer_ ? *activity_regularizer_ : Json(nullptr));
   return config;
 }
 
 layers::EinsumDenseOptions GroupQueryAttentionImpl::sublayer_options() const {
-  layers::EinsumDenseOptions o;
-  o.kernel_initializer = options_.kernel_initializer;
-  o.bias_initializer = options_.bias_initializer;
-  o.kernel_regularizer = options_.kernel_regularizer;
-  o.bias_regularizer = options_.bias_regularizer;
-  o.activity_regularizer = activity_regularizer_ ? *activity_regularizer_ : Json(nullptr);
-  o.kernel_constraint = options_.kernel_constraint;
-  o.bias_constraint = options_.bias_constraint;
-  o.dtype = dtype_policy().name();
-  return o;
-}
-
-void GroupQueryAttentionImpl::before_symbolic_call(const SpecArgs& args) {
-  if (built()) return;
-  auto in = attention_spec_inputs(args, name());
-  built_with_key_ = in.key.has_value();
-  std::vector<Shape> shapes = {in.query, in.value};
-  if (in.key) shapes.push_back(*in.key);
-  build_for(shapes);
-}
-
-std::optional<Json> GroupQueryAttentionImpl::build_config() const {
-  if (!built() || build_input_shapes().size() < 2) return std::nullopt;
-  return shapes_dict(build_input_shapes(), built_with_key_);
-}
-
-void GroupQueryAttentionImpl::build_from_config(const Json& build_config) {
-  if (built()) return;
-  auto shapes = read_shapes_dict(build_config, name());
-  if (shapes.empty()) return;
-  built_with_key_ = shapes.size() > 2;
-  build_for(shapes);
+  return projection_sublayer_options(options_, activity_regularizer_ ? *activity_regularizer_ : Json(nullptr),
+                                     dtype_policy().name());
 }
 
 void GroupQueryAttentionImpl::build(const std::vector<Shape>& shapes) {
@@ -707,12 +688,7 @@ std::vector<Tensor> GroupQueryAttentionImpl::call(const CallArgs& args) {
   AttentionResult r = fused ? fused_dot_product(query, key, value, mask, scale)
                             : einsum_attention(query, key, value, mask, scale, "bquh,bkuh->buqk", /*key_first=*/false,
                                                "buqk,bkuh->bquh", {-1}, -3);
-  Tensor attended = gate_dense_ ? kernels::multiply(r.output, gate) : r.output;
-  Tensor output = output_dense_->forward(attended, false);
-  const DType dtype = compute_dtype();
-  if (dtype != DType::float32) output = output.astype(dtype);
-  if (in.return_attention_scores) return {output, dtype == DType::float32 ? r.scores : r.scores.astype(dtype)};
-  return {output};
+  return project_output(r.output, gate, r.scores, in.return_attention_scores);
 }
 
 }  // namespace keras::detail
