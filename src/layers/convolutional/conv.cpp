@@ -23,20 +23,21 @@ void check_rank(int rank, int max_rank, const std::string& what) {
   if (rank < 1 || rank > max_rank) throw ValueError(what + ": unsupported convolution rank " + std::to_string(rank));
 }
 
+// The standardized geometry of any of this family's options structs (they
+// share the strides/padding/data_format/dilation_rate/activation/use_bias fields).
+template <typename Options>
 ConvGeometry make_geometry(int rank, const std::string& layer, const std::vector<std::int64_t>& kernel_size,
-                           const std::vector<std::int64_t>& strides, const std::string& padding, bool allow_causal,
-                           const std::string& data_format, const std::vector<std::int64_t>& dilation_rate,
-                           const std::string& activation, bool use_bias) {
+                           const Options& o, bool allow_causal) {
   ConvGeometry g;
   const auto n = static_cast<std::size_t>(rank);
   g.rank = rank;
   g.kernel_size = standardize_tuple(kernel_size, n, "kernel_size", layer);
-  g.strides = standardize_tuple(strides, n, "strides", layer);
-  g.dilation_rate = standardize_tuple(dilation_rate, n, "dilation_rate", layer);
-  g.padding = standardize_padding(padding, allow_causal, layer);
-  g.data_format = standardize_data_format(data_format, layer);
-  g.activation = canonical_activation(activation);
-  g.use_bias = use_bias;
+  g.strides = standardize_tuple(o.strides, n, "strides", layer);
+  g.dilation_rate = standardize_tuple(o.dilation_rate, n, "dilation_rate", layer);
+  g.padding = standardize_padding(o.padding, allow_causal, layer);
+  g.data_format = standardize_data_format(o.data_format, layer);
+  g.activation = canonical_activation(o.activation);
+  g.use_bias = o.use_bias;
   return g;
 }
 
@@ -75,6 +76,61 @@ void read_base(const Json& config, Options& o) {
   o.dtype = base.dtype;
   o.trainable = base.trainable;
   o.activity_regularizer = json_or_null(config, "activity_regularizer");
+}
+
+// Conv and ConvTranspose share the kernel/bias initializer, regularizer and
+// constraint options; these three handle them in the same way for both.
+template <typename Options>
+void normalize_kernel_bias(Options& o) {
+  o.kernel_regularizer = regularizers::get(o.kernel_regularizer);
+  o.bias_regularizer = regularizers::get(o.bias_regularizer);
+  o.kernel_constraint = constraints::get(o.kernel_constraint);
+  o.bias_constraint = constraints::get(o.bias_constraint);
+}
+
+template <typename Options>
+void read_kernel_bias(const Json& config, Options& o) {
+  o.kernel_initializer = initializer_or(config, "kernel_initializer", o.kernel_initializer);
+  o.bias_initializer = initializer_or(config, "bias_initializer", o.bias_initializer);
+  o.kernel_regularizer = json_or_null(config, "kernel_regularizer");
+  o.bias_regularizer = json_or_null(config, "bias_regularizer");
+  o.kernel_constraint = json_or_null(config, "kernel_constraint");
+  o.bias_constraint = json_or_null(config, "bias_constraint");
+}
+
+// The keys ending a Conv/ConvTranspose config, in Keras' order.
+template <typename Options>
+void write_kernel_bias(Json& config, const Options& o, const Json& activity_regularizer) {
+  config["kernel_initializer"] = o.kernel_initializer.serialize();
+  config["bias_initializer"] = o.bias_initializer.serialize();
+  config["kernel_regularizer"] = o.kernel_regularizer;
+  config["bias_regularizer"] = o.bias_regularizer;
+  config["activity_regularizer"] = activity_regularizer;
+  config["kernel_constraint"] = o.kernel_constraint;
+  config["bias_constraint"] = o.bias_constraint;
+}
+
+// DepthwiseConv and SeparableConv read and write their geometry keys in the
+// same order (Conv and ConvTranspose interleave groups / output_padding).
+template <typename Options>
+void read_depthwise_geometry(const Json& config, int rank, const std::string& layer, Options& o) {
+  o.depth_multiplier = int_or(config, "depth_multiplier", 1);
+  o.strides = tuple_from_config(config, "strides", rank, layer, 1);
+  o.padding = string_or(config, "padding", "valid", layer);
+  o.data_format = string_or(config, "data_format", "channels_last", layer);
+  o.dilation_rate = tuple_from_config(config, "dilation_rate", rank, layer, 1);
+  o.activation = activation_from_config(config, "activation");
+  o.use_bias = bool_or(config, "use_bias", true, layer);
+}
+
+void write_depthwise_geometry(Json& config, const ConvGeometry& g) {
+  config["kernel_size"] = ints_to_json(g.kernel_size);
+  config["strides"] = ints_to_json(g.strides);
+  config["padding"] = g.padding;
+  config["data_format"] = g.data_format;
+  config["dilation_rate"] = ints_to_json(g.dilation_rate);
+  config["activation"] = g.activation;
+  config["use_bias"] = g.use_bias;
 }
 
 }  // namespace
@@ -146,8 +202,7 @@ Tensor ConvLayerBase::forward(const Tensor& input, bool /*training*/) {
 ConvImpl::ConvImpl(int rank, std::int64_t filters, const std::vector<std::int64_t>& kernel_size,
                    const layers::ConvOptions& o)
     : ConvLayerBase(LayerBaseOptions{o.name, o.dtype, o.trainable}, conv_class_name("Conv", rank),
-                    make_geometry(rank, conv_class_name("Conv", rank), kernel_size, o.strides, o.padding, rank == 1,
-                                  o.data_format, o.dilation_rate, o.activation, o.use_bias),
+                    make_geometry(rank, conv_class_name("Conv", rank), kernel_size, o, rank == 1),
                     o.activity_regularizer),
       filters_(filters),
       options_(o) {
@@ -163,10 +218,7 @@ ConvImpl::ConvImpl(int rank, std::int64_t filters, const std::vector<std::int64_
                      "groups=" +
                      std::to_string(o.groups) + ", filters=" + std::to_string(filters) + ".");
   check_strides_vs_dilation(geometry(), layer);
-  options_.kernel_regularizer = regularizers::get(o.kernel_regularizer);
-  options_.bias_regularizer = regularizers::get(o.bias_regularizer);
-  options_.kernel_constraint = constraints::get(o.kernel_constraint);
-  options_.bias_constraint = constraints::get(o.bias_constraint);
+  normalize_kernel_bias(options_);
 }
 
 LayerPtr ConvImpl::from_config(int rank, const Json& config) {
@@ -181,12 +233,7 @@ LayerPtr ConvImpl::from_config(int rank, const Json& config) {
   o.groups = int_or(config, "groups", 1);
   o.activation = activation_from_config(config, "activation");
   o.use_bias = bool_or(config, "use_bias", true, layer);
-  o.kernel_initializer = initializer_or(config, "kernel_initializer", o.kernel_initializer);
-  o.bias_initializer = initializer_or(config, "bias_initializer", o.bias_initializer);
-  o.kernel_regularizer = json_or_null(config, "kernel_regularizer");
-  o.bias_regularizer = json_or_null(config, "bias_regularizer");
-  o.kernel_constraint = json_or_null(config, "kernel_constraint");
-  o.bias_constraint = json_or_null(config, "bias_constraint");
+  read_kernel_bias(config, o);
   return std::make_shared<ConvImpl>(rank, required_int(config, "filters", layer),
                                     tuple_from_config(config, "kernel_size", rank, layer, std::nullopt), o);
 }
@@ -203,13 +250,7 @@ Json ConvImpl::get_config() const {
   config["groups"] = options_.groups;
   config["activation"] = g.activation;
   config["use_bias"] = g.use_bias;
-  config["kernel_initializer"] = options_.kernel_initializer.serialize();
-  config["bias_initializer"] = options_.bias_initializer.serialize();
-  config["kernel_regularizer"] = options_.kernel_regularizer;
-  config["bias_regularizer"] = options_.bias_regularizer;
-  config["activity_regularizer"] = activity_regularizer_json();
-  config["kernel_constraint"] = options_.kernel_constraint;
-  config["bias_constraint"] = options_.bias_constraint;
+  write_kernel_bias(config, options_, activity_regularizer_json());
   return config;
 }
 
@@ -243,8 +284,7 @@ Tensor ConvImpl::convolve(const Tensor& x) const {
 ConvTransposeImpl::ConvTransposeImpl(int rank, std::int64_t filters, const std::vector<std::int64_t>& kernel_size,
                                      const layers::ConvTransposeOptions& o)
     : ConvLayerBase(LayerBaseOptions{o.name, o.dtype, o.trainable}, conv_class_name("Conv", rank, "Transpose"),
-                    make_geometry(rank, conv_class_name("Conv", rank, "Transpose"), kernel_size, o.strides, o.padding,
-                                  false, o.data_format, o.dilation_rate, o.activation, o.use_bias),
+                    make_geometry(rank, conv_class_name("Conv", rank, "Transpose"), kernel_size, o, false),
                     o.activity_regularizer),
       filters_(filters),
       options_(o) {
@@ -265,10 +305,7 @@ ConvTransposeImpl::ConvTransposeImpl(int rank, std::int64_t filters, const std::
     }
   }
   check_strides_vs_dilation(geometry(), layer);
-  options_.kernel_regularizer = regularizers::get(o.kernel_regularizer);
-  options_.bias_regularizer = regularizers::get(o.bias_regularizer);
-  options_.kernel_constraint = constraints::get(o.kernel_constraint);
-  options_.bias_constraint = constraints::get(o.bias_constraint);
+  normalize_kernel_bias(options_);
 }
 
 LayerPtr ConvTransposeImpl::from_config(int rank, const Json& config) {
@@ -284,12 +321,7 @@ LayerPtr ConvTransposeImpl::from_config(int rank, const Json& config) {
   o.dilation_rate = tuple_from_config(config, "dilation_rate", rank, layer, 1);
   o.activation = activation_from_config(config, "activation");
   o.use_bias = bool_or(config, "use_bias", true, layer);
-  o.kernel_initializer = initializer_or(config, "kernel_initializer", o.kernel_initializer);
-  o.bias_initializer = initializer_or(config, "bias_initializer", o.bias_initializer);
-  o.kernel_regularizer = json_or_null(config, "kernel_regularizer");
-  o.bias_regularizer = json_or_null(config, "bias_regularizer");
-  o.kernel_constraint = json_or_null(config, "kernel_constraint");
-  o.bias_constraint = json_or_null(config, "bias_constraint");
+  read_kernel_bias(config, o);
   return std::make_shared<ConvTransposeImpl>(rank, required_int(config, "filters", layer),
                                              tuple_from_config(config, "kernel_size", rank, layer, std::nullopt), o);
 }
@@ -306,13 +338,7 @@ Json ConvTransposeImpl::get_config() const {
   config["dilation_rate"] = ints_to_json(g.dilation_rate);
   config["activation"] = g.activation;
   config["use_bias"] = g.use_bias;
-  config["kernel_initializer"] = options_.kernel_initializer.serialize();
-  config["bias_initializer"] = options_.bias_initializer.serialize();
-  config["kernel_regularizer"] = options_.kernel_regularizer;
-  config["bias_regularizer"] = options_.bias_regularizer;
-  config["activity_regularizer"] = activity_regularizer_json();
-  config["kernel_constraint"] = options_.kernel_constraint;
-  config["bias_constraint"] = options_.bias_constraint;
+  write_kernel_bias(config, options_, activity_regularizer_json());
   return config;
 }
 
@@ -347,8 +373,7 @@ Tensor ConvTransposeImpl::convolve(const Tensor& x) const {
 DepthwiseConvImpl::DepthwiseConvImpl(int rank, const std::vector<std::int64_t>& kernel_size,
                                      const layers::DepthwiseConvOptions& o)
     : ConvLayerBase(LayerBaseOptions{o.name, o.dtype, o.trainable}, conv_class_name("DepthwiseConv", rank),
-                    make_geometry(rank, conv_class_name("DepthwiseConv", rank), kernel_size, o.strides, o.padding,
-                                  false, o.data_format, o.dilation_rate, o.activation, o.use_bias),
+                    make_geometry(rank, conv_class_name("DepthwiseConv", rank), kernel_size, o, false),
                     o.activity_regularizer),
       options_(o) {
   check_rank(rank, 2, "DepthwiseConv");
@@ -364,13 +389,7 @@ LayerPtr DepthwiseConvImpl::from_config(int rank, const Json& config) {
   reject_unsupported_options(config, layer);
   layers::DepthwiseConvOptions o;
   read_base(config, o);
-  o.depth_multiplier = int_or(config, "depth_multiplier", 1);
-  o.strides = tuple_from_config(config, "strides", rank, layer, 1);
-  o.padding = string_or(config, "padding", "valid", layer);
-  o.data_format = string_or(config, "data_format", "channels_last", layer);
-  o.dilation_rate = tuple_from_config(config, "dilation_rate", rank, layer, 1);
-  o.activation = activation_from_config(config, "activation");
-  o.use_bias = bool_or(config, "use_bias", true, layer);
+  read_depthwise_geometry(config, rank, layer, o);
   o.depthwise_initializer = initializer_or(config, "depthwise_initializer", o.depthwise_initializer);
   o.bias_initializer = initializer_or(config, "bias_initializer", o.bias_initializer);
   o.depthwise_regularizer = json_or_null(config, "depthwise_regularizer");
@@ -385,13 +404,7 @@ Json DepthwiseConvImpl::get_config() const {
   const auto& g = geometry();
   Json config = base_config();
   config["depth_multiplier"] = options_.depth_multiplier;
-  config["kernel_size"] = ints_to_json(g.kernel_size);
-  config["strides"] = ints_to_json(g.strides);
-  config["padding"] = g.padding;
-  config["data_format"] = g.data_format;
-  config["dilation_rate"] = ints_to_json(g.dilation_rate);
-  config["activation"] = g.activation;
-  config["use_bias"] = g.use_bias;
+  write_depthwise_geometry(config, g);
   config["depthwise_initializer"] = options_.depthwise_initializer.serialize();
   config["bias_initializer"] = options_.bias_initializer.serialize();
   config["depthwise_regularizer"] = options_.depthwise_regularizer;
@@ -427,8 +440,7 @@ Tensor DepthwiseConvImpl::convolve(const Tensor& x) const {
 SeparableConvImpl::SeparableConvImpl(int rank, std::int64_t filters, const std::vector<std::int64_t>& kernel_size,
                                      const layers::SeparableConvOptions& o)
     : ConvLayerBase(LayerBaseOptions{o.name, o.dtype, o.trainable}, conv_class_name("SeparableConv", rank),
-                    make_geometry(rank, conv_class_name("SeparableConv", rank), kernel_size, o.strides, o.padding,
-                                  false, o.data_format, o.dilation_rate, o.activation, o.use_bias),
+                    make_geometry(rank, conv_class_name("SeparableConv", rank), kernel_size, o, false),
                     o.activity_regularizer),
       filters_(filters),
       options_(o) {
@@ -448,13 +460,7 @@ LayerPtr SeparableConvImpl::from_config(int rank, const Json& config) {
   reject_unsupported_options(config, layer);
   layers::SeparableConvOptions o;
   read_base(config, o);
-  o.depth_multiplier = int_or(config, "depth_multiplier", 1);
-  o.strides = tuple_from_config(config, "strides", rank, layer, 1);
-  o.padding = string_or(config, "padding", "valid", layer);
-  o.data_format = string_or(config, "data_format", "channels_last", layer);
-  o.dilation_rate = tuple_from_config(config, "dilation_rate", rank, layer, 1);
-  o.activation = activation_from_config(config, "activation");
-  o.use_bias = bool_or(config, "use_bias", true, layer);
+  read_depthwise_geometry(config, rank, layer, o);
   o.depthwise_initializer = initializer_or(config, "depthwise_initializer", o.depthwise_initializer);
   o.pointwise_initializer = initializer_or(config, "pointwise_initializer", o.pointwise_initializer);
   o.bias_initializer = initializer_or(config, "bias_initializer", o.bias_initializer);
@@ -473,13 +479,7 @@ Json SeparableConvImpl::get_config() const {
   Json config = base_config();
   config["depth_multiplier"] = options_.depth_multiplier;
   config["filters"] = filters_;
-  config["kernel_size"] = ints_to_json(g.kernel_size);
-  config["strides"] = ints_to_json(g.strides);
-  config["padding"] = g.padding;
-  config["data_format"] = g.data_format;
-  config["dilation_rate"] = ints_to_json(g.dilation_rate);
-  config["activation"] = g.activation;
-  config["use_bias"] = g.use_bias;
+  write_depthwise_geometry(config, g);
   config["depthwise_initializer"] = options_.depthwise_initializer.serialize();
   config["pointwise_initializer"] = options_.pointwise_initializer.serialize();
   config["bias_initializer"] = options_.bias_initializer.serialize();
