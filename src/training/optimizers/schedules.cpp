@@ -77,24 +77,32 @@ class BuiltinSchedule : public LearningRateSchedule {
   Json config_;
 };
 
-class ExponentialDecayImpl final : public BuiltinSchedule {
+// ExponentialDecay and InverseTimeDecay: the same arguments and the same
+// (optionally floored) progress step / decay_steps; only the formula differs.
+class RateDecaySchedule : public BuiltinSchedule {
  public:
-  explicit ExponentialDecayImpl(Json config) : BuiltinSchedule("ExponentialDecay", std::move(config)) {
+  RateDecaySchedule(std::string class_name, Json config) : BuiltinSchedule(std::move(class_name), std::move(config)) {
     require_positive_steps(config_, "decay_steps", class_name_);
     initial_ = static_cast<float>(get("initial_learning_rate"));
     steps_ = static_cast<float>(get("decay_steps"));
     rate_ = static_cast<float>(get("decay_rate"));
     staircase_ = get_flag("staircase");
   }
-  float operator()(std::int64_t step) const override {
+
+ protected:
+  float progress(std::int64_t step) const {
     float p = static_cast<float>(step) / steps_;
     if (staircase_) p = std::floor(p);
-    return initial_ * std::pow(rate_, p);
+    return p;
   }
-
- private:
   float initial_, steps_, rate_;
   bool staircase_;
+};
+
+class ExponentialDecayImpl final : public RateDecaySchedule {
+ public:
+  explicit ExponentialDecayImpl(Json config) : RateDecaySchedule("ExponentialDecay", std::move(config)) {}
+  float operator()(std::int64_t step) const override { return initial_ * std::pow(rate_, progress(step)); }
 };
 
 class PiecewiseConstantDecayImpl final : public BuiltinSchedule {
@@ -166,24 +174,10 @@ class PolynomialDecayImpl final : public BuiltinSchedule {
   bool cycle_;
 };
 
-class InverseTimeDecayImpl final : public BuiltinSchedule {
+class InverseTimeDecayImpl final : public RateDecaySchedule {
  public:
-  explicit InverseTimeDecayImpl(Json config) : BuiltinSchedule("InverseTimeDecay", std::move(config)) {
-    require_positive_steps(config_, "decay_steps", class_name_);
-    initial_ = static_cast<float>(get("initial_learning_rate"));
-    steps_ = static_cast<float>(get("decay_steps"));
-    rate_ = static_cast<float>(get("decay_rate"));
-    staircase_ = get_flag("staircase");
-  }
-  float operator()(std::int64_t step) const override {
-    float p = static_cast<float>(step) / steps_;
-    if (staircase_) p = std::floor(p);
-    return initial_ / (1.0F + rate_ * p);
-  }
-
- private:
-  float initial_, steps_, rate_;
-  bool staircase_;
+  explicit InverseTimeDecayImpl(Json config) : RateDecaySchedule("InverseTimeDecay", std::move(config)) {}
+  float operator()(std::int64_t step) const override { return initial_ / (1.0F + rate_ * progress(step)); }
 };
 
 class CosineDecayImpl final : public BuiltinSchedule {
@@ -260,13 +254,8 @@ class CosineDecayRestartsImpl final : public BuiltinSchedule {
   float initial_, first_decay_steps_, alpha_, t_mul_, m_mul_;
 };
 
-Json as_list(const std::vector<std::int64_t>& values) {
-  Json out = Json::array();
-  for (auto v : values) out.push_back(v);
-  return out;
-}
-
-Json as_list(const std::vector<double>& values) {
+template <typename T>
+Json as_list(const std::vector<T>& values) {
   Json out = Json::array();
   for (auto v : values) out.push_back(v);
   return out;
@@ -274,15 +263,31 @@ Json as_list(const std::vector<double>& values) {
 
 using Keys = std::vector<std::pair<std::string, std::optional<Json>>>;
 
+// Config of a RateDecaySchedule, in Keras' key order.
+template <typename Options>
+Json rate_decay_config(double initial_learning_rate, std::int64_t decay_steps, double decay_rate,
+                       const Options& options) {
+  return Json{{"initial_learning_rate", initial_learning_rate},
+              {"decay_steps", decay_steps},
+              {"decay_rate", decay_rate},
+              {"staircase", options.staircase},
+              {"name", options.name}};
+}
+
+Keys rate_decay_keys(const char* default_name) {
+  return Keys{{"initial_learning_rate", std::nullopt},
+              {"decay_steps", std::nullopt},
+              {"decay_rate", std::nullopt},
+              {"staircase", false},
+              {"name", default_name}};
+}
+
 }  // namespace
 
 Schedule ExponentialDecay(double initial_learning_rate, std::int64_t decay_steps, double decay_rate,
                           const ExponentialDecayOptions& options) {
-  return std::make_shared<ExponentialDecayImpl>(Json{{"initial_learning_rate", initial_learning_rate},
-                                                     {"decay_steps", decay_steps},
-                                                     {"decay_rate", decay_rate},
-                                                     {"staircase", options.staircase},
-                                                     {"name", options.name}});
+  return std::make_shared<ExponentialDecayImpl>(
+      rate_decay_config(initial_learning_rate, decay_steps, decay_rate, options));
 }
 
 Schedule PiecewiseConstantDecay(const std::vector<std::int64_t>& boundaries, const std::vector<double>& values,
@@ -303,11 +308,8 @@ Schedule PolynomialDecay(double initial_learning_rate, std::int64_t decay_steps,
 
 Schedule InverseTimeDecay(double initial_learning_rate, std::int64_t decay_steps, double decay_rate,
                           const InverseTimeDecayOptions& options) {
-  return std::make_shared<InverseTimeDecayImpl>(Json{{"initial_learning_rate", initial_learning_rate},
-                                                     {"decay_steps", decay_steps},
-                                                     {"decay_rate", decay_rate},
-                                                     {"staircase", options.staircase},
-                                                     {"name", options.name}});
+  return std::make_shared<InverseTimeDecayImpl>(
+      rate_decay_config(initial_learning_rate, decay_steps, decay_rate, options));
 }
 
 Schedule CosineDecay(double initial_learning_rate, std::int64_t decay_steps, const CosineDecayOptions& options) {
@@ -340,12 +342,7 @@ Schedule deserialize(const Json& envelope) {
     throw UnknownObjectError("Could not locate class '" + cls + "' (module '" + it->get<std::string>() +
                              "'). Custom learning rate schedules cannot be loaded by keras-cpp.");
   if (cls == "ExponentialDecay")
-    return std::make_shared<ExponentialDecayImpl>(read_config(cls, config,
-                                                              Keys{{"initial_learning_rate", std::nullopt},
-                                                                   {"decay_steps", std::nullopt},
-                                                                   {"decay_rate", std::nullopt},
-                                                                   {"staircase", false},
-                                                                   {"name", "ExponentialDecay"}}));
+    return std::make_shared<ExponentialDecayImpl>(read_config(cls, config, rate_decay_keys("ExponentialDecay")));
   if (cls == "PiecewiseConstantDecay")
     return std::make_shared<PiecewiseConstantDecayImpl>(read_config(
         cls, config, Keys{{"boundaries", std::nullopt}, {"values", std::nullopt}, {"name", "PiecewiseConstant"}}));
@@ -358,12 +355,7 @@ Schedule deserialize(const Json& envelope) {
                                                                   {"cycle", false},
                                                                   {"name", "PolynomialDecay"}}));
   if (cls == "InverseTimeDecay")
-    return std::make_shared<InverseTimeDecayImpl>(read_config(cls, config,
-                                                              Keys{{"initial_learning_rate", std::nullopt},
-                                                                   {"decay_steps", std::nullopt},
-                                                                   {"decay_rate", std::nullopt},
-                                                                   {"staircase", false},
-                                                                   {"name", "InverseTimeDecay"}}));
+    return std::make_shared<InverseTimeDecayImpl>(read_config(cls, config, rate_decay_keys("InverseTimeDecay")));
   if (cls == "CosineDecay")
     return std::make_shared<CosineDecayImpl>(read_config(cls, config,
                                                          Keys{{"initial_learning_rate", std::nullopt},
