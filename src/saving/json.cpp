@@ -21,7 +21,7 @@ std::string positional_from_exponent(const std::string& text) {
     else if (c != '.')
       digits += c;
   }
-  const auto integer_digits = static_cast<std::size_t>(exponent + 1);
+  const std::size_t integer_digits = static_cast<std::size_t>(exponent) + 1;
   if (digits.size() <= integer_digits) return sign + digits + std::string(integer_digits - digits.size(), '0') + ".0";
   return sign + digits.substr(0, integer_digits) + "." + digits.substr(integer_digits);
 }
