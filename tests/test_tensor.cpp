@@ -199,3 +199,48 @@ TEST(Json, DumpsLikePython) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Json, MarkerLikeStringsStayStrings) {
+  keras::Json j = keras::parse_json(R"({"s": "@@keras-nan@@", "x": NaN})", "test");
+  EXPECT_EQ(j.at("s").get<std::string>(), "@@keras-nan@@");
+  EXPECT_TRUE(std::isnan(j.at("x").get<double>()));
+}
+
+TEST(Json, DeepNestingIsAFormatError) {
+  std::string deep(5000, '[');
+  deep += std::string(5000, ']');
+  EXPECT_THROW(keras::parse_json(deep, "deep.json"), keras::FormatError);
+}
+
+TEST(Npy, NegativeDimsAndHugeHeadersAreFormatErrors) {
+  auto npy = [](const std::string& dict) {
+    std::string header = dict;
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+    bytes += static_cast<char>(header.size() & 0xFF);
+    bytes += static_cast<char>(header.size() >> 8);
+    return bytes + header + std::string(64, '\0');
+  };
+  auto parse = [](const std::string& b) { return keras::parse_npy(std::as_bytes(std::span<const char>(b.data(), b.size()))); };
+  EXPECT_THROW(parse(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }")), keras::FormatError);
+  EXPECT_THROW(parse(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }")),
+               keras::FormatError);
+  EXPECT_THROW(parse(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), " + std::string(20000, ' ') + "}")),
+               keras::FormatError);
+  EXPECT_EQ(parse(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }")).size(), 4);
+}
+
+TEST(Registry, WrongJsonTypesInConfigsAreFormatErrors) {
+  auto config = keras::Json::parse(R"({"module": "keras.layers", "class_name": "Dense",
+    "config": {"name": 5, "units": "three", "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {}}},
+    "registered_name": null})");
+  EXPECT_THROW(keras::saving::deserialize_layer(config), keras::Error);
+  auto input = keras::Json::parse(R"({"module": "keras.layers", "class_name": "InputLayer",
+    "config": {"batch_shape": [null, 3], "sparse": "no"}, "registered_name": null})");
+  EXPECT_THROW(keras::saving::deserialize_layer(input), keras::FormatError);
+}
+
+}  // namespace

@@ -76,17 +76,26 @@ void dump_value(const Json& value, std::string& out) {
 }
 
 // Python writes NaN/Infinity as bare tokens; nlohmann rejects them. They are
-// rewritten to marker strings before parsing and restored afterwards.
-constexpr const char* kNaNMarker = "@@keras-nan@@";
-constexpr const char* kInfMarker = "@@keras-inf@@";
-constexpr const char* kNegInfMarker = "@@keras-neginf@@";
+// rewritten to marker strings before parsing and restored afterwards. The
+// markers carry a salt absent from the text, so no real string can collide.
+struct Markers {
+  std::string nan, inf, neginf;
+  explicit Markers(std::string_view text) {
+    std::string salt;
+    for (int n = 0; text.find("@@keras" + salt) != std::string_view::npos; ++n) salt = std::to_string(n);
+    nan = "@@keras" + salt + "-nan@@";
+    inf = "@@keras" + salt + "-inf@@";
+    neginf = "@@keras" + salt + "-neginf@@";
+  }
+};
 
 // Python's json module stops near its recursion limit (1000) too. Deeper input would overflow
 // the stack of the recursive walkers downstream (restore_special_tokens, dump_value, the
 // config readers), so it is refused here, while still text.
 constexpr int kMaxNestingDepth = 1000;
 
-std::string replace_special_tokens(std::string_view text, bool* replaced, const std::string& origin) {
+std::string replace_special_tokens(std::string_view text, bool* replaced, const std::string& origin,
+                                   const Markers& markers) {
   std::string out;
   out.reserve(text.size());
   bool in_string = false;
@@ -115,15 +124,15 @@ std::string replace_special_tokens(std::string_view text, bool* replaced, const 
     }
     auto starts = [&](std::string_view token) { return text.substr(i, token.size()) == token; };
     if (starts("NaN")) {
-      out += std::string("\"") + kNaNMarker + "\"";
+      out += "\"" + markers.nan + "\"";
       i += 2;
       *replaced = true;
     } else if (starts("-Infinity")) {
-      out += std::string("\"") + kNegInfMarker + "\"";
+      out += "\"" + markers.neginf + "\"";
       i += 8;
       *replaced = true;
     } else if (starts("Infinity")) {
-      out += std::string("\"") + kInfMarker + "\"";
+      out += "\"" + markers.inf + "\"";
       i += 7;
       *replaced = true;
     } else {
@@ -133,17 +142,17 @@ std::string replace_special_tokens(std::string_view text, bool* replaced, const 
   return out;
 }
 
-void restore_special_tokens(Json& value) {
+void restore_special_tokens(Json& value, const Markers& markers) {
   if (value.is_string()) {
     const auto& s = value.get_ref<const std::string&>();
-    if (s == kNaNMarker)
+    if (s == markers.nan)
       value = std::numeric_limits<double>::quiet_NaN();
-    else if (s == kInfMarker)
+    else if (s == markers.inf)
       value = std::numeric_limits<double>::infinity();
-    else if (s == kNegInfMarker)
+    else if (s == markers.neginf)
       value = -std::numeric_limits<double>::infinity();
   } else if (value.is_structured()) {
-    for (auto& item : value) restore_special_tokens(item);
+    for (auto& item : value) restore_special_tokens(item, markers);
   }
 }
 
@@ -157,7 +166,8 @@ std::string dump_json_like_python(const Json& value) {
 
 Json parse_json(std::string_view text, const std::string& origin) {
   bool replaced = false;
-  std::string prepared = replace_special_tokens(text, &replaced, origin);
+  const Markers markers(text);
+  std::string prepared = replace_special_tokens(text, &replaced, origin, markers);
   Json result = Json::parse(prepared, nullptr, /*allow_exceptions=*/false);
   if (result.is_discarded()) {
     // Parse again with exceptions for a message that says where it failed.
@@ -169,7 +179,7 @@ Json parse_json(std::string_view text, const std::string& origin) {
     }
     throw FormatError(origin + ": invalid JSON");
   }
-  if (replaced) restore_special_tokens(result);
+  if (replaced) restore_special_tokens(result, markers);
   return result;
 }
 

@@ -160,7 +160,14 @@ CustomObjectScope::~CustomObjectScope() {
 }
 
 OperationPtr deserialize_operation(const Json& envelope) {
-  OperationPtr op = instantiate(envelope);
+  OperationPtr op;
+  try {
+    op = instantiate(envelope);
+  } catch (const Json::exception& e) {
+    // A config value of the wrong JSON type (a string where a number belongs, ...).
+    std::string cls = envelope.is_object() && envelope.contains("class_name") ? envelope.at("class_name").dump() : "?";
+    throw FormatError("Invalid config for class " + cls + ": " + e.what());
+  }
   if (!op) throw FormatError("A factory returned nothing for " + envelope.value("class_name", std::string("?")));
   apply_build_config(op, envelope);
   return op;

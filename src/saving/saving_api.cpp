@@ -238,7 +238,12 @@ std::string to_json(const Model& model) { return dump_json_like_python(saving::s
 
 Model model_from_json(const std::string& json) {
   Json config = parse_json(json, "model_from_json");
-  auto layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // Keras 2 to_json too
+  LayerPtr layer;
+  try {
+    layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // Keras 2 to_json too
+  } catch (const Json::exception& e) {
+    throw FormatError(std::string("model_from_json: the JSON does not describe a valid model: ") + e.what());
+  }
   auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
   if (!model) throw FormatError("model_from_json: the JSON describes a " + layer->class_name() + ", not a model");
   // Despite its docstring, Keras compiles the result when compile_config is set (spec §6.2).
