@@ -40,7 +40,7 @@ std::string join_path(const std::string& a, const std::string& b) { return a.emp
 
 std::vector<std::byte> to_bytes(const std::string& text) {
   std::vector<std::byte> out(text.size());
-  std::memcpy(out.data(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
   return out;
 }
 

@@ -30,7 +30,7 @@ using keras::saving::ZipWriter;
 
 std::vector<std::byte> to_bytes(const std::string& text) {
   std::vector<std::byte> out(text.size());
-  std::memcpy(out.data(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
   return out;
 }
 

@@ -28,7 +28,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 std::vector<std::byte> to_bytes(const std::string& text) {
   std::vector<std::byte> out(text.size());
-  std::memcpy(out.data(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
   return out;
 }
 

@@ -27,7 +27,7 @@ constexpr std::uint64_t kMaxConfigBytes = 256ULL << 20;
 
 std::vector<std::byte> to_bytes(const std::string& text) {
   std::vector<std::byte> out(text.size());
-  std::memcpy(out.data(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
   return out;
 }
 

@@ -114,8 +114,12 @@ template <typename T>
 T saturate_cast(double v) {
   if (std::isnan(v)) return T{0};
   constexpr double lo = static_cast<double>(std::numeric_limits<T>::lowest());
+  // max() of a 64-bit type rounds up to 2^63 (2^64) as a double, one past the
+  // range, so values at or above it saturate explicitly.
   constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
-  return static_cast<T>(std::clamp(std::trunc(v), lo, hi));
+  if (v >= hi) return std::numeric_limits<T>::max();
+  if (v <= lo) return std::numeric_limits<T>::lowest();
+  return static_cast<T>(std::trunc(v));
 }
 
 void store_from_double(std::byte* base, DType dtype, std::int64_t i, double v) {
