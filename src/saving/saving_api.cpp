@@ -7,9 +7,10 @@
 #include <map>
 #include <set>
 
-#include "keras/saving.hpp"
 #include "keras/optimizers.hpp"
+#include "keras/saving.hpp"
 #include "saving/atomic_write.hpp"
+#include "saving/bytes.hpp"
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
@@ -22,15 +23,7 @@ namespace keras {
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::vector<std::byte> to_bytes(const std::string& text) {
-  std::vector<std::byte> out(text.size());
-  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
-  return out;
-}
+using saving::to_bytes;
 
 std::string read_text(const std::filesystem::path& path, std::uint64_t limit) {
   std::error_code ec;
@@ -170,11 +163,11 @@ void save_weights(const Model& model, const std::filesystem::path& filepath, con
         "on some data or by using `build()`.");
   if (options.max_shard_size) {
     std::filesystem::path index = filepath;
-    if (ends_with(path, "weights.h5")) {
+    if (path.ends_with("weights.h5")) {
       index = path.substr(0, path.size() - 2) + "json";
       std::cerr << "WARNING: Saving sharded weights requires `*.json` as the extension. The original path: " << path
                 << " will be renamed to " << index.string() << ".\n";
-    } else if (!ends_with(path, "weights.json")) {
+    } else if (!path.ends_with("weights.json")) {
       throw ValueError(
           "The filename must end in `.weights.json` when `max_shard_size` is specified. Received: filepath=" + path);
     }
@@ -187,7 +180,7 @@ void save_weights(const Model& model, const std::filesystem::path& filepath, con
     writer.finish();
     return;
   }
-  if (!ends_with(path, ".weights.h5"))
+  if (!path.ends_with(".weights.h5"))
     throw ValueError("The filename must end in `.weights.h5`. Received: filepath=" + path);
   confirm_overwrite(filepath, options.overwrite, options.confirm_overwrite);
   auto file = saving::H5File::create_in_memory(filepath.filename().string());
@@ -203,7 +196,7 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
                                             options.skip_mismatch);
     for (const auto& w : report.warnings) std::cerr << "WARNING: " << w << "\n";
   };
-  if (ends_with(path, ".keras")) {
+  if (path.ends_with(".keras")) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(filepath, ec)) throw FileNotFoundError("File not found: filepath=" + path);
     auto zip = saving::ZipReader::open(filepath);
@@ -212,18 +205,18 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
     load_root(file, path + "/model.weights.h5");
     return;
   }
-  if (ends_with(path, ".weights.h5")) {
+  if (path.ends_with(".weights.h5")) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(filepath, ec)) throw FileNotFoundError("File not found: filepath=" + path);
     auto file = saving::H5File::open_read(filepath);
     load_root(file, path);
     return;
   }
-  if (ends_with(path, ".weights.json")) {
+  if (path.ends_with(".weights.json")) {
     load_sharded(model, filepath, options.skip_mismatch);
     return;
   }
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+  if (path.ends_with(".h5") || path.ends_with(".hdf5")) {
     saving::LegacyWeightsOptions legacy;
     legacy.skip_mismatch = options.skip_mismatch;
     saving::load_legacy_h5_weights(model, filepath, legacy);

@@ -9,6 +9,7 @@
 
 #include "keras/saving.hpp"
 #include "saving/atomic_write.hpp"
+#include "saving/bytes.hpp"
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
@@ -21,19 +22,12 @@ namespace keras {
 
 namespace {
 
+using saving::to_bytes;
+using saving::to_text;
+
 constexpr const char* kKerasVersion = "3.16.0";
 // config.json is a few MB even for large models; refuse absurd members.
 constexpr std::uint64_t kMaxConfigBytes = 256ULL << 20;
-
-std::vector<std::byte> to_bytes(const std::string& text) {
-  std::vector<std::byte> out(text.size());
-  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
-  return out;
-}
-
-std::string to_text(const std::vector<std::byte>& bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
 
 std::string metadata_json() {
   std::time_t now = std::time(nullptr);
@@ -44,18 +38,12 @@ std::string metadata_json() {
   return dump_json_like_python(Json{{"keras_version", kKerasVersion}, {"date_saved", date}});
 }
 
-std::string config_json(const Model& model) {
-  return dump_json_like_python(saving::serialize_operation(model.impl()));
-}
+std::string config_json(const Model& model) { return dump_json_like_python(saving::serialize_operation(model.impl())); }
 
 std::vector<std::byte> weights_h5(const Model& model) {
   auto file = saving::H5File::create_in_memory("model.weights.h5");
   saving::save_weights_to(model.impl(), file.root());
   return file.image();
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The terminal prompt Keras shows (io_utils.ask_to_proceed_with_overwrite).
@@ -83,7 +71,8 @@ void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& 
   if (options.overwrite || !std::filesystem::exists(path, ec)) return;
   bool proceed = options.confirm_overwrite ? options.confirm_overwrite(path) : ask_on_terminal(path);
   if (!proceed)
-    throw FileExistsError("File " + path.string() + " already exists and overwrite is false: nothing was written. "
+    throw FileExistsError("File " + path.string() +
+                          " already exists and overwrite is false: nothing was written. "
                           "Pass overwrite = true to replace it.");
 }
 
@@ -121,7 +110,8 @@ Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, boo
     saving::prepare_optimizer_for_file(model.impl(), file.root());
     saving::load_weights_from(model.impl(), file.root(), origin + "/model.weights.h5");
   } else if (zip.has("model.weights.npz")) {
-    throw NotImplementedError(origin + ": npz weights (model.weights.npz) hold pickled Python objects; keras-cpp never "
+    throw NotImplementedError(origin +
+                              ": npz weights (model.weights.npz) hold pickled Python objects; keras-cpp never "
                               "unpickles. Re-save the model with weights_format='h5'.");
   } else {
     throw FormatError(origin + ": Expected a model.weights.h5 or model.weights.npz file.");
@@ -144,17 +134,21 @@ void save_model(const Model& model, const std::filesystem::path& filepath, const
   if (path.find("://") != std::string::npos)
     throw NotImplementedError("Remote paths are not supported by keras-cpp. Received: filepath=" + path);
   const bool zipped = options.zipped.value_or(true);
-  if (zipped && !ends_with(path, ".keras")) {
-    if (ends_with(path, ".h5") || ends_with(path, ".hdf5"))
-      throw ValueError("Writing the legacy HDF5 format is not supported by keras-cpp; use a `.keras` extension. "
-                       "Received: filepath=" + path);
-    throw ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
-                     "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you want to "
-                     "export a SavedModel for use with TFLite/TFServing/etc. Received: filepath=" + path + ".");
+  if (zipped && !path.ends_with(".keras")) {
+    if (path.ends_with(".h5") || path.ends_with(".hdf5"))
+      throw ValueError(
+          "Writing the legacy HDF5 format is not supported by keras-cpp; use a `.keras` extension. "
+          "Received: filepath=" +
+          path);
+    throw ValueError(
+        "Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
+        "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you want to "
+        "export a SavedModel for use with TFLite/TFServing/etc. Received: filepath=" +
+        path + ".");
   }
-  if (!zipped && ends_with(path, ".keras"))
-    throw ValueError("When using `zipped=False`, the `filepath` argument should not end in `.keras`. Received: filepath=" +
-                     path);
+  if (!zipped && path.ends_with(".keras"))
+    throw ValueError(
+        "When using `zipped=False`, the `filepath` argument should not end in `.keras`. Received: filepath=" + path);
   check_overwrite(filepath, options);
   if (zipped) {
     auto bytes = save_model(model);
@@ -197,16 +191,15 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
     }
     return model;
   }
-  if (ends_with(path, ".keras")) {
+  if (path.ends_with(".keras")) {
     if (!std::filesystem::is_regular_file(filepath, ec))
       throw FileNotFoundError("File not found: filepath=" + path +
                               ". Please ensure the file is an accessible `.keras` zip file.");
     auto zip = saving::ZipReader::open(filepath);
     return load_from_zip(zip, path, options.compile);
   }
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) return saving::load_legacy_h5_model(filepath, options);
-  if (!std::filesystem::exists(filepath, ec))
-    throw FileNotFoundError("File not found: filepath=" + path + ".");
+  if (path.ends_with(".h5") || path.ends_with(".hdf5")) return saving::load_legacy_h5_model(filepath, options);
+  if (!std::filesystem::exists(filepath, ec)) throw FileNotFoundError("File not found: filepath=" + path + ".");
   throw ValueError("File format not supported: filepath=" + path +
                    ". Keras 3 only supports V3 `.keras` files, legacy H5 format files (`.h5` extension).");
 }
