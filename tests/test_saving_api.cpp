@@ -224,7 +224,8 @@ TEST(ShardedWeights, IncludeTheOptimizerState) {
   ASSERT_TRUE(index.at("weight_map").contains("/optimizer/vars")) << index.dump();
   // Plain and sharded files hold the same tree.
   keras::save_weights(model, tmp / "m.weights.h5");
-  auto diffs = keras::saving::compare_h5_images(file_bytes(tmp / "m.weights.h5"), file_bytes(tmp / "m_00000.weights.h5"));
+  auto diffs =
+      keras::saving::compare_h5_images(file_bytes(tmp / "m.weights.h5"), file_bytes(tmp / "m_00000.weights.h5"));
   EXPECT_TRUE(diffs.empty()) << joined(diffs);
 }
 

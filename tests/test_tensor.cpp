@@ -224,7 +224,9 @@ TEST(Npy, NegativeDimsAndHugeHeadersAreFormatErrors) {
     bytes += static_cast<char>(header.size() >> 8);
     return bytes + header + std::string(64, '\0');
   };
-  auto parse = [](const std::string& b) { return keras::parse_npy(std::as_bytes(std::span<const char>(b.data(), b.size()))); };
+  auto parse = [](const std::string& b) {
+    return keras::parse_npy(std::as_bytes(std::span<const char>(b.data(), b.size())));
+  };
   EXPECT_THROW(parse(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }")), keras::FormatError);
   EXPECT_THROW(parse(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }")),
                keras::FormatError);

@@ -736,7 +736,8 @@ std::shared_ptr<FunctionalImpl> rebuild_functional(const Json& config) {
         unresolved);
 
   auto resolve_leaf = [&](const Json& leaf) {
-    if (!is_triple(leaf)) throw FormatError("Invalid input/output entry in model '" + rb.model_name + "': " + leaf.dump());
+    if (!is_triple(leaf))
+      throw FormatError("Invalid input/output entry in model '" + rb.model_name + "': " + leaf.dump());
     std::string name = leaf[0].get<std::string>();
     auto node_index = leaf[1].get<std::int64_t>();
     if (auto it = rb.created.find(name); it != rb.created.end() && dynamic_cast<FunctionalImpl*>(it->second.get()))

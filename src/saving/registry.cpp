@@ -188,7 +188,8 @@ Json serialize_operation(const Operation& op) {
   if (op.is_layer()) {
     const auto& layer = static_cast<const Layer&>(op);
     if (auto build = layer.build_config()) envelope["build_config"] = *build;
-    if (const auto* model = dynamic_cast<const ModelImpl*>(&op)) envelope["compile_config"] = model->get_compile_config();
+    if (const auto* model = dynamic_cast<const ModelImpl*>(&op))
+      envelope["compile_config"] = model->get_compile_config();
   }
   return envelope;
 }

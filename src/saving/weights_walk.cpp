@@ -31,7 +31,8 @@ void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, 
   out.push_back({path, obj});
   visited.insert(obj);
   auto layers = obj->layer_list();
-  if (!layers.empty() || dynamic_cast<const ModelImpl*>(obj) != nullptr) walk_container(layers, join(path, "layers"), visited, out);
+  if (!layers.empty() || dynamic_cast<const ModelImpl*>(obj) != nullptr)
+    walk_container(layers, join(path, "layers"), visited, out);
   for (const auto& child : obj->walk_children()) walk(child.layer.get(), join(path, child.attribute), visited, out);
 }
 
@@ -147,14 +148,15 @@ LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLooku
         const std::string key = std::to_string(i);
         const H5Group* g = group_with(groups, key);
         if (g == nullptr)
-          throw FormatError("Missing dataset '" + group_path + "/" + key + "' for variable '" + variables[i]->path() + "'");
+          throw FormatError("Missing dataset '" + group_path + "/" + key + "' for variable '" + variables[i]->path() +
+                            "'");
         auto info = g->dataset_info(key);
         if (info.shape != variables[i]->shape())
-          throw ShapeMismatchError("The shape of the target variable and the shape of the target value in "
-                                   "`variable.assign(value)` must match. variable.shape=" +
-                                   shape_to_string(variables[i]->shape()) + ", Received: value.shape=" +
-                                   shape_to_string(info.shape) + ". Target variable: " + variables[i]->path() +
-                                   " (dataset '" + group_path + "/" + key + "')");
+          throw ShapeMismatchError(
+              "The shape of the target variable and the shape of the target value in "
+              "`variable.assign(value)` must match. variable.shape=" +
+              shape_to_string(variables[i]->shape()) + ", Received: value.shape=" + shape_to_string(info.shape) +
+              ". Target variable: " + variables[i]->path() + " (dataset '" + group_path + "/" + key + "')");
         sources.push_back(g);
       }
       for (std::size_t i = 0; i < variables.size(); ++i)

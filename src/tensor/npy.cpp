@@ -14,19 +14,32 @@ namespace {
 // numpy descr strings for each dtype, little-endian.
 std::string npy_descr(DType dtype) {
   switch (dtype) {
-    case DType::float32: return "<f4";
-    case DType::float64: return "<f8";
-    case DType::float16: return "<f2";
-    case DType::bfloat16: return "<V2";  // numpy has no bfloat16; ml_dtypes saves raw 2-byte voids
-    case DType::int8: return "|i1";
-    case DType::int16: return "<i2";
-    case DType::int32: return "<i4";
-    case DType::int64: return "<i8";
-    case DType::uint8: return "|u1";
-    case DType::uint16: return "<u2";
-    case DType::uint32: return "<u4";
-    case DType::uint64: return "<u8";
-    case DType::bool_: return "|b1";
+    case DType::float32:
+      return "<f4";
+    case DType::float64:
+      return "<f8";
+    case DType::float16:
+      return "<f2";
+    case DType::bfloat16:
+      return "<V2";  // numpy has no bfloat16; ml_dtypes saves raw 2-byte voids
+    case DType::int8:
+      return "|i1";
+    case DType::int16:
+      return "<i2";
+    case DType::int32:
+      return "<i4";
+    case DType::int64:
+      return "<i8";
+    case DType::uint8:
+      return "|u1";
+    case DType::uint16:
+      return "<u2";
+    case DType::uint32:
+      return "<u4";
+    case DType::uint64:
+      return "<u8";
+    case DType::bool_:
+      return "|b1";
   }
   return "";
 }

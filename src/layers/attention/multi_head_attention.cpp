@@ -207,7 +207,8 @@ std::vector<Shape> read_shapes_dict(const Json& build_config, const std::string&
 }
 
 void check_value_key(const Shape& value, const Shape& key, const std::string& layer) {
-  if (value.size() < 2 || value.size() != key.size() || !std::equal(value.begin() + 1, value.end() - 1, key.begin() + 1))
+  if (value.size() < 2 || value.size() != key.size() ||
+      !std::equal(value.begin() + 1, value.end() - 1, key.begin() + 1))
     throw ValueError(
         "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
         "value_shape=" +
