@@ -3,6 +3,7 @@
 #               AddressSanitizer + UndefinedBehaviorSanitizer (clang, -O1, no debug info)
 #   make demo   dependencies, build, run examples/save_model.cpp
 #   make lint / make format / make bench
+#   make fresh-check   make demo && make test in a clean clone inside a minimal Debian 12 chroot
 SHELL := /bin/bash
 # ccache keys on paths relative to the checkout, so a clone elsewhere (CI) reuses
 # the objects an earlier build of the same sources left in the cache.
@@ -23,7 +24,7 @@ CTEST = ctest --output-on-failure --no-tests=error -j $(JOBS)
 # Prints how long a phase took: $(call timed,<label>,<commands>)
 timed = start=$$(date +%s); $(2); rc=$$?; echo "$(1) took $$(( $$(date +%s) - start ))s"; exit $$rc
 
-.PHONY: all deps configure build demo test test-release test-asan lint format bench clean
+.PHONY: all deps configure build demo test test-release test-asan lint format bench fresh-check clean
 
 all: build
 
@@ -54,7 +55,15 @@ test-asan: deps
 	@$(call timed,sanitizer tests ($(ASAN_BUILD_DIR)),cd $(ASAN_BUILD_DIR) && $(ASAN_ENV) $(CTEST))
 
 bench: build
+	./scripts/install-deps --bench
 	./scripts/run-bench
+
+# The README's two commands on a machine that has nothing yet: a clean clone of the committed
+# HEAD in a fresh debootstrap Debian 12 (../shared/tools/fresh-machine, as root; ~30 min).
+FRESH_MACHINE ?= ../shared/tools/fresh-machine
+fresh-check:
+	@if [[ -x $(FRESH_MACHINE) ]]; then $(FRESH_MACHINE) $(FRESH_COMMAND); \
+	else echo "fresh-check: skipped, $(FRESH_MACHINE) is absent (it comes with the shared folder beside the checkout)"; fi
 
 lint:
 	./scripts/lint

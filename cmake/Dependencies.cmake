@@ -1,0 +1,32 @@
+# Finds every system dependency and, when one is missing, stops with the Debian package that
+# provides it (scripts/install-deps installs them all). CMake's own "Could NOT find X" names a
+# CMake package, which a new user cannot map to an apt package.
+
+# keras_require(<find_package arguments...> DEBIAN <package>)
+macro(keras_require name)
+  cmake_parse_arguments(_keras_req "" "DEBIAN" "" ${ARGN})
+  find_package(${name} ${_keras_req_UNPARSED_ARGUMENTS} QUIET)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR "keras-cpp needs ${name}: install the Debian package '${_keras_req_DEBIAN}' "
+                        "(sudo apt-get install ${_keras_req_DEBIAN}), or run scripts/install-deps for all of them.")
+  endif()
+endmacro()
+
+keras_require(HDF5 COMPONENTS C DEBIAN libhdf5-dev)
+# libzip's CMake package also checks that its command-line tools exist (zipcmp, zipmerge, ziptool).
+keras_require(libzip DEBIAN "libzip-dev zipcmp zipmerge ziptool")
+keras_require(nlohmann_json 3.10 DEBIAN nlohmann-json3-dev)
+
+# Debian's dnnl-config.cmake calls find_package(OpenCL) (its GPU runtime is built in), but
+# libdnnl-dev only recommends the OpenCL loader and headers: without them its own lookup fails
+# with "Could NOT find OpenCL". Check first, so that the error names the package.
+find_path(KERAS_OPENCL_HEADER CL/cl.h)
+find_library(KERAS_OPENCL_LIBRARY OpenCL)
+if(NOT KERAS_OPENCL_HEADER OR NOT KERAS_OPENCL_LIBRARY)
+  message(FATAL_ERROR "oneDNN's CMake package (libdnnl-dev) needs the OpenCL headers and loader: install the "
+                      "Debian package 'ocl-icd-opencl-dev' (sudo apt-get install ocl-icd-opencl-dev), or run "
+                      "scripts/install-deps for all of them.")
+endif()
+keras_require(dnnl DEBIAN libdnnl-dev)
+keras_require(Eigen3 3.4 NO_MODULE DEBIAN libeigen3-dev)
+find_package(Threads REQUIRED)
