@@ -16,7 +16,7 @@
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
 #include "training/compile.hpp"
-#include "training/optimizer_state.hpp"
+#include "saving/optimizer_state.hpp"
 
 namespace keras {
 

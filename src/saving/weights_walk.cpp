@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "saving/dialects.hpp"
-#include "training/optimizer_state.hpp"
+#include "saving/optimizer_state.hpp"
 
 namespace keras::saving {
 

@@ -1,4 +1,4 @@
-#include "training/optimizer_state.hpp"
+#include "saving/optimizer_state.hpp"
 
 #include <iostream>
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "keras/ops.hpp"
-#include "ops/graph/raw_op.hpp"
+#include "graph/raw_ops/raw_op.hpp"
 
 namespace keras::ops {
 

@@ -2,7 +2,7 @@
 // keeps raw ops apart from layers of the same name, e.g. Add, Concatenate).
 #include "keras/saving.hpp"
 #include "layers/registrations.hpp"
-#include "ops/graph/raw_op.hpp"
+#include "graph/raw_ops/raw_op.hpp"
 
 namespace keras::detail {
 
