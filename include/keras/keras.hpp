@@ -10,6 +10,8 @@
 #include "keras/models.hpp"
 #include "keras/operation.hpp"
 #include "keras/ops.hpp"
+#include "keras/optimizers.hpp"
+#include "keras/registry.hpp"
 #include "keras/regularizers.hpp"
 #include "keras/saving.hpp"
 #include "keras/tensor.hpp"

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "keras/saving.hpp"
+#include "graph/registry.hpp"
 #include "layers/core/input_layer.hpp"
 
 namespace keras::detail {
@@ -239,20 +239,6 @@ Tensor conform_input(const Tensor& value, const TensorSpec& spec, const std::str
                      dtype_name(value.dtype()) + " (float data for an integer input)");
   return value.astype(spec.dtype);
 }
-
-namespace {
-
-// A call argument that Keras' CallSpec counts as a tensor argument.
-bool is_tensor_argument(const Json& value) {
-  if (CallArgs::is_ref(value)) return true;
-  if (!(value.is_array() || value.is_object()) || value.empty()) return false;
-  for (const auto& item : value) {
-    if (!item.is_null() && !is_tensor_argument(item)) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<KerasTensor> mask_source_of(const Node& node) {
   if (!node.operation->is_layer() || !static_cast<const Layer&>(*node.operation).call_accepts_mask())
@@ -540,7 +526,7 @@ Json FunctionalImpl::get_config() const {
   };
   Json layers = Json::array();
   for (const auto& op : operations_) {
-    Json entry = saving::serialize_operation(*op);
+    Json entry = envelope_of(*op);
     Json inbound = Json::array();
     for (const auto& weak : op->inbound_nodes()) {
       auto node = weak.lock();
@@ -686,7 +672,7 @@ std::shared_ptr<FunctionalImpl> rebuild_functional(const Json& config) {
   };
   std::vector<Pending> pending;
   for (const auto& entry : config.at("layers")) {
-    OperationPtr op = saving::deserialize_operation(entry);
+    OperationPtr op = operation_from_envelope(entry);
     std::string name =
         entry.contains("name") && entry.at("name").is_string() ? entry.at("name").get<std::string>() : op->name();
     if (rb.created.count(name) != 0)

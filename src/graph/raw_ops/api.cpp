@@ -3,8 +3,8 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "keras/ops.hpp"
 #include "graph/raw_ops/raw_op.hpp"
+#include "keras/ops.hpp"
 
 namespace keras::ops {
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <map>
 
+#include "graph/raw_ops/inference.hpp"
 #include "ops/activations.hpp"
 #include "ops/elementwise.hpp"
-#include "graph/raw_ops/inference.hpp"
 #include "ops/linalg.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
