@@ -98,9 +98,10 @@ enum class Refusal {
 // ("keras.layers", "keras.src.ops.numpy", ...). Registering the same key
 // again replaces the factory. Every factory of a kind must make the same V.
 void register_class(ObjectKind kind, const std::string& module, const std::string& class_name, AnyFactory factory);
-// Another name of a registered class in the same module (Convolution2D for Conv2D).
-void register_alias(ObjectKind kind, const std::string& module, const std::string& alias,
-                    const std::string& class_name);
+// Another name of a registered class (Convolution2D for Conv2D), in `module`;
+// the class is looked up in `target_module` (empty: the same module).
+void register_alias(ObjectKind kind, const std::string& module, const std::string& alias, const std::string& class_name,
+                    const std::string& target_module = "");
 // A Keras class keras-cpp refuses, with the reason given in the error.
 void refuse_class(ObjectKind kind, const std::string& module, const std::string& class_name, Refusal refusal,
                   const std::string& reason);

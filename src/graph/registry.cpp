@@ -341,11 +341,11 @@ void register_class(ObjectKind kind, const std::string& module, const std::strin
   r.by_lower_name.emplace(std::make_pair(kind, detail::lower(class_name)), index);
 }
 
-void register_alias(ObjectKind kind, const std::string& module, const std::string& alias,
-                    const std::string& class_name) {
+void register_alias(ObjectKind kind, const std::string& module, const std::string& alias, const std::string& class_name,
+                    const std::string& target_module) {
   auto& r = detail::registry();
   std::lock_guard lock(r.mutex);
-  auto target = r.by_key.find({kind, module, class_name});
+  auto target = r.by_key.find({kind, target_module.empty() ? module : target_module, class_name});
   if (target == r.by_key.end())
     throw ValueError("Cannot alias '" + alias + "' to the unregistered " + kind_name(kind) + " '" + module + "." +
                      class_name + "'");

@@ -35,8 +35,8 @@ class Registrar {
     saving::register_class(kind_, module_, class_name,
                            saving::AnyFactory(kind_, saving::Factory<V>(std::forward<F>(factory))));
   }
-  void alias(const std::string& alias, const std::string& class_name) const {
-    saving::register_alias(kind_, module_, alias, class_name);
+  void alias(const std::string& alias, const std::string& class_name, const std::string& target_module = "") const {
+    saving::register_alias(kind_, module_, alias, class_name, target_module);
   }
   void refuse(const std::string& class_name, saving::Refusal refusal, const std::string& reason) const {
     saving::refuse_class(kind_, module_, class_name, refusal, reason);
