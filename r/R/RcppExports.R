@@ -185,3 +185,7 @@ cpp_write_npy <- function(path, x, dtype) {
     .Call(`_kerascpp_cpp_write_npy`, path, x, dtype)
 }
 
+cpp_parse_json <- function(text, origin) {
+    .Call(`_kerascpp_cpp_parse_json`, text, origin)
+}
+

@@ -173,3 +173,4 @@ set_random_seed <- function(seed) {
 # NumPy .npy files (the fixtures' inputs and Keras' outputs).
 read_npy <- function(path) cpp_read_npy(path.expand(path))
 write_npy <- function(path, x, dtype = NULL) invisible(cpp_write_npy(path.expand(path), x, dtype))
+read_json <- function(path) cpp_parse_json(paste(readLines(path, warn = FALSE), collapse = "\n"), path)

@@ -115,7 +115,8 @@ create_layer <- function(class_name, object, args = list()) {
   args$input_shape <- NULL
   args$batch_input_shape <- NULL
   args$batch_size <- NULL
-  layer <- new_layer_object(cpp_layer_from_config(class_name, to_config(args), "keras.layers"),
+  config <- if (length(args)) to_config(args) else NULL
+  layer <- new_layer_object(cpp_layer_from_config(class_name, config, "keras.layers"),
                             input_shape = input_shape, input_dtype = input_dtype)
   if (is.null(object)) layer else compose_layer(object, layer)
 }

@@ -571,6 +571,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_parse_json
+SEXP cpp_parse_json(std::string text, std::string origin);
+RcppExport SEXP _kerascpp_cpp_parse_json(SEXP textSEXP, SEXP originSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< std::string >::type text(textSEXP);
+    Rcpp::traits::input_parameter< std::string >::type origin(originSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_parse_json(text, origin));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_kerascpp_cpp_layer_from_config", (DL_FUNC) &_kerascpp_cpp_layer_from_config, 3},
@@ -619,6 +631,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_kerascpp_cpp_clear_session", (DL_FUNC) &_kerascpp_cpp_clear_session, 0},
     {"_kerascpp_cpp_read_npy", (DL_FUNC) &_kerascpp_cpp_read_npy, 1},
     {"_kerascpp_cpp_write_npy", (DL_FUNC) &_kerascpp_cpp_write_npy, 3},
+    {"_kerascpp_cpp_parse_json", (DL_FUNC) &_kerascpp_cpp_parse_json, 2},
     {NULL, NULL, 0}
 };
 

@@ -668,3 +668,9 @@ SEXP cpp_write_npy(std::string path, SEXP x, SEXP dtype) {
     return R_NilValue;
   });
 }
+
+// JSON text as R lists (the fixtures' case.json files).
+// [[Rcpp::export]]
+SEXP cpp_parse_json(std::string text, std::string origin) {
+  return guarded([&] { return json_to_r(keras::parse_json(text, origin)); });
+}
