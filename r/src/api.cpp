@@ -72,8 +72,7 @@ std::vector<std::pair<std::string, keras::KerasTensor>> tensor_dict(SEXP x) {
   Rcpp::List list(x);
   Rcpp::CharacterVector names = list.names();
   std::vector<std::pair<std::string, keras::KerasTensor>> out;
-  for (R_xlen_t i = 0; i < list.size(); ++i)
-    out.emplace_back(Rcpp::as<std::string>(names[i]), tensor_of(list[i]));
+  for (R_xlen_t i = 0; i < list.size(); ++i) out.emplace_back(Rcpp::as<std::string>(names[i]), tensor_of(list[i]));
   return out;
 }
 
@@ -105,12 +104,12 @@ SEXP cpp_layer_info(SEXP ptr) {
   return guarded([&] {
     auto layer = layer_of(ptr);
     auto model = std::dynamic_pointer_cast<keras::ModelImpl>(layer);
-    return Rcpp::List::create(
-        Rcpp::Named("name") = layer->name(), Rcpp::Named("class_name") = layer->class_name(),
-        Rcpp::Named("python_class_name") = layer->python_class_name(), Rcpp::Named("module") = layer->module(),
-        Rcpp::Named("registered_name") = keras::saving::get_registered_name(*layer),
-        Rcpp::Named("built") = layer->built(), Rcpp::Named("trainable") = layer->trainable(),
-        Rcpp::Named("is_model") = model != nullptr);
+    return Rcpp::List::create(Rcpp::Named("name") = layer->name(), Rcpp::Named("class_name") = layer->class_name(),
+                              Rcpp::Named("python_class_name") = layer->python_class_name(),
+                              Rcpp::Named("module") = layer->module(),
+                              Rcpp::Named("registered_name") = keras::saving::get_registered_name(*layer),
+                              Rcpp::Named("built") = layer->built(), Rcpp::Named("trainable") = layer->trainable(),
+                              Rcpp::Named("is_model") = model != nullptr);
   });
 }
 
@@ -173,8 +172,9 @@ SEXP cpp_layer_count_params(SEXP ptr) {
   return guarded([&] {
     auto layer = layer_of(ptr);
     if (!layer->built())
-      throw keras::ValueError("You tried to call `count_params` on layer '" + layer->name() +
-                              "', but the layer isn't built. You can build it manually via: `build(layer, input_shape)`.");
+      throw keras::ValueError(
+          "You tried to call `count_params` on layer '" + layer->name() +
+          "', but the layer isn't built. You can build it manually via: `build(layer, input_shape)`.");
     return Rf_ScalarReal(static_cast<double>(layer->count_params()));
   });
 }
@@ -379,10 +379,9 @@ SEXP cpp_model_get_layer(SEXP model, std::string name) {
 SEXP cpp_model_io(SEXP model) {
   return guarded([&] {
     keras::Model m = model_of(model);
-    return Rcpp::List::create(Rcpp::Named("inputs") = wrap_tensors(m.inputs()),
-                              Rcpp::Named("outputs") = wrap_tensors(m.outputs()),
-                              Rcpp::Named("input_names") = m.input_names(),
-                              Rcpp::Named("output_names") = m.output_names());
+    return Rcpp::List::create(
+        Rcpp::Named("inputs") = wrap_tensors(m.inputs()), Rcpp::Named("outputs") = wrap_tensors(m.outputs()),
+        Rcpp::Named("input_names") = m.input_names(), Rcpp::Named("output_names") = m.output_names());
   });
 }
 
@@ -501,9 +500,8 @@ SEXP cpp_save_model_bytes(SEXP model) {
 
 // [[Rcpp::export]]
 SEXP cpp_load_model(std::string filepath, bool compile, bool safe_mode) {
-  return guarded([&] {
-    return wrap_layer(keras::load_model(filepath, {.compile = compile, .safe_mode = safe_mode}).ptr());
-  });
+  return guarded(
+      [&] { return wrap_layer(keras::load_model(filepath, {.compile = compile, .safe_mode = safe_mode}).ptr()); });
 }
 
 // [[Rcpp::export]]

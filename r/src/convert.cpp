@@ -52,7 +52,8 @@ keras::Model model_of(SEXP ptr) {
 keras::KerasTensor tensor_of(SEXP ptr) {
   if (!is_tensor_ptr(ptr)) throw keras::ValueError("Expected a symbolic tensor (from keras_input() or a layer call)");
   auto* t = static_cast<keras::KerasTensor*>(R_ExternalPtrAddr(ptr));
-  if (t == nullptr) throw keras::ValueError("This symbolic tensor is no longer valid (it was saved in an earlier R session)");
+  if (t == nullptr)
+    throw keras::ValueError("This symbolic tensor is no longer valid (it was saved in an earlier R session)");
   return *t;
 }
 
