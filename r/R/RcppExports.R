@@ -189,3 +189,19 @@ cpp_parse_json <- function(text, origin) {
     .Call(`_kerascpp_cpp_parse_json`, text, origin)
 }
 
+cpp_rlayer_new <- function(self, class_name, registered_name, name, dtype, trainable) {
+    .Call(`_kerascpp_cpp_rlayer_new`, self, class_name, registered_name, name, dtype, trainable)
+}
+
+cpp_rlayer_add_weight <- function(handle, name, shape, initializer, trainable, dtype) {
+    .Call(`_kerascpp_cpp_rlayer_add_weight`, handle, name, shape, initializer, trainable, dtype)
+}
+
+cpp_variable_value <- function(variable) {
+    .Call(`_kerascpp_cpp_variable_value`, variable)
+}
+
+cpp_rlayer_base_config <- function(handle) {
+    .Call(`_kerascpp_cpp_rlayer_base_config`, handle)
+}
+

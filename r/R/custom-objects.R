@@ -22,35 +22,43 @@ call_custom_factory <- function(key, config) {
 #'
 #' Registers `object` under `"package>name"`, the `registered_name` that
 #' Keras writes for custom classes, so that [load_model()] can rebuild such
-#' layers.
+#' layers, from files written here or by Python Keras.
 #'
-#' In keras-cpp, `object` is an R function that receives the layer's saved
+#' `object` is either a layer class made with [Layer()] (a layer computed in
+#' R; its instances are then saved under the registered name, which is by
+#' default its class name), or an R function that receives a layer's saved
 #' config as arguments (`name`, `trainable`, `dtype` and the layer's own
-#' keys; take `...` for the ones you do not use) and returns a layer built
-#' from keras-cpp's layers (a `layer_*()` layer or a model). Its weights are
-#' then loaded into that layer, so its variables must have the saved shapes
-#' and order. Custom layers whose computation is written in R (keras3's
-#' `Layer()` subclasses) are not supported: keras-cpp runs models in C++.
+#' keys; take `...` for those you do not use) and returns a layer built from
+#' keras-cpp's layers. In the second case the saved weights are loaded into
+#' the returned layer, which must therefore hold the same variables under
+#' the same class-derived weight group.
 #'
-#' @param object An R function returning a keras layer, as described above.
-#' @param name The registered name; by default the name of `object` as
-#'   passed.
+#' @param object A [Layer()] class, or an R function returning a keras layer.
+#' @param name The registered name; by default the class name of a
+#'   [Layer()] class, or the name of `object` as passed.
 #' @param package The package part of the registered name; by default the
 #'   calling package, or `"Custom"` at top level (as in keras3).
 #' @returns `object`, invisibly.
 #' @examples
-#' # A file from Python holding a "MyLayers>Affine" layer equivalent to Dense:
-#' affine <- function(units, ...) layer_dense(units = units, ...)
-#' register_keras_serializable(affine, name = "Affine", package = "MyLayers")
+#' layer_double <- Layer("Double", call = function(inputs) inputs * 2)
+#' register_keras_serializable(layer_double, package = "MyLayers")
+#' model <- keras_model_sequential(input_shape = c(2)) |> layer_double()
+#' restored <- load_model(save_model(model))
 #' @export
 register_keras_serializable <- function(object, name = NULL, package = NULL) {
-  if (is.null(name)) name <- deparse1(substitute(object))
+  if (is.null(name) && !inherits(object, "kerascpp_layer_class")) name <- deparse1(substitute(object))
   if (is.null(package)) {
     package <- environmentName(topenv(parent.frame()))
     if (package %in% c("", "base", "R_GlobalEnv")) package <- "Custom"
   }
   if (!is.function(object) || is_keras_object(object))
     stop("`object` must be a function that builds a layer from a config", call. = FALSE)
+  if (inherits(object, "kerascpp_layer_class")) {
+    # A Layer() class: its instances record the registered name, and its configs rebuild it.
+    spec <- attr(object, "spec")
+    if (missing(name) || is.null(name)) name <- spec$classname
+    spec$registered_name <- paste0(package, ">", name)
+  }
   key <- paste0(package, ">", name)
   assign(key, object, envir = custom_factories)
   cpp_register_serializable(package, name, key)

@@ -583,6 +583,60 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_rlayer_new
+SEXP cpp_rlayer_new(SEXP self, std::string class_name, std::string registered_name, SEXP name, SEXP dtype, bool trainable);
+RcppExport SEXP _kerascpp_cpp_rlayer_new(SEXP selfSEXP, SEXP class_nameSEXP, SEXP registered_nameSEXP, SEXP nameSEXP, SEXP dtypeSEXP, SEXP trainableSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type self(selfSEXP);
+    Rcpp::traits::input_parameter< std::string >::type class_name(class_nameSEXP);
+    Rcpp::traits::input_parameter< std::string >::type registered_name(registered_nameSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type name(nameSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type dtype(dtypeSEXP);
+    Rcpp::traits::input_parameter< bool >::type trainable(trainableSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_rlayer_new(self, class_name, registered_name, name, dtype, trainable));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_rlayer_add_weight
+SEXP cpp_rlayer_add_weight(SEXP handle, std::string name, SEXP shape, SEXP initializer, bool trainable, SEXP dtype);
+RcppExport SEXP _kerascpp_cpp_rlayer_add_weight(SEXP handleSEXP, SEXP nameSEXP, SEXP shapeSEXP, SEXP initializerSEXP, SEXP trainableSEXP, SEXP dtypeSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type handle(handleSEXP);
+    Rcpp::traits::input_parameter< std::string >::type name(nameSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type shape(shapeSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type initializer(initializerSEXP);
+    Rcpp::traits::input_parameter< bool >::type trainable(trainableSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type dtype(dtypeSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_rlayer_add_weight(handle, name, shape, initializer, trainable, dtype));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_variable_value
+SEXP cpp_variable_value(SEXP variable);
+RcppExport SEXP _kerascpp_cpp_variable_value(SEXP variableSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type variable(variableSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_variable_value(variable));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_rlayer_base_config
+SEXP cpp_rlayer_base_config(SEXP handle);
+RcppExport SEXP _kerascpp_cpp_rlayer_base_config(SEXP handleSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type handle(handleSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_rlayer_base_config(handle));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_kerascpp_cpp_layer_from_config", (DL_FUNC) &_kerascpp_cpp_layer_from_config, 3},
@@ -632,6 +686,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_kerascpp_cpp_read_npy", (DL_FUNC) &_kerascpp_cpp_read_npy, 1},
     {"_kerascpp_cpp_write_npy", (DL_FUNC) &_kerascpp_cpp_write_npy, 3},
     {"_kerascpp_cpp_parse_json", (DL_FUNC) &_kerascpp_cpp_parse_json, 2},
+    {"_kerascpp_cpp_rlayer_new", (DL_FUNC) &_kerascpp_cpp_rlayer_new, 6},
+    {"_kerascpp_cpp_rlayer_add_weight", (DL_FUNC) &_kerascpp_cpp_rlayer_add_weight, 6},
+    {"_kerascpp_cpp_variable_value", (DL_FUNC) &_kerascpp_cpp_variable_value, 1},
+    {"_kerascpp_cpp_rlayer_base_config", (DL_FUNC) &_kerascpp_cpp_rlayer_base_config, 1},
     {NULL, NULL, 0}
 };
 

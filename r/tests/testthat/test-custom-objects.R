@@ -70,3 +70,54 @@ test_that("register_keras_serializable() registers under package>name", {
   expect_true(kerascpp:::cpp_has_registered_object("Fixtures>ScaledDense"))
   expect_error(register_keras_serializable(layer_dense(units = 1)), "must be a function")
 })
+
+# Keras' fixture layer, written in R: y = scale * (x %*% kernel).
+layer_scaled_dense <- Layer("ScaledDense",
+  initialize = function(units, scale, ...) {
+    super$initialize(...)
+    self$units <- units
+    self$scale <- scale
+  },
+  build = function(input_shape) {
+    self$kernel <- self$add_weight(shape = c(input_shape[[length(input_shape)]], self$units), name = "kernel")
+  },
+  call = function(inputs) self$scale * (inputs %*% self$kernel),
+  compute_output_shape = function(input_shape) c(input_shape[-length(input_shape)], list(self$units)),
+  get_config = function() {
+    config <- super$get_config()
+    config$units <- self$units
+    config$scale <- self$scale
+    config
+  }
+)
+
+test_that("a custom layer computed in R loads Keras' fixture and predicts Keras' numbers", {
+  register_keras_serializable(layer_scaled_dense, package = "Fixtures")
+  model <- load_model(fixture_path("custom_layer", "model.keras"))
+  layer <- get_layer(model, "scaled")
+  expect_identical(dim(get_weights(layer)[[1]]), c(4L, 3L))
+  expect_predicts_fixture(model, "custom_layer")
+  # Saved from R, the layer keeps Keras' class, registered name and config.
+  config <- get_config(load_model(save_model(model)))
+  scaled <- Filter(function(l) identical(l$name, "scaled"), config$layers)[[1]]
+  expect_identical(scaled$class_name, "ScaledDense")
+  expect_identical(scaled$registered_name, "Fixtures>ScaledDense")
+  expect_null(scaled$module)
+  expect_identical(scaled$config$units, 3L)
+  expect_equal(scaled$config$scale, 0.5)
+})
+
+test_that("R custom layers build in new models, infer shapes and report their errors", {
+  layer_twice <- Layer("Twice", call = function(inputs) cbind(inputs, inputs))
+  model <- keras_model_sequential(input_shape = c(3)) |> layer_twice() |> layer_dense(1)
+  expect_identical(dim(predict(model, matrix(1, 5, 3))), c(5L, 1L))
+  expect_identical(get_config(model)$layers[[2]]$class_name, "Twice")
+  x <- keras_input(shape = c(3))
+  expect_identical(layer_twice(x)$shape[[2]], 6L)
+  layer_broken <- Layer("Broken", call = function(inputs) stop("no luck"))
+  expect_error(keras_model_sequential(input_shape = c(3)) |> layer_broken(), "no luck", class = "keras_error")
+  dense <- layer_scaled_dense(units = 2, scale = 2, name = "sd")
+  y <- dense(matrix(1, 1, 3))
+  expect_identical(dim(y), c(1L, 2L))
+  expect_equal(y, 2 * matrix(1, 1, 3) %*% get_weights(dense)[[1]], tolerance = 1e-6)
+})
