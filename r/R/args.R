@@ -12,7 +12,7 @@ capture_args <- function(modifiers = list(), ignore = "object") {
   env <- parent.frame()
   call <- match.call(fn, sys.call(frame), expand.dots = FALSE, envir = parent.frame(2L))
   formal_names <- names(formals(fn))
-  supplied <- setdiff(intersect(names(call)[-1L], formal_names), c(ignore, "..."))
+  supplied <- as.character(setdiff(intersect(names(call)[-1L], formal_names), c(ignore, "...")))
   args <- mget(supplied, envir = env)
   if ("..." %in% formal_names && !"..." %in% ignore) {
     dots <- eval(quote(list(...)), env)

@@ -61,11 +61,14 @@ format.kerascpp_tensor <- function(x, ...) {
   sprintf("<KerasTensor shape=%s, dtype=%s, op=%s>", format_shape(info$shape), info$dtype, info$op)
 }
 
-#' @export
-print.kerascpp_tensor <- function(x, ...) {
+# print() methods of objects whose format() says it all.
+print_formatted <- function(x, ...) {
   writeLines(format(x, ...))
   invisible(x)
 }
+
+#' @export
+print.kerascpp_tensor <- print_formatted
 
 #' @export
 `$.kerascpp_tensor` <- function(x, name) {
@@ -80,10 +83,7 @@ print.kerascpp_tensor <- function(x, ...) {
 format.keras_shape <- function(x, ...) paste0("shape", format_shape(x))
 
 #' @export
-print.keras_shape <- function(x, ...) {
-  writeLines(format(x, ...))
-  invisible(x)
-}
+print.keras_shape <- print_formatted
 
 #' @export
 Ops.kerascpp_tensor <- function(e1, e2) {
@@ -105,10 +105,7 @@ format.kerascpp_object <- function(x, ...) {
 }
 
 #' @export
-print.kerascpp_object <- function(x, ...) {
-  writeLines(format(x, ...))
-  invisible(x)
-}
+print.kerascpp_object <- print_formatted
 
 # Attributes and methods reachable with `$`, as on keras3's Python objects.
 #' @export

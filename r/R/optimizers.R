@@ -44,10 +44,7 @@ format.kerascpp_optimizer <- function(x, ...) {
 }
 
 #' @export
-print.kerascpp_optimizer <- function(x, ...) {
-  writeLines(format(x, ...))
-  invisible(x)
-}
+print.kerascpp_optimizer <- print_formatted
 
 #' @rdname optimizers
 #' @export

@@ -309,6 +309,11 @@ void fill_from_r(SEXP x, const keras::Shape& shape, T* out, keras::DType dtype) 
   }
 }
 
+template <typename In, typename Out>
+void copy_to_column_major(const keras::Shape& shape, const In* in, Out* out) {
+  for_each_index(shape, [&](std::int64_t row, std::int64_t col) { out[col] = static_cast<Out>(in[row]); });
+}
+
 }  // namespace
 
 keras::Tensor tensor_from_r(SEXP x, std::optional<keras::DType> target) {
@@ -368,20 +373,14 @@ SEXP tensor_to_r(const keras::Tensor& tensor) {
   const std::int64_t n = tensor.size();
   SEXP out = R_NilValue;
   switch (tensor.dtype()) {
-    case DType::float32: {
+    case DType::float32:
       out = PROTECT(Rf_allocVector(REALSXP, n));
-      const float* in = tensor.data<float>();
-      double* o = REAL(out);
-      for_each_index(shape, [&](std::int64_t row, std::int64_t col) { o[col] = in[row]; });
+      copy_to_column_major(shape, tensor.data<float>(), REAL(out));
       break;
-    }
-    case DType::float64: {
+    case DType::float64:
       out = PROTECT(Rf_allocVector(REALSXP, n));
-      const double* in = tensor.data<double>();
-      double* o = REAL(out);
-      for_each_index(shape, [&](std::int64_t row, std::int64_t col) { o[col] = in[row]; });
+      copy_to_column_major(shape, tensor.data<double>(), REAL(out));
       break;
-    }
     case DType::float16:
     case DType::bfloat16:
       return tensor_to_r(tensor.astype(DType::float32));

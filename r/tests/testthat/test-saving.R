@@ -74,3 +74,16 @@ test_that("compile() is recorded in the saved model, optimizer and all", {
   expect_identical(kerascpp:::cpp_compile_config(kerascpp:::ptr_of(model))$optimizer$class_name, "SGD")
   expect_error(compile(model, loss = "no_such_loss"), class = "keras_error")
 })
+
+test_that("optimizers take Keras' defaults and the arguments given", {
+  sgd <- kerascpp:::cpp_optimizer_config(optimizer_sgd())
+  expect_identical(sgd$class_name, "SGD")
+  expect_equal(sgd$config$learning_rate, 0.01, tolerance = 1e-7)
+  adam <- kerascpp:::cpp_optimizer_config(optimizer_adam(beta_1 = 0.8, amsgrad = TRUE))
+  expect_equal(adam$config$beta_1, 0.8)
+  expect_true(adam$config$amsgrad)
+  for (make in list(optimizer_adam_w, optimizer_rmsprop, optimizer_adagrad, optimizer_nadam, optimizer_adamax,
+                    optimizer_adadelta, optimizer_lion, optimizer_ftrl))
+    expect_s3_class(make(), "kerascpp_optimizer")
+  expect_output(print(optimizer_adam()), "<Adam name=adam", fixed = TRUE)
+})
