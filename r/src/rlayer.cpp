@@ -37,9 +37,9 @@ class RLayer final : public keras::Layer {
 
   std::string class_name() const override { return class_name_; }
   std::string module() const override { return ""; }  // written as null, as for Python classes of __main__
+  // As Keras' get_registered_name(): "package>Name" once registered, else the class name.
   std::optional<std::string> registered_name() const override {
-    if (registered_name_.empty()) return std::nullopt;
-    return registered_name_;
+    return registered_name_.empty() ? class_name_ : registered_name_;
   }
 
   keras::Json get_config() const override {

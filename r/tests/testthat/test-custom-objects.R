@@ -112,6 +112,12 @@ test_that("R custom layers build in new models, infer shapes and report their er
   model <- keras_model_sequential(input_shape = c(3)) |> layer_twice() |> layer_dense(1)
   expect_identical(dim(predict(model, matrix(1, 5, 3))), c(5L, 1L))
   expect_identical(get_config(model)$layers[[2]]$class_name, "Twice")
+  # Unregistered, it is saved under its class name, which a scope resolves when loading.
+  expect_identical(get_config(model)$layers[[2]]$registered_name, "Twice")
+  bytes <- save_model(model)
+  expect_error(load_model(bytes), "Twice", class = "keras_UnknownObjectError")
+  loaded <- with_custom_object_scope(list(Twice = layer_twice), load_model(bytes))
+  expect_equal(predict(loaded, matrix(1:6, 2, 3)), predict(model, matrix(1:6, 2, 3)))
   x <- keras_input(shape = c(3))
   expect_identical(layer_twice(x)$shape[[2]], 6L)
   layer_broken <- Layer("Broken", call = function(inputs) stop("no luck"))
