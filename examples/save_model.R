@@ -21,3 +21,8 @@ cat("predict(model, x) and predict(loaded_model, x) are equal\n\n")
 print(model)
 
 print(zip::zip_list("model.keras")[, "filename"])
+
+# For checking the file with Python Keras: the input and R's predictions, as float32 .npy files.
+kerascpp:::write_npy("x.npy", x)
+kerascpp:::write_npy("y.npy", predict(model, x))
+cat("\nwrote model.keras, x.npy, y.npy in", getwd(), "\n")
