@@ -23,3 +23,10 @@ test_that("the seed fixture written by Keras predicts Keras' numbers", {
   expect_s3_class(model, "keras.src.models.sequential.Sequential")
   expect_predicts_fixture(model, "seed_dense_softmax")
 })
+
+test_that("the seed model built in R has the config Keras wrote for it", {
+  keras_config <- get_config(load_model(fixture_path("seed_dense_softmax", "model.keras")))
+  clear_session()
+  model <- keras_model_sequential(input_shape = c(3)) |> layer_dense(5) |> layer_activation_softmax()
+  expect_identical(get_config(model), keras_config)
+})
