@@ -1,14 +1,22 @@
-# Generated from keras3's signatures (names and defaults); the machinery is in R/layer-helpers.R.
+# One function per Keras layer, with keras3's names, arguments and defaults; the shared
+# machinery is in R/model-creation.R (create_layer, compose_layer) and R/layer-helpers.R.
 
 #' Preprocessing layers
 #'
-#' Preprocessing layers that keras-cpp runs: rescaling, normalization with given statistics, center cropping, resizing, discretization and category encoding (`adapt()` is not available).
+#' Preprocessing layers that keras-cpp runs: rescaling, normalization with given statistics, center
+#' cropping, resizing, discretization and category encoding (`adapt()` is not available).
 #'
-#' @param object What to compose the layer with: a Sequential model (the layer is added to it and the model returned), a symbolic tensor (the layer is called on it and its output returned) or an R array (the layer is run on it). Missing or `NULL`: the layer itself is returned.
-#' @param scale Whether to multiply by the learned scale `gamma` (normalization); the factor inputs are multiplied by (Rescaling).
+#' @param object What to compose the layer with: a Sequential model (the layer is added to it and
+#'   the model returned), a symbolic tensor (the layer is called on it and its output returned) or
+#'   an R array (the layer is run on it). Missing or `NULL`: the layer itself is returned.
+#' @param scale Whether to multiply by the learned scale `gamma` (normalization); the factor inputs
+#'   are multiplied by (Rescaling).
 #' @param offset The value added after scaling.
-#' @param ... Further Keras arguments by name: `name`, `dtype` and `trainable` for every layer, and `input_shape` (the shape of one sample, which starts a Sequential model it is the first layer of).
-#' @param axis The axis (1-based when positive, as in keras3; negative counts from the end) the layer works along.
+#' @param ... Further Keras arguments by name: `name`, `dtype` and `trainable` for every layer, and
+#'   `input_shape` (the shape of one sample, which starts a Sequential model it is the first layer
+#'   of).
+#' @param axis The axis (1-based when positive, as in keras3; negative counts from the end) the
+#'   layer works along.
 #' @param mean The mean to subtract (a number or one value per feature).
 #' @param variance The variance to divide by (a number or one value per feature).
 #' @param invert Whether to undo the normalization instead.
@@ -22,9 +30,11 @@
 #' @param fill_value The value padding is filled with.
 #' @param antialias Whether to use an antialiasing filter when downsampling.
 #' @param bin_boundaries The boundaries of the bins, in increasing order.
-#' @param num_bins The number of bins (only with `adapt()` in Keras, which keras-cpp lacks: give `bin_boundaries`).
+#' @param num_bins The number of bins (only with `adapt()` in Keras, which keras-cpp lacks: give
+#'   `bin_boundaries`).
 #' @param epsilon A small number added to the variance to avoid dividing by zero.
-#' @param output_mode The kind of output, e.g. `"one_hot"`, `"multi_hot"` or `"count"` (CategoryEncoding), `"int"` (Discretization).
+#' @param output_mode The kind of output, e.g. `"one_hot"`, `"multi_hot"` or `"count"`
+#'   (CategoryEncoding), `"int"` (Discretization).
 #' @param sparse Sparse outputs are not supported by keras-cpp; leave `FALSE`.
 #' @param dtype The layer's dtype policy name, e.g. `"float32"`.
 #' @param name The layer's name.
@@ -53,18 +63,22 @@ layer_center_crop <- function(object, height, width, data_format = NULL, ...) {
 
 #' @rdname layers_preprocessing
 #' @export
-layer_resizing <- function(object, height, width, interpolation = "bilinear", crop_to_aspect_ratio = FALSE, pad_to_aspect_ratio = FALSE, fill_mode = "constant", fill_value = 0, data_format = NULL, ..., antialias = FALSE) {
+layer_resizing <- function(object, height, width, interpolation = "bilinear", crop_to_aspect_ratio = FALSE,
+                           pad_to_aspect_ratio = FALSE, fill_mode = "constant", fill_value = 0,
+                           data_format = NULL, ..., antialias = FALSE) {
   create_layer("Resizing", object, capture_args(list(height = as_integer, width = as_integer)))
 }
 
 #' @rdname layers_preprocessing
 #' @export
-layer_discretization <- function(object, bin_boundaries = NULL, num_bins = NULL, epsilon = 0.01, output_mode = "int", sparse = FALSE, dtype = NULL, name = NULL) {
+layer_discretization <- function(object, bin_boundaries = NULL, num_bins = NULL, epsilon = 0.01,
+                                 output_mode = "int", sparse = FALSE, dtype = NULL, name = NULL) {
   create_layer("Discretization", object, capture_args(list(bin_boundaries = as_tuple, num_bins = as_integer)))
 }
 
 #' @rdname layers_preprocessing
 #' @export
-layer_category_encoding <- function(object, num_tokens = NULL, output_mode = "multi_hot", sparse = FALSE, ...) {
+layer_category_encoding <- function(object, num_tokens = NULL, output_mode = "multi_hot", sparse = FALSE,
+                                    ...) {
   create_layer("CategoryEncoding", object, capture_args(list(num_tokens = as_integer)))
 }

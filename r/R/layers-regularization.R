@@ -1,14 +1,20 @@
-# Generated from keras3's signatures (names and defaults); the machinery is in R/layer-helpers.R.
+# One function per Keras layer, with keras3's names, arguments and defaults; the shared
+# machinery is in R/model-creation.R (create_layer, compose_layer) and R/layer-helpers.R.
 
 #' Regularization layers
 #'
-#' Dropout and noise layers (identities at inference, which is what keras-cpp runs) and activity regularization.
+#' Dropout and noise layers (identities at inference, which is what keras-cpp runs) and activity
+#' regularization.
 #'
-#' @param object What to compose the layer with: a Sequential model (the layer is added to it and the model returned), a symbolic tensor (the layer is called on it and its output returned) or an R array (the layer is run on it). Missing or `NULL`: the layer itself is returned.
+#' @param object What to compose the layer with: a Sequential model (the layer is added to it and
+#'   the model returned), a symbolic tensor (the layer is called on it and its output returned) or
+#'   an R array (the layer is run on it). Missing or `NULL`: the layer itself is returned.
 #' @param rate The fraction of inputs to drop (training only).
 #' @param noise_shape The shape of the dropout mask, broadcast over the input.
 #' @param seed An integer seed for the layer's randomness.
-#' @param ... Further Keras arguments by name: `name`, `dtype` and `trainable` for every layer, and `input_shape` (the shape of one sample, which starts a Sequential model it is the first layer of).
+#' @param ... Further Keras arguments by name: `name`, `dtype` and `trainable` for every layer, and
+#'   `input_shape` (the shape of one sample, which starts a Sequential model it is the first layer
+#'   of).
 #' @param stddev The standard deviation of the noise (training only).
 #' @param name The layer's name.
 #' @param dtype The layer's dtype policy name, e.g. `"float32"`.
@@ -19,7 +25,8 @@
 #' @name layers_regularization
 #' @family layers
 #' @examples
-#' model <- keras_model_sequential(input_shape = c(4)) |> layer_dense(4) |> layer_dropout(rate = 0.5)
+#' model <- keras_model_sequential(input_shape = c(4)) |> layer_dense(4) |> layer_dropout(rate =
+#' 0.5)
 #' @export
 layer_dropout <- function(object, rate, noise_shape = NULL, seed = NULL, ...) {
   create_layer("Dropout", object, capture_args(list(noise_shape = normalize_shape, seed = as_integer)))
@@ -51,13 +58,15 @@ layer_spatial_dropout_1d <- function(object, rate, seed = NULL, name = NULL, dty
 
 #' @rdname layers_regularization
 #' @export
-layer_spatial_dropout_2d <- function(object, rate, data_format = NULL, seed = NULL, name = NULL, dtype = NULL) {
+layer_spatial_dropout_2d <- function(object, rate, data_format = NULL, seed = NULL, name = NULL,
+                                     dtype = NULL) {
   create_layer("SpatialDropout2D", object, capture_args(list(seed = as_integer)))
 }
 
 #' @rdname layers_regularization
 #' @export
-layer_spatial_dropout_3d <- function(object, rate, data_format = NULL, seed = NULL, name = NULL, dtype = NULL) {
+layer_spatial_dropout_3d <- function(object, rate, data_format = NULL, seed = NULL, name = NULL,
+                                     dtype = NULL) {
   create_layer("SpatialDropout3D", object, capture_args(list(seed = as_integer)))
 }
 
