@@ -388,9 +388,14 @@ TEST(EveryClass, HasAConfigRoundTripAndAForwardCheck) {
                                          << joined(c.missing_forward);
   std::size_t from_source = 0;
   for (const auto& [key, source] : c.config_source) from_source += source.starts_with("Keras source") ? 1 : 0;
+  std::size_t from_fixtures = 0;
+  for (const auto& [key, source] : c.forward_source) {
+    for (const auto& credit : case_credits()) from_fixtures += credit.name == source ? 1 : 0;
+  }
   std::cout << registered_keys().size() << " classes: " << c.config_source.size() << " config round trips ("
             << from_source << " against configs derived from Keras' source), " << c.forward_source.size()
-            << " forward checks\n";
+            << " forward checks (" << from_fixtures << " against Keras fixtures), "
+            << keras_test::classes::allow_list().size() << " allowances\n";
 }
 
 // A mask row must agree with the layer: it reads masks exactly when its call

@@ -163,6 +163,11 @@ TEST(RegistryActivations, CustomFunctionsRunAndSerializeAsKeras) {
                                            {"registered_name", "function"}}));
   auto copy = keras::saving::deserialize_layer(keras::saving::serialize_operation(*dense.ptr()));
   EXPECT_EQ(keras::saving::serialize_operation(*copy).at("config").at("activation"), config.at("activation"));
+  // Keras <= 3.6 wrote a custom function by its bare name; Keras finds it by the suffix.
+  Json old_file = keras::saving::serialize_operation(*dense.ptr());
+  old_file["config"]["activation"]["config"] = "cube";
+  auto legacy = keras::saving::deserialize_layer(old_file);
+  EXPECT_EQ(keras::saving::serialize_operation(*legacy).at("config").at("activation"), config.at("activation"));
 }
 
 // ---------------------------------------------------- custom optimizers

@@ -286,6 +286,21 @@ void throw_if_refused(ObjectKind kind, const std::string& name) {
   }
 }
 
+std::string custom_name_for_bare_name(ObjectKind kind, const std::string& name) {
+  const std::string suffix = ">" + name;
+  auto search = [&](const std::map<std::string, AnyFactory>& objects) -> std::string {
+    for (const auto& [key, factory] : objects)
+      if (factory.kind() == kind && key.ends_with(suffix)) return key;
+    return "";
+  };
+  if (!scope_stack().empty()) {
+    if (auto key = search(*scope_stack().back()); !key.empty()) return key;
+  }
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return search(r.custom);
+}
+
 void push_custom_object_scope(std::map<std::string, AnyFactory> objects) {
   scope_stack().push_back(std::make_shared<const std::map<std::string, AnyFactory>>(std::move(objects)));
 }

@@ -90,6 +90,11 @@ std::vector<std::string> builtin_names(saving::ObjectKind kind);
 // A refusal of `name` among a kind's classes, if any: throws its error.
 void throw_if_refused(saving::ObjectKind kind, const std::string& name);
 
+// Keras' fallback for files of Keras <= 3.6, which saved custom functions by
+// their bare name: the custom object of `kind` whose registered name ends in
+// ">name" (the innermost scope first), or "" when none.
+std::string custom_name_for_bare_name(saving::ObjectKind kind, const std::string& name);
+
 // The custom-object scopes of this thread (CustomObjectScope's mechanism).
 void push_custom_object_scope(std::map<std::string, saving::AnyFactory> objects);
 void pop_custom_object_scope();

@@ -110,6 +110,11 @@ std::string activation_from_config(const Json& config, const std::string& key) {
       if (fn.find('>') != std::string::npos && !is_custom_activation(fn))
         throw UnknownObjectError("Could not locate function '" + fn +
                                  "'. Register a C++ implementation with keras::saving::register_keras_serializable().");
+      // Keras <= 3.6 saved custom functions by their bare name.
+      if (fn.find('>') == std::string::npos && canonical_builtin_name(saving::ObjectKind::activation, fn).empty() &&
+          !is_custom_activation(fn)) {
+        if (auto full = custom_name_for_bare_name(saving::ObjectKind::activation, fn); !full.empty()) return full;
+      }
       return canonical_activation(fn);
     }
     throw UnknownObjectError("Could not interpret activation: " + it->dump());
