@@ -287,7 +287,7 @@ const std::vector<CaseCredit>& case_credits() {
       CaseCredit credit{dir.filename().string(), {}, {}, {}, {}};
       std::vector<Json> configs;
       for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        const auto p = entry.path();
+        const auto& p = entry.path();
         if (p.extension() == ".keras" || (p.extension() == ".json" && p.filename() != "case.json") ||
             (entry.is_directory() && fs::is_regular_file(p / "config.json"))) {
           if (entry.is_directory() || entry.is_regular_file()) {

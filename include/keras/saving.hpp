@@ -121,7 +121,7 @@ LayerFactory get_registered_object(const std::string& name);
 // (the innermost scope only, as in Keras).
 class CustomObjectScope {
  public:
-  explicit CustomObjectScope(std::map<std::string, LayerFactory> objects);
+  explicit CustomObjectScope(const std::map<std::string, LayerFactory>& objects);
   // Custom objects of any kind: {{"MyOptimizer", AnyFactory(ObjectKind::optimizer, OptimizerFactory(...))}}.
   explicit CustomObjectScope(std::map<std::string, AnyFactory> objects);
   ~CustomObjectScope();

@@ -81,10 +81,10 @@ LayerFactory get_registered_object(const std::string& name) {
   };
 }
 
-CustomObjectScope::CustomObjectScope(std::map<std::string, LayerFactory> objects) {
+CustomObjectScope::CustomObjectScope(const std::map<std::string, LayerFactory>& objects) {
   std::map<std::string, AnyFactory> any;
-  for (auto& [name, factory] : objects)
-    any.emplace(name, AnyFactory(ObjectKind::layer, as_operation_factory(std::move(factory))));
+  for (const auto& [name, factory] : objects)
+    any.emplace(name, AnyFactory(ObjectKind::layer, as_operation_factory(factory)));
   detail::push_custom_object_scope(std::move(any));
 }
 

@@ -65,8 +65,8 @@ ForwardReference computed(const std::string& reference, double atol, double rtol
   return {reference, atol, rtol, std::move(check)};
 }
 
-ForwardReference unary_op(const std::string& class_name, std::function<double(double)> reference, double lo, double hi,
-                          double atol, double rtol, Json params) {
+ForwardReference unary_op(const std::string& class_name, const std::function<double(double)>& reference, double lo,
+                          double hi, double atol, double rtol, const Json& params) {
   return computed("elementwise against the double-precision function", atol, rtol, [=](const ForwardReference& self) {
     keras::Tensor x = uniform({3, 7}, lo, hi, 11);
     keras::Tensor expected({3, 7});
@@ -75,8 +75,8 @@ ForwardReference unary_op(const std::string& class_name, std::function<double(do
   });
 }
 
-ForwardReference binary_op(const std::string& class_name, std::function<double(double, double)> reference, double lo,
-                           double hi, double atol, double rtol) {
+ForwardReference binary_op(const std::string& class_name, const std::function<double(double, double)>& reference,
+                           double lo, double hi, double atol, double rtol) {
   return computed("elementwise against the double-precision function", atol, rtol, [=](const ForwardReference& self) {
     keras::Tensor a = uniform({3, 7}, lo, hi, 12);
     keras::Tensor b = uniform({3, 7}, lo, hi, 13);
@@ -90,8 +90,9 @@ ForwardReference binary_op(const std::string& class_name, std::function<double(d
   });
 }
 
-ForwardReference reduction_op(const std::string& class_name, std::function<double(const std::vector<double>&)> reduce,
-                              Json params, double atol, double rtol) {
+ForwardReference reduction_op(const std::string& class_name,
+                              const std::function<double(const std::vector<double>&)>& reduce, const Json& params,
+                              double atol, double rtol) {
   return computed("naive loop over axis 1", atol, rtol, [=](const ForwardReference& self) {
     keras::Tensor x = uniform({3, 4, 5}, -2.0, 2.0, 14);
     Json p = params;
@@ -122,7 +123,7 @@ keras::Tensor as_float(const keras::Tensor& t) { return t.astype(keras::DType::f
 
 }  // namespace
 
-ForwardReference logical_op(const std::string& class_name, std::function<bool(bool, bool)> reference) {
+ForwardReference logical_op(const std::string& class_name, const std::function<bool(bool, bool)>& reference) {
   return computed("truth table on inputs with zeros", 0.0, 0.0, [=](const ForwardReference& self) {
     keras::Tensor a = with_zeros(uniform({3, 7}, -1.0, 1.0, 21), 3);
     keras::Tensor b = with_zeros(uniform({3, 7}, -1.0, 1.0, 22), 4);
@@ -285,14 +286,14 @@ keras::Tensor draw(const std::string& class_name, const Json& config, const kera
 
 }  // namespace
 
-ForwardReference constant_initializer(const std::string& class_name, double value, Json config) {
+ForwardReference constant_initializer(const std::string& class_name, double value, const Json& config) {
   return computed("every value equals " + std::to_string(value), 0.0, 0.0, [=](const ForwardReference& self) {
     return excess(draw(class_name, config, {3, 4}), keras::Tensor::full({3, 4}, static_cast<float>(value)), self.atol,
                   self.rtol);
   });
 }
 
-ForwardReference moments(const std::string& class_name, Json config, double mean, double stddev, double bound) {
+ForwardReference moments(const std::string& class_name, const Json& config, double mean, double stddev, double bound) {
   return computed("moments of 60000 draws", 0.02, 0.03, [=](const ForwardReference& self) {
     keras::Tensor x = draw(class_name, config, {200, 300});
     double sum = 0.0, largest = 0.0;
@@ -453,7 +454,7 @@ ConfigReference schedule_config(const std::string& class_name, Json config) {
 }
 
 ForwardReference schedule_reference(const std::string& class_name, Json config,
-                                    std::vector<std::pair<std::int64_t, double>> expected) {
+                                    const std::vector<std::pair<std::int64_t, double>>& expected) {
   return computed("Keras' formula at given steps, in double", 1e-7, 0.0, [=](const ForwardReference& self) {
     auto schedule = keras::optimizers::schedules::deserialize(Json{{"module", "keras.optimizers.schedules"},
                                                                    {"class_name", class_name},

@@ -27,19 +27,21 @@ ConfigReference public_config(const std::string& source, const std::string& modu
 
 // Elementwise raw ops against a double-precision reference, on inputs drawn
 // uniformly from [lo, hi].
-ForwardReference unary_op(const std::string& class_name, std::function<double(double)> reference, double lo = -3.0,
-                          double hi = 3.0, double atol = 1e-6, double rtol = 1e-5, Json params = Json::object());
-ForwardReference binary_op(const std::string& class_name, std::function<double(double, double)> reference,
+ForwardReference unary_op(const std::string& class_name, const std::function<double(double)>& reference,
+                          double lo = -3.0, double hi = 3.0, double atol = 1e-6, double rtol = 1e-5,
+                          const Json& params = Json::object());
+ForwardReference binary_op(const std::string& class_name, const std::function<double(double, double)>& reference,
                            double lo = -3.0, double hi = 3.0, double atol = 1e-6, double rtol = 1e-5);
 // Reductions over axis 1 of a [3, 4, 5] tensor, naive loops.
-ForwardReference reduction_op(const std::string& class_name, std::function<double(const std::vector<double>&)> reduce,
-                              Json params, double atol = 1e-5, double rtol = 1e-5);
+ForwardReference reduction_op(const std::string& class_name,
+                              const std::function<double(const std::vector<double>&)>& reduce, const Json& params,
+                              double atol = 1e-5, double rtol = 1e-5);
 // Anything else: a check returning the largest tolerance excess.
 ForwardReference computed(const std::string& reference, double atol, double rtol,
                           std::function<double(const ForwardReference&)> check);
 
 // Logical raw ops on inputs with zeros among them.
-ForwardReference logical_op(const std::string& class_name, std::function<bool(bool, bool)> reference);
+ForwardReference logical_op(const std::string& class_name, const std::function<bool(bool, bool)>& reference);
 ForwardReference logical_not_reference();
 ForwardReference all_reference();
 ForwardReference log_softmax_reference();
@@ -56,8 +58,8 @@ ForwardReference conv_lstm3d_reference();
 // within 3%, every |x| <= bound.
 inline constexpr double kFanIn = 200.0;
 inline constexpr double kFanAvg = 250.0;
-ForwardReference constant_initializer(const std::string& class_name, double value, Json config = Json::object());
-ForwardReference moments(const std::string& class_name, Json config, double mean, double stddev, double bound);
+ForwardReference constant_initializer(const std::string& class_name, double value, const Json& config = Json::object());
+ForwardReference moments(const std::string& class_name, const Json& config, double mean, double stddev, double bound);
 ForwardReference orthogonal_reference();
 ForwardReference identity_initializer_reference();
 // A VarianceScaling preset's envelope (seed and axes only).
@@ -79,7 +81,7 @@ ForwardReference loss_scale_reference();
 // formulas, within 1e-7.
 ConfigReference schedule_config(const std::string& class_name, Json config);
 ForwardReference schedule_reference(const std::string& class_name, Json config,
-                                    std::vector<std::pair<std::int64_t, double>> expected);
+                                    const std::vector<std::pair<std::int64_t, double>>& expected);
 
 // The largest violation of |a - e| <= atol + rtol |e| over two tensors
 // (0 when all fit; infinity for a shape mismatch or NaN).

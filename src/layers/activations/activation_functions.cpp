@@ -88,7 +88,7 @@ void register_activation_functions() {
 }
 
 std::string canonical_activation(const std::string& name) {
-  const std::string resolved = name.empty() ? "linear" : name;
+  std::string resolved = name.empty() ? "linear" : name;
   register_layer_builtins();
   if (auto canonical = canonical_builtin_name(saving::ObjectKind::activation, resolved); !canonical.empty())
     return canonical;
