@@ -74,8 +74,9 @@ ModelFileInfo inspect_model_file(const std::filesystem::path& path);
 // metadata.json, config.json (every class known, every config valid) and the
 // weights (every variable present with the declared shape, no links out of
 // the file). `weights` (optional) are loaded on top, as keras-cpp predict
-// --weights does. Empty when the file is fine; else one line per problem,
-// each naming the file and the part at fault.
+// --weights does. Empty when the file is fine; else one entry per problem,
+// its first line naming the file and the part at fault (details, such as
+// the list of objects that failed, follow on indented lines).
 std::vector<std::string> check_model_file(const std::filesystem::path& path,
                                           const std::optional<std::filesystem::path>& weights = std::nullopt);
 

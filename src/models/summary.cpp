@@ -35,8 +35,8 @@ int glyph_width(char32_t c) {
   if (c >= 0x300 && c < 0x370) return 0;  // combining marks
   const bool wide = (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) || (c >= 0xAC00 && c <= 0xD7A3) ||
                     (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
-                    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
-                    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+                    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) || (c >= 0x1F900 && c <= 0x1F9FF) ||
+                    (c >= 0x20000 && c <= 0x3FFFD);
   return wide ? 2 : 1;
 }
 
@@ -304,7 +304,8 @@ std::map<int, std::vector<const Node*>> nodes_by_depth(const detail::FunctionalI
     if (model.owns_node(out.node().get())) visit(out.node().get());
   }
   for (const auto& in : model.inputs()) {
-    if (model.owns_node(in.node().get()) && seen.count(in.node().get()) == 0) ordered.insert(ordered.begin(), in.node().get());
+    if (model.owns_node(in.node().get()) && seen.count(in.node().get()) == 0)
+      ordered.insert(ordered.begin(), in.node().get());
   }
   std::map<const Node*, int> node_depth;
   std::map<const Operation*, int> op_depth;
@@ -457,8 +458,8 @@ ModelSummary Model::summarize(const SummaryOptions& options) const {
 std::string Model::summary(const SummaryOptions& options) const {
   const ModelSummary s = summarize(options);
   int default_line_length = s.sequential_like ? 88 : 108;
-  std::vector<double> positions = s.sequential_like ? std::vector<double>{0.45, 0.80, 1.0}
-                                                    : std::vector<double>{0.3, 0.56, 0.74, 1.0};
+  std::vector<double> positions =
+      s.sequential_like ? std::vector<double>{0.45, 0.80, 1.0} : std::vector<double>{0.3, 0.56, 0.74, 1.0};
   std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
   std::vector<Justify> justify = {Justify::left, Justify::left, Justify::right};
   if (!s.sequential_like) {

@@ -73,7 +73,8 @@ namespace {
 void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& options) {
   std::error_code ec;
   if (options.overwrite || !std::filesystem::exists(path, ec)) return;
-  bool proceed = options.confirm_overwrite ? options.confirm_overwrite(path) : saving::ask_to_proceed_with_overwrite(path);
+  bool proceed =
+      options.confirm_overwrite ? options.confirm_overwrite(path) : saving::ask_to_proceed_with_overwrite(path);
   if (!proceed)
     throw FileExistsError("File " + path.string() +
                           " already exists and overwrite is false: nothing was written. "

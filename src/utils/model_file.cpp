@@ -45,18 +45,20 @@ Json parse_or_null(const std::string& text, const std::string& origin) {
   }
 }
 
-// Error messages may span lines (the weights loader lists every failed
-// object); each line is one problem.
+// One problem per error. Messages may span lines (the weights loader lists
+// every failed object): the lines after the first are indented under it.
 void add_problem(std::vector<std::string>& problems, const std::string& message) {
+  std::string text;
   std::size_t begin = 0;
   while (begin <= message.size()) {
     std::size_t end = message.find('\n', begin);
     if (end == std::string::npos) end = message.size();
     std::string line = message.substr(begin, end - begin);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) problems.push_back(line);
+    if (!line.empty()) text += text.empty() ? line : "\n  " + line;
     begin = end + 1;
   }
+  if (!text.empty()) problems.push_back(text);
 }
 
 }  // namespace

@@ -30,11 +30,20 @@ std::string html_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -174,9 +183,10 @@ std::string layer_label(const Operation& op, const PlotModelOptions& o) {
     cols.push_back(cell("Output dtype: <b>" + dtype + "</b>"));
   }
   if (o.show_trainable && layer != nullptr && !layer->weights().empty()) {
-    cols.push_back(layer->trainable()
-                       ? R"(<td bgcolor="forestgreen"><font point-size="14" color="white"><b>Trainable</b></font></td>)"
-                       : R"(<td bgcolor="firebrick"><font point-size="14" color="white"><b>Non-trainable</b></font></td>)");
+    cols.push_back(
+        layer->trainable()
+            ? R"(<td bgcolor="forestgreen"><font point-size="14" color="white"><b>Trainable</b></font></td>)"
+            : R"(<td bgcolor="firebrick"><font point-size="14" color="white"><b>Non-trainable</b></font></td>)");
   }
   if (!cols.empty()) {
     table += "<tr>";
@@ -379,8 +389,8 @@ std::vector<std::byte> run_dot(const std::string& dot_text, const std::string& f
     for (auto& c : messages) {
       if (c == '\n') c = ' ';
     }
-    throw ValueError("plot_model: Graphviz (" + program + " " + type_flag + ") failed: " +
-                     (messages.empty() ? std::string("no message") : messages));
+    throw ValueError("plot_model: Graphviz (" + program + " " + type_flag +
+                     ") failed: " + (messages.empty() ? std::string("no message") : messages));
   }
   return result;
 }
@@ -396,8 +406,8 @@ std::string model_to_dot(const Model& model, const PlotModelOptions& options) {
   static const std::set<std::string> rankdirs = {"TB", "LR", "BT", "RL"};
   if (rankdirs.count(options.rankdir) == 0)
     throw ValueError("rankdir must be one of TB, LR, BT, RL. Received: rankdir=" + options.rankdir);
-  static const std::set<std::string> splines = {"ortho", "curved", "polyline", "spline", "line", "true",
-                                                "false", "none",  "compound"};
+  static const std::set<std::string> splines = {"ortho", "curved", "polyline", "spline",  "line",
+                                                "true",  "false",  "none",     "compound"};
   if (splines.count(options.splines) == 0)
     throw ValueError("splines must be one of ortho, curved, polyline, spline, line. Received: splines=" +
                      options.splines);

@@ -39,6 +39,7 @@ void add_check_command(CLI::App& app, Context& context) {
       "what is wrong (exit 1)");
   check->add_option("MODEL", o->model, "A .keras file, model directory, legacy .h5, or config JSON")->required();
   add_weights_option(*check, o->weights);
+  add_quiet_flag(*check, context);
   check->callback([o, &context] { context.run = [o, &context] { return run_check(*o, context); }; });
 }
 

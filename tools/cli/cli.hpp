@@ -38,6 +38,7 @@ void add_completion_command(CLI::App& app, Context& context);
 // The options every command spells the same way.
 CLI::Option* add_weights_option(CLI::App& command, std::string& weights);
 CLI::Option* add_overwrite_flag(CLI::App& command, bool& overwrite);
+CLI::Option* add_quiet_flag(CLI::App& command, Context& context);
 
 // Where a value comes from: a .keras zip, a model directory, a legacy
 // .h5/.hdf5 file, or a config JSON together with `weights`.
@@ -49,6 +50,10 @@ keras::Model load_any_model(const std::string& path, const std::string& weights,
 // Refuses to replace an existing `path` unless `overwrite` or the user at a
 // terminal agrees (save_model's prompt); FileExistsError otherwise.
 void confirm_output(const std::filesystem::path& path, bool overwrite);
+
+// Accepts 1, 2, 3, ... with a plain message otherwise.
+CLI::Validator positive_integer();
+CLI::Validator non_negative_number();
 
 // Keras' readable_memory_size for byte counts ("3.67 KB").
 std::string readable_size(std::uint64_t bytes);

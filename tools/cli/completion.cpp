@@ -78,7 +78,8 @@ std::string bash_script(CLI::App& app) {
     out << "      values=\" " << join(with_value, " ") << " \"\n";
     out << "      case \"$prev\" in\n";
     for (const auto& s : specs) {
-      if (!s.choices.empty()) out << "        " << join(s.names, "|") << ") choices=\"" << join(s.choices, " ") << "\" ;;\n";
+      if (!s.choices.empty())
+        out << "        " << join(s.names, "|") << ") choices=\"" << join(s.choices, " ") << "\" ;;\n";
     }
     out << "      esac\n      ;;\n";
   };

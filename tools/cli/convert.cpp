@@ -45,7 +45,8 @@ int run_convert(ConvertOptions o, const Context& context) {
   if (!o.quantize.empty())
     throw keras::NotImplementedError("--quantize " + o.quantize +
                                      ": quantized models are not supported by keras-cpp yet (model.quantize is "
-                                     "not implemented); nothing was written to " + dst);
+                                     "not implemented); nothing was written to " +
+                                     dst);
   // Ask before the progress bar starts, so that the question stands alone on the terminal.
   std::filesystem::path target = dst;
   if (shard_size && dst.ends_with("weights.h5")) target = dst.substr(0, dst.size() - 2) + "json";
@@ -88,6 +89,7 @@ void add_convert_command(CLI::App& app, Context& context) {
       ->add_option("--quantize", o->quantize,
                    "Quantize the weights (int8, int4, float8): not supported yet, the command fails")
       ->check(CLI::IsMember({"int8", "int4", "float8"}));
+  add_quiet_flag(*convert, context);
   convert->callback([o, &context] { context.run = [o, &context] { return run_convert(*o, context); }; });
 }
 

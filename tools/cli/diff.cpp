@@ -205,7 +205,8 @@ int run_diff(const DiffOptions& o, const Context& context) {
       std::cout << d.what << " " << brief(d.what == "only in A" ? d.a : d.b);
     std::cout << "\n";
   }
-  if (differences.empty()) std::cout << "models are equal" << (o.tolerance > 0 ? " (within the tolerance)" : "") << "\n";
+  if (differences.empty())
+    std::cout << "models are equal" << (o.tolerance > 0 ? " (within the tolerance)" : "") << "\n";
   return differences.empty() ? 0 : 1;
 }
 
@@ -220,10 +221,11 @@ void add_diff_command(CLI::App& app, Context& context) {
   diff->add_option("A", o->a, "The first model (any readable form)")->required();
   diff->add_option("B", o->b, "The second model")->required();
   diff->add_option("--tolerance", o->tolerance, "Variables whose values differ by at most this count as equal")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   diff->add_flag("--json", o->json, "Print the differences as JSON");
   diff->add_flag("--config-only", o->config_only, "Compare only the configs");
   diff->add_flag("--weights-only", o->weights_only, "Compare only the variables");
+  add_quiet_flag(*diff, context);
   diff->callback([o, &context] { context.run = [o, &context] { return run_diff(*o, context); }; });
 }
 

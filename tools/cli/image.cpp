@@ -67,6 +67,7 @@ void jpeg_error_exit(j_common_ptr info) {
 bool decode_jpeg_into(FILE* file, int channels, Pixels* out, JpegError* error, jpeg_decompress_struct* info) {
   info->err = jpeg_std_error(&error->manager);
   error->manager.error_exit = jpeg_error_exit;
+  error->manager.output_message = [](j_common_ptr) {};  // warnings are not printed on stderr
   if (setjmp(error->jump) != 0) {
     jpeg_destroy_decompress(info);
     return false;
@@ -75,10 +76,10 @@ bool decode_jpeg_into(FILE* file, int channels, Pixels* out, JpegError* error, j
   jpeg_stdio_src(info, file);
   jpeg_read_header(info, TRUE);
   info->out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  if (static_cast<std::uint64_t>(info->image_height) * info->image_width > kMaxPixels ||
-      info->image_height == 0 || info->image_width == 0) {
-    std::snprintf(error->message, sizeof(error->message), "image size %ux%u is empty or too large",
-                  info->image_width, info->image_height);
+  if (static_cast<std::uint64_t>(info->image_height) * info->image_width > kMaxPixels || info->image_height == 0 ||
+      info->image_width == 0) {
+    std::snprintf(error->message, sizeof(error->message), "image size %ux%u is empty or too large", info->image_width,
+                  info->image_height);
     jpeg_destroy_decompress(info);
     return false;
   }
@@ -132,7 +133,8 @@ bool is_image_file(const std::string& path) {
 keras::Tensor load_image_input(const std::filesystem::path& path, const keras::Shape& input_shape,
                                const ImageInputOptions& options) {
   if (input_shape.size() != 4)
-    throw keras::ValueError("image " + path.string() + " given for an input of shape " + keras::shape_to_string(input_shape) +
+    throw keras::ValueError("image " + path.string() + " given for an input of shape " +
+                            keras::shape_to_string(input_shape) +
                             ": images need an input of rank 4 (batch, height, width, channels)");
   auto is_channel_count = [](std::int64_t d) { return d == 1 || d == 3 || d == 4; };
   const bool channels_first = is_channel_count(input_shape[1]) && !is_channel_count(input_shape[3]);
@@ -145,7 +147,8 @@ keras::Tensor load_image_input(const std::filesystem::path& path, const keras::S
   const int channels = want_channels > 0 ? static_cast<int>(want_channels) : 3;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw keras::FileNotFoundError("Image not found: " + path.string());
-  const Pixels pixels = lower_extension(path.string()) == ".png" ? decode_png(path, channels) : decode_jpeg(path, channels);
+  const Pixels pixels =
+      lower_extension(path.string()) == ".png" ? decode_png(path, channels) : decode_jpeg(path, channels);
 
   keras::Tensor image({1, pixels.height, pixels.width, pixels.channels});
   float* values = image.data<float>();
@@ -169,7 +172,8 @@ keras::Tensor load_image_input(const std::filesystem::path& path, const keras::S
   float* dst = chw.data<float>();
   for (std::int64_t y = 0; y < height; ++y)
     for (std::int64_t x = 0; x < width; ++x)
-      for (int c = 0; c < pixels.channels; ++c) dst[(c * height + y) * width + x] = src[(y * width + x) * pixels.channels + c];
+      for (int c = 0; c < pixels.channels; ++c)
+        dst[(c * height + y) * width + x] = src[(y * width + x) * pixels.channels + c];
   return chw;
 }
 

@@ -46,12 +46,8 @@ keras::Json count_json(const keras::ParamCount& c) { return {{"count", c.count},
 keras::Json summary_json(const keras::ModelSummary& s) {
   keras::Json layers = keras::Json::array();
   for (const auto& r : s.rows) {
-    keras::Json row = {{"name", r.name},
-                       {"class_name", r.class_name},
-                       {"output_shape", r.output_shape},
-                       {"params", r.params},
-                       {"built", r.built},
-                       {"trainable", r.trainable}};
+    keras::Json row = {{"name", r.name},     {"class_name", r.class_name}, {"output_shape", r.output_shape},
+                       {"params", r.params}, {"built", r.built},           {"trainable", r.trainable}};
     if (!s.sequential_like) row["connected_to"] = r.connected_to;
     if (r.nesting > 0) row["nesting"] = r.nesting;
     layers.push_back(row);
@@ -194,6 +190,7 @@ void add_info_command(CLI::App& app, Context& context) {
   info->add_option("--line-length", options->line_length,
                    "Width of the table (default: as Keras, at most the terminal width ($COLUMNS) - 4)")
       ->check(CLI::Range(20, 1000));
+  add_quiet_flag(*info, context);
   info->callback([options, &context] { context.run = [options, &context] { return run_info(*options, context); }; });
 }
 

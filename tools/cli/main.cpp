@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   keras_cli::Context context;
-  app.add_flag("-q,--quiet", context.quiet, "No progress bars (they are drawn only when stderr is a terminal)");
+  keras_cli::add_quiet_flag(app, context);
   keras_cli::add_info_command(app, context);
   keras_cli::add_predict_command(app, context);
   keras_cli::add_convert_command(app, context);

@@ -54,6 +54,7 @@ void add_plot_command(CLI::App& app, Context& context) {
   plot->add_option("--dpi", o->plot.dpi, "Resolution of PNG pictures (default 200)")->check(CLI::Range(10, 2000));
   plot->add_option("--splines", o->plot.splines, "How edges are drawn (default ortho)")
       ->check(CLI::IsMember({"ortho", "curved", "polyline", "spline", "line"}));
+  add_quiet_flag(*plot, context);
   plot->callback([o, &context] { context.run = [o, &context] { return run_plot(*o, context); }; });
 }
 

@@ -150,8 +150,7 @@ keras::Tensor slice_rows(const keras::Tensor& t, std::int64_t begin, std::int64_
   const std::size_t row_bytes = t.nbytes() / static_cast<std::size_t>(std::max<std::int64_t>(rows, 1));
   shape[0] = end - begin;
   keras::Tensor out(shape, t.dtype());
-  std::memcpy(out.raw_data(),
-              static_cast<const std::byte*>(t.raw_data()) + static_cast<std::size_t>(begin) * row_bytes,
+  std::memcpy(out.raw_data(), static_cast<const std::byte*>(t.raw_data()) + static_cast<std::size_t>(begin) * row_bytes,
               static_cast<std::size_t>(end - begin) * row_bytes);
   return out;
 }
@@ -246,9 +245,11 @@ void print_top_k(const std::vector<keras::Tensor>& outputs, const std::vector<st
 
 int run_predict(const PredictOptions& o, const Context& context) {
   if (o.output.empty() && o.output_dir.empty() && o.top_k == 0)
-    throw UsageError("predict needs somewhere to put the outputs: -o FILE (.npy or .npz), --output-dir DIR or --top-k K");
+    throw UsageError(
+        "predict needs somewhere to put the outputs: -o FILE (.npy or .npz), --output-dir DIR or --top-k K");
   if (!o.output.empty() && !o.output.ends_with(".npy") && !o.output.ends_with(".npz"))
-    throw UsageError("-o " + o.output + ": the output file must end in .npy (one output) or .npz (one array per output)");
+    throw UsageError("-o " + o.output +
+                     ": the output file must end in .npy (one output) or .npz (one array per output)");
   keras::Model model = load_any_model(o.model, o.weights, context);
   const auto output_names = model.output_names();
   if (o.output.ends_with(".npy") && output_names.size() != 1)
@@ -269,7 +270,8 @@ int run_predict(const PredictOptions& o, const Context& context) {
     for (std::size_t i = 0; i < outputs.size(); ++i) named.emplace_back(output_names[i], outputs[i]);
     keras::utils::save_npz(o.output, named);
   }
-  if (o.top_k > 0) print_top_k(outputs, output_names, o.top_k, o.labels.empty() ? std::vector<std::string>{} : read_labels(o.labels));
+  if (o.top_k > 0)
+    print_top_k(outputs, output_names, o.top_k, o.labels.empty() ? std::vector<std::string>{} : read_labels(o.labels));
   return 0;
 }
 
@@ -277,8 +279,8 @@ int run_predict(const PredictOptions& o, const Context& context) {
 
 void add_predict_command(CLI::App& app, Context& context) {
   auto o = std::make_shared<PredictOptions>();
-  CLI::App* predict = app.add_subcommand(
-      "predict", "Run a model on .npy / .npz arrays or PNG / JPEG images and write its outputs");
+  CLI::App* predict =
+      app.add_subcommand("predict", "Run a model on .npy / .npz arrays or PNG / JPEG images and write its outputs");
   predict->add_option("MODEL", o->model, "A .keras file, model directory, legacy .h5, or config JSON (+ --weights)")
       ->required();
   add_weights_option(*predict, o->weights);
@@ -291,15 +293,17 @@ void add_predict_command(CLI::App& app, Context& context) {
   predict->add_option("-o,--output", o->output,
                       "Write the outputs: Y.npy (single-output models) or OUT.npz (one array per output, named after "
                       "the model's outputs)");
-  predict->add_option("--output-dir", o->output_dir, "Write the outputs as DIR/y0.npy, DIR/y1.npy, ... in output order");
-  predict->add_option("--batch-size", o->batch_size, "Samples per batch (default 32)")->check(CLI::PositiveNumber);
+  predict->add_option("--output-dir", o->output_dir,
+                      "Write the outputs as DIR/y0.npy, DIR/y1.npy, ... in output order");
+  predict->add_option("--batch-size", o->batch_size, "Samples per batch (default 32)")->check(positive_integer());
   add_overwrite_flag(*predict, o->overwrite);
   predict->add_option("--top-k", o->top_k, "Print the K top classes of each (samples, classes) output")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   predict->add_option("--labels", o->labels, "Class names for --top-k, one per line");
   predict->add_option("--rescale", o->rescale, "Multiply image pixel values (0..255) by this, e.g. 1/255");
   predict->add_option("--interpolation", o->interpolation, "How images are resized (default bilinear)")
       ->check(CLI::IsMember({"bilinear", "nearest", "bicubic", "lanczos3", "lanczos5"}));
+  add_quiet_flag(*predict, context);
   predict->callback([o, &context] { context.run = [o, &context] { return run_predict(*o, context); }; });
 }
 

@@ -81,8 +81,8 @@ void Progress::draw(bool final) {
   // The bar takes what the label and counters leave, between 10 and 30 cells.
   int bar = std::clamp(width - static_cast<int>(label.size() + tail.size()) - 4, 10, 30);
   if (static_cast<int>(label.size()) > width - bar - static_cast<int>(tail.size()) - 4)
-    label = label.substr(0, static_cast<std::size_t>(std::max(0, width - bar - static_cast<int>(tail.size()) - 5))) +
-            "…";
+    label =
+        label.substr(0, static_cast<std::size_t>(std::max(0, width - bar - static_cast<int>(tail.size()) - 5))) + "…";
   std::string cells(static_cast<std::size_t>(bar), ' ');
   if (total_ > 0) {
     const auto filled = static_cast<std::size_t>(bar * std::min<std::int64_t>(done_, total_) / total_);
