@@ -16,6 +16,7 @@
 
 #include "keras/models.hpp"
 #include "models/functional.hpp"
+#include "models/node_inputs.hpp"
 #include "models/sequential.hpp"
 
 namespace keras {
@@ -256,31 +257,6 @@ std::string layer_output_shape(Operation& op) {
   return out + "]";
 }
 
-// The tensors of a node's call in Keras' order: tree.flatten((args, kwargs)),
-// which visits dict keys sorted.
-void flatten_template(const Json& value, const std::vector<KerasTensor>& tensors, std::vector<KerasTensor>& out) {
-  if (value.is_object() && value.contains("__tensor__")) {
-    const auto index = value.at("__tensor__").get<std::size_t>();
-    if (index < tensors.size()) out.push_back(tensors[index]);
-    return;
-  }
-  if (value.is_array()) {
-    for (const auto& item : value) flatten_template(item, tensors, out);
-  } else if (value.is_object()) {
-    std::vector<std::string> keys;
-    for (const auto& [key, item] : value.items()) keys.push_back(key);
-    std::sort(keys.begin(), keys.end());
-    for (const auto& key : keys) flatten_template(value.at(key), tensors, out);
-  }
-}
-
-std::vector<KerasTensor> node_input_tensors(const Node& node) {
-  std::vector<KerasTensor> out;
-  flatten_template(node.args, node.inputs, out);
-  flatten_template(node.kwargs, node.inputs, out);
-  return out;
-}
-
 int node_index_of(const KerasTensor& tensor) {
   const auto& nodes = tensor.node()->operation->inbound_nodes();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -332,7 +308,7 @@ bool functional_is_sequential_like(const detail::FunctionalImpl& model) {
   const auto by_depth = nodes_by_depth(model);
   // Keras iterates the depths in insertion order (deepest first); the outcome does not depend on it.
   for (const auto& [depth, group] : by_depth) {
-    if (group.size() > 1 || (group.size() == 1 && node_input_tensors(*group.front()).size() > 1)) return false;
+    if (group.size() > 1 || (group.size() == 1 && detail::node_input_tensors(*group.front()).size() > 1)) return false;
     nodes.insert(group.begin(), group.end());
   }
   for (const auto& layer : model.layer_list()) {
@@ -360,7 +336,7 @@ struct SummaryBuilder {
     for (const auto& weak : op.inbound_nodes()) {
       auto node = weak.lock();
       if (!node || functional == nullptr || !functional->owns_node(node.get())) continue;
-      for (const auto& tensor : node_input_tensors(*node))
+      for (const auto& tensor : detail::node_input_tensors(*node))
         out.push_back(tensor.node()->operation->name() + "[" + std::to_string(node_index_of(tensor)) + "][" +
                       std::to_string(tensor.index()) + "]");
     }

@@ -17,6 +17,7 @@
 
 #include "keras/utils.hpp"
 #include "models/functional.hpp"
+#include "models/node_inputs.hpp"
 #include "models/sequential.hpp"
 #include "saving/atomic_write.hpp"
 
@@ -57,30 +58,6 @@ std::string py_tuple(const Shape& shape) {
     out += shape[i] < 0 ? "None" : std::to_string(shape[i]);
   }
   return out + (shape.size() == 1 ? ",)" : ")");
-}
-
-// The tensors of a call, flattened as Keras' node.input_tensors (dict keys sorted).
-void flatten_template(const Json& value, const std::vector<KerasTensor>& tensors, std::vector<KerasTensor>& out) {
-  if (value.is_object() && value.contains("__tensor__")) {
-    const auto index = value.at("__tensor__").get<std::size_t>();
-    if (index < tensors.size()) out.push_back(tensors[index]);
-    return;
-  }
-  if (value.is_array()) {
-    for (const auto& item : value) flatten_template(item, tensors, out);
-  } else if (value.is_object()) {
-    std::vector<std::string> keys;
-    for (const auto& [key, item] : value.items()) keys.push_back(key);
-    std::sort(keys.begin(), keys.end());
-    for (const auto& key : keys) flatten_template(value.at(key), tensors, out);
-  }
-}
-
-std::vector<KerasTensor> input_tensors(const Node& node) {
-  std::vector<KerasTensor> out;
-  flatten_template(node.args, node.inputs, out);
-  flatten_template(node.kwargs, node.inputs, out);
-  return out;
 }
 
 std::shared_ptr<Node> first_node(const Operation& op) {
@@ -150,7 +127,7 @@ std::string layer_label(const Operation& op, const PlotModelOptions& o) {
     std::string input_shape = "?";
     std::string output_shape = "?";
     if (node) {
-      const auto inputs = input_tensors(*node);
+      const auto inputs = detail::node_input_tensors(*node);
       if (inputs.size() == 1) {
         input_shape = py_tuple(inputs.front().shape());
       } else if (!inputs.empty()) {
@@ -242,7 +219,7 @@ class DotBuilder {
         auto node = weak.lock();
         if (!node) continue;
         if (functional != nullptr && !functional->owns_node(node.get())) continue;
-        const auto inputs = input_tensors(*node);
+        const auto inputs = detail::node_input_tensors(*node);
         for (std::size_t input_index = 0; input_index < inputs.size(); ++input_index) {
           const Operation* source = inputs[input_index].node()->operation.get();
           int output_index = inputs[input_index].index();
