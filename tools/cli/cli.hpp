@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ keras::Model load_any_model(const std::string& path, const std::string& weights,
 // terminal agrees (save_model's prompt); FileExistsError otherwise.
 void confirm_output(const std::filesystem::path& path, bool overwrite);
 
+// The whole of `text` as a finite number, or nullopt.
+std::optional<double> parse_number(const std::string& text);
 // Accepts 1, 2, 3, ... with a plain message otherwise.
 CLI::Validator positive_integer();
 CLI::Validator non_negative_number();

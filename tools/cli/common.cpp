@@ -63,6 +63,18 @@ std::string shape_text(const keras::Shape& shape) {
   return out + (shape.size() == 1 ? ",)" : ")");
 }
 
+std::optional<double> parse_number(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
 CLI::Validator positive_integer() {
   return CLI::Validator(
       [](std::string& input) -> std::string {
@@ -82,15 +94,8 @@ CLI::Validator positive_integer() {
 CLI::Validator non_negative_number() {
   return CLI::Validator(
       [](std::string& input) -> std::string {
-        std::size_t used = 0;
-        double value = -1;
-        try {
-          value = std::stod(input, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != input.size() || !(value >= 0) || !std::isfinite(value))
-          return "needs a number >= 0, got '" + input + "'";
+        const auto value = parse_number(input);
+        if (!value || !(*value >= 0)) return "needs a number >= 0, got '" + input + "'";
         return "";
       },
       "NUMBER>=0", "non_negative_number");

@@ -19,16 +19,9 @@ struct ConvertOptions {
 };
 
 double parse_shard_size(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !(value > 0))
-    throw UsageError("--max-shard-size needs a positive number of GB, got '" + text + "'");
-  return value;
+  const auto value = parse_number(text);
+  if (!value || !(*value > 0)) throw UsageError("--max-shard-size needs a positive number of GB, got '" + text + "'");
+  return *value;
 }
 
 int run_convert(ConvertOptions o, const Context& context) {

@@ -16,10 +16,14 @@ namespace {
 
 std::string one_line(std::string message) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  for (auto& c : message) {
-    if (c == '\n' || c == '\r') c = ' ';
+  // Line breaks (and the blank lines between paragraphs) become one space.
+  std::string out;
+  for (char c : message) {
+    const bool line_break = c == '\n' || c == '\r';
+    if (line_break && !out.empty() && out.back() == ' ') continue;
+    out += line_break ? ' ' : c;
   }
-  return message;
+  return out;
 }
 
 // "keras-cpp predict --help" for the command being parsed.

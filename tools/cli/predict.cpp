@@ -33,16 +33,9 @@ struct PredictOptions {
 double parse_rescale(const std::string& text) {
   // A number or a fraction such as 1/255.
   auto number = [&](const std::string& part) {
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != part.size() || !std::isfinite(value))
-      throw UsageError("--rescale needs a number or a fraction such as 1/255, got '" + text + "'");
-    return value;
+    const auto value = parse_number(part);
+    if (!value) throw UsageError("--rescale needs a number or a fraction such as 1/255, got '" + text + "'");
+    return *value;
   };
   const auto slash = text.find('/');
   if (slash == std::string::npos) return number(text);
