@@ -4,6 +4,10 @@
 // pseudo-terminal for the overwrite prompt and the progress bar.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <cstdio>  // jpeglib.h needs FILE first
+
+#include <jpeglib.h>
 #include <png.h>
 #include <poll.h>
 #include <pty.h>
@@ -14,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -408,6 +413,53 @@ TEST(CliPredict, ImagesAreDecodedResizedAndRescaled) {
   r = run({"predict", same_size, "--x", (tmp / "bad.jpg").string(), "-o", (tmp / "c.npy").string()});
   EXPECT_EQ(r.status, 1);
   expect_one_error_line(r, "bad.jpg");
+}
+
+void write_jpeg(const std::filesystem::path& path, int width, int height, const std::vector<std::uint8_t>& rgb) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), std::fclose);
+  ASSERT_TRUE(file);
+  jpeg_compress_struct info{};
+  jpeg_error_mgr error{};
+  info.err = jpeg_std_error(&error);
+  jpeg_create_compress(&info);
+  jpeg_stdio_dest(&info, file.get());
+  info.image_width = static_cast<JDIMENSION>(width);
+  info.image_height = static_cast<JDIMENSION>(height);
+  info.input_components = 3;
+  info.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&info);
+  jpeg_set_quality(&info, 100, TRUE);
+  jpeg_start_compress(&info, TRUE);
+  for (int y = 0; y < height; ++y) {
+    auto* row = const_cast<JSAMPLE*>(rgb.data() + static_cast<std::size_t>(y) * width * 3);
+    jpeg_write_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_compress(&info);
+  jpeg_destroy_compress(&info);
+}
+
+TEST(CliPredict, JpegImages) {
+  TempDir tmp;
+  // A flat colour survives JPEG (almost) exactly, at any size.
+  std::vector<std::uint8_t> rgb(16 * 8 * 3);
+  for (std::size_t i = 0; i < rgb.size(); i += 3) {
+    rgb[i] = 200;
+    rgb[i + 1] = 100;
+    rgb[i + 2] = 50;
+  }
+  write_jpeg(tmp / "flat.jpg", 16, 8, rgb);
+  const auto model = save_image_model(tmp, "rgb4.keras", 4, 4, 3);
+  auto r =
+      run({"predict", model, "--x", (tmp / "flat.jpg").string(), "--rescale", "0.01", "-o", (tmp / "y.npy").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto y = keras::load_npy(tmp / "y.npy");
+  ASSERT_EQ(y.shape(), (keras::Shape{1, 48}));
+  for (std::int64_t i = 0; i < 48; ++i) EXPECT_NEAR(y.at(i), rgb[static_cast<std::size_t>(i % 3)] * 0.01, 0.03) << i;
+  // An RGBA input gets an opaque alpha channel.
+  const auto rgba_model = save_image_model(tmp, "rgba.keras", 8, 16, 4);
+  r = run({"predict", rgba_model, "--x", (tmp / "flat.jpg").string(), "-o", (tmp / "a.npy").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_FLOAT_EQ(static_cast<float>(keras::load_npy(tmp / "a.npy").at(3)), 255.0F);
 }
 
 TEST(CliPredict, KeepsTheOutputDirForm) {
