@@ -186,7 +186,7 @@ class DotBuilder {
  public:
   explicit DotBuilder(const PlotModelOptions& options) : o_(options) {}
 
-  std::string graph(const ModelImpl& model, bool subgraph, const std::string& indent) {
+  std::string graph(const ModelImpl& model, const std::string& indent) {
     std::string out;
     const auto* functional = dynamic_cast<const detail::FunctionalImpl*>(&model);
     const bool sequential = functional == nullptr;
@@ -201,14 +201,13 @@ class DotBuilder {
         out += indent + "subgraph " + dot_quote("cluster_" + nested->name()) + " {\n";
         out += indent + "  style=dashed;\n" + indent + "  label=" + dot_quote(nested->name()) + ";\n" + indent +
                "  labeljust=l;\n";
-        out += graph(*nested, true, indent + "  ");
+        out += graph(*nested, indent + "  ");
         out += indent + "}\n";
       } else {
         out += indent + id_of(layer) + " [label=" + layer_label(*layer, o_) +
                ", fontname=Helvetica, border=0, margin=0];\n";
       }
     }
-    (void)subgraph;
     if (sequential && !o_.expand_nested) {
       for (std::size_t i = 0; i + 1 < layers.size(); ++i) out += edge(layers[i], layers[i + 1], indent);
       return out;
@@ -395,7 +394,7 @@ std::string model_to_dot(const Model& model, const PlotModelOptions& options) {
   DotBuilder builder(options);
   const bool graph_model = as_model(&impl) != nullptr;
   if (graph_model) {
-    out += builder.graph(impl, false, "  ");
+    out += builder.graph(impl, "  ");
   } else {
     // Subclassed models are one node, as in Keras.
     out += "  node_0 [label=" + layer_label(impl, options) + ", fontname=Helvetica, border=0, margin=0];\n";

@@ -24,7 +24,7 @@ double parse_shard_size(const std::string& text) {
   return *value;
 }
 
-int run_convert(ConvertOptions o, const Context& context) {
+int run_convert(const ConvertOptions& o, const Context& context) {
   if (!o.destination.empty() && !o.output.empty() && o.destination != o.output)
     throw UsageError("convert takes DST once: either as the second argument or with -o, not both");
   const std::string dst = o.destination.empty() ? o.output : o.destination;

@@ -35,7 +35,9 @@ std::string help_pointer(const CLI::App& app) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_command_line(int argc, char** argv) {
   // A closed stdout (keras-cpp info | head) ends writes with an error, not a signal.
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app("keras-cpp " KERAS_CPP_VERSION
@@ -78,5 +80,16 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "keras-cpp: error: " << one_line(e.what()) << "\n";
     return error_status;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_command_line(argc, argv);
+  } catch (...) {
+    // Only when something outside the commands fails: building the parser, reporting an error.
+    return 1;
   }
 }

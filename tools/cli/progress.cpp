@@ -95,7 +95,7 @@ void Progress::draw(bool final) {
     const int span = bar - 3;
     const int step = span > 0 ? frame_++ % (2 * span) : 0;
     const int at = step <= span ? step : 2 * span - step;
-    for (int i = 0; i < 3 && at + i < bar; ++i) cells[static_cast<std::size_t>(at + i)] = '=';
+    for (int i = 0; i < 3 && at + i < bar; ++i) cells[static_cast<std::size_t>(at) + static_cast<std::size_t>(i)] = '=';
   }
   std::cerr << "\r" << label << " [" << cells << "]" << tail << "\033[K" << std::flush;
 }
