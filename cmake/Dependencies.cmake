@@ -42,3 +42,12 @@ if(NOT KERAS_DOT_PROGRAM)
   message(FATAL_ERROR "keras-cpp needs Graphviz's dot program for plot_model: install the Debian package 'graphviz' "
                       "(sudo apt-get install graphviz), or run scripts/install-deps for all of them.")
 endif()
+
+# The R package (r/) is built by `make r-install`, not by CMake, but `make test` needs it: name
+# the Debian packages now rather than failing later.
+find_program(KERAS_RSCRIPT Rscript)
+if(NOT KERAS_RSCRIPT)
+  message(WARNING "R is missing: make test also builds and tests the R package (r/), which needs the Debian "
+                  "packages 'r-base-core r-cran-rcpp r-cran-testthat r-cran-withr r-cran-zip' "
+                  "(scripts/install-deps installs them).")
+endif()
