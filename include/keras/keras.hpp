@@ -15,4 +15,5 @@
 #include "keras/regularizers.hpp"
 #include "keras/saving.hpp"
 #include "keras/tensor.hpp"
+#include "keras/utils.hpp"
 #include "keras/variable.hpp"
