@@ -7,6 +7,7 @@
 #include "keras/json.hpp"
 #include "keras/layer.hpp"
 #include "keras/layers.hpp"
+#include "keras/limits.hpp"
 #include "keras/models.hpp"
 #include "keras/operation.hpp"
 #include "keras/ops.hpp"

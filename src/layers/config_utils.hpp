@@ -6,15 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "graph/config_json.hpp"
 #include "keras/json.hpp"
 #include "layers/activations/activation_functions.hpp"
 
 namespace keras::detail {
 
+// A positive size of at most LoadLimits::max_units (units, filters, heads).
 std::int64_t required_int(const Json& config, const std::string& key, const std::string& layer);
 std::int64_t int_or(const Json& config, const std::string& key, std::int64_t fallback);
 double number_or(const Json& config, const std::string& key, double fallback);
-// An int or a list of ints (Keras' normalize_tuple), expanded to n values.
+// An int or a list of ints (Keras' normalize_tuple), expanded to n values, each positive and
+// at most LoadLimits::max_window (kernel sizes, strides, dilation rates, pool sizes).
 std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n, const std::string& layer,
                                     std::optional<std::int64_t> fallback = std::nullopt);
 Json ints_to_json(const std::vector<std::int64_t>& values);

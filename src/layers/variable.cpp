@@ -12,6 +12,13 @@ Variable::Variable(std::string name, Shape shape, DType dtype, initializers::Ini
   for (std::int64_t d : shape_) {
     if (d < 0) throw ValueError("Variable '" + name_ + "' needs a fully known shape, got " + shape_to_string(shape_));
   }
+  // Counted before anything is allocated: a config with absurd sizes fails here, not in malloc.
+  std::uint64_t bytes = dtype_size(dtype_);
+  for (std::int64_t d : shape_) {
+    if (__builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes))
+      throw ValueError("Variable '" + name_ + "' of shape " + shape_to_string(shape_) +
+                       " has more elements than 64-bit sizes can count");
+  }
 }
 
 const Tensor& Variable::value() { return mutable_value(); }

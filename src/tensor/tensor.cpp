@@ -316,7 +316,10 @@ std::uint16_t float_to_bfloat16(float value) {
 float bfloat16_to_float(std::uint16_t bits) { return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16); }
 
 Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
-  storage_ = allocate_storage(static_cast<std::size_t>(shape_size(shape_)) * dtype_size(dtype_));
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<std::size_t>(shape_size(shape_)), dtype_size(dtype_), &bytes))
+    throw ValueError("Shape " + shape_to_string(shape_) + " is too large");
+  storage_ = allocate_storage(bytes);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) { return Tensor(shape, dtype); }
