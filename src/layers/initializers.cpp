@@ -1,6 +1,7 @@
 // keras.initializers: the built-in initializers with Keras' configs and
 // distributions (keras/src/initializers/).
 #include "keras/initializers.hpp"
+#include "graph/config_json.hpp"
 
 #include <cmath>
 #include <functional>
@@ -268,8 +269,8 @@ void register_initializers() {
     return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
   });
   r.add("VarianceScaling", [](const Json& c) {
-    return VarianceScaling({number_or(c, "scale", 1.0), c.value("mode", std::string("fan_in")),
-                            c.value("distribution", std::string("truncated_normal")), seed_from(c)});
+    return VarianceScaling({number_or(c, "scale", 1.0), detail::config_value(c, "mode", std::string("fan_in")),
+                            detail::config_value(c, "distribution", std::string("truncated_normal")), seed_from(c)});
   });
   r.add("GlorotUniform", [](const Json& c) { return GlorotUniform({seed_from(c)}); });
   r.add("GlorotNormal", [](const Json& c) { return GlorotNormal({seed_from(c)}); });

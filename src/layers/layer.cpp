@@ -1,5 +1,6 @@
 // The Layer base: naming, config, variables, sublayers, build and calls.
 #include "keras/layer.hpp"
+#include "graph/config_json.hpp"
 
 #include <algorithm>
 
@@ -33,7 +34,7 @@ DTypePolicy DTypePolicy::from_json(const Json& value) {
   if (value.is_null()) return DTypePolicy();
   if (value.is_string()) return DTypePolicy(value.get<std::string>());
   if (value.is_object()) {
-    const std::string cls = value.value("class_name", "");
+    const std::string cls = detail::config_value(value, "class_name", "");
     if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
       const Json& config = value.at("config");
       return DTypePolicy(config.at("name").get<std::string>());

@@ -1,4 +1,5 @@
 #include "models/sequential.hpp"
+#include "graph/config_json.hpp"
 
 #include "layers/registrations.hpp"
 
@@ -120,7 +121,7 @@ std::shared_ptr<SequentialImpl> SequentialImpl::from_config(const Json& config) 
         config.dump());
   SequentialOptions options;
   options.name = config.at("name").get<std::string>();
-  options.trainable = config.value("trainable", true);
+  options.trainable = detail::config_value(config, "trainable", true);
   auto model = std::make_shared<SequentialImpl>(options);
   for (const auto& entry : config.at("layers")) model->add(layer_from_envelope(entry));
   if (!model->graph_) {

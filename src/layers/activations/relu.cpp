@@ -1,4 +1,5 @@
 // keras.layers.ReLU, LeakyReLU, ELU and PReLU.
+#include "graph/config_json.hpp"
 #include "keras/regularizers.hpp"
 #include "layers/activations/activation_layers.hpp"
 #include "layers/core/layer_utils.hpp"
@@ -131,8 +132,8 @@ LayerPtr PReLUImpl::from_config(const Json& config) {
   o.trainable = base.trainable;
   if (auto it = config.find("alpha_initializer"); it != config.end() && !it->is_null())
     o.alpha_initializer = initializers::get(*it);
-  o.alpha_regularizer = config.value("alpha_regularizer", Json(nullptr));
-  o.alpha_constraint = config.value("alpha_constraint", Json(nullptr));
+  o.alpha_regularizer = detail::config_value(config, "alpha_regularizer", Json(nullptr));
+  o.alpha_constraint = detail::config_value(config, "alpha_constraint", Json(nullptr));
   if (auto it = config.find("shared_axes"); it != config.end() && !it->is_null()) {
     std::vector<int> axes;
     if (it->is_number_integer()) {

@@ -208,11 +208,11 @@ LayerPtr EinsumDenseImpl::from_config(const Json& config) {
     o.kernel_initializer = initializers::get(*it);
   if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
     o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  o.kernel_regularizer = detail::config_value(config, "kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = detail::config_value(config, "bias_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
+  o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
+  o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
   return std::make_shared<EinsumDenseImpl>(eq->get<std::string>(), output_shape, o);
 }
 

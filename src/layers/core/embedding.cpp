@@ -34,13 +34,10 @@ LayerPtr EmbeddingImpl::from_config(const Json& config) {
   o.trainable = base.trainable;
   if (auto it = config.find("embeddings_initializer"); it != config.end() && !it->is_null())
     o.embeddings_initializer = initializers::get(*it);
-  o.embeddings_regularizer = config.value("embeddings_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.embeddings_constraint = config.value("embeddings_constraint", Json(nullptr));
-  if (auto it = config.find("mask_zero"); it != config.end() && !it->is_null()) {
-    if (!it->is_boolean()) throw FormatError("Embedding config 'mask_zero' must be a boolean, got " + it->dump());
-    o.mask_zero = it->get<bool>();
-  }
+  o.embeddings_regularizer = detail::config_value(config, "embeddings_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
+  o.embeddings_constraint = detail::config_value(config, "embeddings_constraint", Json(nullptr));
+  o.mask_zero = detail::config_value(config, "mask_zero", o.mask_zero);
   return std::make_shared<EmbeddingImpl>(required_int(config, "input_dim", "Embedding"),
                                          required_int(config, "output_dim", "Embedding"), o);
 }

@@ -116,7 +116,7 @@ LayerPtr BatchNormalizationImpl::from_config(const Json& config) {
   o.beta_constraint = constraint_from(config, "beta_constraint");
   o.gamma_constraint = constraint_from(config, "gamma_constraint");
   o.renorm = bool_or(config, "renorm", false, kClass);
-  o.renorm_clipping = config.value("renorm_clipping", Json(nullptr));
+  o.renorm_clipping = detail::config_value(config, "renorm_clipping", Json(nullptr));
   o.renorm_momentum = number_or(config, "renorm_momentum", o.renorm_momentum);
   o.synchronized = bool_or(config, "synchronized", false, kClass);
   auto layer = std::make_shared<BatchNormalizationImpl>(o);

@@ -72,7 +72,7 @@ void read_common_options(const Json& config, Options& o) {
   o.dtype = base.dtype;
   o.trainable = base.trainable;
   assign_cell_common(o, CellCommon::from_config(config));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.seed = seed_from(config);
   RNNSettings s = RNNSettings::from_config(config);
   o.return_sequences = s.return_sequences;
@@ -122,12 +122,12 @@ CellOptions cell_options_of(const LayerOptions& o, const char* cell_name) {
 
 RNNSettings RNNSettings::from_config(const Json& config) {
   RNNSettings s;
-  s.return_sequences = config.value("return_sequences", false);
-  s.return_state = config.value("return_state", false);
-  s.go_backwards = config.value("go_backwards", false);
-  s.stateful = config.value("stateful", false);
-  s.unroll = config.value("unroll", false);
-  s.zero_output_for_mask = config.value("zero_output_for_mask", false);
+  s.return_sequences = detail::config_value(config, "return_sequences", false);
+  s.return_state = detail::config_value(config, "return_state", false);
+  s.go_backwards = detail::config_value(config, "go_backwards", false);
+  s.stateful = detail::config_value(config, "stateful", false);
+  s.unroll = detail::config_value(config, "unroll", false);
+  s.zero_output_for_mask = detail::config_value(config, "zero_output_for_mask", false);
   return s;
 }
 
@@ -402,7 +402,7 @@ LayerPtr SimpleRNNImpl::from_config(const Json& config) {
   layers::SimpleRNNOptions o;
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
-  o.use_bias = config.value("use_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
   return std::make_shared<SimpleRNNImpl>(required_int(config, "units", "SimpleRNN"), o);
 }
 
@@ -438,8 +438,8 @@ LayerPtr LSTMImpl::from_config(const Json& config) {
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.unit_forget_bias = config.value("unit_forget_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
   return std::make_shared<LSTMImpl>(required_int(config, "units", "LSTM"), o);
 }
 
@@ -478,8 +478,8 @@ LayerPtr GRUImpl::from_config(const Json& config) {
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.reset_after = config.value("reset_after", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.reset_after = detail::config_value(config, "reset_after", true);
   return std::make_shared<GRUImpl>(required_int(config, "units", "GRU"), o);
 }
 
@@ -535,14 +535,14 @@ LayerPtr ConvLSTMImpl::from_config(int rank, const Json& config) {
   layers::ConvLSTMOptions o;
   read_common_options(config, o);
   o.strides = int_tuple(config, "strides", n, what, 1);
-  o.padding = config.value("padding", std::string("valid"));
+  o.padding = detail::config_value(config, "padding", std::string("valid"));
   if (auto it = config.find("data_format"); it != config.end() && it->is_string())
     o.data_format = it->get<std::string>();
   o.dilation_rate = int_tuple(config, "dilation_rate", n, what, 1);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.unit_forget_bias = config.value("unit_forget_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
   return std::make_shared<ConvLSTMImpl>(rank, required_int(config, "filters", what),
                                         int_tuple(config, "kernel_size", n, what), o);
 }
