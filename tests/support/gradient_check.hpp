@@ -1,0 +1,39 @@
+// Finite-difference checks of reverse-mode gradients: the gradient a backward
+// pass computes against central differences of the forward function.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "keras/autodiff.hpp"
+#include "keras/tensor.hpp"
+
+namespace keras_test {
+
+struct GradientTolerance {
+  double rtol = 1e-2;  // relative to the larger of the two gradients' norms
+  double atol = 1e-3;
+  double step = 1e-2;  // central-difference step, scaled by max(1, |x_i|)
+};
+
+// The numeric gradient of <r, f(x)> for a fixed random projection r (so that
+// every output element is checked, not only their sum): central differences,
+// accumulated in double.
+keras::Tensor numeric_gradient(const std::function<keras::Tensor(const keras::Tensor&)>& f, const keras::Tensor& x,
+                               const keras::Tensor& projection, double step);
+
+// A projection tensor shaped like `reference`, uniform in [-1, 1) from a fixed seed.
+keras::Tensor random_projection(const keras::Shape& shape, std::uint64_t seed = 7);
+
+// Checks the keras::ad gradient of f at x against numeric_gradient.
+void expect_gradient_matches(const std::function<keras::ad::Var(const keras::ad::Var&)>& f, const keras::Tensor& x,
+                             const GradientTolerance& tolerance, const std::string& what);
+
+// Checks analytic gradients (given for the projection r of the outputs)
+// against numeric ones: element i passes when
+// |a - n| <= atol + rtol * max(max|a|, max|n|).
+void expect_gradients_close(const keras::Tensor& analytic, const keras::Tensor& numeric,
+                            const GradientTolerance& tolerance, const std::string& what);
+
+}  // namespace keras_test
