@@ -30,16 +30,6 @@ Json ordered_case(const std::string& name) {
   return keras::parse_json(keras_test::read_text_file(keras_test::fixture_dir(name) / "case.json"), name);
 }
 
-std::map<std::string, Tensor> read_npz(const std::filesystem::path& path) {
-  auto zip = keras::saving::ZipReader::open(path);
-  std::map<std::string, Tensor> out;
-  for (const auto& member : zip.members()) {
-    std::string key = member.substr(0, member.size() - 4);  // drop ".npy"
-    out[key] = keras::parse_npy(zip.read(member), member);
-  }
-  return out;
-}
-
 // The datasets of optimizer/vars in Keras' file, in index order.
 std::vector<Tensor> fixture_optimizer_vars(const std::string& name, const std::string& group = "optimizer/vars") {
   auto zip = keras::saving::ZipReader::open(keras_test::fixture_dir(name) / "model.keras");
@@ -73,7 +63,7 @@ class OptimizerFixture : public ::testing::TestWithParam<std::string> {};
 TEST_P(OptimizerFixture, StepsMatchKeras) {
   const std::string name = GetParam();
   const Json c = ordered_case(name);
-  auto steps = read_npz(keras_test::fixture_dir(name) / "steps.npz");
+  auto steps = keras_test::read_npz(keras_test::fixture_dir(name) / "steps.npz");
   keras::Model model = keras::load_model(keras_test::fixture_dir(name) / "model.keras", {.compile = false});
   EXPECT_EQ(model.optimizer(), nullptr);
   auto vars = model.trainable_variables();
@@ -142,7 +132,7 @@ TEST_P(OptimizerFixture, PredictsAndConvertsIdentically) { keras_test::expect_fi
 TEST_P(OptimizerFixture, StateSurvivesSaveAndLoad) {
   const std::string name = GetParam();
   const Json c = ordered_case(name);
-  auto steps = read_npz(keras_test::fixture_dir(name) / "steps.npz");
+  auto steps = keras_test::read_npz(keras_test::fixture_dir(name) / "steps.npz");
   keras::Model model = keras::load_model(keras_test::fixture_dir(name) / "model.keras", {.compile = false});
   auto vars = model.trainable_variables();
   for (std::size_t i = 0; i < vars.size(); ++i) vars[i]->assign(steps.at("w" + std::to_string(i) + "_0"));

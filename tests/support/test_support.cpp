@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "saving/zip_archive.hpp"
+
 namespace keras_test {
 
 std::filesystem::path data_path(const std::string& relative) {
@@ -35,6 +37,16 @@ std::vector<keras::Tensor> fixture_outputs(const std::string& case_name) {
   const auto c = fixture_case(case_name);
   for (const auto& name : c.at("outputs"))
     out.push_back(keras::load_npy(fixture_dir(case_name) / name.get<std::string>()));
+  return out;
+}
+
+std::map<std::string, keras::Tensor> read_npz(const std::filesystem::path& path) {
+  auto zip = keras::saving::ZipReader::open(path);
+  std::map<std::string, keras::Tensor> out;
+  for (const auto& member : zip.members()) {
+    std::string key = member.substr(0, member.size() - 4);  // drop ".npy"
+    out[key] = keras::parse_npy(zip.read(member), member);
+  }
   return out;
 }
 

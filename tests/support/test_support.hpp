@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ std::filesystem::path fixture_dir(const std::string& case_name);
 nlohmann::json fixture_case(const std::string& case_name);
 std::vector<keras::Tensor> fixture_inputs(const std::string& case_name);
 std::vector<keras::Tensor> fixture_outputs(const std::string& case_name);
+
+// The arrays of an .npz file by name (without ".npy").
+std::map<std::string, keras::Tensor> read_npz(const std::filesystem::path& path);
 
 // A fresh empty directory, removed when the object dies.
 class TempDir {
