@@ -3,6 +3,9 @@
 // (shared subexpressions, broadcasting, multi-output operations, constants).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "keras/autodiff.hpp"
 #include "keras/keras.hpp"
 #include "ops/elementwise.hpp"
@@ -16,6 +19,17 @@ using ad::Var;
 
 Tensor uniform(const keras::Shape& shape, float lo, float hi, std::uint64_t seed) {
   return keras::random::uniform(shape, lo, hi, seed);
+}
+
+// Distinct values (a shuffled even grid over [-1, 1]).
+Tensor distinct(const keras::Shape& shape, std::uint64_t seed) {
+  const std::int64_t n = keras::shape_size(shape);
+  std::vector<float> values(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i)
+    values[static_cast<std::size_t>(i)] = -1.0F + 2.0F * static_cast<float>(i) / static_cast<float>(n);
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  std::shuffle(values.begin(), values.end(), rng);
+  return Tensor::from_vector(shape, values);
 }
 
 struct OpCase {
@@ -170,6 +184,77 @@ TEST(Autodiff, EveryOperationMatchesFiniteDifferences) {
       {"einsum ellipsis", [&](const Var& v) { return ad::einsum("...c,cd->...d", v, Var(w)); }, batch},
   };
   for (const auto& c : cases) keras_test::expect_gradient_matches(c.f, c.x, {.rtol = 1e-2, .atol = 1e-3}, c.name);
+}
+
+// Convolutions and poolings in 1, 2 and 3 spatial dims, with strides,
+// dilation, groups and every padding.
+TEST(Autodiff, ConvolutionsAndPoolingsMatchFiniteDifferences) {
+  const Tensor x1 = uniform({2, 9, 4}, -1, 1, 11);
+  const Tensor x2 = uniform({1, 5, 4, 4}, -1, 1, 12);
+  const Tensor x3 = uniform({1, 4, 4, 3, 2}, -1, 1, 13);
+  const Tensor k1 = uniform({3, 4, 5}, -1, 1, 14);
+  const Tensor k2 = uniform({3, 2, 4, 3}, -1, 1, 15);
+  const Tensor k2g = uniform({3, 3, 2, 6}, -1, 1, 16);  // groups = 2
+  const Tensor k3 = uniform({2, 3, 2, 2, 3}, -1, 1, 17);
+  const Tensor kd = uniform({3, 3, 4, 2}, -1, 1, 18);  // depthwise, multiplier 2
+  const Tensor kt = uniform({3, 3, 5, 4}, -1, 1, 19);  // transposed: [*k, filters, channels]
+  const Tensor b3 = uniform({3}, -1, 1, 20);
+  const Tensor b5 = uniform({5}, -1, 1, 21);
+  const Tensor b8 = uniform({8}, -1, 1, 22);
+  std::vector<OpCase> cases = {
+      {"conv1d causal", [&](const Var& v) { return ad::conv(v, Var(k1), Var(b5), {1}, "causal", {2}); }, x1},
+      {"conv1d kernel", [&](const Var& v) { return ad::conv(Var(x1), v, Var(b5), {2}, "valid"); }, k1},
+      {"conv1d bias", [&](const Var& v) { return ad::conv(Var(x1), Var(k1), v, {1}, "same"); }, b5},
+      {"conv2d x",
+       [&](const Var& v) {
+         return ad::conv(v, Var(k2), Var(b3), {2, 1}, "same");
+       },
+       x2},
+      {"conv2d kernel",
+       [&](const Var& v) {
+         return ad::conv(Var(x2), v, Var(b3), {1, 2}, "valid", {2, 1});
+       },
+       k2},
+      {"conv2d grouped x", [&](const Var& v) { return ad::conv(v, Var(k2g), {}, {1}, "same"); }, x2},
+      {"conv2d grouped kernel", [&](const Var& v) { return ad::conv(Var(x2), v, {}, {1}, "same"); }, k2g},
+      {"conv3d x", [&](const Var& v) { return ad::conv(v, Var(k3), Var(b3), {1}, "same"); }, x3},
+      {"conv3d kernel", [&](const Var& v) { return ad::conv(Var(x3), v, {}, {2}, "valid"); }, k3},
+      {"depthwise x", [&](const Var& v) { return ad::depthwise_conv(v, Var(kd), Var(b8), {1}, "same"); }, x2},
+      {"depthwise kernel", [&](const Var& v) { return ad::depthwise_conv(Var(x2), v, {}, {2}, "valid"); }, kd},
+      {"conv_transpose x", [&](const Var& v) { return ad::conv_transpose(v, Var(kt), Var(b5), {2}, "same"); }, x2},
+      {"conv_transpose kernel",
+       [&](const Var& v) {
+         return ad::conv_transpose(Var(x2), v, Var(b5), {2, 1}, "valid");
+       },
+       kt},
+      {"conv_transpose extended",
+       [&](const Var& v) { return ad::conv_transpose(v, Var(kt), Var(b5), {3}, "valid", {2}); }, x2},
+      {"conv_transpose bias", [&](const Var& v) { return ad::conv_transpose(Var(x2), Var(kt), v, {2}, "same"); }, b5},
+      {"avg_pool 2d same", [](const Var& v) { return ad::avg_pool(v, {3}, {2}, "same"); }, x2},
+      {"avg_pool 1d", [](const Var& v) { return ad::avg_pool(v, {3}, {2}, "valid"); }, x1},
+      {"adaptive avg", [](const Var& v) { return ad::adaptive_avg_pool(v, {2}); }, x3},
+  };
+  for (const auto& c : cases) keras_test::expect_gradient_matches(c.f, c.x, {.rtol = 1e-2, .atol = 1e-3}, c.name);
+  // Max poolings on well-separated values, so that no step crosses a tie.
+  const Tensor s1 = distinct({2, 9, 4}, 31);
+  const Tensor s2 = distinct({2, 5, 4, 3}, 32);
+  const Tensor s3 = distinct({1, 4, 4, 3, 2}, 33);
+  std::vector<OpCase> max_cases = {
+      {"max_pool 1d", [](const Var& v) { return ad::max_pool(v, {2}, {}, "valid"); }, s1},
+      {"max_pool 2d same",
+       [](const Var& v) {
+         return ad::max_pool(v, {3, 2}, {2, 2}, "same");
+       },
+       s2},
+      {"max_pool 3d", [](const Var& v) { return ad::max_pool(v, {2}, {1}, "valid"); }, s3},
+      {"adaptive max",
+       [](const Var& v) {
+         return ad::adaptive_max_pool(v, {3, 2});
+       },
+       s2},
+  };
+  for (const auto& c : max_cases)
+    keras_test::expect_gradient_matches(c.f, c.x, {.rtol = 1e-2, .atol = 1e-3, .step = 1e-3}, c.name);
 }
 
 TEST(Autodiff, ActivationDerivatives) {

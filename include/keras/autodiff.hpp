@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -173,6 +174,23 @@ Var matmul(const Var& a, const Var& b);
 // x [..., K] . kernel [K, N] (+ bias [N]).
 Var dense(const Var& x, const Var& kernel, const Var& bias = {});
 Var einsum(std::string_view equation, const Var& a, const Var& b);
+
+// ------------------------------------------------------------- convolutions
+// channels_last, Keras kernel layouts; padding "valid", "same" or "causal";
+// strides / dilation: one value per spatial dimension or one for all.
+Var conv(const Var& x, const Var& kernel, const Var& bias, const std::vector<std::int64_t>& strides,
+         const std::string& padding, const std::vector<std::int64_t>& dilation = {});
+Var depthwise_conv(const Var& x, const Var& kernel, const Var& bias, const std::vector<std::int64_t>& strides,
+                   const std::string& padding, const std::vector<std::int64_t>& dilation = {});
+Var conv_transpose(const Var& x, const Var& kernel, const Var& bias, const std::vector<std::int64_t>& strides,
+                   const std::string& padding, const std::vector<std::int64_t>& output_padding = {},
+                   const std::vector<std::int64_t>& dilation = {});
+Var max_pool(const Var& x, const std::vector<std::int64_t>& pool_size, const std::vector<std::int64_t>& strides,
+             const std::string& padding);
+Var avg_pool(const Var& x, const std::vector<std::int64_t>& pool_size, const std::vector<std::int64_t>& strides,
+             const std::string& padding);
+Var adaptive_max_pool(const Var& x, const std::vector<std::int64_t>& output_size);
+Var adaptive_avg_pool(const Var& x, const std::vector<std::int64_t>& output_size);
 
 // ---------------------------------------------------------------- operators
 Var operator+(const Var& a, const Var& b);
