@@ -30,3 +30,12 @@ endif()
 keras_require(dnnl DEBIAN libdnnl-dev)
 keras_require(Eigen3 3.4 NO_MODULE DEBIAN libeigen3-dev)
 find_package(Threads REQUIRED)
+
+# The R package (r/) is built by `make r-install`, not by CMake, but `make test` needs it: name
+# the Debian packages now rather than failing later.
+find_program(KERAS_RSCRIPT Rscript)
+if(NOT KERAS_RSCRIPT)
+  message(WARNING "R is missing: make test also builds and tests the R package (r/), which needs the Debian "
+                  "packages 'r-base-core r-cran-rcpp r-cran-testthat r-cran-withr r-cran-zip' "
+                  "(scripts/install-deps installs them).")
+endif()
