@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "keras/autodiff.hpp"
+#include "keras/operation.hpp"
 #include "keras/tensor.hpp"
 
 namespace keras_test {
@@ -35,5 +36,12 @@ void expect_gradient_matches(const std::function<keras::ad::Var(const keras::ad:
 // |a - n| <= atol + rtol * max(max|a|, max|n|).
 void expect_gradients_close(const keras::Tensor& analytic, const keras::Tensor& numeric,
                             const GradientTolerance& tolerance, const std::string& what);
+
+// The gradient check of one operation call: call_vjp() must give call()'s
+// outputs (to `forward_atol`), and its pullback of a random projection of the
+// outputs must match central differences of call() for every floating tensor
+// argument and every trainable variable the operation owns.
+void expect_operation_gradients(keras::Operation& op, const keras::CallArgs& args, const GradientTolerance& tolerance,
+                                const std::string& what, double forward_atol = 1e-5);
 
 }  // namespace keras_test
