@@ -192,6 +192,16 @@ Var avg_pool(const Var& x, const std::vector<std::int64_t>& pool_size, const std
 Var adaptive_max_pool(const Var& x, const std::vector<std::int64_t>& output_size);
 Var adaptive_avg_pool(const Var& x, const std::vector<std::int64_t>& output_size);
 
+// ----------------------------------------------------------- normalization
+// The normalizations of the Keras layers (kernels::layer_norm and friends
+// are these on constants): gamma / beta / scale may be undefined.
+Var batch_norm(const Var& x, const Var& mean, const Var& variance, const Var& gamma, const Var& beta, float epsilon,
+               int axis);
+Var layer_norm(const Var& x, const std::vector<int>& axes, const Var& gamma, const Var& beta, float epsilon,
+               bool rms_scaling = false);
+Var rms_norm(const Var& x, const std::vector<int>& axes, const Var& scale, float epsilon);
+Var group_norm(const Var& x, std::int64_t groups, const Var& gamma, const Var& beta, float epsilon, int axis);
+
 // ---------------------------------------------------------------- operators
 Var operator+(const Var& a, const Var& b);
 Var operator-(const Var& a, const Var& b);

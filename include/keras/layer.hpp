@@ -38,17 +38,20 @@ class DTypePolicy {
   std::string name_ = "float32";
 };
 
-// The variables a layer's backward pass reads, as keras::ad values: each
-// trainable variable (of a trainable layer) is a leaf whose gradient the
-// pullback reports; the others are constants. One per backward pass, shared
-// by a layer and its sublayers.
+// The variables a layer's backward pass reads, as keras::ad values: the
+// ones in `trainable` (a layer's trainable_variables(): none for a frozen
+// layer) are leaves whose gradient the pullback reports; the others are
+// constants. One per backward pass, shared by a layer and its sublayers.
 class TapeVariables {
  public:
+  TapeVariables() = default;
+  explicit TapeVariables(std::vector<VariablePtr> trainable) : trainable_(std::move(trainable)) {}
   ad::Var operator()(const VariablePtr& variable);
   // The leaves created, in first-use order.
   const std::vector<std::pair<VariablePtr, ad::Var>>& leaves() const { return leaves_; }
 
  private:
+  std::vector<VariablePtr> trainable_;
   std::vector<std::pair<VariablePtr, ad::Var>> leaves_;
   std::vector<std::pair<const Variable*, ad::Var>> constants_;
 };

@@ -1,6 +1,8 @@
 // Backward passes of layers through the keras::ad tape: call_vjp() runs the
 // layer's call_tape() on leaves for its inputs and variables and pulls the
 // output gradients back with one reverse sweep.
+#include <algorithm>
+
 #include "keras/layer.hpp"
 #include "keras/variable.hpp"
 
@@ -13,7 +15,8 @@ ad::Var TapeVariables::operator()(const VariablePtr& variable) {
   for (const auto& [v, value] : constants_)
     if (v == variable.get()) return value;
   const Tensor& value = variable->value();
-  if (variable->trainable() && is_floating(value.dtype())) {
+  const bool wanted = std::find(trainable_.begin(), trainable_.end(), variable) != trainable_.end();
+  if (wanted && variable->trainable() && is_floating(value.dtype())) {
     ad::Var leaf = ad::leaf(value.astype(DType::float32));
     leaves_.emplace_back(variable, leaf);
     return leaf;
@@ -62,7 +65,7 @@ VjpResult Layer::call_vjp(const CallArgs& args) {
   inputs.reserve(args.tensors.size());
   for (const auto& t : args.tensors)
     inputs.push_back(is_floating(t.dtype()) ? ad::leaf(t.astype(DType::float32)) : ad::Var(t));
-  auto variables = std::make_shared<TapeVariables>();
+  auto variables = std::make_shared<TapeVariables>(trainable_variables());
   std::vector<ad::Var> outputs = call_tape(args, inputs, *variables);
   VjpResult result;
   for (const auto& o : outputs) result.outputs.push_back(o.value());
