@@ -1,30 +1,20 @@
-// keras.Input, keras.Model (Functional) and keras.Sequential.
+// keras.Model (Functional) and keras.Sequential.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "keras/layer.hpp"
+#include "keras/layers/core.hpp"  // keras::Input
 #include "keras/logs.hpp"
-#include "keras/optimizers.hpp"
 
 namespace keras {
-
-struct InputOptions {
-  std::string name;
-  std::string dtype = "float32";
-  std::optional<std::int64_t> batch_size;
-  bool sparse = false;
-  bool optional = false;
-};
-
-// keras.Input(shape): a symbolic input. `shape` excludes the batch dimension;
-// -1 marks an unknown dimension.
-KerasTensor Input(const Shape& shape, const InputOptions& options = {});
 
 class ModelImpl;
 class Optimizer;
@@ -35,6 +25,26 @@ class History;
 namespace training {
 struct TrainerState;
 }
+
+// What compile() accepts as an optimizer: an optimizer object, a name or a
+// config envelope (keras.optimizers.get semantics; resolved by the training
+// code, keras/optimizers.hpp).
+class OptimizerIdentifier {
+ public:
+  OptimizerIdentifier(const char* name) : name_(name) {}                  // NOLINT(google-explicit-constructor)
+  OptimizerIdentifier(std::string name) : name_(std::move(name)) {}       // NOLINT(google-explicit-constructor)
+  OptimizerIdentifier(Json envelope) : envelope_(std::move(envelope)) {}  // NOLINT(google-explicit-constructor)
+  template <typename T, typename = std::enable_if_t<std::is_base_of_v<Optimizer, T>>>
+  OptimizerIdentifier(std::shared_ptr<T> optimizer)  // NOLINT(google-explicit-constructor)
+      : optimizer_(std::move(optimizer)) {}
+  // The optimizer object (a new one for names and envelopes).
+  std::shared_ptr<Optimizer> resolve() const;
+
+ private:
+  std::shared_ptr<Optimizer> optimizer_;
+  std::optional<std::string> name_;
+  Json envelope_;
+};
 
 // keras.Model.compile's arguments. Losses and metrics are kept as Keras
 // identifiers (compile_config records them as given): names such as
@@ -56,6 +66,52 @@ struct CompileOptions {
 };
 
 // A Python dict of symbolic tensors, in insertion order: {{"a", a}, {"b", b}}.
+// Model.summary()'s arguments (keras.utils.print_summary's).
+struct SummaryOptions {
+  // Total width of the table. Default: 88, or 108 when the table has a
+  // Connected to column, 12 more with show_trainable; at most the terminal
+  // width - 4, as in Keras.
+  std::optional<int> line_length;
+  // The terminal width for the default line_length; nullopt: $COLUMNS, else
+  // the width of the terminal on stdout, else 80 (Python's
+  // shutil.get_terminal_size).
+  std::optional<int> terminal_width;
+  bool expand_nested = false;  // rows for the layers of nested models
+  bool show_trainable = false;
+};
+
+// One row of the summary table.
+struct SummaryRow {
+  int nesting = 0;  // 0: a layer of the model; 1, 2, ...: inside nested models (expand_nested)
+  std::string name;
+  std::string class_name;
+  std::string output_shape;  // "(None, 10, 10, 8)"; "?" when unknown
+  bool is_layer = true;      // false for raw operations (keras.ops calls)
+  bool built = true;
+  std::int64_t params = 0;
+  std::vector<std::string> connected_to;  // "conv2d_5[0][0]", ...; only when !sequential_like
+  std::string trainable;                  // "Y", "N", or "-" for a layer without weights
+};
+
+struct ParamCount {
+  std::int64_t count = 0;
+  double bytes = 0;
+};
+
+// What model.summary() shows, as data.
+struct ModelSummary {
+  std::string name;
+  bool sequential_like = true;  // false: a graph, shown with a Connected to column
+  std::vector<SummaryRow> rows;
+  ParamCount total;
+  ParamCount trainable;
+  ParamCount non_trainable;
+  std::optional<ParamCount> optimizer;  // a built optimizer's variables
+};
+
+// Keras' readable_memory_size: "80.00 B", "3.67 KB".
+std::string readable_param_size(double bytes);
+
 using TensorDict = std::vector<std::pair<std::string, KerasTensor>>;
 
 // The base of Functional and Sequential models as layers.
@@ -80,6 +136,8 @@ class ModelImpl : public Layer {
   // Keras' get_compile_config(): {} when uncompiled, else compile_config with
   // the optimizer serialized as it is now.
   Json get_compile_config() const;
+  // Every model envelope carries its compile_config ({} when uncompiled).
+  std::optional<Json> envelope_compile_config() const override { return get_compile_config(); }
   // The compiled losses and metrics (set by compile()).
   std::shared_ptr<training::TrainerState> trainer;
 };
@@ -188,9 +246,11 @@ class Model : public LayerRef {
   Logs test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                      const std::vector<Tensor>& sample_weight = {}) const;
 
-  // Keras' model.summary() table; also printed to stdout by print_summary().
-  std::string summary() const;
-  void print_summary() const;
+  // Keras 3's model.summary() table, line for line; print_summary() writes it to stdout.
+  std::string summary(const SummaryOptions& options = {}) const;
+  void print_summary(const SummaryOptions& options = {}) const;
+  // The same content as data (options.expand_nested decides the rows).
+  ModelSummary summarize(const SummaryOptions& options = {}) const;
 };
 
 using SequentialEntry = std::variant<LayerRef, KerasTensor>;

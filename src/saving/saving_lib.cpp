@@ -13,10 +13,10 @@
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
+#include "saving/optimizer_state.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
 #include "training/compile.hpp"
-#include "training/optimizer_state.hpp"
 
 namespace keras {
 
@@ -25,7 +25,7 @@ namespace {
 using saving::to_bytes;
 using saving::to_text;
 
-constexpr const char* kKerasVersion = "3.16.0";
+using saving::kKerasVersion;
 // config.json is a few MB even for large models; refuse absurd members.
 constexpr std::uint64_t kMaxConfigBytes = 256ULL << 20;
 
@@ -46,8 +46,10 @@ std::vector<std::byte> weights_h5(const Model& model) {
   return file.image();
 }
 
+}  // namespace
+
 // The terminal prompt Keras shows (io_utils.ask_to_proceed_with_overwrite).
-bool ask_on_terminal(const std::filesystem::path& path) {
+bool saving::ask_to_proceed_with_overwrite(const std::filesystem::path& path) {
   if (isatty(STDIN_FILENO) == 0 || isatty(STDERR_FILENO) == 0) return false;
   std::cerr << "[WARNING] " << path.string() << " already exists - overwrite? [y/n]" << std::flush;
   std::string answer;
@@ -66,10 +68,13 @@ bool ask_on_terminal(const std::filesystem::path& path) {
   return false;
 }
 
+namespace {
+
 void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& options) {
   std::error_code ec;
   if (options.overwrite || !std::filesystem::exists(path, ec)) return;
-  bool proceed = options.confirm_overwrite ? options.confirm_overwrite(path) : ask_on_terminal(path);
+  bool proceed =
+      options.confirm_overwrite ? options.confirm_overwrite(path) : saving::ask_to_proceed_with_overwrite(path);
   if (!proceed)
     throw FileExistsError("File " + path.string() +
                           " already exists and overwrite is false: nothing was written. "
@@ -77,28 +82,22 @@ void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& 
 }
 
 Model model_from_config_json(const std::string& text, const std::string& origin, bool compile) {
-  Json config = parse_json(text, origin + " config.json");
-  LayerPtr layer;
-  try {
-    layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // older Keras versions too
-  } catch (const Json::exception& e) {
-    throw FormatError(origin + ": config.json does not describe a valid model: " + e.what());
-  } catch (const Error& e) {
-    // Re-throw with the file named, keeping the type.
-    const std::string message = origin + " config.json: " + e.what();
-    if (dynamic_cast<const UnknownObjectError*>(&e)) throw UnknownObjectError(message);
-    if (dynamic_cast<const UnsafeContentError*>(&e)) throw UnsafeContentError(message);
-    if (dynamic_cast<const NotImplementedError*>(&e)) throw NotImplementedError(message);
-    if (dynamic_cast<const ShapeMismatchError*>(&e)) throw ShapeMismatchError(message);
-    if (dynamic_cast<const ValueError*>(&e)) throw ValueError(message);
-    throw FormatError(message);
-  }
-  auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
-  if (!model) throw FormatError(origin + ": config.json describes a " + layer->class_name() + ", not a model");
-  // compile=false stands for Keras replacing the top-level compile_config by null (spec §3.11).
-  if (compile && config.contains("compile_config") && !config.at("compile_config").is_null())
-    detail::compile_from_config(*model, config.at("compile_config"));
-  return Model(model);
+  const std::string source = origin + " config.json";
+  Json config = parse_json(text, source);
+  return with_context(ErrorContext::source(source), [&] {
+    LayerPtr layer;
+    try {
+      layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // older Keras versions too
+    } catch (const Json::exception& e) {
+      throw FormatError(std::string("config.json does not describe a valid model: ") + e.what());
+    }
+    auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
+    if (!model) throw FormatError("config.json describes a " + layer->class_name() + ", not a model");
+    // compile=false stands for Keras replacing the top-level compile_config by null (spec §3.11).
+    if (compile && config.contains("compile_config") && !config.at("compile_config").is_null())
+      detail::compile_from_config(*model, config.at("compile_config"));
+    return Model(model);
+  });
 }
 
 Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, bool compile) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "keras/callbacks.hpp"
+#include "keras/optimizers.hpp"
 #include "training/callback_list.hpp"
 #include "training/data.hpp"
 #include "training/train_step.hpp"

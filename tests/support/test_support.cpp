@@ -40,16 +40,6 @@ std::vector<keras::Tensor> fixture_outputs(const std::string& case_name) {
   return out;
 }
 
-std::map<std::string, keras::Tensor> read_npz(const std::filesystem::path& path) {
-  auto zip = keras::saving::ZipReader::open(path);
-  std::map<std::string, keras::Tensor> out;
-  for (const auto& member : zip.members()) {
-    std::string key = member.substr(0, member.size() - 4);  // drop ".npy"
-    out[key] = keras::parse_npy(zip.read(member), member);
-  }
-  return out;
-}
-
 TempDir::TempDir() {
   std::random_device rd;
   auto base = std::filesystem::temp_directory_path();

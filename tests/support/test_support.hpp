@@ -21,9 +21,6 @@ nlohmann::json fixture_case(const std::string& case_name);
 std::vector<keras::Tensor> fixture_inputs(const std::string& case_name);
 std::vector<keras::Tensor> fixture_outputs(const std::string& case_name);
 
-// The arrays of an .npz file by name (without ".npy").
-std::map<std::string, keras::Tensor> read_npz(const std::filesystem::path& path);
-
 // A fresh empty directory, removed when the object dies.
 class TempDir {
  public:

@@ -1,7 +1,24 @@
 #include "layers/activations/activation_tape.hpp"
 
+#include "layers/activations/activation_functions.hpp"
 #include "ops/activations.hpp"
 #include "ops/activations_grad.hpp"
+
+namespace keras::ad {
+
+// Declared with the other keras::ad functions; defined here because the
+// functions' names resolve at the layers level (apply_activation).
+Var activation(std::string_view name, const Var& x) {
+  if (name == "linear") return x;
+  const std::string n(name);
+  const Tensor xv = x.value();
+  const Tensor y = ::keras::detail::apply_activation(n, xv);
+  return record(y, {x}, [n, xv, y](const Tensor& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{kernels::activation_backward(n, xv, y, g)};
+  });
+}
+
+}  // namespace keras::ad
 
 namespace keras::detail {
 

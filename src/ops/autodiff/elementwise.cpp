@@ -114,12 +114,8 @@ Var floor(const Var& x) { return zero_grad(x, k::floor(x.value())); }
 Var ceil(const Var& x) { return zero_grad(x, k::ceil(x.value())); }
 Var round(const Var& x) { return zero_grad(x, k::round(x.value())); }
 
-Var activation(std::string_view name, const Var& x) {
-  if (name == "linear") return x;
-  std::string n(name);
-  return unary(x, k::apply_activation(name, x.value()),
-               [n](const Tensor& x, const Tensor& y, const Tensor& g) { return k::activation_backward(n, x, y, g); });
-}
+// activation(name, x) is defined in src/layers/activations/activation_tape.cpp:
+// activation names resolve at the layers level (activation_functions.cpp).
 
 // ------------------------------------------------------------ binary
 
