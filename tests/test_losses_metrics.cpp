@@ -9,6 +9,7 @@
 #include "keras/keras.hpp"
 #include "keras/losses.hpp"
 #include "keras/metrics.hpp"
+#include "support/fixture_check.hpp"
 #include "support/gradient_check.hpp"
 #include "support/test_support.hpp"
 
@@ -17,22 +18,9 @@ namespace {
 using keras::Json;
 using keras::Tensor;
 
-const std::filesystem::path& fixture() {
-  static const std::filesystem::path dir = keras_test::fixture_dir("losses_metrics");
-  return dir;
-}
+const Json& cases() { return keras_test::losses_metrics_cases(); }
 
-const Json& cases() {
-  static const Json c = keras::parse_json(keras_test::read_text_file(fixture() / "cases.json"), "cases.json");
-  return c;
-}
-
-const std::map<std::string, Tensor>& arrays() {
-  static const auto a = keras_test::read_npz(fixture() / "arrays.npz");
-  return a;
-}
-
-const Tensor& array(const Json& key) { return arrays().at(key.get<std::string>()); }
+const Tensor& array(const Json& key) { return keras_test::losses_metrics_arrays().at(key.get<std::string>()); }
 
 // |actual - expected| <= 1e-6 |expected| elementwise (1e-7 absolute for exact zeros).
 void expect_relative(const Tensor& actual, const Tensor& expected, const std::string& what) {
@@ -49,11 +37,9 @@ class LossCase : public ::testing::TestWithParam<std::size_t> {};
 TEST_P(LossCase, ReproducesKeras) {
   const Json& c = cases().at("losses").at(GetParam());
   const std::string what = c.at("config").at("class_name").get<std::string>() + " case " + std::to_string(GetParam());
-  keras::LossPtr loss = keras::losses::deserialize(c.at("config"));
-  Tensor sample_weight = c.at("sample_weight").is_null() ? Tensor() : array(c.at("sample_weight"));
-  Tensor value = (*loss)(array(c.at("y_true")), array(c.at("y_pred")), sample_weight);
-  expect_relative(value, array(c.at("value")), what);
+  expect_relative(keras_test::losses_metrics_value("losses", GetParam()), array(c.at("value")), what);
   // The config round-trips exactly.
+  keras::LossPtr loss = keras::losses::deserialize(c.at("config"));
   EXPECT_EQ(keras::dump_json_like_python(loss->serialize()), keras::dump_json_like_python(c.at("config"))) << what;
 }
 
@@ -69,35 +55,22 @@ class MetricCase : public ::testing::TestWithParam<std::size_t> {};
 TEST_P(MetricCase, ReproducesKeras) {
   const Json& c = cases().at("metrics").at(GetParam());
   const std::string what = c.at("config").at("class_name").get<std::string>() + " case " + std::to_string(GetParam());
+  expect_relative(keras_test::losses_metrics_value("metrics", GetParam()), array(c.at("value")), what);
   keras::MetricPtr metric = keras::metrics::deserialize(c.at("config"));
+  EXPECT_EQ(keras::dump_json_like_python(metric->serialize()), keras::dump_json_like_python(c.at("config"))) << what;
+  // reset_state() starts over: the same batches give the same result twice.
   const Tensor& y_true = array(c.at("y_true"));
   const Tensor& y_pred = array(c.at("y_pred"));
-  auto rows = [](const Tensor& t, std::int64_t start, std::int64_t end) {
-    std::vector<std::int64_t> begin(static_cast<std::size_t>(t.rank()), 0);
-    std::vector<std::int64_t> size(t.shape().begin(), t.shape().end());
-    begin[0] = start;
-    size[0] = end - start;
-    std::vector<float> values;
-    Tensor out(keras::Shape(size.begin(), size.end()), t.dtype());
-    const std::size_t row_bytes = t.nbytes() / static_cast<std::size_t>(t.dim(0));
-    std::memcpy(out.raw_data(),
-                static_cast<const std::byte*>(t.raw_data()) + static_cast<std::size_t>(start) * row_bytes,
-                row_bytes * static_cast<std::size_t>(end - start));
-    return out;
-  };
-  for (const auto& batch : c.at("batches")) {
-    const auto start = batch.at(0).get<std::int64_t>();
-    const auto end = batch.at(1).get<std::int64_t>();
-    metric->update_state(rows(y_true, start, end), rows(y_pred, start, end));
+  for (int pass = 0; pass < 2; ++pass) {
+    metric->reset_state();
+    for (const auto& batch : c.at("batches")) {
+      const auto start = batch.at(0).get<std::int64_t>();
+      const auto end = batch.at(1).get<std::int64_t>();
+      metric->update_state(keras_test::first_axis_rows(y_true, start, end),
+                           keras_test::first_axis_rows(y_pred, start, end));
+    }
+    expect_relative(metric->result(), array(c.at("value")), what + " after reset_state");
   }
-  expect_relative(metric->result(), array(c.at("value")), what);
-  EXPECT_EQ(keras::dump_json_like_python(metric->serialize()), keras::dump_json_like_python(c.at("config"))) << what;
-  // reset_state() starts over: the same batches give the same result.
-  metric->reset_state();
-  for (const auto& batch : c.at("batches"))
-    metric->update_state(rows(y_true, batch.at(0).get<std::int64_t>(), batch.at(1).get<std::int64_t>()),
-                         rows(y_pred, batch.at(0).get<std::int64_t>(), batch.at(1).get<std::int64_t>()));
-  expect_relative(metric->result(), array(c.at("value")), what + " after reset_state");
 }
 
 INSTANTIATE_TEST_SUITE_P(Keras316, MetricCase, ::testing::Range<std::size_t>(0, 19));

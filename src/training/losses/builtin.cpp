@@ -3,10 +3,10 @@
 // their values exactly as written (0 stays 0, 0.1 stays 0.1), so that they
 // are written back as Keras wrote them.
 #include <map>
-#include <mutex>
 
 #include "keras/losses.hpp"
 #include "training/losses/builtin.hpp"
+#include "training/registrations.hpp"
 
 namespace keras::losses {
 
@@ -265,13 +265,11 @@ LossPtr make_class(const LossClass& cls, std::string name, Reduction reduction, 
                                        std::move(kwargs));
 }
 
-std::mutex& custom_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::map<std::string, std::function<LossPtr(const Json&)>>& custom_losses() {
-  static std::map<std::string, std::function<LossPtr(const Json&)>> m;
-  return m;
+// A custom loss registered (or in a CustomObjectScope) under `name`, or nullptr.
+LossPtr custom_loss(const std::string& name, const Json& config) {
+  saving::AnyFactory custom = saving::find_custom_object(name);
+  if (custom.empty() || custom.kind() != saving::ObjectKind::loss) return nullptr;
+  return custom.as<LossPtr>()(config);
 }
 
 }  // namespace
@@ -345,64 +343,38 @@ LossPtr LossFunctionWrapper(LossFunction fn, const std::string& fn_name, Reducti
 }
 
 LossPtr deserialize(const Json& envelope) {
+  keras::detail::register_training_builtins();
   if (!envelope.is_object() || !envelope.contains("class_name"))
     throw ValueError("Could not interpret loss identifier: " + envelope.dump());
   const Json& cls = envelope.at("class_name");
   if (!cls.is_string()) throw ValueError("Could not interpret loss identifier: " + envelope.dump());
-  const std::string class_name = cls.get<std::string>();
   const Json config = envelope.value("config", Json::object());
-  if (class_name == "function") {
+  if (cls.get<std::string>() == "function") {
+    // A plain function: Keras' own by name, or a custom one registered as a loss.
     if (!config.is_string()) throw ValueError("A loss function envelope needs a string config: " + envelope.dump());
     const std::string fn = config.get<std::string>();
-    std::function<LossPtr(const Json&)> custom;
-    {
-      std::lock_guard<std::mutex> lock(custom_mutex());
-      auto it = custom_losses().find(fn);
-      if (it != custom_losses().end()) custom = it->second;
-    }
-    if (custom) return custom(Json::object());
+    if (LossPtr custom = custom_loss(fn, Json::object())) return custom;
     if (!find_function(fn)) throw UnknownObjectError("Could not locate function '" + fn + "' (a loss)");
     return LossFunctionWrapper(fn, kSumOverBatchSize, fn);
   }
-  const Json registered = envelope.value("registered_name", Json(nullptr));
-  const Json module = envelope.value("module", Json(nullptr));
-  const bool keras_module = module.is_string() && module.get<std::string>().rfind("keras", 0) == 0;
-  for (const std::string& key : {registered.is_string() ? registered.get<std::string>() : std::string(), class_name}) {
-    if (key.empty()) continue;
-    std::function<LossPtr(const Json&)> custom;
-    {
-      std::lock_guard<std::mutex> lock(custom_mutex());
-      auto it = custom_losses().find(key);
-      if (it != custom_losses().end()) custom = it->second;
-    }
-    if (custom && (!keras_module || !detail::is_loss_class(class_name))) return custom(config);
-  }
-  if (!detail::is_loss_class(class_name))
-    throw UnknownObjectError("Could not locate class '" + class_name +
-                             "'. Make sure custom classes are registered (keras::losses::register_loss). Full "
-                             "object config: " +
-                             envelope.dump());
-  return detail::loss_from_config(class_name, config);
+  return keras::detail::instantiate<LossPtr>({saving::ObjectKind::loss}, envelope);
 }
 
 LossPtr get(const Json& identifier) {
+  keras::detail::register_training_builtins();
   if (identifier.is_null()) return nullptr;
   if (identifier.is_object()) return deserialize(identifier);
   if (!identifier.is_string()) throw ValueError("Could not interpret loss identifier: " + identifier.dump());
   const std::string name = identifier.get<std::string>();
   if (const LossClass* cls = find_class(name)) return detail::builtin_loss(cls->class_name, "", kSumOverBatchSize, {});
-  {
-    std::lock_guard<std::mutex> lock(custom_mutex());
-    auto it = custom_losses().find(name);
-    if (it != custom_losses().end()) return it->second(Json::object());
-  }
+  if (LossPtr custom = custom_loss(name, Json::object())) return custom;
   if (find_function(name)) return LossFunctionWrapper(name, kSumOverBatchSize, name);
   throw ValueError("Could not interpret loss identifier: " + name);
 }
 
 void register_loss(const std::string& registered_name, std::function<LossPtr(const Json& config)> from_config) {
-  std::lock_guard<std::mutex> lock(custom_mutex());
-  custom_losses()[registered_name] = std::move(from_config);
+  saving::register_custom_object(registered_name,
+                                 saving::AnyFactory(saving::ObjectKind::loss, saving::Factory<LossPtr>(from_config)));
 }
 
 // ------------------------------------------------------------ typed factories
@@ -489,3 +461,18 @@ LossPtr CategoricalGeneralizedCrossEntropy(const CategoricalGeneralizedCrossEntr
 }
 
 }  // namespace keras::losses
+
+namespace keras::detail {
+
+// Every keras.losses class, under the literal name of its row in class_table().
+void register_losses() {
+  const Registrar<LossPtr> r(saving::ObjectKind::loss, "keras.losses");
+  for (const auto& cls : losses::class_table()) {
+    const std::string name = cls.class_name;
+    r.add(name, [name](const Json& config) { return losses::detail::loss_from_config(name, config); });
+  }
+  r.add("LossFunctionWrapper",
+        [](const Json& config) { return losses::detail::loss_from_config("LossFunctionWrapper", config); });
+}
+
+}  // namespace keras::detail

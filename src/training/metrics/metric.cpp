@@ -3,7 +3,6 @@
 // deserialize() and get().
 #include <algorithm>
 #include <map>
-#include <mutex>
 
 #include "keras/metrics.hpp"
 #include "keras/operation.hpp"
@@ -12,6 +11,7 @@
 #include "ops/shape_ops.hpp"
 #include "training/metrics/metric_utils.hpp"
 #include "training/metrics/registrations.hpp"
+#include "training/registrations.hpp"
 
 namespace keras {
 
@@ -159,46 +159,9 @@ std::pair<Tensor, Tensor> reduce_to_samplewise_values(const Tensor& values_in, c
   return {values, sample_weight};
 }
 
-namespace {
-
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::map<std::string, Factory>& builtins() {
-  static std::map<std::string, Factory> m;
-  return m;
-}
-std::map<std::string, Factory>& customs() {
-  static std::map<std::string, Factory> m;
-  return m;
-}
-
-void ensure_builtins() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    register_reduction_metrics();
-    register_accuracy_metrics();
-    register_regression_metrics();
-    register_probabilistic_metrics();
-    register_confusion_metrics();
-    register_f_score_metrics();
-    register_iou_metrics();
-  });
-}
-
-}  // namespace
-
 void register_builtin(const std::string& class_name, Factory factory) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  builtins()[class_name] = std::move(factory);
-}
-
-const Factory* find_builtin(const std::string& class_name) {
-  ensure_builtins();
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  auto it = builtins().find(class_name);
-  return it == builtins().end() ? nullptr : &it->second;
+  const keras::detail::Registrar<MetricPtr> r(saving::ObjectKind::metric, "keras.metrics");
+  r.add(class_name, std::move(factory));
 }
 
 }  // namespace detail
@@ -351,23 +314,20 @@ std::optional<std::string> class_for_name(const std::string& name) {
   return std::nullopt;
 }
 
+// A custom metric registered (or in a CustomObjectScope) under `key`, or nullptr.
 MetricPtr find_custom(const std::string& key, const Json& config) {
-  detail::Factory factory;
-  {
-    std::lock_guard<std::mutex> lock(detail::registry_mutex());
-    auto it = detail::customs().find(key);
-    if (it == detail::customs().end()) return nullptr;
-    factory = it->second;
-  }
-  return factory(config);
+  saving::AnyFactory custom = saving::find_custom_object(key);
+  if (custom.empty() || custom.kind() != saving::ObjectKind::metric) return nullptr;
+  return custom.as<MetricPtr>()(config);
 }
 
 }  // namespace
 
 MetricPtr from_config(const std::string& class_name, const Json& config) {
-  const detail::Factory* factory = detail::find_builtin(class_name);
-  if (factory == nullptr) throw UnknownObjectError("Could not locate class '" + class_name + "' in keras.metrics");
-  return (*factory)(config);
+  keras::detail::register_training_builtins();
+  const saving::AnyFactory factory = keras::detail::find_builtin(saving::ObjectKind::metric, class_name);
+  if (factory.empty()) throw UnknownObjectError("Could not locate class '" + class_name + "' in keras.metrics");
+  return factory.as<MetricPtr>()(config);
 }
 
 namespace detail {
@@ -446,12 +406,11 @@ std::vector<std::string> builtin_class_names() {
 }
 
 MetricPtr deserialize(const Json& envelope) {
+  keras::detail::register_training_builtins();
   if (!envelope.is_object() || !envelope.contains("class_name") || !envelope.at("class_name").is_string())
     throw ValueError("Could not interpret metric identifier: " + envelope.dump());
   const std::string class_name = envelope.at("class_name").get<std::string>();
   const Json config = envelope.value("config", Json::object());
-  const Json module = envelope.value("module", Json(nullptr));
-  const bool keras_module = module.is_string() && module.get<std::string>().rfind("keras", 0) == 0;
   if (class_name == "function") {
     if (!config.is_string()) throw ValueError("A metric function envelope needs a string config: " + envelope.dump());
     const std::string fn = config.get<std::string>();
@@ -459,21 +418,11 @@ MetricPtr deserialize(const Json& envelope) {
     if (!find_function(fn)) throw UnknownObjectError("Could not locate function '" + fn + "' (a metric)");
     return MeanMetricWrapper(fn);
   }
-  const Json registered = envelope.value("registered_name", Json(nullptr));
-  if (registered.is_string())
-    if (auto custom = find_custom(registered.get<std::string>(), config)) return custom;
-  if (!keras_module)
-    if (auto custom = find_custom(class_name, config)) return custom;
-  const auto names = builtin_class_names();
-  if (std::find(names.begin(), names.end(), class_name) == names.end())
-    throw UnknownObjectError("Could not locate class '" + class_name +
-                             "'. Make sure custom classes are registered (keras::metrics::register_metric). Full "
-                             "object config: " +
-                             envelope.dump());
-  return from_config(class_name, config);
+  return keras::detail::instantiate<MetricPtr>({saving::ObjectKind::metric}, envelope);
 }
 
 MetricPtr get(const Json& identifier) {
+  keras::detail::register_training_builtins();
   if (identifier.is_null()) return nullptr;
   if (identifier.is_object()) return deserialize(identifier);
   if (!identifier.is_string()) throw ValueError("Could not interpret metric identifier: " + identifier.dump());
@@ -485,10 +434,25 @@ MetricPtr get(const Json& identifier) {
 }
 
 void register_metric(const std::string& registered_name, std::function<MetricPtr(const Json& config)> factory) {
-  std::lock_guard<std::mutex> lock(detail::registry_mutex());
-  detail::customs()[registered_name] = std::move(factory);
+  saving::register_custom_object(registered_name,
+                                 saving::AnyFactory(saving::ObjectKind::metric, saving::Factory<MetricPtr>(factory)));
 }
 
 }  // namespace metrics
 
 }  // namespace keras
+
+namespace keras::detail {
+
+// The keras.metrics classes, one family per file (registered beside their code).
+void register_metrics() {
+  metrics::detail::register_reduction_metrics();
+  metrics::detail::register_accuracy_metrics();
+  metrics::detail::register_regression_metrics();
+  metrics::detail::register_probabilistic_metrics();
+  metrics::detail::register_confusion_metrics();
+  metrics::detail::register_f_score_metrics();
+  metrics::detail::register_iou_metrics();
+}
+
+}  // namespace keras::detail

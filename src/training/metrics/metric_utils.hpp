@@ -68,6 +68,5 @@ std::pair<Tensor, Tensor> reduce_to_samplewise_values(const Tensor& values, cons
 // The registry of built-in classes: name -> factory from a config.
 using Factory = std::function<MetricPtr(const Json& config)>;
 void register_builtin(const std::string& class_name, Factory factory);
-const Factory* find_builtin(const std::string& class_name);
 
 }  // namespace keras::metrics::detail
