@@ -1,7 +1,10 @@
 #include "training/regularization.hpp"
 
+#include <functional>
+#include <set>
 #include <vector>
 
+#include "keras/variable.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 
@@ -86,6 +89,56 @@ Tensor apply_constraint(const Json& constraint, const Tensor& w_in) {
     return k::multiply(w, k::divide(desired, k::add(norms, eps)));
   }
   throw NotImplementedError("keras-cpp cannot apply the constraint '" + cls + "' in training");
+}
+
+namespace {
+
+// Every layer inside `root`, each once, in tracking order.
+void each_layer(const Layer& root, const std::function<void(const Layer&)>& visit, std::set<const Layer*>& seen) {
+  if (!seen.insert(&root).second) return;
+  // Models hold no variables of their own: their layers are visited instead
+  // (and a model's config is its whole graph, too costly to write per step).
+  if (root.layer_list().empty()) visit(root);
+  for (const auto& layer : root.layer_list()) each_layer(*layer, visit, seen);
+  for (const auto& child : root.tracked_sublayers()) each_layer(*child.layer, visit, seen);
+}
+
+}  // namespace
+
+std::vector<std::pair<VariablePtr, Json>> variables_with(const Layer& root, const std::string& which) {
+  std::vector<std::pair<VariablePtr, Json>> out;
+  const std::string suffix = "_" + which;
+  std::set<const Layer*> seen;
+  each_layer(
+      root,
+      [&](const Layer& layer) {
+        if (!layer.trainable()) return;
+        const Json config = layer.get_config();
+        for (const auto& [key, value] : config.items()) {
+          if (value.is_null() || key == "activity_regularizer" || !key.ends_with(suffix)) continue;
+          const std::string attribute = key.substr(0, key.size() - suffix.size());
+          for (const auto& variable : layer.own_trainable_variables()) {
+            if (variable->name() == attribute || variable->name() == attribute + "_kernel")
+              out.emplace_back(variable, value);
+          }
+        }
+      },
+      seen);
+  return out;
+}
+
+std::vector<std::string> layers_with_activity_regularizer(const Layer& root) {
+  std::vector<std::string> out;
+  std::set<const Layer*> seen;
+  each_layer(
+      root,
+      [&](const Layer& layer) {
+        const Json config = layer.get_config();
+        if (auto it = config.find("activity_regularizer"); it != config.end() && !it->is_null())
+          out.push_back(layer.name());
+      },
+      seen);
+  return out;
 }
 
 }  // namespace keras::training

@@ -3,8 +3,12 @@
 // loss, and projections applied to variables after each optimizer step.
 #pragma once
 
+#include <utility>
+#include <vector>
+
 #include "keras/autodiff.hpp"
 #include "keras/json.hpp"
+#include "keras/layer.hpp"
 #include "keras/tensor.hpp"
 
 namespace keras::training {
@@ -17,5 +21,15 @@ ad::Var regularization_penalty(const Json& regularizer, const ad::Var& x);
 // constraint(w) for a keras.constraints envelope (MaxNorm, NonNeg,
 // UnitNorm, MinMaxNorm).
 Tensor apply_constraint(const Json& constraint, const Tensor& w);
+
+// The trainable variables of `root` and of every layer inside it that carry
+// a regularizer (`which` = "regularizer") or a constraint ("constraint"), as
+// Keras attaches them with add_weight: a layer config's "<x>_regularizer"
+// belongs to its own variable "<x>" or "<x>_kernel" (kernel, bias,
+// depthwise_kernel, recurrent_kernel, embeddings, gamma, ...).
+std::vector<std::pair<VariablePtr, Json>> variables_with(const Layer& root, const std::string& which);
+
+// Layers inside `root` (itself included) with an activity_regularizer.
+std::vector<std::string> layers_with_activity_regularizer(const Layer& root);
 
 }  // namespace keras::training
