@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <sstream>
 
 #include "keras/layer.hpp"
 #include "keras/variable.hpp"
@@ -45,20 +47,39 @@ Tensor numeric_gradient(const std::function<Tensor(const Tensor&)>& f, const Ten
   return grad;
 }
 
-void expect_gradients_close(const Tensor& analytic, const Tensor& numeric, const GradientTolerance& tolerance,
-                            const std::string& what) {
-  ASSERT_EQ(analytic.shape(), numeric.shape()) << what;
+double gradient_excess(const Tensor& analytic, const Tensor& numeric, const GradientTolerance& tolerance,
+                       const std::string& what, std::vector<std::string>* problems) {
+  if (analytic.shape() != numeric.shape()) {
+    if (problems != nullptr)
+      problems->push_back(what + ": gradient shape " + keras::shape_to_string(analytic.shape()) + ", expected " +
+                          keras::shape_to_string(numeric.shape()));
+    return std::numeric_limits<double>::infinity();
+  }
   const std::vector<float> a = analytic.to_vector();
   const std::vector<float> n = numeric.to_vector();
   double scale = 0.0;
   for (std::size_t i = 0; i < a.size(); ++i) scale = std::max({scale, std::abs(double(a[i])), std::abs(double(n[i]))});
+  const double limit = tolerance.atol + tolerance.rtol * scale;
+  double worst = -limit;
   int reported = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const double limit = tolerance.atol + tolerance.rtol * scale;
-    if (!(std::abs(double(a[i]) - double(n[i])) <= limit) && reported++ < 5)
-      ADD_FAILURE() << what << ": gradient element " << i << " is " << a[i] << ", finite differences give " << n[i]
-                    << " (limit " << limit << ")";
+    const double error = std::abs(double(a[i]) - double(n[i]));
+    worst = std::max(worst, std::isnan(error) ? std::numeric_limits<double>::infinity() : error - limit);
+    if (!(error <= limit) && problems != nullptr && reported++ < 5) {
+      std::ostringstream message;
+      message << what << ": gradient element " << i << " is " << a[i] << ", finite differences give " << n[i]
+              << " (limit " << limit << ")";
+      problems->push_back(message.str());
+    }
   }
+  return worst;
+}
+
+void expect_gradients_close(const Tensor& analytic, const Tensor& numeric, const GradientTolerance& tolerance,
+                            const std::string& what) {
+  std::vector<std::string> problems;
+  gradient_excess(analytic, numeric, tolerance, what, &problems);
+  for (const auto& p : problems) ADD_FAILURE() << p;
 }
 
 void expect_gradient_matches(const std::function<keras::ad::Var(const keras::ad::Var&)>& f, const Tensor& x,
@@ -72,17 +93,26 @@ void expect_gradient_matches(const std::function<keras::ad::Var(const keras::ad:
   expect_gradients_close(analytic, numeric, tolerance, what);
 }
 
-void expect_operation_gradients(keras::Operation& op, const keras::CallArgs& args, const GradientTolerance& tolerance,
-                                const std::string& what, double forward_atol) {
+double operation_gradient_excess(keras::Operation& op, const keras::CallArgs& args, const GradientTolerance& tolerance,
+                                 const std::string& what, std::vector<std::string>* problems, double forward_atol) {
+  constexpr double kFailed = std::numeric_limits<double>::infinity();
+  auto fail = [&](const std::string& message) {
+    if (problems != nullptr) problems->push_back(what + ": " + message);
+    return kFailed;
+  };
   keras::VjpResult vjp = op.call_vjp(args);
   const std::vector<Tensor> expected = op.call(args);
-  ASSERT_EQ(vjp.outputs.size(), expected.size()) << what;
+  if (vjp.outputs.size() != expected.size()) return fail("call_vjp and call() return different output counts");
+  double worst = -1.0;
   std::vector<Tensor> projections;
   for (std::size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_TRUE(keras::allclose(vjp.outputs[i].astype(keras::DType::float32), expected[i].astype(keras::DType::float32),
-                                1e-4, forward_atol))
-        << what << ": call_vjp output " << i << " differs from call() by "
-        << keras::max_abs_diff(vjp.outputs[i].astype(keras::DType::float32), expected[i].astype(keras::DType::float32));
+    const Tensor a = vjp.outputs[i].astype(keras::DType::float32);
+    const Tensor e = expected[i].astype(keras::DType::float32);
+    if (!keras::allclose(a, e, 1e-4, forward_atol)) {
+      worst = kFailed;
+      fail("call_vjp output " + std::to_string(i) + " differs from call() by " +
+           std::to_string(keras::max_abs_diff(a, e)));
+    }
     projections.push_back(random_projection(expected[i].shape(), 7 + i));
   }
   const keras::Gradients grads = vjp.pullback(projections);
@@ -104,13 +134,14 @@ void expect_operation_gradients(keras::Operation& op, const keras::CallArgs& arg
   const Tensor one = Tensor::full({1}, 1.0F);
   for (std::size_t t = 0; t < args.tensors.size(); ++t) {
     if (!keras::is_floating(args.tensors[t].dtype())) continue;
-    ASSERT_LT(t, grads.inputs.size()) << what;
+    if (t >= grads.inputs.size()) return fail("the pullback gives no gradient for input " + std::to_string(t));
     if (!grads.inputs[t].defined()) continue;  // e.g. a mask
     const Tensor original = args.tensors[t];
     auto f = [&](const Tensor& value) { return projected([&](const Tensor& v) { work.tensors[t] = v; }, value); };
     const Tensor numeric = numeric_gradient(f, original, one, tolerance.step);
     work.tensors[t] = original;
-    expect_gradients_close(grads.inputs[t], numeric, tolerance, what + " input " + std::to_string(t));
+    worst = std::max(
+        worst, gradient_excess(grads.inputs[t], numeric, tolerance, what + " input " + std::to_string(t), problems));
   }
   if (op.is_layer()) {
     auto& layer = static_cast<keras::Layer&>(op);
@@ -118,14 +149,27 @@ void expect_operation_gradients(keras::Operation& op, const keras::CallArgs& arg
       Tensor analytic;
       for (const auto& [v, g] : grads.variables)
         if (v == variable) analytic = g;
-      ASSERT_TRUE(analytic.defined()) << what << ": no gradient for variable " << variable->path();
+      if (!analytic.defined()) {
+        worst = kFailed;
+        fail("no gradient for variable " + variable->path());
+        continue;
+      }
       const Tensor original = variable->value().clone();
       auto f = [&](const Tensor& value) { return projected([&](const Tensor& v) { variable->assign(v); }, value); };
       const Tensor numeric = numeric_gradient(f, original, one, tolerance.step);
       variable->assign(original);
-      expect_gradients_close(analytic, numeric, tolerance, what + " variable " + variable->path());
+      worst = std::max(worst,
+                       gradient_excess(analytic, numeric, tolerance, what + " variable " + variable->path(), problems));
     }
   }
+  return worst;
+}
+
+void expect_operation_gradients(keras::Operation& op, const keras::CallArgs& args, const GradientTolerance& tolerance,
+                                const std::string& what, double forward_atol) {
+  std::vector<std::string> problems;
+  operation_gradient_excess(op, args, tolerance, what, &problems, forward_atol);
+  for (const auto& p : problems) ADD_FAILURE() << p;
 }
 
 }  // namespace keras_test

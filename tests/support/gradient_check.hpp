@@ -36,6 +36,10 @@ void expect_gradient_matches(const std::function<keras::ad::Var(const keras::ad:
 // |a - n| <= atol + rtol * max(max|a|, max|n|).
 void expect_gradients_close(const keras::Tensor& analytic, const keras::Tensor& numeric,
                             const GradientTolerance& tolerance, const std::string& what);
+// The same as a number: the largest |a - n| - limit (<= 0: passes), with
+// the failing elements described in `problems` (when given).
+double gradient_excess(const keras::Tensor& analytic, const keras::Tensor& numeric, const GradientTolerance& tolerance,
+                       const std::string& what, std::vector<std::string>* problems = nullptr);
 
 // The gradient check of one operation call: call_vjp() must give call()'s
 // outputs (to `forward_atol`), and its pullback of a random projection of the
@@ -43,5 +47,10 @@ void expect_gradients_close(const keras::Tensor& analytic, const keras::Tensor& 
 // argument and every trainable variable the operation owns.
 void expect_operation_gradients(keras::Operation& op, const keras::CallArgs& args, const GradientTolerance& tolerance,
                                 const std::string& what, double forward_atol = 1e-5);
+// The same check as a number (<= 0: passes; +inf for a structural failure),
+// describing what fails in `problems` (when given).
+double operation_gradient_excess(keras::Operation& op, const keras::CallArgs& args, const GradientTolerance& tolerance,
+                                 const std::string& what, std::vector<std::string>* problems = nullptr,
+                                 double forward_atol = 1e-5);
 
 }  // namespace keras_test
