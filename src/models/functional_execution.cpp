@@ -51,7 +51,8 @@ std::optional<KerasTensor> mask_source_of(const Node& node) {
 std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& nodes,
                                   const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
                                   const std::vector<KerasTensor>& wanted, bool training,
-                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks) {
+                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
+                                  GraphTape* tape) {
   using Key = std::pair<const Node*, int>;
   auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
   std::map<Key, Tensor> values;
@@ -90,7 +91,9 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
     }
     std::vector<Tensor> outputs;
     std::vector<Tensor> output_masks;
-    if (auto* model = dynamic_cast<MaskedCallable*>(node->operation.get())) {
+    if (tape != nullptr) {
+      outputs = tape->call(node, args, &output_masks);
+    } else if (auto* model = dynamic_cast<MaskedCallable*>(node->operation.get())) {
       auto result = model->call_masked(args);
       outputs = std::move(result.outputs);
       output_masks = std::move(result.masks);
@@ -131,7 +134,7 @@ std::vector<Tensor> FunctionalImpl::run(const std::vector<Tensor>& inputs, bool 
 }
 
 MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& input_masks,
-                                     bool training) {
+                                     bool training, Pullback* pullback) {
   if (inputs.size() != inputs_.size())
     throw ValueError("Model '" + name() + "' expects " + std::to_string(inputs_.size()) +
                      " input(s), but it received " + std::to_string(inputs.size()) + " input tensors");
@@ -146,10 +149,21 @@ MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const st
     for (std::size_t i = 0; i < input_masks.size() && i < inputs_.size(); ++i) {
       if (input_masks[i].defined()) variant_inputs.push_back(input_masks[i]);
     }
-    return variant->run_masked(variant_inputs, {}, training);
+    return variant->run_masked(variant_inputs, {}, training, pullback);
   }
   MaskedRun result;
-  result.outputs = execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks);
+  if (pullback == nullptr) {
+    result.outputs = execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks);
+    return result;
+  }
+  auto tape = std::make_shared<GraphTape>();
+  for (std::size_t i = 0; i < inputs_.size(); ++i)
+    if (is_floating(conformed[i].dtype())) tape->mark_needs_gradient(inputs_[i]);
+  result.outputs =
+      execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks, tape.get());
+  *pullback = [tape, sources = inputs_, wanted = outputs_](const std::vector<Tensor>& output_grads) {
+    return tape->backward(sources, wanted, output_grads);
+  };
   return result;
 }
 
@@ -262,6 +276,19 @@ std::vector<Tensor> FunctionalImpl::call(const CallArgs& args) { return call_mas
 
 MaskedRun FunctionalImpl::call_masked(const CallArgs& args) {
   return run_masked(inputs_from_call(args), masks_from_call(args), args.training);
+}
+
+MaskedRun FunctionalImpl::call_masked_vjp(const CallArgs& args, Pullback* pullback) {
+  Pullback inner;
+  MaskedRun run = run_masked(inputs_from_call(args), masks_from_call(args), args.training, &inner);
+  *pullback = call_pullback(std::move(inner), input_indices_of(args, input_structure_), args.tensors.size());
+  return run;
+}
+
+VjpResult FunctionalImpl::call_vjp(const CallArgs& args) {
+  VjpResult result;
+  result.outputs = call_masked_vjp(args, &result.pullback).outputs;
+  return result;
 }
 
 std::vector<TensorSpec> FunctionalImpl::compute_output_spec(const SpecArgs& args) {

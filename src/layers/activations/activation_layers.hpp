@@ -17,6 +17,8 @@ class ActivationImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   std::string activation_;
@@ -34,6 +36,9 @@ class SoftmaxImpl final : public Layer {
   // Masked positions get a large negative logit and probability 0.
   bool call_accepts_mask() const override { return true; }
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  private:
   Json axis_;
@@ -50,6 +55,8 @@ class ReLUImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json max_value_;
@@ -66,6 +73,8 @@ class LeakyReLUImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json negative_slope_;
@@ -82,6 +91,8 @@ class ELUImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json alpha_;
@@ -95,6 +106,8 @@ class PReLUImpl final : public Layer {
   Json get_config() const override;
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   const VariablePtr& alpha() const { return alpha_; }
 
  protected:

@@ -2,6 +2,7 @@
 #include "graph/config_json.hpp"
 #include "keras/regularizers.hpp"
 #include "layers/activations/activation_layers.hpp"
+#include "layers/activations/activation_tape.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "ops/activations.hpp"
 #include "ops/elementwise.hpp"
@@ -81,6 +82,26 @@ Json LeakyReLUImpl::get_config() const {
   Json config = base_config();
   config["negative_slope"] = negative_slope_;
   return config;
+}
+
+ad::Var ReLUImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  std::optional<float> max_value;
+  if (!max_value_.is_null()) max_value = static_cast<float>(number_value(max_value_));
+  return relu_tape(input, static_cast<float>(number_value(negative_slope_)), max_value,
+                   static_cast<float>(number_value(threshold_)));
+}
+
+ad::Var LeakyReLUImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  return leaky_relu_tape(input, static_cast<float>(number_value(negative_slope_)));
+}
+
+ad::Var ELUImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  return elu_tape(input, alpha_.is_null() ? 1.0F : static_cast<float>(number_value(alpha_)));
+}
+
+ad::Var PReLUImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var alpha = variables(alpha_);
+  return ad::relu(input) + (-alpha) * ad::relu(-input);
 }
 
 Tensor LeakyReLUImpl::forward(const Tensor& input, bool /*training*/) {

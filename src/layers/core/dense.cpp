@@ -1,6 +1,7 @@
 #include "layers/core/dense.hpp"
 
 #include "keras/regularizers.hpp"
+#include "layers/activations/activation_tape.hpp"
 #include "layers/config_utils.hpp"
 #include "ops/activations.hpp"
 #include "ops/linalg.hpp"
@@ -91,6 +92,11 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
                             bias_ ? in_compute_precision(bias_->value()) : Tensor());
   y = apply_activation(options_.activation, y);
   return y.dtype() == compute ? y : y.astype(compute);
+}
+
+ad::Var DenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var y = ad::dense(input, variables(kernel_), bias_ ? variables(bias_) : ad::Var());
+  return activation_tape(options_.activation, y);
 }
 
 }  // namespace keras::detail

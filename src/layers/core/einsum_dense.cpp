@@ -1,5 +1,6 @@
 // keras.layers.EinsumDense (keras/src/layers/core/einsum_dense.py).
 #include "layers/core/einsum_dense.hpp"
+#include "layers/activations/activation_tape.hpp"
 
 #include <algorithm>
 #include <regex>
@@ -270,6 +271,12 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
   if (bias_) y = kernels::add(y, bias_->value());
   y = apply_activation(options_.activation, y);
   return to_dtype(y, compute_dtype());
+}
+
+ad::Var EinsumDenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var y = ad::einsum(equation_, input, variables(kernel_));
+  if (bias_) y = y + variables(bias_);
+  return activation_tape(options_.activation, y);
 }
 
 }  // namespace keras::detail

@@ -72,6 +72,12 @@ Tensor EmbeddingImpl::forward(const Tensor& input, bool /*training*/) {
   return to_dtype(kernels::take(embeddings_->value(), ids, 0), compute_dtype());
 }
 
+ad::Var EmbeddingImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  Tensor ids = input.value();
+  if (ids.dtype() != DType::int32 && ids.dtype() != DType::int64) ids = ids.astype(DType::int32);
+  return ad::take(variables(embeddings_), ids, 0);
+}
+
 std::optional<KerasTensor> EmbeddingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
                                                        const Json& /*kwargs*/) {
   if (!options_.mask_zero || inputs.empty()) return std::nullopt;

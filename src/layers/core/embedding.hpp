@@ -14,6 +14,8 @@ class EmbeddingImpl final : public Layer {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   // Keras sets supports_masking = mask_zero.
   bool supports_masking() const override { return options_.mask_zero; }
   // mask_zero: the symbolic op not_equal(inputs, 0).

@@ -23,6 +23,9 @@ class BatchNormalizationImpl final : public Layer {
   Shape compute_output_shape(const Shape& input_shape) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
   bool call_accepts_mask() const override { return true; }
   bool supports_masking() const override { return true; }
 
@@ -36,11 +39,16 @@ class BatchNormalizationImpl final : public Layer {
 
  private:
   Tensor apply(const Tensor& input, const std::optional<Tensor>& mask, bool training);
+  // Training mode on the tape: batch statistics (updating the moving ones)
+  // and the normalization, differentiable in x, gamma and beta.
+  ad::Var apply_training(const ad::Var& x, const std::optional<Tensor>& mask, TapeVariables& variables);
   // Batch moments over every axis but `axis`, weighted by `mask` (rank - 1) when given.
-  void batch_moments(const Tensor& x, int axis, const std::optional<Tensor>& mask, Tensor* mean,
-                     Tensor* variance) const;
+  void batch_moments(const ad::Var& x, int axis, const std::optional<Tensor>& mask, ad::Var* mean,
+                     ad::Var* variance) const;
   // Batch renormalization's training step: corrected gamma/beta and the statistics updates.
-  void renorm_step(const Tensor& mean, const Tensor& variance, Tensor* gamma, Tensor* beta);
+  void renorm_step(const Tensor& mean, const Tensor& variance, ad::Var* gamma, ad::Var* beta);
+  // Checks the input against the layer; returns the normalized axis.
+  int check_input(const Shape& shape, const std::optional<Tensor>& mask) const;
 
   layers::BatchNormalizationOptions options_;
   VariablePtr gamma_, beta_, moving_mean_, moving_variance_;
@@ -56,6 +64,8 @@ class LayerNormalizationImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
  protected:
@@ -75,6 +85,8 @@ class GroupNormalizationImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
  protected:
@@ -95,6 +107,8 @@ class UnitNormalizationImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
  private:
@@ -110,6 +124,8 @@ class RMSNormalizationImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
