@@ -6,6 +6,7 @@
 #include <map>
 
 #include "layers/core/input_layer.hpp"
+#include "models/execution_plan.hpp"
 #include "models/functional.hpp"
 
 namespace keras::detail {
@@ -52,78 +53,14 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
                                   const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
                                   const std::vector<KerasTensor>& wanted, bool training,
                                   const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks) {
-  using Key = std::pair<const Node*, int>;
-  auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
-  std::map<Key, Tensor> values;
-  // Masks known only at run time: given with the inputs, returned by nested
-  // models, or passed on by layers that support masking.
-  std::map<Key, Tensor> runtime_masks;
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    values[key_of(sources[i])] = source_values[i];
-    if (i < source_masks.size() && source_masks[i].defined()) runtime_masks[key_of(sources[i])] = source_masks[i];
-  }
-  auto mask_of = [&](const KerasTensor& t) -> Tensor {
-    if (auto it = runtime_masks.find(key_of(t)); it != runtime_masks.end()) return it->second;
-    if (auto mask = t.keras_mask()) {
-      if (auto it = values.find(key_of(*mask)); it != values.end()) return it->second;
-    }
-    return {};
-  };
-  for (const auto& node : nodes) {
-    if (values.count({node.get(), 0}) != 0) continue;  // a source
-    CallArgs args;
-    args.args = node->args;
-    args.kwargs = node->kwargs;
-    args.training = training;
-    args.tensors.reserve(node->inputs.size() + 1);
-    for (const auto& input : node->inputs) {
-      auto it = values.find(key_of(input));
-      if (it == values.end())
-        throw ValueError("Missing a value for an input of operation '" + node->operation->name() + "'");
-      args.tensors.push_back(it->second);
-    }
-    if (auto source = mask_source_of(*node)) {
-      if (Tensor mask = mask_of(*source); mask.defined()) {
-        args.tensors.push_back(mask);
-        args.kwargs["mask"] = Json{{"__tensor__", args.tensors.size() - 1}};
-      }
-    }
-    std::vector<Tensor> outputs;
-    std::vector<Tensor> output_masks;
-    if (auto* model = dynamic_cast<MaskedCallable*>(node->operation.get())) {
-      auto result = model->call_masked(args);
-      outputs = std::move(result.outputs);
-      output_masks = std::move(result.masks);
-    } else {
-      outputs = node->operation->call(args);
-    }
-    if (outputs.size() != node->output_specs.size())
-      throw ValueError("Operation '" + node->operation->name() + "' returned " + std::to_string(outputs.size()) +
-                       " outputs, expected " + std::to_string(node->output_specs.size()));
-    const auto* layer = node->operation->is_layer() ? static_cast<const Layer*>(node->operation.get()) : nullptr;
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      Key out{node.get(), static_cast<int>(i)};
-      values[out] = std::move(outputs[i]);
-      if (i < output_masks.size() && output_masks[i].defined()) {
-        runtime_masks[out] = output_masks[i];
-      } else if (layer != nullptr && layer->supports_masking() &&
-                 !KerasTensor(node, static_cast<int>(i)).keras_mask() && !node->args.empty() &&
-                 CallArgs::is_ref(node->args[0])) {
-        // A run-time mask the graph never saw (from a nested model) goes
-        // through layers that support masking, as compute_mask's default does.
-        auto first = key_of(node->inputs.at(node->args[0].at("__tensor__").get<std::size_t>()));
-        if (auto it = runtime_masks.find(first); it != runtime_masks.end()) runtime_masks[out] = it->second;
-      }
-    }
-  }
-  std::vector<Tensor> out;
-  for (const auto& t : wanted) {
-    auto it = values.find(key_of(t));
-    if (it == values.end()) throw ValueError("Graph output was not computed");
-    out.push_back(it->second);
-    if (wanted_masks != nullptr) wanted_masks->push_back(mask_of(t));
-  }
-  return out;
+  return run_execution_plan(*build_execution_plan(nodes, sources, wanted), source_values, training, source_masks,
+                            wanted_masks);
+}
+
+std::shared_ptr<const ExecutionPlan> FunctionalImpl::execution_plan() {
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  if (!plan_) plan_ = build_execution_plan(execution_order_, inputs_, outputs_);
+  return plan_;
 }
 
 std::vector<Tensor> FunctionalImpl::run(const std::vector<Tensor>& inputs, bool training) {
@@ -149,7 +86,7 @@ MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const st
     return variant->run_masked(variant_inputs, {}, training);
   }
   MaskedRun result;
-  result.outputs = execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks);
+  result.outputs = run_execution_plan(*execution_plan(), conformed, training, {}, &result.masks);
   return result;
 }
 
