@@ -5,9 +5,88 @@
 #include <utility>
 
 #include "keras/layer.hpp"
+#include "layers/convolutional/conv.hpp"
 #include "models/functional.hpp"
+#include "models/fusion.hpp"
 
 namespace keras::detail {
+
+namespace {
+
+// Marks the chains FusedConv runs in one primitive: a convolution, then the BatchNormalization
+// that alone reads its output, then the activation that alone reads that (each optional).
+void fuse_for_inference(ExecutionPlan& plan) {
+  const auto n = static_cast<std::size_t>(plan.num_slots);
+  std::vector<int> readers(n, 0);
+  std::vector<int> reader_step(n, -1);
+  for (int i = 0; i < static_cast<int>(plan.steps.size()); ++i) {
+    const PlanStep& step = plan.steps[static_cast<std::size_t>(i)];
+    for (int s : step.inputs) {
+      if (s < 0) continue;
+      ++readers[static_cast<std::size_t>(s)];
+      reader_step[static_cast<std::size_t>(s)] = i;
+    }
+    if (step.mask_symbolic >= 0) readers[static_cast<std::size_t>(step.mask_symbolic)] += 2;
+  }
+  for (int s : plan.wanted)
+    if (s >= 0) readers[static_cast<std::size_t>(s)] += 2;
+  for (int s : plan.wanted_mask_symbolic)
+    if (s >= 0) readers[static_cast<std::size_t>(s)] += 2;
+
+  auto layer_of = [](const PlanStep& step) -> std::shared_ptr<Layer> {
+    if (!step.is_layer || step.masked != nullptr) return nullptr;
+    return std::static_pointer_cast<Layer>(step.node->operation);
+  };
+  auto training_forced = [](const Node& node) {
+    auto it = node.kwargs.find("training");
+    return it != node.kwargs.end() && !it->is_null() && !(it->is_boolean() && !it->get<bool>());
+  };
+  // The single step that reads `slot` as its only input, if the slot has no other reader.
+  auto sole_reader = [&](int slot) -> PlanStep* {
+    if (slot < 0 || readers[static_cast<std::size_t>(slot)] != 1) return nullptr;
+    PlanStep& next = plan.steps[static_cast<std::size_t>(reader_step[static_cast<std::size_t>(slot)])];
+    if (next.absorbed || next.fused || next.inputs.size() != 1 || next.outputs.size() != 1) return nullptr;
+    if (training_forced(*next.node)) return nullptr;
+    return &next;
+  };
+
+  for (PlanStep& step : plan.steps) {
+    if (step.absorbed || step.inputs.size() != 1 || step.inputs[0] < 0 || step.outputs.size() != 1) continue;
+    auto conv = layer_of(step);
+    if (!conv || !FusedConv::starts_chain(*conv)) continue;
+    const Shape& in_shape = step.node->inputs[0].spec().shape;
+    if (in_shape.empty() || in_shape.back() <= 0) continue;
+    std::vector<kernels::PostOp> post_ops;
+    if (auto op = FusedConv::post_op_of_name(static_cast<const ConvLayerBase&>(*conv).geometry().activation); op && *op)
+      post_ops.push_back(**op);
+    int out = step.outputs[0];
+    std::shared_ptr<Layer> norm;
+    std::shared_ptr<Layer> activation;
+    if (post_ops.empty()) {
+      if (PlanStep* next = sole_reader(out); next != nullptr) {
+        if (auto layer = layer_of(*next); layer && FusedConv::is_foldable_norm(*layer)) {
+          norm = layer;
+          next->absorbed = true;
+          out = next->outputs[0];
+        }
+      }
+      if (PlanStep* next = sole_reader(out); next != nullptr) {
+        if (auto layer = layer_of(*next); layer) {
+          if (auto op = FusedConv::post_op_of(*layer)) {
+            activation = layer;
+            post_ops.push_back(*op);
+            next->absorbed = true;
+            out = next->outputs[0];
+          }
+        }
+      }
+    }
+    step.fused = std::make_shared<const FusedConv>(conv, norm, activation, post_ops, in_shape.back());
+    step.fused_output = out;
+  }
+}
+
+}  // namespace
 
 std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std::shared_ptr<Node>>& nodes,
                                                           const std::vector<KerasTensor>& sources,
@@ -78,6 +157,7 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
     const int at = std::max(last_read[s], written_by[s]);
     if (at >= 0) plan->steps[static_cast<std::size_t>(at)].release.push_back(static_cast<int>(s));
   }
+  fuse_for_inference(*plan);
   return plan;
 }
 
@@ -102,8 +182,27 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
     if (symbolic >= 0) return values[static_cast<std::size_t>(symbolic)];
     return {};
   };
+  auto release = [&](const PlanStep& step) {
+    for (int slot : step.release) {
+      values[static_cast<std::size_t>(slot)] = Tensor();
+      present[static_cast<std::size_t>(slot)] = 0;
+    }
+  };
   for (const PlanStep& step : plan.steps) {
     const Node& node = *step.node;
+    if (!training && step.absorbed) {
+      release(step);
+      continue;
+    }
+    if (!training && step.fused) {
+      const int in = step.inputs[0];
+      if (present[static_cast<std::size_t>(in)] == 0)
+        throw ValueError("Missing a value for an input of operation '" + node.operation->name() + "'");
+      values[static_cast<std::size_t>(step.fused_output)] = step.fused->run(values[static_cast<std::size_t>(in)]);
+      present[static_cast<std::size_t>(step.fused_output)] = 1;
+      release(step);
+      continue;
+    }
     std::vector<Tensor> outputs;
     std::vector<Tensor> output_masks;
     {
@@ -147,10 +246,7 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
           runtime_masks[out] = runtime_masks[static_cast<std::size_t>(from)];
       }
     }
-    for (int slot : step.release) {
-      values[static_cast<std::size_t>(slot)] = Tensor();
-      present[static_cast<std::size_t>(slot)] = 0;
-    }
+    release(step);
   }
   std::vector<Tensor> out;
   out.reserve(plan.wanted.size());

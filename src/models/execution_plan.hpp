@@ -14,6 +14,7 @@
 namespace keras::detail {
 
 class MaskedCallable;
+class FusedConv;
 
 struct PlanStep {
   std::shared_ptr<Node> node;
@@ -30,6 +31,11 @@ struct PlanStep {
   // that support masking and record no symbolic mask), -1 otherwise.
   std::vector<int> mask_passthrough;
   std::vector<int> release;  // slots read here for the last time (and outputs nobody reads)
+  // Inference only: this step runs a fused chain (itself and the absorbed steps after it)
+  // writing `fused_output`; an absorbed step only releases its slots.
+  std::shared_ptr<const FusedConv> fused;
+  int fused_output = -1;
+  bool absorbed = false;
 };
 
 struct ExecutionPlan {

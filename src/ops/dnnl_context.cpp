@@ -103,6 +103,15 @@ dnnl::memory wrap_memory(const dnnl::memory::desc& desc, const void* data) {
   return dnnl::memory(desc, cpu_engine(), const_cast<void*>(data));
 }
 
+void run_reorder(dnnl::memory& from, dnnl::memory& to) {
+  try {
+    dnnl::reorder(from, to).execute(thread_stream(), from, to);
+    thread_stream().wait();
+  } catch (const dnnl::error& e) {
+    throw ValueError(std::string("oneDNN reorder failed: ") + e.what());
+  }
+}
+
 dnnl::memory reorder_if_needed(const dnnl::memory::desc& from, const void* data, const dnnl::memory::desc& to) {
   dnnl::memory source = wrap_memory(from, data);
   if (from == to) return source;
