@@ -5,6 +5,7 @@
 #include "layers/activations/activation_layers.hpp"
 #include "layers/convolutional/conv.hpp"
 #include "layers/normalization/normalization_layers.hpp"
+#include "ops/threads.hpp"
 
 namespace keras::detail {
 
@@ -88,9 +89,12 @@ std::vector<std::uint64_t> FusedConv::versions() const {
 
 std::shared_ptr<const kernels::PreparedConv> FusedConv::prepare(const Shape& input_shape) const {
   auto current = versions();
+  // Prepared per shape and OpenMP team size (a primitive is partitioned for the team it was made for).
+  Shape key = input_shape;
+  key.push_back(kernels::current_threads());
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = prepared_.find(input_shape);
+    auto it = prepared_.find(key);
     if (it != prepared_.end() && it->second.versions == current) return it->second.conv;
   }
   const auto& base = static_cast<const ConvLayerBase&>(*conv_);
@@ -140,7 +144,7 @@ std::shared_ptr<const kernels::PreparedConv> FusedConv::prepare(const Shape& inp
                                                                 kernels::parse_padding(g.padding), g.dilation_rate,
                                                                 post_ops_);
   std::lock_guard<std::mutex> lock(mutex_);
-  prepared_[input_shape] = Prepared{prepared, std::move(current)};
+  prepared_[key] = Prepared{prepared, std::move(current)};
   return prepared;
 }
 

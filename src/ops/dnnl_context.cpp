@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "keras/error.hpp"
+#include "ops/threads.hpp"
 
 namespace keras::kernels::detail {
 
@@ -49,8 +50,10 @@ dnnl::primitive_attr default_attr() {
   return attr;
 }
 
-std::shared_ptr<const DnnlPrimitive> cached_primitive(const std::string& key,
+std::shared_ptr<const DnnlPrimitive> cached_primitive(const std::string& key_in,
                                                       const std::function<DnnlPrimitive()>& make) {
+  // A primitive is partitioned for the OpenMP team size it was created under.
+  const std::string key = key_in + "|threads=" + std::to_string(current_threads());
   PrimitiveCache& cache = primitive_cache();
   {
     std::lock_guard<std::mutex> lock(cache.mutex);
