@@ -252,8 +252,7 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
   out.reserve(plan.wanted.size());
   for (std::size_t i = 0; i < plan.wanted.size(); ++i) {
     const int slot = plan.wanted[i];
-    if (slot < 0 || present[static_cast<std::size_t>(slot)] == 0)
-      throw ValueError("Graph output was not computed");
+    if (slot < 0 || present[static_cast<std::size_t>(slot)] == 0) throw ValueError("Graph output was not computed");
     out.push_back(values[static_cast<std::size_t>(slot)]);
     if (wanted_masks != nullptr) wanted_masks->push_back(mask_of(slot, plan.wanted_mask_symbolic[i]));
   }

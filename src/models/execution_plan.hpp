@@ -42,7 +42,7 @@ struct ExecutionPlan {
   int num_slots = 0;
   std::vector<int> sources;  // slot per source
   std::vector<PlanStep> steps;
-  std::vector<int> wanted;               // slot per wanted tensor
+  std::vector<int> wanted;                // slot per wanted tensor
   std::vector<int> wanted_mask_symbolic;  // slot of each wanted tensor's symbolic mask (-1: none)
 };
 

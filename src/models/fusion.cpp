@@ -68,7 +68,10 @@ std::optional<PostOp> FusedConv::post_op_of(const Layer& layer) {
 FusedConv::FusedConv(std::shared_ptr<Layer> conv, std::shared_ptr<Layer> norm, std::shared_ptr<Layer> activation,
                      std::vector<PostOp> post_ops, std::int64_t channels)
     : channels_(channels),
-      conv_(std::move(conv)), norm_(std::move(norm)), activation_(std::move(activation)), post_ops_(std::move(post_ops)) {
+      conv_(std::move(conv)),
+      norm_(std::move(norm)),
+      activation_(std::move(activation)),
+      post_ops_(std::move(post_ops)) {
   if (const auto* c = as_conv(*conv_)) {
     variables_ = {c->kernel(), c->bias()};
   } else if (const auto* d = as_depthwise(*conv_)) {
@@ -140,9 +143,8 @@ std::shared_ptr<const kernels::PreparedConv> FusedConv::prepare(const Shape& inp
     kernel = folded;
     bias = folded_bias;
   }
-  auto prepared = std::make_shared<const kernels::PreparedConv>(input_shape, kernel, bias, g.strides,
-                                                                kernels::parse_padding(g.padding), g.dilation_rate,
-                                                                post_ops_);
+  auto prepared = std::make_shared<const kernels::PreparedConv>(
+      input_shape, kernel, bias, g.strides, kernels::parse_padding(g.padding), g.dilation_rate, post_ops_);
   std::lock_guard<std::mutex> lock(mutex_);
   prepared_[key] = Prepared{prepared, std::move(current)};
   return prepared;

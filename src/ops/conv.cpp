@@ -160,7 +160,8 @@ ConvSetup setup_conv(const Shape& x_shape, const Shape& kernel_shape, bool has_b
     const auto [before, after] = conv_padding(in, k, s.strides[u], padding, dilation[u]);
     s.pad_l.push_back(before);
     // oneDNN wants dst == (src - k_eff + pad_l + pad_r) / stride + 1 exactly.
-    s.pad_r.push_back(std::max<std::int64_t>((out - 1) * s.strides[u] + effective_kernel(k, dilation[u]) - in - before, 0));
+    s.pad_r.push_back(
+        std::max<std::int64_t>((out - 1) * s.strides[u] + effective_kernel(k, dilation[u]) - in - before, 0));
     s.dilation.push_back(dilation[u] - 1);
     s.out_shape.push_back(out);
   }
@@ -198,7 +199,6 @@ ConvSetup setup_conv(const Shape& x_shape, const Shape& kernel_shape, bool has_b
   s.key = key_of("conv", {&x_shape, &kernel_shape, &s.strides, &s.pad_l, &s.pad_r, &s.dilation, &flags});
   return s;
 }
-
 
 }  // namespace
 
@@ -259,7 +259,8 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
   const ConvSetup s = setup_conv(x.shape(), kernel.shape(), bias.defined(), strides_in, padding, dilation_in);
   Tensor out(s.out_shape);
   if (s.empty) return out;
-  auto prim = detail::cached_primitive(s.key, [&] { return make_conv_primitive(s, bias.defined(), detail::default_attr()); });
+  auto prim =
+      detail::cached_primitive(s.key, [&] { return make_conv_primitive(s, bias.defined(), detail::default_attr()); });
   dnnl::memory weights = detail::reorder_if_needed(s.keras_w_md, kernel.data<float>(), prim->weights_desc);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.src_md, x.data<float>())},
                                        {DNNL_ARG_WEIGHTS, weights},
@@ -283,8 +284,8 @@ PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, co
   auto state = std::make_shared<State>();
   Tensor kernel = detail::to_float(kernel_in);
   if (static_cast<int>(input_shape.size()) != kernel.rank() || kernel.rank() < 3 || kernel.rank() > 5)
-    throw ShapeMismatchError("conv: kernel shape " + shape_to_string(kernel.shape()) +
-                             " does not match input shape " + shape_to_string(input_shape));
+    throw ShapeMismatchError("conv: kernel shape " + shape_to_string(kernel.shape()) + " does not match input shape " +
+                             shape_to_string(input_shape));
   state->input_shape = input_shape;
   state->bias = checked_bias(bias_in, kernel.dim(-1), "conv");
   state->setup = setup_conv(input_shape, kernel.shape(), state->bias.defined(), strides, padding, dilation);

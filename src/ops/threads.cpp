@@ -41,7 +41,8 @@ int num_threads() {
 }
 
 void set_num_threads(int threads) {
-  if (threads < 1) throw ValueError("set_num_threads: the number of threads must be at least 1, got " + std::to_string(threads));
+  if (threads < 1)
+    throw ValueError("set_num_threads: the number of threads must be at least 1, got " + std::to_string(threads));
   configured.store(threads, std::memory_order_relaxed);
 }
 
