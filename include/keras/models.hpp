@@ -272,4 +272,11 @@ class Sequential : public Model {
   void build(const Shape& batch_input_shape) const;
 };
 
+// Threads predict() may use (OpenMP, the pool oneDNN runs on): set_num_threads(n), else the
+// KERAS_CPP_NUM_THREADS environment variable, else OpenMP's default (OMP_NUM_THREADS or the
+// cores). Batches smaller than 4 samples run on one thread. Results are identical from run to
+// run for a given thread count.
+void set_num_threads(int threads);
+int get_num_threads();
+
 }  // namespace keras

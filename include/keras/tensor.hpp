@@ -64,6 +64,8 @@ class Tensor {
   explicit Tensor(Shape shape, DType dtype = DType::float32);
 
   static Tensor zeros(const Shape& shape, DType dtype = DType::float32);
+  // Storage left uninitialized, for kernels that overwrite every element.
+  static Tensor uninitialized(const Shape& shape, DType dtype = DType::float32);
   static Tensor full(const Shape& shape, float value, DType dtype = DType::float32);
   static Tensor scalar(float value, DType dtype = DType::float32);
   static Tensor from_vector(const Shape& shape, const std::vector<float>& values);

@@ -21,13 +21,17 @@ Variable::Variable(std::string name, Shape shape, DType dtype, initializers::Ini
   }
 }
 
-const Tensor& Variable::value() { return mutable_value(); }
-
-Tensor& Variable::mutable_value() {
+const Tensor& Variable::value() {
   if (!value_.defined()) {
     value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
     if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
   }
+  return value_;
+}
+
+Tensor& Variable::mutable_value() {
+  ++version_;
+  value();
   return value_;
 }
 
@@ -39,6 +43,7 @@ void Variable::assign(const Tensor& value) {
         shape_to_string(shape_) + ", Received: value.shape=" + shape_to_string(value.shape()) +
         ". Target variable: " + path_);
   value_ = value.dtype() == dtype_ ? value.clone() : value.astype(dtype_);
+  ++version_;
 }
 
 }  // namespace keras

@@ -4,12 +4,16 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
 #include "keras/models.hpp"
 
 namespace keras::detail {
+
+struct ExecutionPlan;
 
 // How inputs or outputs were given: one tensor, a list, or a dict (whose
 // flattened order is sorted by key, as Keras does).
@@ -106,6 +110,8 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
  private:
   void map_graph();
   void plan_execution();
+  // The plan of execution_order_, built on first use and shared by every caller.
+  std::shared_ptr<const ExecutionPlan> execution_plan();
   std::vector<Tensor> inputs_from_call(const CallArgs& args) const;
   std::vector<Tensor> masks_from_call(const CallArgs& args) const;
   // The same graph traced again on inputs that carry masks, so that every
@@ -121,6 +127,8 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
   std::set<const Node*> own_nodes_;
   std::vector<KerasTensor> output_masks_;  // symbolic masks of the outputs (undefined: none)
   std::map<std::string, std::shared_ptr<FunctionalImpl>> masked_variants_;
+  std::mutex plan_mutex_;
+  std::shared_ptr<const ExecutionPlan> plan_;
 };
 
 // Whether `node` is the source node of an InputLayer.

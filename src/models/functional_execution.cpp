@@ -6,6 +6,7 @@
 #include <map>
 
 #include "layers/core/input_layer.hpp"
+#include "models/execution_plan.hpp"
 #include "models/functional.hpp"
 
 namespace keras::detail {
@@ -53,6 +54,11 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
                                   const std::vector<KerasTensor>& wanted, bool training,
                                   const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
                                   GraphTape* tape) {
+  // Inference runs the plan (intermediates freed after their last use); a recorded run
+  // keeps every value, which the backward pass reads.
+  if (tape == nullptr)
+    return run_execution_plan(*build_execution_plan(nodes, sources, wanted), source_values, training, source_masks,
+                              wanted_masks);
   using Key = std::pair<const Node*, int>;
   auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
   std::map<Key, Tensor> values;
@@ -129,6 +135,12 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
   return out;
 }
 
+std::shared_ptr<const ExecutionPlan> FunctionalImpl::execution_plan() {
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  if (!plan_) plan_ = build_execution_plan(execution_order_, inputs_, outputs_);
+  return plan_;
+}
+
 std::vector<Tensor> FunctionalImpl::run(const std::vector<Tensor>& inputs, bool training) {
   return run_masked(inputs, {}, training).outputs;
 }
@@ -153,7 +165,7 @@ MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const st
   }
   MaskedRun result;
   if (pullback == nullptr) {
-    result.outputs = execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks);
+    result.outputs = run_execution_plan(*execution_plan(), conformed, training, {}, &result.masks);
     return result;
   }
   auto tape = std::make_shared<GraphTape>();

@@ -191,6 +191,60 @@ ConvGeometry conv_geometry(const Shape& x_shape, const Shape& kernel_shape, cons
   return g;
 }
 
+namespace {
+
+// The primitive's key: the geometry's, plus what the geometry alone does not fix.
+std::string conv_key(const ConvGeometry& g, bool has_bias) {
+  return g.key + (has_bias ? "|bias" : "") + (g.groups > 1 ? "|grouped" : "");
+}
+
+detail::DnnlPrimitive make_conv_primitive(const ConvGeometry& g, bool has_bias, const dnnl::primitive_attr& attr) {
+  auto desc = has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, g.src_md, g.any_w_md,
+                                                         g.bias_md, g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r)
+                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, g.src_md, g.any_w_md,
+                                                         g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r);
+  dnnl::convolution_forward::primitive_desc pd(desc, attr, detail::cpu_engine());
+  auto p = detail::make_primitive<dnnl::convolution_forward::primitive_desc, dnnl::convolution_forward>(pd);
+  p.weights_desc = pd.weights_desc();
+  return p;
+}
+
+void append_post_op(dnnl::post_ops& ops, PostOp op) {
+  using dnnl::algorithm;
+  switch (op) {
+    case PostOp::relu:
+      ops.append_eltwise(1.0F, algorithm::eltwise_relu, 0.0F, 0.0F);
+      break;
+    case PostOp::relu6:
+      ops.append_eltwise(1.0F, algorithm::eltwise_clip, 0.0F, 6.0F);
+      break;
+    case PostOp::sigmoid:
+      ops.append_eltwise(1.0F, algorithm::eltwise_logistic, 0.0F, 0.0F);
+      break;
+    case PostOp::tanh:
+      ops.append_eltwise(1.0F, algorithm::eltwise_tanh, 0.0F, 0.0F);
+      break;
+    case PostOp::silu:
+      ops.append_eltwise(1.0F, algorithm::eltwise_swish, 1.0F, 0.0F);
+      break;
+    case PostOp::hard_silu:
+      ops.append_eltwise(1.0F, algorithm::eltwise_hardswish, 0.0F, 0.0F);
+      break;
+    case PostOp::gelu_erf:
+      ops.append_eltwise(1.0F, algorithm::eltwise_gelu_erf, 0.0F, 0.0F);
+      break;
+    case PostOp::gelu_tanh:
+      ops.append_eltwise(1.0F, algorithm::eltwise_gelu_tanh, 0.0F, 0.0F);
+      break;
+  }
+}
+
+bool is_empty(const ConvGeometry& g) { return g.out_shape.front() == 0 || g.filters == 0; }
+
+}  // namespace
+
 Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
             const std::vector<std::int64_t>& strides_in, Padding padding,
             const std::vector<std::int64_t>& dilation_in) {
@@ -200,28 +254,68 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
   const ConvGeometry g = conv_geometry(x.shape(), kernel.shape(), strides_in, padding, dilation_in);
   Tensor bias = checked_bias(bias_in, g.filters, "conv");
   Tensor out(g.out_shape);
-  if (x.dim(0) == 0 || g.filters == 0) return out;
-
-  const std::string key = g.key + (bias.defined() ? "|bias" : "") + (g.groups > 1 ? "|grouped" : "");
-  auto prim = detail::cached_primitive(key, [&] {
-    auto desc =
-        bias.defined()
-            ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                              g.src_md, g.any_w_md, g.bias_md, g.dst_md, g.strides, g.dilation, g.pad_l,
-                                              g.pad_r)
-            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                              g.src_md, g.any_w_md, g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, detail::default_attr(), detail::cpu_engine());
-    auto p = detail::make_primitive<dnnl::convolution_forward::primitive_desc, dnnl::convolution_forward>(pd);
-    p.weights_desc = pd.weights_desc();
-    return p;
-  });
+  if (is_empty(g)) return out;
+  auto prim = detail::cached_primitive(conv_key(g, bias.defined()),
+                                       [&] { return make_conv_primitive(g, bias.defined(), detail::default_attr()); });
   dnnl::memory weights = detail::reorder_if_needed(g.keras_w_md, kernel.data<float>(), prim->weights_desc);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(g.src_md, x.data<float>())},
                                        {DNNL_ARG_WEIGHTS, weights},
                                        {DNNL_ARG_DST, detail::wrap_memory(g.dst_md, out.data<float>())}};
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(g.bias_md, bias.data<float>()));
   detail::execute(*prim, std::move(args));
+  return out;
+}
+
+struct PreparedConv::State {
+  Shape input_shape;
+  ConvGeometry geometry;
+  detail::DnnlPrimitive primitive;
+  dnnl::memory weights;  // owned, in the primitive's layout
+  Tensor bias;
+};
+
+PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, const Tensor& bias_in,
+                           const std::vector<std::int64_t>& strides, Padding padding,
+                           const std::vector<std::int64_t>& dilation, const std::vector<PostOp>& post_ops) {
+  auto state = std::make_shared<State>();
+  Tensor kernel = detail::to_float(kernel_in);
+  state->input_shape = input_shape;
+  state->geometry = conv_geometry(input_shape, kernel.shape(), strides, padding, dilation);
+  state->bias = checked_bias(bias_in, state->geometry.filters, "conv");
+  dnnl::primitive_attr attr = detail::default_attr();
+  if (!post_ops.empty()) {
+    dnnl::post_ops ops;
+    for (PostOp op : post_ops) append_post_op(ops, op);
+    attr.set_post_ops(ops);
+  }
+  try {
+    state->primitive = make_conv_primitive(state->geometry, state->bias.defined(), attr);
+  } catch (const dnnl::error& e) {
+    throw ValueError(std::string("oneDNN cannot create a convolution for ") + state->geometry.key + ": " + e.what());
+  }
+  // Copies (reorders) the weights even when the layouts agree: the prepared conv must not
+  // depend on the variable's buffer staying as it is.
+  state->weights = dnnl::memory(state->primitive.weights_desc, detail::cpu_engine());
+  dnnl::memory source = detail::wrap_memory(state->geometry.keras_w_md, kernel.data<float>());
+  detail::run_reorder(source, state->weights);
+  state_ = std::move(state);
+}
+
+const Shape& PreparedConv::input_shape() const { return state_->input_shape; }
+const Shape& PreparedConv::output_shape() const { return state_->geometry.out_shape; }
+
+Tensor PreparedConv::run(const Tensor& x) const {
+  const State& s = *state_;
+  if (x.shape() != s.input_shape || x.dtype() != DType::float32)
+    throw ShapeMismatchError("conv: prepared for input shape " + shape_to_string(s.input_shape) + ", got " +
+                             shape_to_string(x.shape()));
+  if (is_empty(s.geometry)) return Tensor(s.geometry.out_shape);
+  Tensor out = Tensor::uninitialized(s.geometry.out_shape);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.geometry.src_md, x.data<float>())},
+                                       {DNNL_ARG_WEIGHTS, s.weights},
+                                       {DNNL_ARG_DST, detail::wrap_memory(s.geometry.dst_md, out.data<float>())}};
+  if (s.bias.defined()) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(s.geometry.bias_md, s.bias.data<float>()));
+  detail::execute(s.primitive, std::move(args));
   return out;
 }
 

@@ -13,6 +13,7 @@ class ActivationImpl final : public Layer {
   ActivationImpl(const std::string& activation, const LayerBaseOptions& base);
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "Activation"; }
+  const std::string& activation() const { return activation_; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
@@ -51,6 +52,9 @@ class ReLUImpl final : public Layer {
   ReLUImpl(Json max_value, Json negative_slope, Json threshold, const LayerBaseOptions& base);
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "ReLU"; }
+  const Json& max_value() const { return max_value_; }
+  const Json& negative_slope() const { return negative_slope_; }
+  const Json& threshold() const { return threshold_; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }

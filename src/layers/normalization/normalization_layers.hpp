@@ -33,6 +33,7 @@ class BatchNormalizationImpl final : public Layer {
   const VariablePtr& beta() const { return beta_; }
   const VariablePtr& moving_mean() const { return moving_mean_; }
   const VariablePtr& moving_variance() const { return moving_variance_; }
+  const layers::BatchNormalizationOptions& options() const { return options_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
