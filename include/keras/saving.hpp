@@ -114,6 +114,12 @@ LayerPtr deserialize_layer(const Json& envelope);
 // Serializes a layer or op as its envelope (without build_config).
 Json serialize_operation(const Operation& op);
 
+// The classes Keras can write into a .keras file that keras-cpp refuses to
+// load (TensorFlow-only preprocessing, wrappers of foreign code), each with
+// the reason the error message gives. Lambda layers are refused separately
+// (UnsafeContentError: they hold Python bytecode).
+const std::map<std::string, std::string>& refused_classes();
+
 // Registers every built-in class. Idempotent and thread-safe; called by the
 // loaders, so users rarely need it.
 void register_builtins();

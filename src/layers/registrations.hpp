@@ -16,6 +16,8 @@ void register_merging_layers();
 void register_rnn_layers();
 void register_attention_layers();
 void register_preprocessing_layers();
+void register_image_augmentation_layers();
+void register_application_layers();
 void register_raw_operations();
 void register_models();
 

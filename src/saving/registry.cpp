@@ -52,13 +52,6 @@ bool is_op_module(const Json& module) {
   return module.is_string() && module.get_ref<const std::string&>().starts_with("keras.src.ops");
 }
 
-// Classes whose Keras implementation needs TensorFlow or string tensors.
-const std::set<std::string>& tensorflow_only_classes() {
-  static const std::set<std::string> names = {"IntegerLookup",     "StringLookup",   "Hashing",
-                                              "TextVectorization", "HashedCrossing", "TFSMLayer"};
-  return names;
-}
-
 OperationPtr instantiate(const Json& envelope) {
   if (!envelope.is_object()) throw FormatError("Expected an object envelope, got " + envelope.dump());
   if (!envelope.contains("class_name") || !envelope.at("class_name").is_string())
@@ -103,10 +96,9 @@ OperationPtr instantiate(const Json& envelope) {
       lock.unlock();
       return factory(config);
     }
-    if (tensorflow_only_classes().count(class_name) != 0)
-      throw UnknownObjectError("Could not locate class '" + class_name +
-                               "': its Keras 3 implementation needs TensorFlow "
-                               "(string tensors), which keras-cpp does not support.");
+    if (auto reason = refused_classes().find(class_name); reason != refused_classes().end())
+      throw UnknownObjectError("Cannot load class '" + class_name + "' ('" + config.value("name", std::string()) +
+                               "'): keras-cpp cannot run it, because " + reason->second + ".");
   }
   std::string shown = custom_key.empty() ? class_name : custom_key;
   throw UnknownObjectError("Could not locate class '" + shown +
@@ -123,6 +115,21 @@ void apply_build_config(const OperationPtr& op, const Json& envelope) {
 }
 
 }  // namespace
+
+const std::map<std::string, std::string>& refused_classes() {
+  static const std::map<std::string, std::string> reasons = {
+      {"IntegerLookup", "its Keras implementation is built on TensorFlow lookup tables (tf.lookup)"},
+      {"StringLookup", "its Keras implementation is built on TensorFlow lookup tables and string tensors"},
+      {"TextVectorization", "its Keras implementation needs TensorFlow string tensors and tf.strings ops"},
+      {"Hashing", "its Keras implementation hashes with TensorFlow's tf.strings.to_hash_bucket ops"},
+      {"HashedCrossing", "its Keras implementation is TensorFlow's tf.sparse.cross_hashed"},
+      {"TFSMLayer", "it wraps a TensorFlow SavedModel, whose graph only TensorFlow can execute"},
+      {"TorchModuleWrapper", "it wraps a PyTorch module: Python code and torch state"},
+      {"JaxLayer", "it wraps a Python function written for JAX"},
+      {"FlaxLayer", "it wraps a Flax module: Python code for JAX"},
+  };
+  return reasons;
+}
 
 void register_layer(const std::string& /*module*/, const std::string& class_name, LayerFactory factory) {
   auto& r = registry();
@@ -208,6 +215,8 @@ void register_builtins() {
     detail::register_rnn_layers();
     detail::register_attention_layers();
     detail::register_preprocessing_layers();
+    detail::register_image_augmentation_layers();
+    detail::register_application_layers();
     detail::register_raw_operations();
     detail::register_models();
   });

@@ -10,6 +10,7 @@ void register_normalization_layers() {
   saving::register_layer("keras.layers", "GroupNormalization", GroupNormalizationImpl::from_config);
   saving::register_layer("keras.layers", "UnitNormalization", UnitNormalizationImpl::from_config);
   saving::register_layer("keras.layers", "RMSNormalization", RMSNormalizationImpl::from_config);
+  saving::register_layer("keras.layers", "SpectralNormalization", SpectralNormalizationImpl::from_config);
 }
 
 }  // namespace keras::detail

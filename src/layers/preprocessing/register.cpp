@@ -1,4 +1,5 @@
 #include "keras/saving.hpp"
+#include "layers/preprocessing/audio/audio_layers.hpp"
 #include "layers/preprocessing/preprocessing_layers.hpp"
 #include "layers/registrations.hpp"
 
@@ -11,6 +12,9 @@ void register_preprocessing_layers() {
   saving::register_layer("keras.layers", "Resizing", ResizingImpl::from_config);
   saving::register_layer("keras.layers", "Discretization", DiscretizationImpl::from_config);
   saving::register_layer("keras.layers", "CategoryEncoding", CategoryEncodingImpl::from_config);
+  saving::register_layer("keras.layers", "Pipeline", PipelineImpl::from_config);
+  saving::register_layer("keras.layers", "STFTSpectrogram", STFTSpectrogramImpl::from_config);
+  saving::register_layer("keras.layers", "MelSpectrogram", MelSpectrogramImpl::from_config);
 }
 
 }  // namespace keras::detail

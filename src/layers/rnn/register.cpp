@@ -9,6 +9,7 @@ void register_rnn_layers() {
   saving::register_layer("keras.layers", "SimpleRNNCell", SimpleRNNCellImpl::from_config);
   saving::register_layer("keras.layers", "LSTMCell", LSTMCellImpl::from_config);
   saving::register_layer("keras.layers", "GRUCell", GRUCellImpl::from_config);
+  saving::register_layer("keras.layers", "StackedRNNCells", StackedRNNCellsImpl::from_config);
   saving::register_layer("keras.layers", "RNN", RNNImpl::from_config);
   saving::register_layer("keras.layers", "SimpleRNN", SimpleRNNImpl::from_config);
   saving::register_layer("keras.layers", "LSTM", LSTMImpl::from_config);
