@@ -93,7 +93,8 @@ TEST(AudioKernels, RealFftOfACosine) {
   // cos(2 pi 3 t / 16): bins 3 holds 8 (n / 2), every other bin 0; also for a non power of two length.
   for (std::size_t n : {16U, 12U}) {
     std::vector<double> samples(n);
-    for (std::size_t t = 0; t < n; ++t) samples[t] = std::cos(2.0 * std::numbers::pi * 3.0 * t / static_cast<double>(n));
+    for (std::size_t t = 0; t < n; ++t)
+      samples[t] = std::cos(2.0 * std::numbers::pi * 3.0 * t / static_cast<double>(n));
     std::vector<double> re, im;
     keras::kernels::real_fft(samples, re, im);
     ASSERT_EQ(re.size(), n / 2 + 1);

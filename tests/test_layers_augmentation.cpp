@@ -54,9 +54,8 @@ void expect_all_near(const Tensor& actual, const Tensor& expected, float tol, co
 
 // A 4x4 RGB test image with distinct values.
 Tensor ramp(std::int64_t n = 1, std::int64_t size = 4) {
-  return images(n, size, size, 3, [](auto b, auto y, auto x, auto c) {
-    return static_cast<float>(b * 100 + y * 16 + x * 4 + c * 1);
-  });
+  return images(n, size, size, 3,
+                [](auto b, auto y, auto x, auto c) { return static_cast<float>(b * 100 + y * 16 + x * 4 + c * 1); });
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -130,8 +129,8 @@ TEST(AugmentationFixtures, CppBuiltLayersSerializeLikeKeras) {
       {.tile_grid_size = {4, 4}, .name = "contrast_limited_adaptive_histogram_equalization"});
   layers::Solarization solarization({.threshold_factor = 0.5, .name = "solarization_2"});
   layers::RandomCrop crop(24, 24, {.seed = 160182527, .name = "random_crop"});
-  for (const auto& layer : {keras::LayerRef(auto_contrast), keras::LayerRef(clahe), keras::LayerRef(solarization),
-                            keras::LayerRef(crop)})
+  for (const auto& layer :
+       {keras::LayerRef(auto_contrast), keras::LayerRef(clahe), keras::LayerRef(solarization), keras::LayerRef(crop)})
     (void)layer(x);
   keras_test::expect_config_matches_fixture(auto_contrast, "image_preprocessing_inference", "auto_contrast_2");
   keras_test::expect_config_matches_fixture(clahe, "image_preprocessing_inference",
@@ -146,9 +145,9 @@ TEST(AugmentationFixtures, CppBuiltImagePreprocessingMatchesKerasOutputs) {
   auto inputs = keras_test::fixture_inputs("image_preprocessing_inference");
   auto expected = keras_test::fixture_outputs("image_preprocessing_inference");
   keras_test::expect_close(infer(layers::AutoContrast(), inputs[0]), expected[0], 1e-3, 1e-4, "AutoContrast");
-  keras_test::expect_close(infer(layers::ContrastLimitedAdaptiveHistogramEqualization({.tile_grid_size = {4, 4}}),
-                                 inputs[0]),
-                           expected[1], 1e-3, 1e-4, "CLAHE");
+  keras_test::expect_close(
+      infer(layers::ContrastLimitedAdaptiveHistogramEqualization({.tile_grid_size = {4, 4}}), inputs[0]), expected[1],
+      1e-3, 1e-4, "CLAHE");
   keras_test::expect_close(infer(layers::Pipeline({layers::RandomFlip(), layers::AutoContrast()}), inputs[0]),
                            expected[5], 1e-3, 1e-4, "Pipeline");
 }
@@ -210,8 +209,7 @@ TEST(AugmentationTraining, RandomFlipFlipsOrKeepsEachImage) {
     flipped += same ? 0 : 1;
     for (std::int64_t yy = 0; yy < 4; ++yy)
       for (std::int64_t xx = 0; xx < 4; ++xx)
-        for (std::int64_t c = 0; c < 3; ++c)
-          ASSERT_EQ(at(y, b, yy, xx, c), at(x, b, yy, same ? xx : 3 - xx, c));
+        for (std::int64_t c = 0; c < 3; ++c) ASSERT_EQ(at(y, b, yy, xx, c), at(x, b, yy, same ? xx : 3 - xx, c));
   }
   EXPECT_GT(flipped, 0);
   EXPECT_LT(flipped, 16);
@@ -241,9 +239,8 @@ TEST(AugmentationTraining, RandomTranslationShiftsAndReflects) {
     for (std::int64_t xx = 0; xx < 4; ++xx)
       EXPECT_NEAR(at(y, 0, yy, xx, 1), at(x, 0, std::max<std::int64_t>(yy - 1, 0), xx, 1), 1e-4);
   // fill_mode constant fills with fill_value instead.
-  Tensor z = train(layers::RandomTranslation(0.0, Json::array({-0.25, -0.25}),
-                                             {.fill_mode = "constant", .fill_value = -1.0}),
-                   x);
+  Tensor z = train(
+      layers::RandomTranslation(0.0, Json::array({-0.25, -0.25}), {.fill_mode = "constant", .fill_value = -1.0}), x);
   for (std::int64_t yy = 0; yy < 4; ++yy) {
     for (std::int64_t xx = 0; xx < 3; ++xx) EXPECT_NEAR(at(z, 0, yy, xx, 0), at(x, 0, yy, xx + 1, 0), 1e-4);
     EXPECT_NEAR(at(z, 0, yy, 3, 0), -1.0F, 1e-4);
@@ -297,10 +294,9 @@ TEST(AugmentationTraining, RandomPerspectiveKeepsCornersWithinTheImage) {
 
 TEST(AugmentationTraining, RandomElasticTransformDisplacesPixels) {
   Tensor x = ramp(1, 16);
-  Tensor y = train(layers::RandomElasticTransform({.factor = Json::array({1.0, 1.0}),
-                                                   .scale = Json::array({1.0, 1.0}),
-                                                   .seed = 11}),
-                   x);
+  Tensor y = train(
+      layers::RandomElasticTransform({.factor = Json::array({1.0, 1.0}), .scale = Json::array({1.0, 1.0}), .seed = 11}),
+      x);
   EXPECT_GT(keras::max_abs_diff(x, y), 0.1);
   for (std::int64_t i = 0; i < y.size(); ++i) ASSERT_TRUE(y.at(i) >= 0.0 && y.at(i) <= 255.0);
 }
@@ -367,16 +363,15 @@ TEST(AugmentationTraining, PixelAdjustmentsWithFixedDraws) {
   EXPECT_NEAR(at(inverted, 0, 0, 0, 1), 255.0F - 80.0F, 1e-4);
   // RandomPosterization keeping 2 bits: (v >> 6) << 6.
   Tensor poster = train(layers::RandomPosterization(Json::array({2, 2})), x);
-  EXPECT_EQ(at(poster, 0, 0, 0, 0), 0.0F);    // 40
-  EXPECT_EQ(at(poster, 0, 0, 1, 1), 64.0F);   // 81
-  EXPECT_EQ(at(poster, 0, 0, 0, 2), 64.0F);   // 120
+  EXPECT_EQ(at(poster, 0, 0, 0, 0), 0.0F);   // 40
+  EXPECT_EQ(at(poster, 0, 0, 1, 1), 64.0F);  // 81
+  EXPECT_EQ(at(poster, 0, 0, 0, 2), 64.0F);  // 120
   // RandomColorDegeneration (0.5, 0.5): halfway to grayscale.
   Tensor degenerate = train(layers::RandomColorDegeneration(Json::array({0.5, 0.5})), x);
   const float gray = 40.0F * 0.2989F + 80.0F * 0.5870F + 120.0F * 0.1140F;
   EXPECT_NEAR(at(degenerate, 0, 0, 0, 0), 40.0F + 0.5F * (gray - 40.0F), 1e-3);
   // Solarization with zero addition and threshold: every value is inverted.
-  Tensor solarized =
-      train(layers::Solarization({.addition_factor = 0.0, .threshold_factor = Json::array({0, 0})}), x);
+  Tensor solarized = train(layers::Solarization({.addition_factor = 0.0, .threshold_factor = Json::array({0, 0})}), x);
   EXPECT_NEAR(at(solarized, 0, 0, 1, 0), 255.0F - 41.0F, 1e-4);
   // RandomGrayscale with probability 1: every channel the gray value.
   Tensor grayscale = train(layers::RandomGrayscale({.factor = 1.0}), x);
@@ -420,9 +415,8 @@ TEST(AugmentationTraining, RandomColorJitterAppliesItsAdjustments) {
 TEST(AugmentationTraining, RandomErasingFullScaleErasesEverything) {
   // scale (1, 1) erases the whole image; fill_value 7.
   Tensor x = ramp(2);
-  Tensor y = train(layers::RandomErasing({.factor = Json::array({1.0, 1.0}), .scale = Json::array({1.0, 1.0}),
-                                          .fill_value = 7}),
-                   x);
+  Tensor y = train(
+      layers::RandomErasing({.factor = Json::array({1.0, 1.0}), .scale = Json::array({1.0, 1.0}), .fill_value = 7}), x);
   for (std::int64_t i = 0; i < y.size(); ++i) ASSERT_EQ(y.at(i), 7.0);
 }
 
@@ -443,8 +437,8 @@ TEST(AugmentationTraining, CutMixAndMixUpCombineImagesOfTheBatch) {
 TEST(AugmentationTraining, RandomGaussianBlurWithProbabilityOne) {
   Tensor x(Shape{1, 3, 3, 1});
   x.data<float>()[4] = 255.0F;
-  Tensor y = train(layers::RandomGaussianBlur({.factor = Json::array({1.0, 1.0}), .sigma = Json::array({1.0, 1.0})}),
-                   x);
+  Tensor y =
+      train(layers::RandomGaussianBlur({.factor = Json::array({1.0, 1.0}), .sigma = Json::array({1.0, 1.0})}), x);
   const double e = std::exp(-0.5 / ((1.0 + 1e-6) * (1.0 + 1e-6))), k0 = 1.0 / (1.0 + 2.0 * e);
   EXPECT_NEAR(y.at(4), 255.0 * k0 * k0, 1e-3);
 }
@@ -472,10 +466,12 @@ TEST(AugmentationTraining, EqualizationSpreadsTheHistogram) {
 
 TEST(AugmentationTraining, CompositeLayersStayInTheValueRange) {
   Tensor x = ramp(3, 8);
-  for (const auto& layer : std::vector<keras::LayerRef>{layers::AugMix({.seed = 2}), layers::RandAugment({.seed = 2})}) {
+  for (const auto& layer :
+       std::vector<keras::LayerRef>{layers::AugMix({.seed = 2}), layers::RandAugment({.seed = 2})}) {
     Tensor y = train(layer, x);
     ASSERT_EQ(y.shape(), x.shape());
-    for (std::int64_t i = 0; i < y.size(); ++i) ASSERT_TRUE(y.at(i) >= -1e-3 && y.at(i) <= 255.001) << layer->class_name();
+    for (std::int64_t i = 0; i < y.size(); ++i)
+      ASSERT_TRUE(y.at(i) >= -1e-3 && y.at(i) <= 255.001) << layer->class_name();
   }
   expect_all_near(train(layers::RandAugment({.num_ops = 0}), x), x, 0.0F, "RandAugment without ops");
   // Their augmentation layers are tracked by attribute, as Keras walks them.

@@ -83,8 +83,8 @@ TEST(SpectralNormalization, TrainingDividesByTheLargestSingularValue) {
   args.tensors = {x};
   args.training = true;
   Tensor y = sn->call(args).at(0);
-  EXPECT_NEAR(y.at(0), 1.0, 1e-3);      // 3 / 3
-  EXPECT_NEAR(y.at(1), 1.0 / 3, 1e-3);  // 1 / 3
+  EXPECT_NEAR(y.at(0), 1.0, 1e-3);                 // 3 / 3
+  EXPECT_NEAR(y.at(1), 1.0 / 3, 1e-3);             // 1 / 3
   EXPECT_NEAR(vars[0]->value().at(0), 1.0, 1e-3);  // the kernel was assigned
   EXPECT_NEAR(std::abs(vars[1]->value().at(0)), 1.0, 1e-3);
   EXPECT_THROW(layers::SpectralNormalization(layers::Dense(2), {.power_iterations = 0}), keras::ValueError);
@@ -106,11 +106,10 @@ TEST(ReversibleEmbedding, ReverseIsTheTransposedProjection) {
   ASSERT_EQ(untied_vars.size(), 2U);
   EXPECT_EQ(untied_vars[1]->name(), "reverse_embeddings");
   untied_vars[1]->assign(Tensor::from_vector({2, 3}, {1, 0, 2, 0, 1, 3}));
-  auto out = model.predict(
-      {Tensor::from_vector_i64({1, 1}, {2}, DType::int32), Tensor::from_vector({1, 2}, {1, -1})});
+  auto out = model.predict({Tensor::from_vector_i64({1, 1}, {2}, DType::int32), Tensor::from_vector({1, 2}, {1, -1})});
   EXPECT_EQ(out[0].to_vector(), (std::vector<float>{5, 6}));
   EXPECT_EQ(out[1].to_vector(), (std::vector<float>{-1, -1, -1}));  // [1,-1] . rows
-  const std::vector<float> raw = {1, -1, -1};                        // [1,-1] x reverse_embeddings
+  const std::vector<float> raw = {1, -1, -1};                       // [1,-1] x reverse_embeddings
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(out[2].at(i), 2.0 * std::tanh(raw[i] / 2.0), 1e-6);
   EXPECT_EQ(untied->get_config().at("logit_soft_cap"), 2.0);
 }

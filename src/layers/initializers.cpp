@@ -3,9 +3,9 @@
 #include "keras/initializers.hpp"
 
 #include <cmath>
-#include <numbers>
 #include <functional>
 #include <map>
+#include <numbers>
 
 #include <Eigen/Dense>
 

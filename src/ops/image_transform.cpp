@@ -18,9 +18,10 @@ FillMode parse_fill_mode(std::string_view name) {
   if (name == "wrap") return FillMode::wrap;
   if (name == "nearest") return FillMode::nearest;
   if (name == "constant") return FillMode::constant;
-  throw ValueError("Invalid value for argument `fill_mode`. Expected one of {'reflect', 'mirror', 'wrap', "
-                   "'nearest', 'constant'}. Received: fill_mode=" +
-                   std::string(name));
+  throw ValueError(
+      "Invalid value for argument `fill_mode`. Expected one of {'reflect', 'mirror', 'wrap', "
+      "'nearest', 'constant'}. Received: fill_mode=" +
+      std::string(name));
 }
 
 namespace {
@@ -139,7 +140,8 @@ Tensor homography_matrix(const Tensor& start_in, const Tensor& end_in) {
       int pivot = col;
       for (int r = col + 1; r < 8; ++r)
         if (std::abs(m[r][col]) > std::abs(m[pivot][col])) pivot = r;
-      if (std::abs(m[pivot][col]) < 1e-12) throw ValueError("perspective_transform: singular homography (degenerate points)");
+      if (std::abs(m[pivot][col]) < 1e-12)
+        throw ValueError("perspective_transform: singular homography (degenerate points)");
       std::swap(m[col], m[pivot]);
       for (int r = 0; r < 8; ++r) {
         if (r == col) continue;
@@ -267,9 +269,10 @@ Tensor rgb_to_grayscale(const Tensor& images_in) {
   const std::int64_t channels = images.dim(3);
   if (channels == 1) return images.clone();
   if (channels != 3)
-    throw ShapeMismatchError("Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input with shape: "
-                             "images.shape=" +
-                             shape_to_string(images_in.shape()));
+    throw ShapeMismatchError(
+        "Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input with shape: "
+        "images.shape=" +
+        shape_to_string(images_in.shape()));
   const std::int64_t pixels = images.size() / 3;
   Shape shape = images.shape();
   shape.back() = 1;

@@ -37,8 +37,8 @@ Tensor affine_transform(const Tensor& images, const Tensor& transforms, bool bil
 // (keras.ops.image.compute_homography_matrix); points [batch, 4, 2] as (x, y).
 Tensor homography_matrix(const Tensor& start_points, const Tensor& end_points);
 // keras.ops.image.perspective_transform (constant fill).
-Tensor perspective_transform(const Tensor& images, const Tensor& start_points, const Tensor& end_points,
-                             bool bilinear, float fill_value);
+Tensor perspective_transform(const Tensor& images, const Tensor& start_points, const Tensor& end_points, bool bilinear,
+                             float fill_value);
 
 // keras.ops.image.gaussian_blur with zero padding: kernel_size = (width,
 // height) and sigma = (sigma_x, sigma_y), as the numpy backend orders them.
@@ -47,8 +47,8 @@ Tensor gaussian_blur(const Tensor& images, std::int64_t kernel_width, std::int64
 
 // keras.ops.image.elastic_transform given the two unit normal fields dx, dy
 // [batch, H, W] (the randomness stays with the caller).
-Tensor elastic_transform(const Tensor& images, const Tensor& noise_x, const Tensor& noise_y, double alpha,
-                         double sigma, bool bilinear, FillMode fill_mode, float fill_value);
+Tensor elastic_transform(const Tensor& images, const Tensor& noise_x, const Tensor& noise_y, double alpha, double sigma,
+                         bool bilinear, FillMode fill_mode, float fill_value);
 
 // keras.ops.image.rgb_to_grayscale: one channel (0.2989 R + 0.587 G + 0.114 B);
 // single-channel images are returned as they are.

@@ -120,7 +120,8 @@ std::pair<Tensor, Tensor> stft(const Tensor& x_in, std::int64_t sequence_length,
   const std::int64_t l_pad = (fft_length - sequence_length) / 2;
   std::vector<double> win(static_cast<std::size_t>(fft_length), 0.0);
   const auto w = window_from_json(window, sequence_length, /*periodic=*/true, "stft");
-  for (std::int64_t i = 0; i < sequence_length; ++i) win[static_cast<std::size_t>(l_pad + i)] = w[static_cast<std::size_t>(i)];
+  for (std::int64_t i = 0; i < sequence_length; ++i)
+    win[static_cast<std::size_t>(l_pad + i)] = w[static_cast<std::size_t>(i)];
   Shape out_shape(x.shape().begin(), x.shape().end() - 1);
   out_shape.push_back(frames);
   out_shape.push_back(bins);
@@ -138,7 +139,8 @@ std::pair<Tensor, Tensor> stft(const Tensor& x_in, std::int64_t sequence_length,
     const float* signal = x.data<float>() + s * samples;
     for (std::int64_t f = 0; f < frames; ++f) {
       for (std::int64_t i = 0; i < fft_length; ++i)
-        frame[static_cast<std::size_t>(i)] = win[static_cast<std::size_t>(i)] * sample_at(signal, f * sequence_stride + i - pad);
+        frame[static_cast<std::size_t>(i)] =
+            win[static_cast<std::size_t>(i)] * sample_at(signal, f * sequence_stride + i - pad);
       real_fft(frame, re, im);
       float* r = real.data<float>() + (s * frames + f) * bins;
       float* q = imag.data<float>() + (s * frames + f) * bins;

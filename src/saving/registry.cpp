@@ -118,11 +118,11 @@ void apply_build_config(const OperationPtr& op, const Json& envelope) {
 
 const std::map<std::string, std::string>& refused_classes() {
   static const std::map<std::string, std::string> reasons = {
-      {"IntegerLookup", "its Keras implementation is built on TensorFlow lookup tables (tf.lookup)"},
-      {"StringLookup", "its Keras implementation is built on TensorFlow lookup tables and string tensors"},
-      {"TextVectorization", "its Keras implementation needs TensorFlow string tensors and tf.strings ops"},
-      {"Hashing", "its Keras implementation hashes with TensorFlow's tf.strings.to_hash_bucket ops"},
-      {"HashedCrossing", "its Keras implementation is TensorFlow's tf.sparse.cross_hashed"},
+      {"IntegerLookup", "its Keras implementation needs TensorFlow (tf.lookup tables)"},
+      {"StringLookup", "its Keras implementation needs TensorFlow (tf.lookup tables, string tensors)"},
+      {"TextVectorization", "its Keras implementation needs TensorFlow (string tensors, tf.strings ops)"},
+      {"Hashing", "its Keras implementation needs TensorFlow (tf.strings.to_hash_bucket)"},
+      {"HashedCrossing", "its Keras implementation needs TensorFlow (tf.sparse.cross_hashed)"},
       {"TFSMLayer", "it wraps a TensorFlow SavedModel, whose graph only TensorFlow can execute"},
       {"TorchModuleWrapper", "it wraps a PyTorch module: Python code and torch state"},
       {"JaxLayer", "it wraps a Python function written for JAX"},

@@ -28,7 +28,6 @@
 
 namespace keras::layers {
 
-
 struct RandomFlipOptions {
   std::string mode = "horizontal_and_vertical";  // "horizontal", "vertical"
   std::optional<std::int64_t> seed;
@@ -359,7 +358,7 @@ class RandAugment : public LayerRef {
 };
 
 struct RandomCropOptions {
-  std::optional<std::int64_t> seed;  // nullopt: a random seed, written to the config as Keras does
+  std::optional<std::int64_t> seed;        // nullopt: a random seed, written to the config as Keras does
   std::optional<std::string> data_format;  // nullopt: "channels_last"
   std::string name;
   std::optional<std::string> dtype;
@@ -385,6 +384,5 @@ class MaxNumBoundingBoxes : public LayerRef {
  public:
   explicit MaxNumBoundingBoxes(std::int64_t max_number, const MaxNumBoundingBoxesOptions& options = {});
 };
-
 
 }  // namespace keras::layers

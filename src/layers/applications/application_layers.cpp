@@ -48,8 +48,8 @@ LayerScaleImpl::LayerScaleImpl(Json init_values, std::int64_t projection_dim,
 LayerPtr LayerScaleImpl::from_config(const Json& config) {
   auto it = config.find("projection_dim");
   if (it == config.end() || !it->is_number_integer()) throw FormatError("LayerScale config needs 'projection_dim'");
-  return std::make_shared<LayerScaleImpl>(required_number(config, "init_values", "LayerScale"),
-                                          it->get<std::int64_t>(), options_from(config));
+  return std::make_shared<LayerScaleImpl>(required_number(config, "init_values", "LayerScale"), it->get<std::int64_t>(),
+                                          options_from(config));
 }
 
 Json LayerScaleImpl::get_config() const {
@@ -104,7 +104,8 @@ Tensor StochasticDepthImpl::forward(const Tensor& input, bool training) {
 // ---------------------------------------------------------- CustomScaleLayer
 
 CustomScaleLayerImpl::CustomScaleLayerImpl(Json scale, const applications::ApplicationLayerOptions& o)
-    : ApplicationLayer(o, "custom_scale_layer", "keras.src.applications.inception_resnet_v2"), scale_(std::move(scale)) {
+    : ApplicationLayer(o, "custom_scale_layer", "keras.src.applications.inception_resnet_v2"),
+      scale_(std::move(scale)) {
   check_number(scale_, "scale", "CustomScaleLayer");
 }
 
@@ -133,7 +134,8 @@ std::vector<Tensor> CustomScaleLayerImpl::call(const CallArgs& args) {
   if (inputs.size() != 2)
     throw ValueError("CustomScaleLayer '" + name() + "' is called on a list of two tensors, got " +
                      std::to_string(inputs.size()));
-  const Tensor a = layer_utils::autocast(inputs[0], compute_dtype()), b = layer_utils::autocast(inputs[1], compute_dtype());
+  const Tensor a = layer_utils::autocast(inputs[0], compute_dtype()),
+               b = layer_utils::autocast(inputs[1], compute_dtype());
   Tensor out = kernels::add(a, kernels::multiply(b, static_cast<float>(scale_.get<double>())));
   return {layer_utils::to_dtype(out, compute_dtype())};
 }

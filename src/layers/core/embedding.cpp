@@ -89,29 +89,31 @@ std::optional<KerasTensor> EmbeddingImpl::compute_mask(const std::vector<KerasTe
   return symbolic_not_equal(inputs.front(), Json(0));
 }
 
-
 // ------------------------------------------------------- ReversibleEmbedding
 
 namespace {
 
-layers::EmbeddingOptions embedding_part(const layers::ReversibleEmbeddingOptions& o) {
-  layers::EmbeddingOptions e;
-  e.embeddings_initializer = o.embeddings_initializer;
-  e.embeddings_regularizer = o.embeddings_regularizer;
-  e.activity_regularizer = o.activity_regularizer;
-  e.embeddings_constraint = o.embeddings_constraint;
-  e.mask_zero = o.mask_zero;
-  e.name = o.name;
-  e.dtype = o.dtype;
-  e.trainable = o.trainable;
-  return e;
+// The fields EmbeddingOptions and ReversibleEmbeddingOptions share.
+template <typename From, typename To>
+To copy_embedding_options(const From& from, To to) {
+  to.embeddings_initializer = from.embeddings_initializer;
+  to.embeddings_regularizer = from.embeddings_regularizer;
+  to.activity_regularizer = from.activity_regularizer;
+  to.embeddings_constraint = from.embeddings_constraint;
+  to.mask_zero = from.mask_zero;
+  to.name = from.name;
+  to.dtype = from.dtype;
+  to.trainable = from.trainable;
+  return to;
 }
 
 }  // namespace
 
 ReversibleEmbeddingImpl::ReversibleEmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim,
                                                  const layers::ReversibleEmbeddingOptions& options)
-    : EmbeddingImpl(input_dim, output_dim, embedding_part(options), "reversible_embedding"), reversible_(options) {
+    : EmbeddingImpl(input_dim, output_dim, copy_embedding_options(options, layers::EmbeddingOptions{}),
+                    "reversible_embedding"),
+      reversible_(options) {
   if (!options.logit_soft_cap.is_null() && (!options.logit_soft_cap.is_number() || options.logit_soft_cap.is_boolean()))
     throw ValueError("ReversibleEmbedding: `logit_soft_cap` must be a number or None, got " +
                      options.logit_soft_cap.dump());
@@ -120,16 +122,7 @@ ReversibleEmbeddingImpl::ReversibleEmbeddingImpl(std::int64_t input_dim, std::in
 
 LayerPtr ReversibleEmbeddingImpl::from_config(const Json& config) {
   const std::string cls = "ReversibleEmbedding";
-  const layers::EmbeddingOptions e = options_from_config(config, cls);
-  layers::ReversibleEmbeddingOptions o;
-  o.embeddings_initializer = e.embeddings_initializer;
-  o.embeddings_regularizer = e.embeddings_regularizer;
-  o.activity_regularizer = e.activity_regularizer;
-  o.embeddings_constraint = e.embeddings_constraint;
-  o.mask_zero = e.mask_zero;
-  o.name = e.name;
-  o.dtype = e.dtype;
-  o.trainable = e.trainable;
+  auto o = copy_embedding_options(options_from_config(config, cls), layers::ReversibleEmbeddingOptions{});
   o.tie_weights = bool_or(config, "tie_weights", true, cls);
   if (auto it = config.find("reverse_dtype"); it != config.end() && !it->is_null()) {
     if (!it->is_string()) throw FormatError(cls + " config 'reverse_dtype' must be a string, got " + it->dump());
@@ -181,8 +174,8 @@ std::vector<Tensor> ReversibleEmbeddingImpl::call(const CallArgs& args) {
   if (x.rank() < 1 || x.dim(-1) != output_dim_)
     throw ShapeMismatchError("ReversibleEmbedding '" + name() + "': reverse expects vectors of size " +
                              std::to_string(output_dim_) + ", got shape " + shape_to_string(x.shape()));
-  const Tensor kernel = reversible_.tie_weights ? kernels::transpose(embeddings_->value(), {1, 0})
-                                                : reverse_embeddings_->value();
+  const Tensor kernel =
+      reversible_.tie_weights ? kernels::transpose(embeddings_->value(), {1, 0}) : reverse_embeddings_->value();
   Tensor logits = kernels::matmul(x.astype(DType::float32), kernel.astype(DType::float32));
   if (!reversible_.logit_soft_cap.is_null()) {
     const auto cap = static_cast<float>(reversible_.logit_soft_cap.get<double>());

@@ -1,5 +1,7 @@
 #include "layers/core/ternary_dense.hpp"
 
+#include "layers/core/dense.hpp"
+
 #include <cmath>
 
 #include "keras/regularizers.hpp"
@@ -23,9 +25,10 @@ TernaryDenseImpl::TernaryDenseImpl(std::int64_t units, const layers::TernaryDens
     throw ValueError("Received an invalid value for `threshold`, expected a float or None. Received: threshold=" +
                      t.dump());
   if (!t.is_null() && t.get<double>() < 0)
-    throw ValueError("Received an invalid value for `threshold`, expected a non-negative float or None. Received: "
-                     "threshold=" +
-                     t.dump());
+    throw ValueError(
+        "Received an invalid value for `threshold`, expected a non-negative float or None. Received: "
+        "threshold=" +
+        t.dump());
   options_.activation = canonical_activation(options.activation);
   options_.kernel_regularizer = regularizers::get(options.kernel_regularizer);
   options_.bias_regularizer = regularizers::get(options.bias_regularizer);
@@ -37,22 +40,8 @@ TernaryDenseImpl::TernaryDenseImpl(std::int64_t units, const layers::TernaryDens
 LayerPtr TernaryDenseImpl::from_config(const Json& config) {
   reject_unsupported_options(config, "TernaryDense");
   layers::TernaryDenseOptions o;
-  auto base = Layer::base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
+  read_dense_options(config, o);
   o.threshold = layer_utils::config_number_or_null(config, "threshold", "TernaryDense");
-  o.activation = activation_from_config(config, "activation");
-  o.use_bias = bool_or(config, "use_bias", true, "TernaryDense");
-  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
-    o.kernel_initializer = initializers::get(*it);
-  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
-    o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
   return std::make_shared<TernaryDenseImpl>(required_int(config, "units", "TernaryDense"), o);
 }
 

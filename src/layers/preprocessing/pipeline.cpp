@@ -13,9 +13,10 @@ PipelineImpl::PipelineImpl(std::vector<LayerPtr> layers, const std::string& name
 LayerPtr PipelineImpl::from_config(const Json& config) {
   auto it = config.find("layers");
   if (it == config.end() || !it->is_array())
-    throw FormatError("`Pipeline` config must contain a `layers` key mapping to a list of serialized layers. Received "
-                      "config with layers=" +
-                      (it == config.end() ? std::string("None") : it->dump()));
+    throw FormatError(
+        "`Pipeline` config must contain a `layers` key mapping to a list of serialized layers. Received "
+        "config with layers=" +
+        (it == config.end() ? std::string("None") : it->dump()));
   std::vector<LayerPtr> layers;
   for (const auto& entry : *it) layers.push_back(saving::deserialize_layer(entry));
   return std::make_shared<PipelineImpl>(std::move(layers), base_options_from_config(config).name);

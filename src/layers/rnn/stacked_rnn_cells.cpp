@@ -33,9 +33,7 @@ Json StackedRNNCellsImpl::get_config() const {
   return config;
 }
 
-std::vector<std::shared_ptr<Layer>> StackedRNNCellsImpl::layer_list() const {
-  return {cells_.begin(), cells_.end()};
-}
+std::vector<std::shared_ptr<Layer>> StackedRNNCellsImpl::layer_list() const { return {cells_.begin(), cells_.end()}; }
 
 std::vector<Shape> StackedRNNCellsImpl::state_shapes() const {
   std::vector<Shape> out;
@@ -96,10 +94,11 @@ StackedRNNCells::StackedRNNCells(const std::vector<LayerRef>& cells, const Stack
   std::vector<std::shared_ptr<detail::RNNCellImpl>> impls;
   for (const auto& cell : cells) {
     auto impl = std::dynamic_pointer_cast<detail::RNNCellImpl>(cell.ptr());
-    if (!impl) throw ValueError("keras::layers::StackedRNNCells needs built-in cells (SimpleRNNCell, LSTMCell, GRUCell)");
+    if (!impl)
+      throw ValueError("keras::layers::StackedRNNCells needs built-in cells (SimpleRNNCell, LSTMCell, GRUCell)");
     impls.push_back(std::move(impl));
   }
-  layer_ = std::make_shared<detail::StackedRNNCellsImpl>(std::move(impls),
-                                                         LayerBaseOptions{options.name, options.dtype, options.trainable});
+  layer_ = std::make_shared<detail::StackedRNNCellsImpl>(
+      std::move(impls), LayerBaseOptions{options.name, options.dtype, options.trainable});
 }
 }  // namespace keras::layers

@@ -45,7 +45,8 @@ Tensor linear_to_mel_weight_matrix(std::int64_t num_mel_bins, std::int64_t num_s
       const double lower = band_edge(m), center = band_edge(m + 1), upper = band_edge(m + 2);
       const double lower_slope = (mel - lower) / (center - lower);
       const double upper_slope = (upper - mel) / (upper - center);
-      matrix.data<float>()[k * num_mel_bins + m] = static_cast<float>(std::max(0.0, std::min(lower_slope, upper_slope)));
+      matrix.data<float>()[k * num_mel_bins + m] =
+          static_cast<float>(std::max(0.0, std::min(lower_slope, upper_slope)));
     }
   }
   return matrix;
@@ -55,10 +56,10 @@ MelSpectrogramImpl::MelSpectrogramImpl(const layers::MelSpectrogramOptions& o)
     : Layer(LayerBaseOptions{o.name, o.dtype, o.trainable}, "mel_spectrogram"), options_(o) {
   if (!options_.sequence_length) options_.sequence_length = options_.fft_length;
   if (options_.fft_length < *options_.sequence_length)
-    throw ValueError("MelSpectrogram: `fft_length` must be greater than or equal to  `sequence_length`. Received: "
-                     "`sequence_length`=" +
-                     std::to_string(*options_.sequence_length) + ", `fft_length`=" + std::to_string(options_.fft_length) +
-                     ".");
+    throw ValueError(
+        "MelSpectrogram: `fft_length` must be greater than or equal to  `sequence_length`. Received: "
+        "`sequence_length`=" +
+        std::to_string(*options_.sequence_length) + ", `fft_length`=" + std::to_string(options_.fft_length) + ".");
   if (options_.sequence_stride < 1 || *options_.sequence_length < 1 || options_.num_mel_bins < 1)
     throw ValueError("MelSpectrogram: sequence_stride, sequence_length and num_mel_bins must be positive");
   if (options_.max_freq.is_null())
@@ -66,9 +67,10 @@ MelSpectrogramImpl::MelSpectrogramImpl(const layers::MelSpectrogramOptions& o)
   if (options_.window.is_string()) {
     const auto w = options_.window.get<std::string>();
     if (w != "hann" && w != "hamming")
-      throw ValueError("MelSpectrogram: If a string is passed to `window`, it must be one of `\"hann\"`, "
-                       "`\"hamming\"`. Received: window=" +
-                       w);
+      throw ValueError(
+          "MelSpectrogram: If a string is passed to `window`, it must be one of `\"hann\"`, "
+          "`\"hamming\"`. Received: window=" +
+          w);
   }
   const std::pair<const char*, const Json*> numbers[] = {
       {"min_freq", &options_.min_freq}, {"max_freq", &options_.max_freq},   {"top_db", &options_.top_db},
@@ -79,10 +81,7 @@ MelSpectrogramImpl::MelSpectrogramImpl(const layers::MelSpectrogramOptions& o)
 LayerPtr MelSpectrogramImpl::from_config(const Json& config) {
   const std::string cls = "MelSpectrogram";
   layers::MelSpectrogramOptions o;
-  const auto base = base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
+  read_base_options(config, o);
   o.fft_length = int_or(config, "fft_length", o.fft_length);
   o.sequence_stride = int_or(config, "sequence_stride", o.sequence_stride);
   if (auto it = config.find("sequence_length"); it != config.end() && !it->is_null())
@@ -137,10 +136,9 @@ Tensor MelSpectrogramImpl::forward(const Tensor& input, bool /*training*/) {
                                     options_.window, /*center=*/true);
   const std::int64_t bins = real.dim(-1), frames = real.dim(-2), signals = real.size() / (bins * frames);
   const double mag_exp = number(options_.mag_exp, "mag_exp");
-  Tensor mel_filters = linear_to_mel_weight_matrix(options_.num_mel_bins, bins,
-                                                   static_cast<double>(options_.sampling_rate),
-                                                   number(options_.min_freq, "min_freq"),
-                                                   number(options_.max_freq, "max_freq"));
+  Tensor mel_filters =
+      linear_to_mel_weight_matrix(options_.num_mel_bins, bins, static_cast<double>(options_.sampling_rate),
+                                  number(options_.min_freq, "min_freq"), number(options_.max_freq, "max_freq"));
   const std::int64_t mels = options_.num_mel_bins;
   // Output [..., mel, frames] (Keras swaps the last two axes at the end).
   Shape out_shape(real.shape().begin(), real.shape().end() - 2);
@@ -157,7 +155,8 @@ Tensor MelSpectrogramImpl::forward(const Tensor& input, bool /*training*/) {
             std::pow(std::sqrt(static_cast<double>(r[k]) * r[k] + static_cast<double>(q[k]) * q[k]), mag_exp);
       for (std::int64_t m = 0; m < mels; ++m) {
         double total = 0.0;
-        for (std::int64_t k = 0; k < bins; ++k) total += power[static_cast<std::size_t>(k)] * mel_filters.data<float>()[k * mels + m];
+        for (std::int64_t k = 0; k < bins; ++k)
+          total += power[static_cast<std::size_t>(k)] * mel_filters.data<float>()[k * mels + m];
         out.data<float>()[(s * mels + m) * frames + f] = static_cast<float>(total);
       }
     }

@@ -31,8 +31,9 @@ STFTSpectrogramImpl::STFTSpectrogramImpl(const layers::STFTSpectrogramOptions& o
   const std::string cls = "STFTSpectrogram";
   if (o.frame_length < 1) throw ValueError(cls + ": `frame_length` must be positive");
   if (o.frame_step && (*o.frame_step > o.frame_length || *o.frame_step < 1))
-    throw ValueError(cls + ": `frame_step` should be a positive integer not greater than `frame_length`. Received "
-                           "frame_step=" +
+    throw ValueError(cls +
+                     ": `frame_step` should be a positive integer not greater than `frame_length`. Received "
+                     "frame_step=" +
                      std::to_string(*o.frame_step) + ", frame_length=" + std::to_string(o.frame_length));
   if (o.fft_length && *o.fft_length < o.frame_length)
     throw ValueError(cls + ": `fft_length` should be not less than `frame_length`. Received fft_length=" +
@@ -44,8 +45,8 @@ STFTSpectrogramImpl::STFTSpectrogramImpl(const layers::STFTSpectrogramOptions& o
                      "Received: mode=" +
                      o.mode);
   if (!o.scaling.is_null() && o.scaling != "density" && o.scaling != "spectrum")
-    throw ValueError(cls + ": Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling=" +
-                     o.scaling.dump());
+    throw ValueError(
+        cls + ": Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling=" + o.scaling.dump());
   if (o.padding != "valid" && o.padding != "same")
     throw ValueError(cls + ": Padding is invalid, it should be 'valid', 'same'. Received: padding=" + o.padding);
   if (o.window.is_string()) (void)kernels::window_function(o.window.get<std::string>(), 1, o.periodic);
@@ -57,14 +58,13 @@ STFTSpectrogramImpl::STFTSpectrogramImpl(const layers::STFTSpectrogramOptions& o
 LayerPtr STFTSpectrogramImpl::from_config(const Json& config) {
   const std::string cls = "STFTSpectrogram";
   layers::STFTSpectrogramOptions o;
-  const auto base = base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
+  read_base_options(config, o);
   o.mode = string_or(config, "mode", o.mode, cls);
   o.frame_length = int_or(config, "frame_length", o.frame_length);
-  if (auto it = config.find("frame_step"); it != config.end() && !it->is_null()) o.frame_step = required_int(config, "frame_step", cls);
-  if (auto it = config.find("fft_length"); it != config.end() && !it->is_null()) o.fft_length = required_int(config, "fft_length", cls);
+  if (auto it = config.find("frame_step"); it != config.end() && !it->is_null())
+    o.frame_step = required_int(config, "frame_step", cls);
+  if (auto it = config.find("fft_length"); it != config.end() && !it->is_null())
+    o.fft_length = required_int(config, "fft_length", cls);
   if (auto it = config.find("window"); it != config.end()) o.window = *it;
   o.periodic = bool_or(config, "periodic", false, cls);
   if (auto it = config.find("scaling"); it != config.end()) o.scaling = *it;
@@ -110,10 +110,9 @@ Shape STFTSpectrogramImpl::compute_output_shape(const Shape& input_shape) {
   const std::int64_t time = last ? input_shape[1] : input_shape[2];
   std::int64_t freq = fft_length_ / 2 + 1;
   if (options_.mode == "stft") freq *= 2;
-  const std::int64_t frames =
-      time < 0 ? kUnknownDim
-               : kernels::conv_output_length(time, options_.frame_length, frame_step_,
-                                             kernels::parse_padding(options_.padding));
+  const std::int64_t frames = time < 0 ? kUnknownDim
+                                       : kernels::conv_output_length(time, options_.frame_length, frame_step_,
+                                                                     kernels::parse_padding(options_.padding));
   if (options_.expand_dims)
     return last ? Shape{input_shape[0], frames, freq, channels} : Shape{input_shape[0], channels, frames, freq};
   const std::int64_t features = channels < 0 ? kUnknownDim : freq * channels;
@@ -145,8 +144,8 @@ Tensor STFTSpectrogramImpl::adjust_shape(const Tensor& outputs) const {
 Tensor STFTSpectrogramImpl::forward(const Tensor& input, bool /*training*/) {
   if (input.dtype() != DType::float16 && input.dtype() != DType::float32 && input.dtype() != DType::float64)
     throw ValueError("STFTSpectrogram '" + name() +
-                    "': Invalid input type. Expected `float16`, `float32` or `float64`. Received: input type=" +
-                    dtype_name(input.dtype()));
+                     "': Invalid input type. Expected `float16`, `float32` or `float64`. Received: input type=" +
+                     dtype_name(input.dtype()));
   if (input.rank() != 3)
     throw ShapeMismatchError("STFTSpectrogram '" + name() + "' expects inputs of rank 3, got " +
                              shape_to_string(input.shape()));

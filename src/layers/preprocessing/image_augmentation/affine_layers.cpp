@@ -1,11 +1,11 @@
 // keras.layers RandomRotation, RandomZoom, RandomTranslation and RandomShear:
 // per-image affine matrices applied with keras.ops.image.affine_transform.
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <numbers>
 
-#include "layers/preprocessing/image_augmentation/augmentation_layers.hpp"
 #include "layers/core/layer_utils.hpp"
+#include "layers/preprocessing/image_augmentation/augmentation_layers.hpp"
 #include "ops/image_transform.hpp"
 
 namespace keras::detail {
@@ -18,10 +18,8 @@ void check_affine_settings(const AffineSettings& s, const std::string& layer) {
   if (s.fill_mode != "reflect" && s.fill_mode != "wrap" && s.fill_mode != "constant" && s.fill_mode != "nearest")
     throw NotImplementedError(layer + ": Unknown `fill_mode` " + s.fill_mode +
                               ". Expected of one ('reflect', 'wrap', 'constant', 'nearest').");
-  if (s.interpolation != "nearest" && s.interpolation != "bilinear")
-    throw NotImplementedError(layer + ": Unknown `interpolation` " + s.interpolation +
-                              ". Expected of one ('nearest', 'bilinear').");
-  if (!py::is_number(s.fill_value)) throw ValueError(layer + ": `fill_value` must be a number, got " + s.fill_value.dump());
+  check_interpolation(s.interpolation, layer);
+  check_fill_value(s.fill_value, layer);
 }
 
 layers::AffineOptions affine_options_from(const Json& config, const std::string& layer) {
@@ -63,6 +61,14 @@ AffineAugmentationImpl::AffineAugmentationImpl(const LayerBaseOptions& base, con
                                                std::optional<std::int64_t> seed, AffineSettings settings)
     : ImagePreprocessingLayer(base, prefix, data_format, seed), settings_(std::move(settings)) {}
 
+void AffineAugmentationImpl::write_fill_and_seed(Json& config) const {
+  config["fill_mode"] = settings_.fill_mode;
+  config["interpolation"] = settings_.interpolation;
+  config["seed"] = seed_to_json(seed_);
+  config["fill_value"] = settings_.fill_value;
+  config["data_format"] = data_format_;
+}
+
 Tensor AffineAugmentationImpl::transform_images(const Tensor& images, const std::any& transformation) {
   const auto& transforms = std::any_cast<const Tensor&>(transformation);
   return from_nhwc(kernels::affine_transform(nhwc(images), transforms, settings_.interpolation == "bilinear",
@@ -81,8 +87,7 @@ RandomRotationImpl::RandomRotationImpl(Json factor, const layers::AffineOptions&
 LayerPtr RandomRotationImpl::from_config(const Json& config) {
   if (!config.contains("factor")) throw FormatError("RandomRotation config needs 'factor'");
   return with_config_extras(
-      std::make_shared<RandomRotationImpl>(config.at("factor"), affine_options_from(config, "RandomRotation")),
-      config);
+      std::make_shared<RandomRotationImpl>(config.at("factor"), affine_options_from(config, "RandomRotation")), config);
 }
 
 Json RandomRotationImpl::get_config() const {
@@ -134,11 +139,7 @@ Json RandomZoomImpl::get_config() const {
   Json config = ImagePreprocessingLayer::get_config();
   config["height_factor"] = height_factor_;
   config["width_factor"] = width_factor_;
-  config["fill_mode"] = settings_.fill_mode;
-  config["interpolation"] = settings_.interpolation;
-  config["seed"] = seed_to_json(seed_);
-  config["fill_value"] = settings_.fill_value;
-  config["data_format"] = data_format_;
+  write_fill_and_seed(config);
   return config;
 }
 
@@ -184,11 +185,7 @@ Json RandomTranslationImpl::get_config() const {
   Json config = ImagePreprocessingLayer::get_config();
   config["height_factor"] = height_factor_;
   config["width_factor"] = width_factor_;
-  config["fill_mode"] = settings_.fill_mode;
-  config["interpolation"] = settings_.interpolation;
-  config["seed"] = seed_to_json(seed_);
-  config["fill_value"] = settings_.fill_value;
-  config["data_format"] = data_format_;
+  write_fill_and_seed(config);
   return config;
 }
 
@@ -234,11 +231,7 @@ Json RandomShearImpl::get_config() const {
   Json config = ImagePreprocessingLayer::get_config();
   config["x_factor"] = x_factor_;
   config["y_factor"] = y_factor_;
-  config["fill_mode"] = settings_.fill_mode;
-  config["interpolation"] = settings_.interpolation;
-  config["seed"] = seed_to_json(seed_);
-  config["fill_value"] = settings_.fill_value;
-  config["data_format"] = data_format_;
+  write_fill_and_seed(config);
   return config;
 }
 
@@ -263,8 +256,8 @@ RandomRotation::RandomRotation(Json factor, const AffineOptions& options)
 RandomZoom::RandomZoom(Json height_factor, Json width_factor, const AffineOptions& options)
     : LayerRef(std::make_shared<detail::RandomZoomImpl>(std::move(height_factor), std::move(width_factor), options)) {}
 RandomTranslation::RandomTranslation(Json height_factor, Json width_factor, const AffineOptions& options)
-    : LayerRef(
-          std::make_shared<detail::RandomTranslationImpl>(std::move(height_factor), std::move(width_factor), options)) {}
+    : LayerRef(std::make_shared<detail::RandomTranslationImpl>(std::move(height_factor), std::move(width_factor),
+                                                               options)) {}
 RandomShear::RandomShear(const RandomShearOptions& options)
     : LayerRef(std::make_shared<detail::RandomShearImpl>(options)) {}
 }  // namespace keras::layers

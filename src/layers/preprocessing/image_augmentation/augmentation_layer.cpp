@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "layers/core/layer_utils.hpp"
+#include "layers/normalization/normalization_layers.hpp"
 #include "ops/image_transform.hpp"
 
 namespace keras::detail {
@@ -84,6 +85,16 @@ Json value_range_arg(const Json& value_range, bool sort, const std::string& laye
     throw ValueError(layer + ": The `value_range` argument should be a list of two numbers. Received: value_range=" +
                      value_range.dump());
   return sort ? py::sorted_pair(value_range) : value_range;
+}
+
+void check_interpolation(const std::string& interpolation, const std::string& layer) {
+  if (interpolation != "nearest" && interpolation != "bilinear")
+    throw NotImplementedError(layer + ": Unknown `interpolation` " + interpolation +
+                              ". Expected of one ('nearest', 'bilinear').");
+}
+
+void check_fill_value(const Json& fill_value, const std::string& layer) {
+  if (!py::is_number(fill_value)) throw ValueError(layer + ": `fill_value` must be a number, got " + fill_value.dump());
 }
 
 std::pair<double, double> pair_of(const Json& pair) { return {py::value(pair[0]), py::value(pair[1])}; }
@@ -223,13 +234,16 @@ Tensor ImagePreprocessingLayer::forward(const Tensor& input, bool training) {
   Tensor y;
   if (training) {
     Tensor images = x.dtype() == DType::float32 ? x : x.astype(DType::float32);
-    y = layer_utils::to_dtype(transform_images(images, random_transformation(images.shape(), rng_)),
-                              compute_dtype());
+    y = layer_utils::to_dtype(transform_images(images, random_transformation(images.shape(), rng_)), compute_dtype());
   } else {
     y = inference_images(x);
   }
   if (unbatched) y = y.reshape({y.dim(1), y.dim(2), y.dim(3)});
   return y;
+}
+
+std::vector<Tensor> ImagePreprocessingLayer::call(const CallArgs& args) {
+  return {forward(args.tensor(0), effective_training(args))};
 }
 
 std::any ImagePreprocessingLayer::random_transformation(const Shape& /*images_shape*/, AugmentationRng& /*rng*/) {

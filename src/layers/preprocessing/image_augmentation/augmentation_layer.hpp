@@ -12,16 +12,17 @@
 #include <vector>
 
 #include "keras/layer.hpp"
+#include "layers/config_utils.hpp"
 
 namespace keras::detail {
 
 // Python int/float semantics for numbers held as JSON (0 and 0.0 print differently).
 namespace py {
-bool is_number(const Json& value);        // an int or a float, not a bool
-Json abs(const Json& number);             // abs(x), type kept
-Json neg(const Json& number);             // -x, type kept (-0.0 for 0.0)
-Json max(const Json& a, const Json& b);   // Python's max(a, b): a unless b > a
-Json sorted_pair(const Json& list);       // sorted([a, b])
+bool is_number(const Json& value);       // an int or a float, not a bool
+Json abs(const Json& number);            // abs(x), type kept
+Json neg(const Json& number);            // -x, type kept (-0.0 for 0.0)
+Json max(const Json& a, const Json& b);  // Python's max(a, b): a unless b > a
+Json sorted_pair(const Json& list);      // sorted([a, b])
 double value(const Json& number);
 }  // namespace py
 
@@ -45,8 +46,7 @@ class AugmentationRng {
 // BaseImagePreprocessingLayer._set_factor: a number f in [lo, hi] gives
 // (max(-|f|, lo), |f|); a pair (sorted) must overlap [lo, hi]. `arg` names
 // the argument in messages.
-Json image_factor(const Json& factor, const Json& lo, const Json& hi, const std::string& arg,
-                  const std::string& layer);
+Json image_factor(const Json& factor, const Json& lo, const Json& hi, const std::string& arg, const std::string& layer);
 // The per-element check of RandomZoom / RandomTranslation / RandomShear: each
 // end of a pair, or the number, within [lo, hi] (lo excluded when
 // `lo_open`); a number f gives (-|f|, |f|).
@@ -54,6 +54,10 @@ Json symmetric_factor(const Json& factor, double lo, double hi, bool lo_open, co
                       const std::string& arg, const std::string& layer);
 // A value_range argument: a list of two numbers; `sort` as the layers that sort it.
 Json value_range_arg(const Json& value_range, bool sort, const std::string& layer);
+// Keras' interpolation check of the warping layers ("nearest" or "bilinear",
+// NotImplementedError otherwise) and a numeric fill_value (ValueError).
+void check_interpolation(const std::string& interpolation, const std::string& layer);
+void check_fill_value(const Json& fill_value, const std::string& layer);
 // The two numbers of a pair.
 std::pair<double, double> pair_of(const Json& pair);
 
@@ -77,6 +81,8 @@ class ImagePreprocessingLayer : public Layer {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
+  // A node's explicit `training` keyword wins over the run's flag, as in Keras.
+  std::vector<Tensor> call(const CallArgs& args) override;
   bool converts_input_args() const override { return converts_input_args_; }
 
   // The training path, split as in Keras so that composite layers (AugMix,
@@ -120,10 +126,7 @@ LayerPtr with_config_extras(const std::shared_ptr<ImagePreprocessingLayer>& laye
 // Reads the keyword arguments every image layer takes into an options struct.
 template <typename Options>
 void read_image_layer_base(const Json& config, Options& o) {
-  const LayerBaseOptions base = Layer::base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
+  read_base_options(config, o);
   if (auto it = config.find("data_format"); it != config.end() && !it->is_null()) {
     if (!it->is_string()) throw FormatError("config 'data_format' must be a string, got " + it->dump());
     o.data_format = it->get<std::string>();

@@ -44,6 +44,8 @@ class AffineAugmentationImpl : public ImagePreprocessingLayer {
   const AffineSettings& settings() const { return settings_; }
 
  protected:
+  // The keys RandomZoom, RandomTranslation and RandomShear write after their factors.
+  void write_fill_and_seed(Json& config) const;
   AffineSettings settings_;
 };
 

@@ -68,7 +68,8 @@ Json ColorAugmentationImpl::get_config() const {
 // ------------------------------------------------------------ RandomContrast
 
 RandomContrastImpl::RandomContrastImpl(Json factor, const layers::ColorOptions& o)
-    : ColorAugmentationImpl("RandomContrast", "random_contrast", o, image_factor(factor, 0, 1, "factor", "RandomContrast"),
+    : ColorAugmentationImpl("RandomContrast", "random_contrast", o,
+                            image_factor(factor, 0, 1, "factor", "RandomContrast"),
                             value_range_arg(o.value_range, false, "RandomContrast")) {}
 
 std::any RandomContrastImpl::random_transformation(const Shape& shape, AugmentationRng& rng) {

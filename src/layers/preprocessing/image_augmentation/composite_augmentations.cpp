@@ -10,29 +10,30 @@ namespace keras::detail {
 
 namespace {
 
+// Options of a sub-layer with the settings Keras passes to all of them.
+template <typename Options>
+Options shared_options(const CompositeAugmentationImpl::Shared& s, Options o = {}) {
+  o.data_format = s.data_format;
+  o.name = s.base.name;
+  o.dtype = s.base.dtype;
+  o.trainable = s.base.trainable;
+  return o;
+}
+
 std::shared_ptr<ImagePreprocessingLayer> make_augmentation(const std::string& attribute,
                                                            const CompositeAugmentationImpl::Shared& s) {
-  const std::string& name = s.base.name;
-  const auto& dtype = s.base.dtype;
-  const bool trainable = s.base.trainable;
-  layers::ColorOptions color{s.value_range, s.seed, s.data_format, name, dtype, trainable};
-  layers::AffineOptions affine;
+  auto color = shared_options<layers::ColorOptions>(s);
+  color.value_range = s.value_range;
+  color.seed = s.seed;
+  auto affine = shared_options<layers::AffineOptions>(s);
   affine.interpolation = s.interpolation;
   affine.seed = s.seed;
-  affine.data_format = s.data_format;
-  affine.name = name;
-  affine.dtype = dtype;
-  affine.trainable = trainable;
   if (attribute == "random_shear") {
-    layers::RandomShearOptions o;
+    auto o = shared_options<layers::RandomShearOptions>(s);
     o.x_factor = s.factor;
     o.y_factor = s.factor;
     o.interpolation = s.interpolation;
     o.seed = s.seed;
-    o.data_format = s.data_format;
-    o.name = name;
-    o.dtype = dtype;
-    o.trainable = trainable;
     return std::make_shared<RandomShearImpl>(o);
   }
   if (attribute == "random_translation") return std::make_shared<RandomTranslationImpl>(s.factor, s.factor, affine);
@@ -47,33 +48,21 @@ std::shared_ptr<ImagePreprocessingLayer> make_augmentation(const std::string& at
     return std::make_shared<RandomPosterizationImpl>(Json(bits), color);
   }
   if (attribute == "solarization") {
-    layers::SolarizationOptions o;
+    auto o = shared_options<layers::SolarizationOptions>(s);
     o.addition_factor = s.factor;
     o.threshold_factor = s.factor;
     o.value_range = s.value_range;
     o.seed = s.seed;
-    o.data_format = s.data_format;
-    o.name = name;
-    o.dtype = dtype;
-    o.trainable = trainable;
     return std::make_shared<SolarizationImpl>(o);
   }
   if (attribute == "auto_contrast") {
-    layers::AutoContrastOptions o;
+    auto o = shared_options<layers::AutoContrastOptions>(s);
     o.value_range = s.value_range;
-    o.data_format = s.data_format;
-    o.name = name;
-    o.dtype = dtype;
-    o.trainable = trainable;
     return std::make_shared<AutoContrastImpl>(o);
   }
   if (attribute == "equalization") {
-    layers::EqualizationOptions o;
+    auto o = shared_options<layers::EqualizationOptions>(s);
     o.value_range = s.value_range;
-    o.data_format = s.data_format;
-    o.name = name;
-    o.dtype = dtype;
-    o.trainable = trainable;
     return std::make_shared<EqualizationImpl>(o);
   }
   throw ValueError("Unknown augmentation layer '" + attribute + "'");
@@ -117,12 +106,13 @@ AugMixImpl::AugMixImpl(const layers::AugMixOptions& o)
     throw ValueError("AugMix: `num_chains` must be positive and `chain_depth` non-negative");
   (void)value_range_arg(o.value_range, false, "AugMix");
   const Shared shared{factor_, o.value_range, o.interpolation, o.seed, o.data_format, base_of(o)};
-  std::vector<std::string> created = {"random_shear", "random_translation", "random_rotation", "solarization",
-                                      "random_posterization", "auto_contrast", "equalization"};
-  std::vector<std::string> order = {"random_shear",  "random_translation", "random_rotation", "random_posterization",
+  std::vector<std::string> created = {"random_shear",         "random_translation", "random_rotation", "solarization",
+                                      "random_posterization", "auto_contrast",      "equalization"};
+  std::vector<std::string> order = {"random_shear", "random_translation", "random_rotation", "random_posterization",
                                     "solarization", "auto_contrast",      "equalization"};
   if (o.all_ops) {
-    for (const char* extra : {"random_brightness", "random_color_degeneration", "random_contrast", "random_sharpness"}) {
+    for (const char* extra :
+         {"random_brightness", "random_color_degeneration", "random_contrast", "random_sharpness"}) {
       created.emplace_back(extra);
       order.emplace_back(extra);
     }
@@ -191,13 +181,12 @@ RandAugmentImpl::RandAugmentImpl(const layers::RandAugmentOptions& o)
   if (o.num_ops < 0) throw ValueError("RandAugment: `num_ops` must be non-negative");
   (void)value_range_arg(o.value_range, false, "RandAugment");
   const Shared shared{factor_, o.value_range, o.interpolation, o.seed, o.data_format, base_of(o)};
-  add_augmentations(shared,
-                    {"random_shear", "random_translation", "random_rotation", "random_brightness",
-                     "random_color_degeneration", "random_contrast", "random_sharpness", "solarization",
-                     "random_posterization", "auto_contrast", "equalization"},
-                    {"random_shear", "random_translation", "random_rotation", "random_brightness",
-                     "random_color_degeneration", "random_contrast", "random_sharpness", "random_posterization",
-                     "solarization", "auto_contrast", "equalization"});
+  add_augmentations(
+      shared,
+      {"random_shear", "random_translation", "random_rotation", "random_brightness", "random_color_degeneration",
+       "random_contrast", "random_sharpness", "solarization", "random_posterization", "auto_contrast", "equalization"},
+      {"random_shear", "random_translation", "random_rotation", "random_brightness", "random_color_degeneration",
+       "random_contrast", "random_sharpness", "random_posterization", "solarization", "auto_contrast", "equalization"});
 }
 
 LayerPtr RandAugmentImpl::from_config(const Json& config) {

@@ -125,8 +125,8 @@ Tensor EqualizationImpl::transform_images(const Tensor& images, const std::any& 
     for (float v : channel) {
       // float32 arithmetic and an int32 cast (toward zero), as in Keras.
       const float scaled = std::clamp(v * top_bin / 255.0F, -1e9F, 1e9F);
-      const auto index = std::clamp<std::int64_t>(std::isnan(scaled) ? 0 : static_cast<std::int64_t>(scaled), 0,
-                                                  bins_ - 1);
+      const auto index =
+          std::clamp<std::int64_t>(std::isnan(scaled) ? 0 : static_cast<std::int64_t>(scaled), 0, bins_ - 1);
       ++hist[static_cast<std::size_t>(index)];
     }
     const auto nonzero = std::count_if(hist.begin(), hist.end(), [](std::int64_t h) { return h != 0; });
@@ -139,17 +139,16 @@ Tensor EqualizationImpl::transform_images(const Tensor& images, const std::any& 
       if (denominator == 0) denominator = 1;
       std::vector<double> lookup(cdf.size());
       for (std::size_t i = 0; i < cdf.size(); ++i)
-        lookup[i] = std::clamp(std::nearbyint(static_cast<double>((cdf[i] - cdf_min) * 255) /
-                                              static_cast<double>(denominator)),
-                               0.0, 255.0);
+        lookup[i] =
+            std::clamp(std::nearbyint(static_cast<double>((cdf[i] - cdf_min) * 255) / static_cast<double>(denominator)),
+                       0.0, 255.0);
       for (auto& v : equalized) {
         const float scaled = std::clamp(v / 255.0F * top_bin, 0.0F, top_bin);
         v = static_cast<float>(lookup[std::isnan(scaled) ? 0 : static_cast<std::size_t>(scaled)]);
       }
     }
     for (std::int64_t i = 0; i < count; ++i)
-      out.data<float>()[i * channels + c] =
-          equalized[static_cast<std::size_t>(i)] * back_scale + back_offset;
+      out.data<float>()[i * channels + c] = equalized[static_cast<std::size_t>(i)] * back_scale + back_offset;
   }
   return from_nhwc(out);
 }
@@ -225,7 +224,10 @@ Tensor CLAHEImpl::equalize(const Tensor& images_in) const {
             for (std::int64_t x = gx * tile_w; x < (gx + 1) * tile_w; ++x) {
               const float v = padded_pixel(b, y, x, c);
               // int32 cast (toward zero), then clip to [0, 255].
-              const std::int64_t bin = std::isnan(v) ? 0 : std::clamp<std::int64_t>(static_cast<std::int64_t>(std::clamp(v, -1e9F, 1e9F)), 0, 255);
+              const std::int64_t bin =
+                  std::isnan(v)
+                      ? 0
+                      : std::clamp<std::int64_t>(static_cast<std::int64_t>(std::clamp(v, -1e9F, 1e9F)), 0, 255);
               hist[static_cast<std::size_t>(bin)] += 1.0F;
             }
           if (clip_limit > 0) {
@@ -245,7 +247,8 @@ Tensor CLAHEImpl::equalize(const Tensor& images_in) const {
           float denominator = static_cast<float>(tile_area) - cdf_min;
           if (denominator == 0.0F) denominator = 1.0F;
           float* target = cdf_at(b, gy + 1, gx + 1, c);
-          for (int i = 0; i < 256; ++i) target[i] = std::clamp((sums[i] - cdf_min) * 255.0F / denominator, 0.0F, 255.0F);
+          for (int i = 0; i < 256; ++i)
+            target[i] = std::clamp((sums[i] - cdf_min) * 255.0F / denominator, 0.0F, 255.0F);
         }
   // Replicate the border tiles (rows first, then columns, as Keras concatenates).
   for (std::int64_t b = 0; b < batch; ++b)

@@ -95,12 +95,11 @@ Tensor RandomCropImpl::transform_images(const Tensor& images, const std::any& tr
 
 // ------------------------------------------------------- MaxNumBoundingBoxes
 
-MaxNumBoundingBoxesImpl::MaxNumBoundingBoxesImpl(std::int64_t max_number,
-                                                 const layers::MaxNumBoundingBoxesOptions& o)
+MaxNumBoundingBoxesImpl::MaxNumBoundingBoxesImpl(std::int64_t max_number, const layers::MaxNumBoundingBoxesOptions& o)
     : ImagePreprocessingLayer(base_of(o), "max_num_bounding_boxes", o.data_format, std::nullopt),
       max_number_(max_number) {
-  if (max_number < 1) throw ValueError("MaxNumBoundingBoxes: `max_number` must be positive, got " +
-                                       std::to_string(max_number));
+  if (max_number < 1)
+    throw ValueError("MaxNumBoundingBoxes: `max_number` must be positive, got " + std::to_string(max_number));
 }
 
 LayerPtr MaxNumBoundingBoxesImpl::from_config(const Json& config) {

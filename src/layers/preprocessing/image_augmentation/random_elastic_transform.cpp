@@ -25,15 +25,12 @@ RandomElasticTransformImpl::RandomElasticTransformImpl(const layers::RandomElast
       interpolation_(o.interpolation),
       fill_mode_(o.fill_mode),
       fill_value_(o.fill_value) {
-  if (interpolation_ != "nearest" && interpolation_ != "bilinear")
-    throw NotImplementedError("RandomElasticTransform: Unknown `interpolation` " + interpolation_ +
-                              ". Expected of one ('nearest', 'bilinear').");
+  check_interpolation(interpolation_, "RandomElasticTransform");
   if (fill_mode_ != "constant" && fill_mode_ != "nearest" && fill_mode_ != "wrap" && fill_mode_ != "mirror" &&
       fill_mode_ != "reflect")
     throw NotImplementedError("RandomElasticTransform: Unknown `fill_mode` " + fill_mode_ +
                               ". Expected of one {'constant', 'nearest', 'wrap', 'mirror', 'reflect'}.");
-  if (!py::is_number(fill_value_))
-    throw ValueError("RandomElasticTransform: `fill_value` must be a number, got " + fill_value_.dump());
+  check_fill_value(fill_value_, "RandomElasticTransform");
 }
 
 LayerPtr RandomElasticTransformImpl::from_config(const Json& config) {
@@ -87,9 +84,9 @@ Tensor RandomElasticTransformImpl::transform_images(const Tensor& images, const 
   const double sigma = std::min(h, w) * 0.05 * draw.distortion;
   Tensor out = x;
   if (sigma > 0.0) {
-    Tensor warped = kernels::elastic_transform(x, draw.noise_x, draw.noise_y, alpha, sigma,
-                                               interpolation_ == "bilinear", kernels::parse_fill_mode(fill_mode_),
-                                               static_cast<float>(py::value(fill_value_)));
+    Tensor warped =
+        kernels::elastic_transform(x, draw.noise_x, draw.noise_y, alpha, sigma, interpolation_ == "bilinear",
+                                   kernels::parse_fill_mode(fill_mode_), static_cast<float>(py::value(fill_value_)));
     const std::int64_t image_size = x.size() / x.dim(0);
     for (std::int64_t b = 0; b < x.dim(0); ++b)
       if (!draw.apply[static_cast<std::size_t>(b)])

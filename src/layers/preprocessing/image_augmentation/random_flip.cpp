@@ -7,9 +7,10 @@ namespace keras::detail {
 RandomFlipImpl::RandomFlipImpl(const layers::RandomFlipOptions& o)
     : ImagePreprocessingLayer(base_of(o), "random_flip", o.data_format, o.seed), mode_(o.mode) {
   if (mode_ != "horizontal" && mode_ != "vertical" && mode_ != "horizontal_and_vertical")
-    throw ValueError("RandomFlip: `mode` must be 'horizontal', 'vertical' or 'horizontal_and_vertical'. Received: "
-                     "mode=" +
-                     mode_);
+    throw ValueError(
+        "RandomFlip: `mode` must be 'horizontal', 'vertical' or 'horizontal_and_vertical'. Received: "
+        "mode=" +
+        mode_);
   converts_input_args_ = false;  // Keras sets _convert_input_args = False
 }
 

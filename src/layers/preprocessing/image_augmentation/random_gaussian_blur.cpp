@@ -11,13 +11,15 @@ namespace {
 
 // _set_kernel_size: an odd number k gives (k, k); a pair of odd numbers is kept in order.
 Json kernel_size_arg(const Json& value) {
-  const std::string odd = "RandomGaussianBlur: kernel_size must be an odd number. Received: kernel_size=" + value.dump();
+  const std::string odd =
+      "RandomGaussianBlur: kernel_size must be an odd number. Received: kernel_size=" + value.dump();
   auto is_odd = [](const Json& v) { return py::is_number(v) && std::fmod(py::value(v), 2.0) != 0.0; };
   if (value.is_array()) {
     if (value.size() != 2)
-      throw ValueError("RandomGaussianBlur: The `kernel_size` argument should be a number (or a list of two numbers) "
-                       "Received: kernel_size=" +
-                       value.dump());
+      throw ValueError(
+          "RandomGaussianBlur: The `kernel_size` argument should be a number (or a list of two numbers) "
+          "Received: kernel_size=" +
+          value.dump());
     if (!is_odd(value[0]) || !is_odd(value[1])) throw ValueError(odd);
     return value;
   }
@@ -78,8 +80,8 @@ Tensor RandomGaussianBlurImpl::transform_images(const Tensor& images, const std:
   const auto& draw = std::any_cast<const BlurDraw&>(transformation);
   Tensor x = nhwc(images);
   const auto [kw, kh] = pair_of(kernel_size_);
-  Tensor blurred = kernels::gaussian_blur(x, static_cast<std::int64_t>(kw), static_cast<std::int64_t>(kh),
-                                          draw.sigma_x, draw.sigma_y);
+  Tensor blurred = kernels::gaussian_blur(x, static_cast<std::int64_t>(kw), static_cast<std::int64_t>(kh), draw.sigma_x,
+                                          draw.sigma_y);
   const std::int64_t image_size = x.size() / x.dim(0);
   for (std::int64_t b = 0; b < x.dim(0); ++b)
     if (!draw.apply[static_cast<std::size_t>(b)])

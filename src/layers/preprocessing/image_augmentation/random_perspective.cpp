@@ -23,11 +23,8 @@ RandomPerspectiveImpl::RandomPerspectiveImpl(const layers::RandomPerspectiveOpti
   if (!py::is_number(scale_) || py::value(scale_) < 0.0 || py::value(scale_) > 1.0)
     throw ValueError("RandomPerspective: The `scale` argument should be a number in the range [0,1]. Received: scale=" +
                      scale_.dump());
-  if (interpolation_ != "nearest" && interpolation_ != "bilinear")
-    throw NotImplementedError("RandomPerspective: Unknown `interpolation` " + interpolation_ +
-                              ". Expected of one ('nearest', 'bilinear').");
-  if (!py::is_number(fill_value_))
-    throw ValueError("RandomPerspective: `fill_value` must be a number, got " + fill_value_.dump());
+  check_interpolation(interpolation_, "RandomPerspective");
+  check_fill_value(fill_value_, "RandomPerspective");
 }
 
 LayerPtr RandomPerspectiveImpl::from_config(const Json& config) {
@@ -68,8 +65,7 @@ std::any RandomPerspectiveImpl::random_transformation(const Shape& shape, Augmen
         const double start = corners[p][k];
         const double moved = start + start * rng.uniform(-half_scale, half_scale);
         draw.start_points.data<float>()[(b * 4 + p) * 2 + k] = static_cast<float>(start);
-        draw.end_points.data<float>()[(b * 4 + p) * 2 + k] =
-            static_cast<float>(draw.apply.back() ? moved : start);
+        draw.end_points.data<float>()[(b * 4 + p) * 2 + k] = static_cast<float>(draw.apply.back() ? moved : start);
       }
   }
   return draw;
