@@ -198,6 +198,24 @@ TEST(AugmentationInference, AutoContrastStretchesEachChannel) {
   EXPECT_NEAR(at(z, 0, 0, 1, 0), 1.0F, 1e-6);
 }
 
+TEST(AugmentationInference, ClaheWithPaddedTiles) {
+  // A 5x7 image in a 2x3 grid (tiles 3x3, padded symmetrically to 6x9),
+  // clip_limit 2; the expected values were worked through Keras' _clahe step
+  // by step (histograms, clipping, CDFs, bilinear blending of the four tiles).
+  const std::vector<float> pixels = {0,   53,  106, 159, 212, 9,   62,  37,  91,  145, 199, 253,
+                                     51,  105, 74,  129, 184, 239, 38,  93,  137, 111, 167, 223,
+                                     23,  68,  124, 180, 148, 205, 6,   52,  109, 166, 212};
+  const std::vector<float> expected = {
+      0.0000,   53.6797,  108.8984, 160.4155, 211.6494, 10.3996,  64.3524,  36.6760,  93.3077,
+      148.7437, 199.7470, 253.1387, 53.2661,  107.8230, 74.8923,  131.9347, 186.7037, 239.1843,
+      38.8963,  94.6440,  138.7220, 111.9176, 168.8448, 224.4507, 23.1893,  69.5439,  125.6108,
+      181.1763, 147.9878, 205.8209, 7.0889,   52.5487,  110.6895, 168.6180, 213.4932};
+  Tensor x = Tensor::from_vector({1, 5, 7, 1}, pixels);
+  Tensor y = infer(layers::ContrastLimitedAdaptiveHistogramEqualization({.clip_limit = 2.0, .tile_grid_size = {2, 3}}), x);
+  ASSERT_EQ(y.size(), 35);
+  for (std::int64_t i = 0; i < 35; ++i) EXPECT_NEAR(y.at(i), expected[static_cast<std::size_t>(i)], 2e-3) << i;
+}
+
 // ------------------------------------------------------------- geometric
 
 TEST(AugmentationTraining, RandomFlipFlipsOrKeepsEachImage) {

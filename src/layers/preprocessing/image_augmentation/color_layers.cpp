@@ -188,7 +188,7 @@ std::any RandomPosterizationImpl::random_transformation(const Shape& shape, Augm
   for (std::int64_t b = 0; b < shape[0]; ++b) {
     const auto bits = lo != hi ? rng.randint(static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi))
                                : static_cast<std::int64_t>(lo);
-    shift.push_back(static_cast<double>(8 - bits));
+    shift.push_back(static_cast<double>(8 - std::clamp<std::int64_t>(bits, 0, 8)));  // a uint8 keeps 0..8 bits
   }
   return shift;
 }
