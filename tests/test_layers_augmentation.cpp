@@ -7,6 +7,7 @@
 
 #include "keras/keras.hpp"
 #include "ops/image_transform.hpp"
+#include "saving/compare.hpp"
 #include "support/fixture_check.hpp"
 #include "support/test_support.hpp"
 
@@ -152,6 +153,24 @@ TEST(AugmentationFixtures, CppBuiltImagePreprocessingMatchesKerasOutputs) {
                            expected[5], 1e-3, 1e-4, "Pipeline");
 }
 
+// The keras.io tutorial pattern: augmentation inside a Sequential model,
+// saved, loaded back and saved again unchanged.
+TEST(AugmentationModels, TutorialSequentialRoundTrips) {
+  keras::Sequential model({keras::Input({16, 16, 3}), layers::RandomFlip({.mode = "horizontal"}),
+                           layers::RandomRotation(0.1), layers::RandomZoom(0.1), layers::RandAugment({.seed = 4}),
+                           layers::Rescaling(1.0 / 255), layers::Conv2D(4, {3, 3}, {.activation = "relu"}),
+                           layers::GlobalAveragePooling2D(), layers::Dense(2)});
+  Tensor x = ramp(2, 16);
+  Tensor expected = model.predict(x).at(0);
+  keras_test::TempDir dir;
+  keras::save_model(model, dir / "augmented.keras");
+  keras::Model loaded = keras::load_model(dir / "augmented.keras");
+  keras_test::expect_close(loaded.predict(x).at(0), expected, 1e-6, 1e-6, "reloaded");
+  keras::save_model(loaded, dir / "again.keras");
+  auto differences = keras::saving::compare_saved_models(dir / "augmented.keras", dir / "again.keras");
+  EXPECT_TRUE(differences.empty()) << differences.front();
+}
+
 // --------------------------------------------------------------- inference
 
 TEST(AugmentationInference, RandomLayersReturnTheirInput) {
@@ -202,16 +221,17 @@ TEST(AugmentationInference, ClaheWithPaddedTiles) {
   // A 5x7 image in a 2x3 grid (tiles 3x3, padded symmetrically to 6x9),
   // clip_limit 2; the expected values were worked through Keras' _clahe step
   // by step (histograms, clipping, CDFs, bilinear blending of the four tiles).
-  const std::vector<float> pixels = {0,   53,  106, 159, 212, 9,   62,  37,  91,  145, 199, 253,
-                                     51,  105, 74,  129, 184, 239, 38,  93,  137, 111, 167, 223,
-                                     23,  68,  124, 180, 148, 205, 6,   52,  109, 166, 212};
-  const std::vector<float> expected = {
-      0.0000,   53.6797,  108.8984, 160.4155, 211.6494, 10.3996,  64.3524,  36.6760,  93.3077,
-      148.7437, 199.7470, 253.1387, 53.2661,  107.8230, 74.8923,  131.9347, 186.7037, 239.1843,
-      38.8963,  94.6440,  138.7220, 111.9176, 168.8448, 224.4507, 23.1893,  69.5439,  125.6108,
-      181.1763, 147.9878, 205.8209, 7.0889,   52.5487,  110.6895, 168.6180, 213.4932};
+  const std::vector<float> pixels = {0,  53,  106, 159, 212, 9,   62, 37, 91,  145, 199, 253,
+                                     51, 105, 74,  129, 184, 239, 38, 93, 137, 111, 167, 223,
+                                     23, 68,  124, 180, 148, 205, 6,  52, 109, 166, 212};
+  const std::vector<float> expected = {0.0000,   53.6797,  108.8984, 160.4155, 211.6494, 10.3996,  64.3524,
+                                       36.6760,  93.3077,  148.7437, 199.7470, 253.1387, 53.2661,  107.8230,
+                                       74.8923,  131.9347, 186.7037, 239.1843, 38.8963,  94.6440,  138.7220,
+                                       111.9176, 168.8448, 224.4507, 23.1893,  69.5439,  125.6108, 181.1763,
+                                       147.9878, 205.8209, 7.0889,   52.5487,  110.6895, 168.6180, 213.4932};
   Tensor x = Tensor::from_vector({1, 5, 7, 1}, pixels);
-  Tensor y = infer(layers::ContrastLimitedAdaptiveHistogramEqualization({.clip_limit = 2.0, .tile_grid_size = {2, 3}}), x);
+  Tensor y =
+      infer(layers::ContrastLimitedAdaptiveHistogramEqualization({.clip_limit = 2.0, .tile_grid_size = {2, 3}}), x);
   ASSERT_EQ(y.size(), 35);
   for (std::int64_t i = 0; i < 35; ++i) EXPECT_NEAR(y.at(i), expected[static_cast<std::size_t>(i)], 2e-3) << i;
 }

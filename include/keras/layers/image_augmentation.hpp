@@ -273,7 +273,10 @@ struct EqualizationOptions {
   std::optional<std::string> dtype;
   bool trainable = true;
 };
-// keras.layers.Equalization: histogram equalization per channel (training only).
+// keras.layers.Equalization: histogram equalization per channel (training
+// only). Keras 3.16 cannot call it in a functional model (its output spec is
+// its input, a cycle in Keras' graph), so a file whose model calls it directly
+// loads here but not in Keras; it runs inside RandAugment and AugMix.
 class Equalization : public LayerRef {
  public:
   explicit Equalization(const EqualizationOptions& options = {});

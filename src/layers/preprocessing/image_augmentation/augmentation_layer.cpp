@@ -223,7 +223,11 @@ void check_image_rank(const Shape& shape, const std::string& what) {
 std::vector<TensorSpec> ImagePreprocessingLayer::compute_output_spec(const SpecArgs& args) {
   const Shape& shape = args.tensor(0).shape;
   check_image_rank(shape, class_name() + " '" + name() + "'");
-  return {TensorSpec{compute_output_shape(shape), compute_dtype()}};
+  const DType input = args.tensor(0).dtype;
+  const DType dtype = !declares_input_dtype_ ? compute_dtype()
+                      : converts_input_args_ ? layer_utils::autocast_dtype(input, compute_dtype())
+                                             : input;
+  return {TensorSpec{compute_output_shape(shape), dtype}};
 }
 
 Tensor ImagePreprocessingLayer::forward(const Tensor& input, bool training) {

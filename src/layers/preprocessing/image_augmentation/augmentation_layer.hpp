@@ -114,6 +114,9 @@ class ImagePreprocessingLayer : public Layer {
   bool casts_at_inference_ = true;
   // False for the layers that set _convert_input_args = False.
   bool converts_input_args_ = true;
+  // Whether Keras declares the (autocast) input dtype instead of the compute
+  // dtype for the output (RandomGrayscale, Equalization, MaxNumBoundingBoxes).
+  bool declares_input_dtype_ = false;
 
  private:
   AugmentationRng rng_;

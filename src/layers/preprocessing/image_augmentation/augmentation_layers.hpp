@@ -219,7 +219,6 @@ class RandomGrayscaleImpl final : public ImagePreprocessingLayer {
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "RandomGrayscale"; }
   Json get_config() const override;
-  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 

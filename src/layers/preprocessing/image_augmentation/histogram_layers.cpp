@@ -89,6 +89,7 @@ EqualizationImpl::EqualizationImpl(const layers::EqualizationOptions& o)
       bins_(o.bins) {
   if (bins_ < 1) throw ValueError("Equalization: `bins` must be positive, got " + std::to_string(bins_));
   casts_at_inference_ = false;
+  declares_input_dtype_ = true;  // compute_output_spec returns the inputs (which makes Keras' graph cyclic)
 }
 
 LayerPtr EqualizationImpl::from_config(const Json& config) {

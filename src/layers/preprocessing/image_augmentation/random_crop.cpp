@@ -98,6 +98,7 @@ Tensor RandomCropImpl::transform_images(const Tensor& images, const std::any& tr
 MaxNumBoundingBoxesImpl::MaxNumBoundingBoxesImpl(std::int64_t max_number, const layers::MaxNumBoundingBoxesOptions& o)
     : ImagePreprocessingLayer(base_of(o), "max_num_bounding_boxes", o.data_format, std::nullopt),
       max_number_(max_number) {
+  declares_input_dtype_ = true;  // its call returns the images untouched
   if (max_number < 1)
     throw ValueError("MaxNumBoundingBoxes: `max_number` must be positive, got " + std::to_string(max_number));
 }

@@ -1,7 +1,6 @@
 // keras.layers.Solarization and keras.layers.RandomGrayscale.
 #include <algorithm>
 
-#include "layers/core/layer_utils.hpp"
 #include "layers/preprocessing/image_augmentation/augmentation_layers.hpp"
 #include "ops/image_transform.hpp"
 
@@ -95,6 +94,7 @@ RandomGrayscaleImpl::RandomGrayscaleImpl(const layers::RandomGrayscaleOptions& o
   if (!py::is_number(factor_) || py::value(factor_) < 0.0 || py::value(factor_) > 1.0)
     throw ValueError("RandomGrayscale: `factor` should be between 0 and 1. Received: factor=" + factor_.dump());
   casts_at_inference_ = false;
+  declares_input_dtype_ = true;  // Keras' compute_output_spec keeps the input's dtype
 }
 
 LayerPtr RandomGrayscaleImpl::from_config(const Json& config) {
@@ -110,13 +110,6 @@ Json RandomGrayscaleImpl::get_config() const {
   Json config = ImagePreprocessingLayer::get_config();
   config["factor"] = factor_;
   return config;
-}
-
-std::vector<TensorSpec> RandomGrayscaleImpl::compute_output_spec(const SpecArgs& args) {
-  // Keras declares the input's dtype (after the usual float autocast).
-  auto spec = ImagePreprocessingLayer::compute_output_spec(args);
-  spec.front().dtype = layer_utils::autocast_dtype(args.tensor(0).dtype, compute_dtype());
-  return spec;
 }
 
 std::any RandomGrayscaleImpl::random_transformation(const Shape& shape, AugmentationRng& rng) {
