@@ -1,7 +1,9 @@
 # Everything a fresh Debian 12 machine needs: `make demo` and `make test`.
 #   make test   dependencies, Release build + ctest, then the whole suite again under
 #               AddressSanitizer + UndefinedBehaviorSanitizer (clang, -O1, no debug info)
-#   make demo   dependencies, build, run examples/save_model.cpp
+#   make demo   dependencies, build, run examples/save_model.cpp, install the R package and
+#               run examples/save_model.R
+#   make r-install / r-test / r-check   the R package alone (on the Release build)
 #   make lint / make format / make bench
 #   make fresh-check   make demo && make test in a clean clone inside a minimal Debian 12 chroot
 SHELL := /bin/bash
@@ -24,7 +26,21 @@ CTEST = ctest --output-on-failure --no-tests=error -j $(JOBS)
 # Prints how long a phase took: $(call timed,<label>,<commands>)
 timed = start=$$(date +%s); $(2); rc=$$?; echo "$(1) took $$(( $$(date +%s) - start ))s"; exit $$rc
 
-.PHONY: all deps configure build demo test test-release test-asan lint format bench fresh-check clean
+# The R package (r/) links the Release libkeras-cpp through a `cmake --install` prefix and is
+# installed into R's site library (as root: library(kerascpp) then works from any directory).
+# Its tests run in the Release pass only: R itself is not built with the sanitizers, and
+# loading an ASan-instrumented library into an uninstrumented R needs LD_PRELOAD tricks.
+R_BUILD_DIR = $(BUILD_DIR)/r
+R_PREFIX = $(abspath $(BUILD_DIR))/r-prefix
+R_SITE_LIB = $(shell Rscript -e 'cat(.Library.site[1])' 2>/dev/null)
+R_AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
+R_TEST_DIR = $(CURDIR)/r/tests/testthat
+# R compiles the glue through ccache too (a Makevars for this build only, not the package's).
+R_MAKEVARS = $(abspath $(BUILD_DIR))/r-ccache.mk
+export R_MAKEVARS_USER = $(R_MAKEVARS)
+
+.PHONY: all deps configure build demo test test-release test-asan lint format bench fresh-check clean \
+        r-package r-install r-test r-check
 
 all: build
 
@@ -40,12 +56,44 @@ build: configure
 demo: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target example_save_model
 	$(BUILD_DIR)/bin/example_save_model
+	@$(MAKE) --no-print-directory r-install
+	@echo; echo "examples/save_model.R (in $(BUILD_DIR)/r-demo):"
+	rm -rf $(BUILD_DIR)/r-demo && mkdir -p $(BUILD_DIR)/r-demo
+	cd $(BUILD_DIR)/r-demo && Rscript $(CURDIR)/examples/save_model.R
 
 test:
 	@$(call timed,make test,$(MAKE) --no-print-directory test-release && $(MAKE) --no-print-directory test-asan)
 
 test-release: build
 	@$(call timed,tests ($(BUILD_DIR)),cd $(BUILD_DIR) && $(CTEST))
+	@$(call timed,R package tests,$(MAKE) --no-print-directory r-test)
+	@$(call timed,R CMD check,$(MAKE) --no-print-directory r-check)
+
+# A source tarball of r/ (R CMD build), so that installing never writes objects into r/src.
+r-package:
+	@command -v Rscript >/dev/null && Rscript -e 'library(Rcpp); library(testthat)' >/dev/null 2>&1 || \
+	  { echo "The R package needs R, Rcpp and testthat: scripts/install-deps installs them" \
+	         "(Debian: r-base-core r-cran-rcpp r-cran-testthat r-cran-withr r-cran-zip)" >&2; exit 1; }
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target keras
+	@printf 'CXX20 = %s\n' "$$(command -v ccache >/dev/null && echo 'ccache g++' || echo g++)" > $(R_MAKEVARS)
+	cmake --install $(BUILD_DIR) --prefix $(R_PREFIX) > /dev/null
+	rm -rf $(R_BUILD_DIR) && mkdir -p $(R_BUILD_DIR)
+	cd $(R_BUILD_DIR) && R CMD build --no-manual $(CURDIR)/r
+
+r-install: r-package
+	cd $(R_BUILD_DIR) && $(R_AS_ROOT) env KERAS_CPP_PREFIX=$(R_PREFIX) R_MAKEVARS_USER=$(R_MAKEVARS) \
+	  R CMD INSTALL --library=$(R_SITE_LIB) kerascpp_*.tar.gz
+
+# The package's testthat suite against the installed package, from a directory outside r/.
+r-test: r-install
+	cd $(R_BUILD_DIR) && Rscript $(CURDIR)/scripts/r-tests.R $(R_TEST_DIR)
+
+# R CMD check without the PDF manual; an ERROR or a WARNING fails (NOTEs are shown).
+r-check: r-package
+	cd $(R_BUILD_DIR) && KERAS_CPP_PREFIX=$(R_PREFIX) R CMD check --no-manual kerascpp_*.tar.gz > check.log 2>&1; \
+	  rc=$$?; grep -E "^(\* checking.*(NOTE|WARNING|ERROR)|Status:)" check.log; \
+	  if [[ $$rc -ne 0 ]] || grep -qE "^Status:.*(ERROR|WARNING)" check.log; then \
+	    cat check.log; echo "R CMD check failed (full log: $(R_BUILD_DIR)/check.log)"; exit 1; fi
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer. CC/CXX pick clang
 # for a new build directory only; an existing one keeps its compiler.

@@ -30,3 +30,24 @@ endif()
 keras_require(dnnl DEBIAN libdnnl-dev)
 keras_require(Eigen3 3.4 NO_MODULE DEBIAN libeigen3-dev)
 find_package(Threads REQUIRED)
+
+# The command line (tools/cli): CLI11 parses it, libpng and libjpeg decode image inputs.
+keras_require(CLI11 DEBIAN libcli11-dev)
+keras_require(PNG DEBIAN libpng-dev)
+keras_require(JPEG DEBIAN libjpeg-dev)
+# keras::utils::plot_model lays graphs out with Graphviz's dot program (found on PATH at run
+# time, as pydot does for Keras); the tests draw with it.
+find_program(KERAS_DOT_PROGRAM dot)
+if(NOT KERAS_DOT_PROGRAM)
+  message(FATAL_ERROR "keras-cpp needs Graphviz's dot program for plot_model: install the Debian package 'graphviz' "
+                      "(sudo apt-get install graphviz), or run scripts/install-deps for all of them.")
+endif()
+
+# The R package (r/) is built by `make r-install`, not by CMake, but `make test` needs it: name
+# the Debian packages now rather than failing later.
+find_program(KERAS_RSCRIPT Rscript)
+if(NOT KERAS_RSCRIPT)
+  message(WARNING "R is missing: make test also builds and tests the R package (r/), which needs the Debian "
+                  "packages 'r-base-core r-cran-rcpp r-cran-testthat r-cran-withr r-cran-zip' "
+                  "(scripts/install-deps installs them).")
+endif()

@@ -48,6 +48,52 @@ struct CompileOptions {
 };
 
 // A Python dict of symbolic tensors, in insertion order: {{"a", a}, {"b", b}}.
+// Model.summary()'s arguments (keras.utils.print_summary's).
+struct SummaryOptions {
+  // Total width of the table. Default: 88, or 108 when the table has a
+  // Connected to column, 12 more with show_trainable; at most the terminal
+  // width - 4, as in Keras.
+  std::optional<int> line_length;
+  // The terminal width for the default line_length; nullopt: $COLUMNS, else
+  // the width of the terminal on stdout, else 80 (Python's
+  // shutil.get_terminal_size).
+  std::optional<int> terminal_width;
+  bool expand_nested = false;  // rows for the layers of nested models
+  bool show_trainable = false;
+};
+
+// One row of the summary table.
+struct SummaryRow {
+  int nesting = 0;  // 0: a layer of the model; 1, 2, ...: inside nested models (expand_nested)
+  std::string name;
+  std::string class_name;
+  std::string output_shape;  // "(None, 10, 10, 8)"; "?" when unknown
+  bool is_layer = true;      // false for raw operations (keras.ops calls)
+  bool built = true;
+  std::int64_t params = 0;
+  std::vector<std::string> connected_to;  // "conv2d_5[0][0]", ...; only when !sequential_like
+  std::string trainable;                  // "Y", "N", or "-" for a layer without weights
+};
+
+struct ParamCount {
+  std::int64_t count = 0;
+  double bytes = 0;
+};
+
+// What model.summary() shows, as data.
+struct ModelSummary {
+  std::string name;
+  bool sequential_like = true;  // false: a graph, shown with a Connected to column
+  std::vector<SummaryRow> rows;
+  ParamCount total;
+  ParamCount trainable;
+  ParamCount non_trainable;
+  std::optional<ParamCount> optimizer;  // a built optimizer's variables
+};
+
+// Keras' readable_memory_size: "80.00 B", "3.67 KB".
+std::string readable_param_size(double bytes);
+
 using TensorDict = std::vector<std::pair<std::string, KerasTensor>>;
 
 // The base of Functional and Sequential models as layers.
@@ -124,9 +170,11 @@ class Model : public LayerRef {
   // The optimizer set by compile() (nullptr when uncompiled).
   std::shared_ptr<Optimizer> optimizer() const;
 
-  // Keras' model.summary() table; also printed to stdout by print_summary().
-  std::string summary() const;
-  void print_summary() const;
+  // Keras 3's model.summary() table, line for line; print_summary() writes it to stdout.
+  std::string summary(const SummaryOptions& options = {}) const;
+  void print_summary(const SummaryOptions& options = {}) const;
+  // The same content as data (options.expand_nested decides the rows).
+  ModelSummary summarize(const SummaryOptions& options = {}) const;
 };
 
 using SequentialEntry = std::variant<LayerRef, KerasTensor>;

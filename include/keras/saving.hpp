@@ -75,6 +75,16 @@ Model load_model_config(const std::filesystem::path& filepath);
 
 namespace saving {
 
+// The Keras version keras-cpp writes files as (metadata.json's keras_version):
+// its files load in that Keras as if it had written them.
+inline constexpr const char* kKerasVersion = "3.16.0";
+
+// Keras' io_utils.ask_to_proceed_with_overwrite: asks on the terminal whether
+// `path` may be replaced ("[WARNING] ... already exists - overwrite? [y/n]").
+// false without asking unless stdin and stderr are both terminals. save_model
+// asks this when overwrite is false and no confirm_overwrite is given.
+bool ask_to_proceed_with_overwrite(const std::filesystem::path& path);
+
 // The member names of a .keras archive, in archive order (like zip_list()).
 std::vector<std::string> archive_members(const std::filesystem::path& filepath);
 

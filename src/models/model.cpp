@@ -1,10 +1,7 @@
 // The keras::Model and keras::Sequential handles: prediction in batches,
-// layer access, weights and the summary table.
+// layer access and weights (the summary table is in summary.cpp).
 #include <algorithm>
 #include <cstring>
-#include <iomanip>
-#include <iostream>
-#include <sstream>
 
 #include "keras/models.hpp"
 #include "keras/saving.hpp"
@@ -227,39 +224,6 @@ void Model::set_weights(const std::vector<Tensor>& weights) const {
 }
 
 std::int64_t Model::count_params() const { return impl().count_params(); }
-
-std::string Model::summary() const {
-  std::ostringstream out;
-  const bool sequential = impl().class_name() == "Sequential";
-  out << "Model: \"" << name() << "\"\n";
-  const int w1 = 34, w2 = 26, w3 = 12;
-  std::string rule(w1 + w2 + w3, '-');
-  out << rule << "\n"
-      << std::left << std::setw(w1) << "Layer (type)" << std::setw(w2) << "Output Shape" << std::setw(w3) << "Param #"
-      << "\n"
-      << std::string(w1 + w2 + w3, '=') << "\n";
-  for (const auto& layer : impl().layer_list()) {
-    std::string shape = "?";
-    for (const auto& weak : layer->inbound_nodes()) {
-      if (auto node = weak.lock(); node && !node->output_specs.empty()) {
-        shape = shape_to_string(node->output_specs.front().shape);
-        if (sequential) break;
-      }
-    }
-    out << std::left << std::setw(w1) << (layer->name() + " (" + layer->class_name() + ")") << std::setw(w2) << shape
-        << std::setw(w3) << layer->count_params() << "\n";
-  }
-  std::int64_t trainable = 0;
-  for (const auto& v : impl().trainable_variables()) trainable += shape_size(v->shape());
-  std::int64_t total = impl().count_params();
-  out << std::string(w1 + w2 + w3, '=') << "\n"
-      << " Total params: " << total << "\n"
-      << " Trainable params: " << trainable << "\n"
-      << " Non-trainable params: " << (total - trainable) << "\n";
-  return out.str();
-}
-
-void Model::print_summary() const { std::cout << summary(); }
 
 // ---------------------------------------------------------------- Sequential
 

@@ -25,7 +25,7 @@ namespace {
 using saving::to_bytes;
 using saving::to_text;
 
-constexpr const char* kKerasVersion = "3.16.0";
+using saving::kKerasVersion;
 // config.json is a few MB even for large models; refuse absurd members.
 constexpr std::uint64_t kMaxConfigBytes = 256ULL << 20;
 
@@ -46,8 +46,10 @@ std::vector<std::byte> weights_h5(const Model& model) {
   return file.image();
 }
 
+}  // namespace
+
 // The terminal prompt Keras shows (io_utils.ask_to_proceed_with_overwrite).
-bool ask_on_terminal(const std::filesystem::path& path) {
+bool saving::ask_to_proceed_with_overwrite(const std::filesystem::path& path) {
   if (isatty(STDIN_FILENO) == 0 || isatty(STDERR_FILENO) == 0) return false;
   std::cerr << "[WARNING] " << path.string() << " already exists - overwrite? [y/n]" << std::flush;
   std::string answer;
@@ -66,10 +68,13 @@ bool ask_on_terminal(const std::filesystem::path& path) {
   return false;
 }
 
+namespace {
+
 void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& options) {
   std::error_code ec;
   if (options.overwrite || !std::filesystem::exists(path, ec)) return;
-  bool proceed = options.confirm_overwrite ? options.confirm_overwrite(path) : ask_on_terminal(path);
+  bool proceed =
+      options.confirm_overwrite ? options.confirm_overwrite(path) : saving::ask_to_proceed_with_overwrite(path);
   if (!proceed)
     throw FileExistsError("File " + path.string() +
                           " already exists and overwrite is false: nothing was written. "

@@ -1,0 +1,4 @@
+library(testthat)
+library(kerascpp)
+
+test_check("kerascpp")
