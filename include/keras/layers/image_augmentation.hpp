@@ -57,7 +57,7 @@ struct AffineOptions {
 // number f gives [-f, f]).
 class RandomRotation : public LayerRef {
  public:
-  explicit RandomRotation(Json factor, const AffineOptions& options = {});
+  explicit RandomRotation(const Json& factor, const AffineOptions& options = {});
 };
 // keras.layers.RandomZoom: zoom factors 1 + U(lower, upper) (positive values
 // zoom out); width_factor null keeps the aspect ratio.
@@ -137,38 +137,38 @@ struct ColorOptions {
 // keras.layers.RandomContrast: (x - mean) * U(1 - lower, 1 + upper) + mean, clipped.
 class RandomContrast : public LayerRef {
  public:
-  explicit RandomContrast(Json factor, const ColorOptions& options = {});
+  explicit RandomContrast(const Json& factor, const ColorOptions& options = {});
 };
 // keras.layers.RandomBrightness: adds U(lower, upper) * (max - min), clipped.
 class RandomBrightness : public LayerRef {
  public:
-  explicit RandomBrightness(Json factor, const ColorOptions& options = {});
+  explicit RandomBrightness(const Json& factor, const ColorOptions& options = {});
 };
 class RandomHue : public LayerRef {
  public:
-  explicit RandomHue(Json factor, const ColorOptions& options = {});
+  explicit RandomHue(const Json& factor, const ColorOptions& options = {});
 };
 class RandomSaturation : public LayerRef {
  public:
-  explicit RandomSaturation(Json factor, const ColorOptions& options = {});
+  explicit RandomSaturation(const Json& factor, const ColorOptions& options = {});
 };
 class RandomSharpness : public LayerRef {
  public:
-  explicit RandomSharpness(Json factor, const ColorOptions& options = {});
+  explicit RandomSharpness(const Json& factor, const ColorOptions& options = {});
 };
 // keras.layers.RandomPosterization: keeps U{lower..upper-1} bits per channel (factor in [1, 8]).
 class RandomPosterization : public LayerRef {
  public:
-  explicit RandomPosterization(Json factor, const ColorOptions& options = {});
+  explicit RandomPosterization(const Json& factor, const ColorOptions& options = {});
 };
 class RandomColorDegeneration : public LayerRef {
  public:
-  explicit RandomColorDegeneration(Json factor, const ColorOptions& options = {});
+  explicit RandomColorDegeneration(const Json& factor, const ColorOptions& options = {});
 };
 // keras.layers.RandomInvert: max - x with a probability drawn from `factor`.
 class RandomInvert : public LayerRef {
  public:
-  explicit RandomInvert(Json factor = 1.0, const ColorOptions& options = {});
+  explicit RandomInvert(const Json& factor = 1.0, const ColorOptions& options = {});
 };
 
 struct RandomGrayscaleOptions {

@@ -78,7 +78,7 @@ Tensor AffineAugmentationImpl::transform_images(const Tensor& images, const std:
 
 // ------------------------------------------------------------ RandomRotation
 
-RandomRotationImpl::RandomRotationImpl(Json factor, const layers::AffineOptions& o)
+RandomRotationImpl::RandomRotationImpl(const Json& factor, const layers::AffineOptions& o)
     : AffineAugmentationImpl(base_of(o), "random_rotation", o.data_format, o.seed, settings_of(o)),
       factor_(image_factor(factor, -1, 1, "factor", "RandomRotation")) {
   check_affine_settings(settings_, "RandomRotation");
@@ -251,8 +251,8 @@ std::any RandomShearImpl::random_transformation(const Shape& shape, Augmentation
 }  // namespace keras::detail
 
 namespace keras::layers {
-RandomRotation::RandomRotation(Json factor, const AffineOptions& options)
-    : LayerRef(std::make_shared<detail::RandomRotationImpl>(std::move(factor), options)) {}
+RandomRotation::RandomRotation(const Json& factor, const AffineOptions& options)
+    : LayerRef(std::make_shared<detail::RandomRotationImpl>(factor, options)) {}
 RandomZoom::RandomZoom(Json height_factor, Json width_factor, const AffineOptions& options)
     : LayerRef(std::make_shared<detail::RandomZoomImpl>(std::move(height_factor), std::move(width_factor), options)) {}
 RandomTranslation::RandomTranslation(Json height_factor, Json width_factor, const AffineOptions& options)

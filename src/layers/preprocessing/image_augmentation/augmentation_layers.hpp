@@ -51,7 +51,7 @@ class AffineAugmentationImpl : public ImagePreprocessingLayer {
 
 class RandomRotationImpl final : public AffineAugmentationImpl {
  public:
-  RandomRotationImpl(Json factor, const layers::AffineOptions& options);
+  RandomRotationImpl(const Json& factor, const layers::AffineOptions& options);
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "RandomRotation"; }
   Json get_config() const override;
@@ -149,51 +149,51 @@ class ColorAugmentationImpl : public ImagePreprocessingLayer {
 
 class RandomContrastImpl final : public ColorAugmentationImpl {
  public:
-  RandomContrastImpl(Json factor, const layers::ColorOptions& options);
+  RandomContrastImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 class RandomBrightnessImpl final : public ColorAugmentationImpl {
  public:
-  RandomBrightnessImpl(Json factor, const layers::ColorOptions& options);
+  RandomBrightnessImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 class RandomColorDegenerationImpl final : public ColorAugmentationImpl {
  public:
-  RandomColorDegenerationImpl(Json factor, const layers::ColorOptions& options);
+  RandomColorDegenerationImpl(const Json& factor, const layers::ColorOptions& options);
   Shape compute_output_shape(const Shape& input_shape) override;
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 class RandomInvertImpl final : public ColorAugmentationImpl {
  public:
-  RandomInvertImpl(Json factor, const layers::ColorOptions& options);
+  RandomInvertImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 class RandomPosterizationImpl final : public ColorAugmentationImpl {
  public:
-  RandomPosterizationImpl(Json factor, const layers::ColorOptions& options);
+  RandomPosterizationImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 // Inference: cast to the compute dtype.
 class RandomSharpnessImpl final : public ColorAugmentationImpl {
  public:
-  RandomSharpnessImpl(Json factor, const layers::ColorOptions& options);
+  RandomSharpnessImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 class RandomHueImpl final : public ColorAugmentationImpl {
  public:
-  RandomHueImpl(Json factor, const layers::ColorOptions& options);
+  RandomHueImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };
 class RandomSaturationImpl final : public ColorAugmentationImpl {
  public:
-  RandomSaturationImpl(Json factor, const layers::ColorOptions& options);
+  RandomSaturationImpl(const Json& factor, const layers::ColorOptions& options);
   std::any random_transformation(const Shape& images_shape, AugmentationRng& rng) override;
   Tensor transform_images(const Tensor& images, const std::any& transformation) override;
 };

@@ -67,7 +67,7 @@ Json ColorAugmentationImpl::get_config() const {
 
 // ------------------------------------------------------------ RandomContrast
 
-RandomContrastImpl::RandomContrastImpl(Json factor, const layers::ColorOptions& o)
+RandomContrastImpl::RandomContrastImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomContrast", "random_contrast", o,
                             image_factor(factor, 0, 1, "factor", "RandomContrast"),
                             value_range_arg(o.value_range, false, "RandomContrast")) {}
@@ -98,7 +98,7 @@ Tensor RandomContrastImpl::transform_images(const Tensor& images, const std::any
 
 // ---------------------------------------------------------- RandomBrightness
 
-RandomBrightnessImpl::RandomBrightnessImpl(Json factor, const layers::ColorOptions& o)
+RandomBrightnessImpl::RandomBrightnessImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomBrightness", "random_brightness", o,
                             image_factor(factor, -1, 1, "factor", "RandomBrightness"),
                             value_range_arg(o.value_range, true, "RandomBrightness")) {}
@@ -119,7 +119,7 @@ Tensor RandomBrightnessImpl::transform_images(const Tensor& images, const std::a
 
 // --------------------------------------------------- RandomColorDegeneration
 
-RandomColorDegenerationImpl::RandomColorDegenerationImpl(Json factor, const layers::ColorOptions& o)
+RandomColorDegenerationImpl::RandomColorDegenerationImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomColorDegeneration", "random_color_degeneration", o,
                             image_factor(factor, -1, 1, "factor", "RandomColorDegeneration"),
                             value_range_arg(o.value_range, true, "RandomColorDegeneration")) {}
@@ -155,7 +155,7 @@ Tensor RandomColorDegenerationImpl::transform_images(const Tensor& images, const
 
 // -------------------------------------------------------------- RandomInvert
 
-RandomInvertImpl::RandomInvertImpl(Json factor, const layers::ColorOptions& o)
+RandomInvertImpl::RandomInvertImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomInvert", "random_invert", o, image_factor(factor, 0, 1, "factor", "RandomInvert"),
                             value_range_arg(o.value_range, false, "RandomInvert")) {}
 
@@ -177,7 +177,7 @@ Tensor RandomInvertImpl::transform_images(const Tensor& images, const std::any& 
 
 // ------------------------------------------------------- RandomPosterization
 
-RandomPosterizationImpl::RandomPosterizationImpl(Json factor, const layers::ColorOptions& o)
+RandomPosterizationImpl::RandomPosterizationImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomPosterization", "random_posterization", o,
                             image_factor(factor, 1, 8, "factor", "RandomPosterization"),
                             value_range_arg(o.value_range, true, "RandomPosterization")) {}
@@ -207,7 +207,7 @@ Tensor RandomPosterizationImpl::transform_images(const Tensor& images, const std
 
 // ----------------------------------------------------------- RandomSharpness
 
-RandomSharpnessImpl::RandomSharpnessImpl(Json factor, const layers::ColorOptions& o)
+RandomSharpnessImpl::RandomSharpnessImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomSharpness", "random_sharpness", o,
                             image_factor(factor, 0, 1, "factor", "RandomSharpness"),
                             value_range_arg(o.value_range, true, "RandomSharpness")) {
@@ -248,7 +248,7 @@ Tensor RandomSharpnessImpl::transform_images(const Tensor& images, const std::an
 
 // ----------------------------------------------------------------- RandomHue
 
-RandomHueImpl::RandomHueImpl(Json factor, const layers::ColorOptions& o)
+RandomHueImpl::RandomHueImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomHue", "random_hue", o, image_factor(factor, 0, 1, "factor", "RandomHue"),
                             value_range_arg(o.value_range, false, "RandomHue")) {}
 
@@ -280,7 +280,7 @@ Tensor RandomHueImpl::transform_images(const Tensor& images, const std::any& tra
 
 // ---------------------------------------------------------- RandomSaturation
 
-RandomSaturationImpl::RandomSaturationImpl(Json factor, const layers::ColorOptions& o)
+RandomSaturationImpl::RandomSaturationImpl(const Json& factor, const layers::ColorOptions& o)
     : ColorAugmentationImpl("RandomSaturation", "random_saturation", o,
                             image_factor(factor, -1, 1, "factor", "RandomSaturation"),
                             value_range_arg(o.value_range, true, "RandomSaturation")) {}
@@ -309,7 +309,7 @@ Tensor RandomSaturationImpl::transform_images(const Tensor& images, const std::a
 
 LayerPtr color_layer_from_config(const std::string& class_name, const Json& config) {
   if (!config.contains("factor")) throw FormatError(class_name + " config needs 'factor'");
-  const Json factor = config.at("factor");
+  const Json& factor = config.at("factor");
   const layers::ColorOptions o = color_options_from(config, class_name);
   std::shared_ptr<ImagePreprocessingLayer> layer;
   if (class_name == "RandomContrast") layer = std::make_shared<RandomContrastImpl>(factor, o);
@@ -327,20 +327,20 @@ LayerPtr color_layer_from_config(const std::string& class_name, const Json& conf
 }  // namespace keras::detail
 
 namespace keras::layers {
-RandomContrast::RandomContrast(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomContrastImpl>(std::move(factor), options)) {}
-RandomBrightness::RandomBrightness(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomBrightnessImpl>(std::move(factor), options)) {}
-RandomColorDegeneration::RandomColorDegeneration(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomColorDegenerationImpl>(std::move(factor), options)) {}
-RandomInvert::RandomInvert(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomInvertImpl>(std::move(factor), options)) {}
-RandomPosterization::RandomPosterization(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomPosterizationImpl>(std::move(factor), options)) {}
-RandomSharpness::RandomSharpness(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomSharpnessImpl>(std::move(factor), options)) {}
-RandomHue::RandomHue(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomHueImpl>(std::move(factor), options)) {}
-RandomSaturation::RandomSaturation(Json factor, const ColorOptions& options)
-    : LayerRef(std::make_shared<detail::RandomSaturationImpl>(std::move(factor), options)) {}
+RandomContrast::RandomContrast(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomContrastImpl>(factor, options)) {}
+RandomBrightness::RandomBrightness(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomBrightnessImpl>(factor, options)) {}
+RandomColorDegeneration::RandomColorDegeneration(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomColorDegenerationImpl>(factor, options)) {}
+RandomInvert::RandomInvert(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomInvertImpl>(factor, options)) {}
+RandomPosterization::RandomPosterization(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomPosterizationImpl>(factor, options)) {}
+RandomSharpness::RandomSharpness(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomSharpnessImpl>(factor, options)) {}
+RandomHue::RandomHue(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomHueImpl>(factor, options)) {}
+RandomSaturation::RandomSaturation(const Json& factor, const ColorOptions& options)
+    : LayerRef(std::make_shared<detail::RandomSaturationImpl>(factor, options)) {}
 }  // namespace keras::layers
