@@ -261,32 +261,6 @@ TEST(KernelsActivations, SparsemaxFollowsKeras) {
   expect_values(k::sparsemax(Tensor::from_vector({2, 2}, {3, 0, 0, 3}), 0), {1, 0, 0, 1});
 }
 
-TEST(KernelsActivations, NameDispatch) {
-  // Every activation string of the Keras 3.16 dense_activations fixture, plus aliases.
-  const std::vector<std::string> names = {
-      "relu",      "relu6",          "leaky_relu",  "elu",          "selu",        "gelu",        "silu",
-      "swish",     "tanh",           "sigmoid",     "hard_sigmoid", "hard_silu",   "softplus",    "softsign",
-      "softmax",   "log_softmax",    "exponential", "linear",       "mish",        "celu",        "glu",
-      "hard_tanh", "sparse_plus",    "squareplus",  "soft_shrink",  "hard_shrink", "tanh_shrink", "log_sigmoid",
-      "sparsemax", "sparse_sigmoid", "hard_swish"};
-  Tensor x = Tensor::from_vector({2, 4}, {-2, -0.5F, 0.5F, 2, 1, 0, -1, 3});
-  for (const auto& name : names) {
-    SCOPED_TRACE(name);
-    EXPECT_TRUE(k::is_known_activation(name));
-    Tensor y = k::apply_activation(name, x);
-    EXPECT_EQ(y.shape(), name == "glu" ? (Shape{2, 2}) : x.shape());
-  }
-  expect_values(k::apply_activation("relu", x), {0, 0, 0.5, 2, 1, 0, 0, 3});
-  Tensor swish = k::apply_activation("swish", x);
-  Tensor silu = k::silu(x);
-  for (std::int64_t i = 0; i < x.size(); ++i) EXPECT_EQ(swish.at(i), silu.at(i));
-  EXPECT_TRUE(k::is_known_activation("threshold"));
-  EXPECT_THROW(k::apply_activation("threshold", x), keras::ValueError);
-  EXPECT_FALSE(k::is_known_activation("swishy"));
-  EXPECT_THROW(k::apply_activation("swishy", x), keras::UnknownObjectError);
-  EXPECT_THROW(k::apply_activation("", x), keras::UnknownObjectError);
-}
-
 // ---- Reductions
 
 TEST(KernelsReduce, SumMeanMaxMinProdOverAxes) {

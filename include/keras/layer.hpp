@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "keras/json.hpp"
@@ -73,8 +72,8 @@ class Layer : public Operation {
   bool built() const { return built_; }
   void build_for(const std::vector<Shape>& input_shapes, bool list_input = false);
   virtual bool writes_build_config() const { return true; }
-  virtual std::optional<Json> build_config() const;
-  virtual void build_from_config(const Json& build_config);
+  std::optional<Json> build_config() const override;
+  void build_from_config(const Json& build_config) override;
   const std::vector<Shape>& build_input_shapes() const { return build_shapes_; }
 
   // Variables: own variables in Keras' save order (trainable, then
@@ -123,6 +122,10 @@ class Layer : public Operation {
   virtual Tensor forward(const Tensor& input, bool training);
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  // Layer.__call__'s mask handling around the recorded node: an input's mask
+  // goes to `mask` when the call takes one, and compute_mask() sets the masks
+  // of the outputs.
+  std::vector<KerasTensor> symbolic_call(Json args, Json kwargs, std::vector<KerasTensor> inputs) override;
 
  protected:
   // Creates the variables; called once with the shapes of the first call argument.
@@ -151,30 +154,6 @@ class Layer : public Operation {
 };
 
 using LayerPtr = std::shared_ptr<Layer>;
-
-// A value passed to a symbolic call: a tensor, a list of tensors, or a
-// constant (a number, a string, null, ...).
-class SymbolicArg {
- public:
-  SymbolicArg(const KerasTensor& tensor) : value_(tensor) {}                 // NOLINT(google-explicit-constructor)
-  SymbolicArg(const std::vector<KerasTensor>& tensors) : value_(tensors) {}  // NOLINT(google-explicit-constructor)
-  SymbolicArg(Json constant) : value_(std::move(constant)) {}                // NOLINT(google-explicit-constructor)
-  SymbolicArg(double constant) : value_(Json(constant)) {}                   // NOLINT(google-explicit-constructor)
-  // Appends this argument to a node template, adding tensors to `inputs`.
-  Json to_template(std::vector<KerasTensor>& inputs) const;
-
- private:
-  std::variant<KerasTensor, std::vector<KerasTensor>, Json> value_;
-};
-using SymbolicKwargs = std::vector<std::pair<std::string, SymbolicArg>>;
-
-// Records a call of `op` on symbolic arguments, applying Keras' mask
-// propagation (a layer whose call takes `mask` receives its input's mask).
-std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
-                                        const SymbolicKwargs& kwargs = {});
-// The same with ready-made templates ({"__tensor__": i} refers to inputs[i]).
-std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args, Json kwargs,
-                                                  std::vector<KerasTensor> inputs);
 
 // Cheap-to-copy handle to a layer. Copies refer to the same layer, so calling
 // a copy on another input shares the weights (one layer, several nodes).

@@ -1,32 +1,42 @@
-// keras.Input, keras.Model (Functional) and keras.Sequential.
+// keras.Model (Functional) and keras.Sequential.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "keras/layer.hpp"
-#include "keras/optimizers.hpp"
+#include "keras/layers/core.hpp"  // keras::Input
 
 namespace keras {
 
-struct InputOptions {
-  std::string name;
-  std::string dtype = "float32";
-  std::optional<std::int64_t> batch_size;
-  bool sparse = false;
-  bool optional = false;
-};
-
-// keras.Input(shape): a symbolic input. `shape` excludes the batch dimension;
-// -1 marks an unknown dimension.
-KerasTensor Input(const Shape& shape, const InputOptions& options = {});
-
 class ModelImpl;
 class Optimizer;
+
+// What compile() accepts as an optimizer: an optimizer object, a name or a
+// config envelope (keras.optimizers.get semantics; resolved by the training
+// code, keras/optimizers.hpp).
+class OptimizerIdentifier {
+ public:
+  OptimizerIdentifier(const char* name) : name_(name) {}                  // NOLINT(google-explicit-constructor)
+  OptimizerIdentifier(std::string name) : name_(std::move(name)) {}       // NOLINT(google-explicit-constructor)
+  OptimizerIdentifier(Json envelope) : envelope_(std::move(envelope)) {}  // NOLINT(google-explicit-constructor)
+  template <typename T, typename = std::enable_if_t<std::is_base_of_v<Optimizer, T>>>
+  OptimizerIdentifier(std::shared_ptr<T> optimizer)  // NOLINT(google-explicit-constructor)
+      : optimizer_(std::move(optimizer)) {}
+  // The optimizer object (a new one for names and envelopes).
+  std::shared_ptr<Optimizer> resolve() const;
+
+ private:
+  std::shared_ptr<Optimizer> optimizer_;
+  std::optional<std::string> name_;
+  Json envelope_;
+};
 
 // keras.Model.compile's arguments. Losses and metrics are kept as Keras
 // identifiers (compile_config records them as given): names such as
@@ -118,6 +128,8 @@ class ModelImpl : public Layer {
   // Keras' get_compile_config(): {} when uncompiled, else compile_config with
   // the optimizer serialized as it is now.
   Json get_compile_config() const;
+  // Every model envelope carries its compile_config ({} when uncompiled).
+  std::optional<Json> envelope_compile_config() const override { return get_compile_config(); }
 };
 
 // keras.Model: a handle to a Functional or Sequential model.

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "keras/json.hpp"
@@ -100,12 +102,21 @@ class Operation : public std::enable_shared_from_this<Operation> {
   virtual std::optional<std::string> registered_name() const { return std::nullopt; }
   virtual bool is_layer() const { return false; }
   virtual Json get_config() const = 0;
+  // The other parts of an envelope (spec §3.2), for the classes that have
+  // them: build_config (layers that create variables from input shapes) and
+  // compile_config (models).
+  virtual std::optional<Json> build_config() const { return std::nullopt; }
+  virtual void build_from_config(const Json& /*build_config*/) {}
+  virtual std::optional<Json> envelope_compile_config() const { return std::nullopt; }
 
   virtual std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) = 0;
   virtual std::vector<Tensor> call(const CallArgs& args) = 0;
 
-  // Symbolic call: records a node. args/kwargs hold KerasTensors as
-  // {"__tensor__": i} referring to `inputs`.
+  // Keras' __call__ on symbolic tensors, as call_operation() uses it: records
+  // the node (call_symbolic). Layers add Keras' mask handling around it.
+  virtual std::vector<KerasTensor> symbolic_call(Json args, Json kwargs, std::vector<KerasTensor> inputs);
+  // Records a node. args/kwargs hold KerasTensors as {"__tensor__": i}
+  // referring to `inputs`.
   std::vector<KerasTensor> call_symbolic(Json args, Json kwargs, std::vector<KerasTensor> inputs);
 
   // Nodes created by symbolic calls of this operation, in call order.
@@ -121,6 +132,35 @@ class Operation : public std::enable_shared_from_this<Operation> {
 };
 
 using OperationPtr = std::shared_ptr<Operation>;
+
+// A call argument that Keras' CallSpec counts as a tensor argument: a tensor
+// ({"__tensor__": i}), or a non-empty list or dict whose leaves are all
+// tensors or None.
+bool is_tensor_argument(const Json& value);
+
+// A value passed to a symbolic call: a tensor, a list of tensors, or a
+// constant (a number, a string, null, ...).
+class SymbolicArg {
+ public:
+  SymbolicArg(const KerasTensor& tensor) : value_(tensor) {}                 // NOLINT(google-explicit-constructor)
+  SymbolicArg(const std::vector<KerasTensor>& tensors) : value_(tensors) {}  // NOLINT(google-explicit-constructor)
+  SymbolicArg(Json constant) : value_(std::move(constant)) {}                // NOLINT(google-explicit-constructor)
+  SymbolicArg(double constant) : value_(Json(constant)) {}                   // NOLINT(google-explicit-constructor)
+  // Appends this argument to a node template, adding tensors to `inputs`.
+  Json to_template(std::vector<KerasTensor>& inputs) const;
+
+ private:
+  std::variant<KerasTensor, std::vector<KerasTensor>, Json> value_;
+};
+using SymbolicKwargs = std::vector<std::pair<std::string, SymbolicArg>>;
+
+// Records a call of `op` on symbolic arguments, applying Keras' mask
+// propagation (a layer whose call takes `mask` receives its input's mask).
+std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
+                                        const SymbolicKwargs& kwargs = {});
+// The same with ready-made templates ({"__tensor__": i} refers to inputs[i]).
+std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args, Json kwargs,
+                                                  std::vector<KerasTensor> inputs);
 
 // Keras-style auto names: "dense", "dense_1", ... from a per-process counter
 // per prefix. clear_session() resets every counter.

@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "keras/json.hpp"
-#include "keras/layer.hpp"
 #include "keras/operation.hpp"
 
 namespace keras::ops {

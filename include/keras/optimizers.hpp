@@ -18,6 +18,7 @@
 
 #include "keras/initializers.hpp"
 #include "keras/json.hpp"
+#include "keras/models.hpp"  // OptimizerIdentifier
 #include "keras/tensor.hpp"
 #include "keras/variable.hpp"
 
@@ -125,7 +126,10 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   virtual std::string class_name() const = 0;
-  std::string module() const { return "keras.optimizers"; }
+  // Identity as written in configs: a custom optimizer returns "" (null) and
+  // its registered name ("package>Name", see keras::saving::register_keras_serializable).
+  virtual std::string module() const { return "keras.optimizers"; }
+  virtual std::optional<std::string> registered_name() const { return std::nullopt; }
   const std::string& name() const { return name_; }
 
   // get_config(): name, learning_rate, weight_decay, clipnorm,
@@ -188,6 +192,13 @@ class Optimizer {
     Json loss_scale_factor = nullptr;
     Json gradient_accumulation_steps = nullptr;
   };
+  // For a custom optimizer's from_config: the shared keyword arguments read
+  // from a Keras config as the built-ins read them. `own_keys` are the
+  // class's other keys (its from_config reads them); ValueError for any key
+  // that is neither.
+  static BaseConfig base_config_from(const std::string& class_name, const Json& config,
+                                     const std::vector<std::string>& own_keys = {},
+                                     double default_learning_rate = 0.001);
   // Sub-optimizers saved under their attribute name (LossScaleOptimizer's
   // "inner_optimizer"), in Keras' saving-walk order.
   virtual std::vector<std::pair<std::string, std::shared_ptr<Optimizer>>> walk_children() const { return {}; }
@@ -454,24 +465,5 @@ std::shared_ptr<Optimizer> get(const char* identifier);
 std::shared_ptr<Optimizer> get(const Json& identifier);
 
 }  // namespace optimizers
-
-// What compile() accepts as an optimizer: an optimizer object, a name or a
-// config envelope (keras.optimizers.get semantics).
-class OptimizerIdentifier {
- public:
-  OptimizerIdentifier(const char* name) : name_(name) {}                  // NOLINT(google-explicit-constructor)
-  OptimizerIdentifier(std::string name) : name_(std::move(name)) {}       // NOLINT(google-explicit-constructor)
-  OptimizerIdentifier(Json envelope) : envelope_(std::move(envelope)) {}  // NOLINT(google-explicit-constructor)
-  template <typename T, typename = std::enable_if_t<std::is_base_of_v<Optimizer, T>>>
-  OptimizerIdentifier(std::shared_ptr<T> optimizer)  // NOLINT(google-explicit-constructor)
-      : optimizer_(std::move(optimizer)) {}
-  // The optimizer object (a new one for names and envelopes).
-  std::shared_ptr<Optimizer> resolve() const;
-
- private:
-  std::shared_ptr<Optimizer> optimizer_;
-  std::optional<std::string> name_;
-  Json envelope_;
-};
 
 }  // namespace keras

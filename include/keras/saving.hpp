@@ -11,9 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "keras/initializers.hpp"
 #include "keras/json.hpp"
 #include "keras/layer.hpp"
 #include "keras/models.hpp"
+#include "keras/optimizers.hpp"
+#include "keras/registry.hpp"
 
 namespace keras {
 
@@ -88,30 +91,49 @@ bool ask_to_proceed_with_overwrite(const std::filesystem::path& path);
 // The member names of a .keras archive, in archive order (like zip_list()).
 std::vector<std::string> archive_members(const std::filesystem::path& filepath);
 
-// Builds a layer or an operation from its config envelope's `config`.
+// Factories of built-in or custom classes, by kind: each builds an object
+// from its config envelope's `config`.
 using LayerFactory = std::function<LayerPtr(const Json& config)>;
 using OperationFactory = std::function<OperationPtr(const Json& config)>;
+using OptimizerFactory = std::function<std::shared_ptr<Optimizer>(const Json& config)>;
+using ScheduleFactory = std::function<optimizers::schedules::Schedule(const Json& config)>;
+using InitializerFactory = std::function<initializers::Initializer(const Json& config)>;
 
 // Built-in classes: `module` is Keras' public module ("keras.layers"); raw ops
-// use their internal module ("keras.src.ops.numpy").
+// use their internal module ("keras.src.ops.numpy"). keras/registry.hpp has
+// the kind-generic form (register_class) and what is registered.
 void register_layer(const std::string& module, const std::string& class_name, LayerFactory factory);
 void register_operation(const std::string& module, const std::string& class_name, OperationFactory factory);
 
-// keras.saving.register_keras_serializable: a custom class registered under
-// "package>name", which is what its configs carry as registered_name.
+// keras.saving.register_keras_serializable: a custom class (or function)
+// registered under "package>name", which is what its configs carry as
+// registered_name. One overload per kind; the factory's type says which.
 void register_keras_serializable(const std::string& package, const std::string& name, LayerFactory factory);
+void register_keras_serializable(const std::string& package, const std::string& name, OptimizerFactory factory);
+void register_keras_serializable(const std::string& package, const std::string& name, ScheduleFactory factory);
+void register_keras_serializable(const std::string& package, const std::string& name, InitializerFactory factory);
+// A custom activation function, named "package>name" in layer configs.
+void register_keras_serializable(const std::string& package, const std::string& name, ActivationFunction function);
+// Any kind, e.g. a regularizer or constraint (whose factories return their
+// envelope as Json), or the losses and metrics of the training code.
+void register_keras_serializable(const std::string& package, const std::string& name, AnyFactory factory);
 
 // The registered name of a live object: "package>Name" for registered
 // custom classes, the class name otherwise (keras.saving.get_registered_name).
 std::string get_registered_name(const Operation& object);
-// The factory registered (or in scope) under `name`, or nullptr.
+std::string get_registered_name(const Optimizer& object);
+// The layer factory registered (or in scope) under `name`, or nullptr (also
+// for custom objects of other kinds; find_custom_object() returns any kind).
 LayerFactory get_registered_object(const std::string& name);
 
 // keras.saving.custom_object_scope: while it lives, on this thread, the
-// given factories resolve names in addition to the global registrations.
+// given factories resolve names in addition to the global registrations
+// (the innermost scope only, as in Keras).
 class CustomObjectScope {
  public:
-  explicit CustomObjectScope(std::map<std::string, LayerFactory> objects);
+  explicit CustomObjectScope(const std::map<std::string, LayerFactory>& objects);
+  // Custom objects of any kind: {{"MyOptimizer", AnyFactory(ObjectKind::optimizer, OptimizerFactory(...))}}.
+  explicit CustomObjectScope(std::map<std::string, AnyFactory> objects);
   ~CustomObjectScope();
   CustomObjectScope(const CustomObjectScope&) = delete;
   CustomObjectScope& operator=(const CustomObjectScope&) = delete;
@@ -121,14 +143,9 @@ class CustomObjectScope {
 // to a new layer/operation. Throws UnknownObjectError naming the class.
 OperationPtr deserialize_operation(const Json& envelope);
 LayerPtr deserialize_layer(const Json& envelope);
-// Serializes a layer or op as its envelope (without build_config).
+// Serializes a layer or op as its envelope (with build_config and, for
+// models, compile_config).
 Json serialize_operation(const Operation& op);
-
-// The classes Keras can write into a .keras file that keras-cpp refuses to
-// load (TensorFlow-only preprocessing, wrappers of foreign code), each with
-// the reason the error message gives. Lambda layers are refused separately
-// (UnsafeContentError: they hold Python bytecode).
-const std::map<std::string, std::string>& refused_classes();
 
 // Registers every built-in class. Idempotent and thread-safe; called by the
 // loaders, so users rarely need it.

@@ -1,37 +1,6 @@
 #include "layers/config_utils.hpp"
 
-#include "ops/activations.hpp"
-
 namespace keras::detail {
-
-std::string canonical_activation(const std::string& name) {
-  std::string resolved = name.empty() ? "linear" : name;
-  if (resolved == "swish") resolved = "silu";  // Keras' alias; it serializes the function's own name
-  if (resolved == "hard_swish") resolved = "hard_silu";
-  if (!kernels::is_known_activation(resolved)) throw UnknownObjectError("Unknown activation function: '" + name + "'");
-  return resolved;
-}
-
-std::string activation_from_config(const Json& config, const std::string& key) {
-  auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return "linear";
-  if (it->is_string()) return canonical_activation(it->get<std::string>());
-  if (it->is_object()) {
-    if (it->contains("value") || it->value("class_name", "") == "__lambda__")
-      throw UnsafeContentError("Requested the deserialization of a Python lambda as activation '" + key +
-                               "'. keras-cpp never executes Python code.");
-    const std::string cls = it->value("class_name", "");
-    if (cls == "function" && it->contains("config") && it->at("config").is_string()) {
-      const std::string fn = it->at("config").get<std::string>();
-      if (fn.find('>') != std::string::npos)
-        throw UnknownObjectError("Could not locate function '" + fn +
-                                 "'. Register a C++ implementation for custom activations.");
-      return canonical_activation(fn);
-    }
-    throw UnknownObjectError("Could not interpret activation: " + it->dump());
-  }
-  throw FormatError("Invalid activation for '" + key + "': " + it->dump());
-}
 
 std::int64_t required_int(const Json& config, const std::string& key, const std::string& layer) {
   auto it = config.find(key);

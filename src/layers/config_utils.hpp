@@ -1,5 +1,5 @@
 // Reading layer configs: typed accessors with errors that name the layer and
-// the key, and the activation identifiers Keras writes.
+// the key (and, through activation_functions.hpp, activation identifiers).
 #pragma once
 
 #include <optional>
@@ -8,14 +8,9 @@
 
 #include "keras/json.hpp"
 #include "keras/layer.hpp"
+#include "layers/activations/activation_functions.hpp"
 
 namespace keras::detail {
-
-// A built-in activation name as Keras serializes it ("linear" for none).
-// Throws UnknownObjectError for names keras-cpp does not implement.
-std::string canonical_activation(const std::string& name);
-// config[key]: a string, null ("linear"), or a function envelope.
-std::string activation_from_config(const Json& config, const std::string& key);
 
 std::int64_t required_int(const Json& config, const std::string& key, const std::string& layer);
 std::int64_t int_or(const Json& config, const std::string& key, std::int64_t fallback);

@@ -9,6 +9,8 @@
 
 #include <Eigen/Dense>
 
+#include "layers/registrations.hpp"
+#include "layers/spectral_window.hpp"
 #include "ops/spectral.hpp"
 
 namespace keras::initializers {
@@ -194,7 +196,7 @@ class STFTInit final : public InitializerImpl {
     std::vector<double> win(static_cast<std::size_t>(frame_length), 1.0);
     double scaling = 1.0;
     if (!window_.is_null()) {
-      win = kernels::window_from_json(window_, frame_length, periodic_, "STFT initializer");
+      win = detail::window_from_json(window_, frame_length, periodic_, "STFT initializer");
       double squares = 0.0, absolute = 0.0;
       for (double w : win) {
         squares += w * w;
@@ -230,73 +232,6 @@ Initializer preset(const std::string& name, double scale, const std::string& mod
       std::make_shared<VarianceScalingInit>(name, VarianceScalingOptions{scale, mode, distribution, seed}, true));
 }
 
-using Builder = std::function<Initializer(const Json& config)>;
-
-const std::map<std::string, Builder>& builders() {
-  static const std::map<std::string, Builder> table = {
-      {"Zeros", [](const Json&) { return Zeros(); }},
-      {"Ones", [](const Json&) { return Ones(); }},
-      {"Constant", [](const Json& c) { return Constant(number_or(c, "value", 0.0)); }},
-      {"RandomUniform",
-       [](const Json& c) {
-         return RandomUniform(number_or(c, "minval", -0.05), number_or(c, "maxval", 0.05), seed_from(c));
-       }},
-      {"RandomNormal",
-       [](const Json& c) {
-         return RandomNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
-       }},
-      {"TruncatedNormal",
-       [](const Json& c) {
-         return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
-       }},
-      {"VarianceScaling",
-       [](const Json& c) {
-         return VarianceScaling({number_or(c, "scale", 1.0), c.value("mode", std::string("fan_in")),
-                                 c.value("distribution", std::string("truncated_normal")), seed_from(c)});
-       }},
-      {"GlorotUniform", [](const Json& c) { return GlorotUniform({seed_from(c)}); }},
-      {"GlorotNormal", [](const Json& c) { return GlorotNormal({seed_from(c)}); }},
-      {"HeUniform", [](const Json& c) { return HeUniform({seed_from(c)}); }},
-      {"HeNormal", [](const Json& c) { return HeNormal({seed_from(c)}); }},
-      {"LecunUniform", [](const Json& c) { return LecunUniform({seed_from(c)}); }},
-      {"LecunNormal", [](const Json& c) { return LecunNormal({seed_from(c)}); }},
-      {"Orthogonal", [](const Json& c) { return Orthogonal(number_or(c, "gain", 1.0), seed_from(c)); }},
-      {"Identity", [](const Json& c) { return Identity(number_or(c, "gain", 1.0)); }},
-      {"STFT",
-       [](const Json& c) {
-         return STFT(c.value("side", std::string("real")), c.value("window", Json("hann")),
-                     c.value("scaling", Json("density")), c.value("periodic", false));
-       }},
-  };
-  return table;
-}
-
-// Keras' string aliases (keras.initializers.get("glorot_uniform")).
-const std::map<std::string, std::string>& aliases() {
-  static const std::map<std::string, std::string> table = {{"zeros", "Zeros"},
-                                                           {"ones", "Ones"},
-                                                           {"constant", "Constant"},
-                                                           {"random_uniform", "RandomUniform"},
-                                                           {"uniform", "RandomUniform"},
-                                                           {"random_normal", "RandomNormal"},
-                                                           {"normal", "RandomNormal"},
-                                                           {"truncated_normal", "TruncatedNormal"},
-                                                           {"variance_scaling", "VarianceScaling"},
-                                                           {"glorot_uniform", "GlorotUniform"},
-                                                           {"glorot_normal", "GlorotNormal"},
-                                                           {"he_uniform", "HeUniform"},
-                                                           {"he_normal", "HeNormal"},
-                                                           {"lecun_uniform", "LecunUniform"},
-                                                           {"lecun_normal", "LecunNormal"},
-                                                           {"orthogonal", "Orthogonal"},
-                                                           {"identity", "Identity"},
-                                                           {"IdentityInitializer", "Identity"},
-                                                           {"OrthogonalInitializer", "Orthogonal"},
-                                                           {"stft", "STFT"},
-                                                           {"STFTInitializer", "STFT"}};
-  return table;
-}
-
 }  // namespace
 
 std::pair<double, double> compute_fans(const Shape& shape) {
@@ -326,21 +261,18 @@ Json Initializer::serialize() const {
 }
 
 Initializer get(const Json& identifier) {
-  std::string class_name;
-  Json config = Json::object();
+  keras::detail::register_layer_builtins();
   if (identifier.is_string()) {
-    class_name = identifier.get<std::string>();
-    if (auto it = aliases().find(class_name); it != aliases().end()) class_name = it->second;
-  } else if (identifier.is_object() && identifier.contains("class_name")) {
-    class_name = identifier.at("class_name").get<std::string>();
-    if (auto it = aliases().find(class_name); it != aliases().end()) class_name = it->second;
-    if (auto it = identifier.find("config"); it != identifier.end() && it->is_object()) config = *it;
-  } else {
-    throw FormatError("Could not interpret initializer identifier: " + identifier.dump());
+    const std::string name = identifier.get<std::string>();
+    saving::AnyFactory factory = keras::detail::find_builtin(saving::ObjectKind::initializer, name);
+    if (factory.empty()) factory = saving::find_custom_object(name);
+    if (factory.empty() || factory.kind() != saving::ObjectKind::initializer)
+      throw UnknownObjectError("Could not interpret initializer identifier: " + name);
+    return factory.as<Initializer>()(Json::object());
   }
-  auto it = builders().find(class_name);
-  if (it == builders().end()) throw UnknownObjectError("Could not interpret initializer identifier: " + class_name);
-  return it->second(config);
+  if (identifier.is_object() && identifier.contains("class_name"))
+    return keras::detail::instantiate<Initializer>({saving::ObjectKind::initializer}, identifier);
+  throw FormatError("Could not interpret initializer identifier: " + identifier.dump());
 }
 
 Initializer Zeros() { return make(std::make_shared<ConstantInit>("Zeros", 0.0, false)); }
@@ -373,3 +305,62 @@ Initializer STFT(const std::string& side, Json window, Json scaling, bool period
 }
 
 }  // namespace keras::initializers
+
+namespace keras::detail {
+
+void register_initializers() {
+  using namespace initializers;  // NOLINT(google-build-using-namespace): the classes registered here
+  const Registrar<Initializer> r(saving::ObjectKind::initializer, "keras.initializers");
+  r.add("Zeros", [](const Json&) { return Zeros(); });
+  r.add("Ones", [](const Json&) { return Ones(); });
+  r.add("Constant", [](const Json& c) { return Constant(number_or(c, "value", 0.0)); });
+  r.add("RandomUniform", [](const Json& c) {
+    return RandomUniform(number_or(c, "minval", -0.05), number_or(c, "maxval", 0.05), seed_from(c));
+  });
+  r.add("RandomNormal", [](const Json& c) {
+    return RandomNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
+  });
+  r.add("TruncatedNormal", [](const Json& c) {
+    return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
+  });
+  r.add("VarianceScaling", [](const Json& c) {
+    return VarianceScaling({number_or(c, "scale", 1.0), c.value("mode", std::string("fan_in")),
+                            c.value("distribution", std::string("truncated_normal")), seed_from(c)});
+  });
+  r.add("GlorotUniform", [](const Json& c) { return GlorotUniform({seed_from(c)}); });
+  r.add("GlorotNormal", [](const Json& c) { return GlorotNormal({seed_from(c)}); });
+  r.add("HeUniform", [](const Json& c) { return HeUniform({seed_from(c)}); });
+  r.add("HeNormal", [](const Json& c) { return HeNormal({seed_from(c)}); });
+  r.add("LecunUniform", [](const Json& c) { return LecunUniform({seed_from(c)}); });
+  r.add("LecunNormal", [](const Json& c) { return LecunNormal({seed_from(c)}); });
+  r.add("Orthogonal", [](const Json& c) { return Orthogonal(number_or(c, "gain", 1.0), seed_from(c)); });
+  r.add("Identity", [](const Json& c) { return Identity(number_or(c, "gain", 1.0)); });
+  r.add("STFT", [](const Json& c) {
+    return STFT(c.value("side", std::string("real")), c.value("window", Json("hann")),
+                c.value("scaling", Json("density")), c.value("periodic", false));
+  });
+  // The names keras.initializers.get() accepts (ALL_OBJECTS_DICT).
+  r.alias("zeros", "Zeros");
+  r.alias("ones", "Ones");
+  r.alias("constant", "Constant");
+  r.alias("random_uniform", "RandomUniform");
+  r.alias("uniform", "RandomUniform");
+  r.alias("random_normal", "RandomNormal");
+  r.alias("normal", "RandomNormal");
+  r.alias("truncated_normal", "TruncatedNormal");
+  r.alias("variance_scaling", "VarianceScaling");
+  r.alias("glorot_uniform", "GlorotUniform");
+  r.alias("glorot_normal", "GlorotNormal");
+  r.alias("he_uniform", "HeUniform");
+  r.alias("he_normal", "HeNormal");
+  r.alias("lecun_uniform", "LecunUniform");
+  r.alias("lecun_normal", "LecunNormal");
+  r.alias("orthogonal", "Orthogonal");
+  r.alias("identity", "Identity");
+  r.alias("IdentityInitializer", "Identity");
+  r.alias("OrthogonalInitializer", "Orthogonal");
+  r.alias("stft", "STFT");
+  r.alias("STFTInitializer", "STFT");
+}
+
+}  // namespace keras::detail

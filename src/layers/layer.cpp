@@ -230,33 +230,7 @@ void Layer::before_symbolic_call(const SpecArgs& args) {
 
 // ------------------------------------------------------------- symbolic calls
 
-Json SymbolicArg::to_template(std::vector<KerasTensor>& inputs) const {
-  auto ref = [&](const KerasTensor& t) {
-    if (!t.defined()) throw ValueError("Cannot call a layer on an undefined KerasTensor");
-    inputs.push_back(t);
-    return Json{{"__tensor__", inputs.size() - 1}};
-  };
-  if (const auto* t = std::get_if<KerasTensor>(&value_)) return ref(*t);
-  if (const auto* list = std::get_if<std::vector<KerasTensor>>(&value_)) {
-    Json out = Json::array();
-    for (const auto& t : *list) out.push_back(ref(t));
-    return out;
-  }
-  return std::get<Json>(value_);
-}
-
 namespace {
-
-// A call argument that Keras' CallSpec counts as a tensor argument: a tensor,
-// or a non-empty structure whose leaves are all tensors or None.
-bool is_tensor_argument(const Json& value) {
-  if (SpecArgs::is_ref(value)) return true;
-  if (!(value.is_array() || value.is_object()) || value.empty()) return false;
-  for (const auto& item : value) {
-    if (!item.is_null() && !is_tensor_argument(item)) return false;
-  }
-  return true;
-}
 
 // map_structure(get_keras_mask, arg) on a template.
 Json mask_structure(const Json& value, std::vector<KerasTensor>& inputs) {
@@ -310,21 +284,9 @@ void record_populated_mask(const Layer& layer, const Json& args_template, Json& 
 
 }  // namespace
 
-std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
-                                        const SymbolicKwargs& kwargs) {
-  std::vector<KerasTensor> inputs;
-  Json args_template = Json::array();
-  for (const auto& a : args) args_template.push_back(a.to_template(inputs));
-  Json kwargs_template = Json::object();
-  for (const auto& [key, value] : kwargs) kwargs_template[key] = value.to_template(inputs);
-  return call_operation_templates(op, std::move(args_template), std::move(kwargs_template), std::move(inputs));
-}
-
-std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args_template, Json kwargs_template,
-                                                  std::vector<KerasTensor> inputs) {
-  auto* layer = op->is_layer() ? static_cast<Layer*>(op.get()) : nullptr;
-  if (layer != nullptr && layer->call_accepts_mask())
-    record_populated_mask(*layer, args_template, kwargs_template, inputs);
+std::vector<KerasTensor> Layer::symbolic_call(Json args_template, Json kwargs_template,
+                                              std::vector<KerasTensor> inputs) {
+  if (call_accepts_mask()) record_populated_mask(*this, args_template, kwargs_template, inputs);
   std::vector<KerasTensor> first_arg_tensors;
   if (!args_template.empty()) {
     const Json& first = args_template[0];
@@ -337,10 +299,9 @@ std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json a
       collect(first);
     }
   }
-  auto outputs = op->call_symbolic(args_template, kwargs_template, inputs);
-  if (layer != nullptr && !outputs.empty()) {
-    if (auto mask =
-            layer->compute_mask(first_arg_tensors, outputs.front().node()->args, outputs.front().node()->kwargs)) {
+  auto outputs = call_symbolic(std::move(args_template), std::move(kwargs_template), std::move(inputs));
+  if (!outputs.empty()) {
+    if (auto mask = compute_mask(first_arg_tensors, outputs.front().node()->args, outputs.front().node()->kwargs)) {
       for (const auto& out : outputs) out.set_keras_mask(*mask);
     }
   }

@@ -1,9 +1,19 @@
-// Explicit registration of the built-in classes, one function per family;
-// each family's function lives beside its layers and registers each of them.
-// saving::register_builtins() calls them all once.
+// The layers level's built-in registrations: one function per family, each
+// beside its family's code with one literal Registrar::add() per class.
+// register_layer_builtins() runs them (and the graph level's) once; every
+// lookup of this level calls it first (see graph/registry.hpp).
 #pragma once
 
+#include "graph/registry.hpp"
+#include "keras/layer.hpp"
+
 namespace keras::detail {
+
+void register_layer_builtins();
+
+void register_activation_functions();
+void register_initializers();
+void register_regularizers_and_constraints();
 
 void register_core_layers();
 void register_activation_layers();
@@ -18,7 +28,9 @@ void register_attention_layers();
 void register_preprocessing_layers();
 void register_image_augmentation_layers();
 void register_application_layers();
-void register_raw_operations();
-void register_models();
+
+// The layer a layer envelope describes (what nested layers such as an RNN's
+// cell are read with); FormatError when it names an operation.
+LayerPtr layer_from_envelope(const Json& envelope);
 
 }  // namespace keras::detail

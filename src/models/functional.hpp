@@ -1,4 +1,6 @@
 // The Functional model: a graph of operation calls from inputs to outputs.
+// functional.cpp maps the graph, functional_execution.cpp runs it and
+// functional_config.cpp writes and rebuilds its config.
 #pragma once
 
 #include <map>
@@ -84,10 +86,15 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
   std::map<std::string, std::shared_ptr<FunctionalImpl>> masked_variants_;
 };
 
-// Rebuilds a Functional model from its config (spec §3.9).
+// Whether `node` is the source node of an InputLayer.
+bool is_input_node(const Node& node);
+// A dict structure's keys in the flat (sorted) order.
+std::vector<std::string> sorted_keys(const TensorStructure& s);
+
+// Rebuilds a Functional model from its config (spec §3.9; functional_config.cpp).
 std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config);
 
-// Runs `nodes` in order given values for some tensors; returns values of
+// Runs `nodes` in order given values (functional_execution.cpp) for some tensors; returns values of
 // `wanted` and, when `wanted_masks` is given, their run-time masks. Layers
 // whose call takes `mask` and whose node records none get the run-time mask
 // of their single tensor argument, as Keras' Layer.__call__ does eagerly.

@@ -4,8 +4,6 @@
 #include <cstring>
 
 #include "keras/models.hpp"
-#include "keras/saving.hpp"
-#include "layers/registrations.hpp"
 #include "models/functional.hpp"
 #include "models/sequential.hpp"
 
@@ -268,15 +266,3 @@ void Sequential::build(const Shape& batch_input_shape) const {
 }
 
 }  // namespace keras
-
-namespace keras::detail {
-
-void register_models() {
-  saving::register_layer("keras", "Sequential", [](const Json& c) { return SequentialImpl::from_config(c); });
-  saving::register_layer("keras.src.models.functional", "Functional",
-                         [](const Json& c) { return functional_from_config(c); });
-  // keras.Model with a functional config is a Functional (subclasses aside).
-  saving::register_layer("keras", "Model", [](const Json& c) { return functional_from_config(c); });
-}
-
-}  // namespace keras::detail

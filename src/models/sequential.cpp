@@ -1,6 +1,6 @@
 #include "models/sequential.hpp"
 
-#include "keras/saving.hpp"
+#include "layers/registrations.hpp"
 
 namespace keras::detail {
 
@@ -94,8 +94,8 @@ MaskedRun SequentialImpl::call_masked(const CallArgs& args) {
 Json SequentialImpl::get_config() const {
   Json config{{"name", name()}, {"trainable", trainable()}, {"dtype", dtype_policy().serialize()}};
   Json layers = Json::array();
-  if (input_layer_) layers.push_back(saving::serialize_operation(*input_layer_));
-  for (const auto& layer : layers_) layers.push_back(saving::serialize_operation(*layer));
+  if (input_layer_) layers.push_back(envelope_of(*input_layer_));
+  for (const auto& layer : layers_) layers.push_back(envelope_of(*layer));
   config["layers"] = layers;
   if (graph_) config["build_input_shape"] = shape_to_json(input_layer_->batch_shape());
   return config;
@@ -122,7 +122,7 @@ std::shared_ptr<SequentialImpl> SequentialImpl::from_config(const Json& config) 
   options.name = config.at("name").get<std::string>();
   options.trainable = config.value("trainable", true);
   auto model = std::make_shared<SequentialImpl>(options);
-  for (const auto& entry : config.at("layers")) model->add(saving::deserialize_layer(entry));
+  for (const auto& entry : config.at("layers")) model->add(layer_from_envelope(entry));
   if (!model->graph_) {
     if (auto it = config.find("build_input_shape"); it != config.end() && !it->is_null())
       model->build_with_shape(shape_from_json(*it, options.name + " build_input_shape"));

@@ -1,10 +1,10 @@
 // Keras 3.16 activations (keras.activations), with the formulas of the numpy
 // backend. float32 in and out. sigmoid, tanh, exp (= "exponential"),
-// softmax and log_softmax live in elementwise.hpp / reduce.hpp.
+// softmax and log_softmax live in elementwise.hpp / reduce.hpp. The names
+// configs use map to these in layers/activations/activation_functions.cpp.
 #pragma once
 
 #include <optional>
-#include <string_view>
 
 #include "keras/tensor.hpp"
 #include "ops/elementwise.hpp"
@@ -40,14 +40,5 @@ Tensor soft_shrink(const Tensor& x, float threshold = 0.5F);
 Tensor hard_shrink(const Tensor& x, float threshold = 0.5F);
 Tensor sparsemax(const Tensor& x, int axis = -1);
 Tensor sparse_sigmoid(const Tensor& x);
-
-// Whether `name` is a built-in Keras activation (the keys of keras.activations'
-// ALL_OBJECTS_DICT, including the aliases "swish" and "hard_swish").
-bool is_known_activation(std::string_view name);
-// Applies the activation named as Keras serializes it, with Keras' default
-// arguments (softmax/log_softmax/glu/sparsemax on axis -1). Throws
-// UnknownObjectError for an unknown name, ValueError for "threshold" (it has no
-// defaults in Keras).
-Tensor apply_activation(std::string_view name, const Tensor& x);
 
 }  // namespace keras::kernels

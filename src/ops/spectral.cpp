@@ -36,21 +36,6 @@ std::vector<double> window_function(const std::string& name, std::int64_t n, boo
   return w;
 }
 
-std::vector<double> window_from_json(const Json& window, std::int64_t n, bool periodic, const std::string& what) {
-  if (window.is_null()) return std::vector<double>(static_cast<std::size_t>(n), 1.0);
-  if (window.is_string()) return window_function(window.get<std::string>(), n, periodic);
-  if (window.is_array() && static_cast<std::int64_t>(window.size()) == n) {
-    std::vector<double> w;
-    for (const auto& v : window) {
-      if (!v.is_number()) throw FormatError(what + ": a window must hold numbers, got " + v.dump());
-      w.push_back(v.get<double>());
-    }
-    return w;
-  }
-  throw ValueError(what + ": The shape of `window` must be equal to [" + std::to_string(n) +
-                   "]. Received: window=" + window.dump().substr(0, 100));
-}
-
 namespace {
 
 bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
@@ -102,7 +87,7 @@ void real_fft(const std::vector<double>& samples, std::vector<double>& re, std::
 }
 
 std::pair<Tensor, Tensor> stft(const Tensor& x_in, std::int64_t sequence_length, std::int64_t sequence_stride,
-                               std::int64_t fft_length, const Json& window, bool center) {
+                               std::int64_t fft_length, const std::vector<double>& window, bool center) {
   if (fft_length < sequence_length)
     throw ValueError("`fft_length` must equal or larger than `sequence_length`. Received: sequence_length=" +
                      std::to_string(sequence_length) + ", fft_length=" + std::to_string(fft_length));
@@ -119,7 +104,10 @@ std::pair<Tensor, Tensor> stft(const Tensor& x_in, std::int64_t sequence_length,
   // The window centred in a frame of fft_length samples (zeros on both sides).
   const std::int64_t l_pad = (fft_length - sequence_length) / 2;
   std::vector<double> win(static_cast<std::size_t>(fft_length), 0.0);
-  const auto w = window_from_json(window, sequence_length, /*periodic=*/true, "stft");
+  if (static_cast<std::int64_t>(window.size()) != sequence_length)
+    throw ValueError("stft: the window has " + std::to_string(window.size()) + " values, sequence_length is " +
+                     std::to_string(sequence_length));
+  const auto& w = window;
   for (std::int64_t i = 0; i < sequence_length; ++i)
     win[static_cast<std::size_t>(l_pad + i)] = w[static_cast<std::size_t>(i)];
   Shape out_shape(x.shape().begin(), x.shape().end() - 1);

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "keras/json.hpp"
 #include "keras/tensor.hpp"
 
 namespace keras::kernels {
@@ -15,17 +14,16 @@ namespace keras::kernels {
 // scipy.signal.get_window(name, n, fftbins=periodic) for "hann", "hamming",
 // "blackman", "bartlett" and "boxcar"; throws NotImplementedError otherwise.
 std::vector<double> window_function(const std::string& name, std::int64_t n, bool periodic);
-// A window argument: a name, null (all ones) or n numbers.
-std::vector<double> window_from_json(const Json& window, std::int64_t n, bool periodic, const std::string& what);
 
 // The first n / 2 + 1 bins of the DFT of n real samples (any n; radix-2 when n is a power of two).
 void real_fft(const std::vector<double>& samples, std::vector<double>& re, std::vector<double>& im);
 
 // keras.ops.stft of x [..., samples] (float32): frames of sequence_length
-// samples every sequence_stride, windowed (window centred in fft_length),
+// samples every sequence_stride, windowed by `window` (sequence_length values,
+// centred in fft_length),
 // reflect-padded by fft_length / 2 when `center`. Returns {real, imag}, each
 // [..., frames, fft_length / 2 + 1].
 std::pair<Tensor, Tensor> stft(const Tensor& x, std::int64_t sequence_length, std::int64_t sequence_stride,
-                               std::int64_t fft_length, const Json& window, bool center);
+                               std::int64_t fft_length, const std::vector<double>& window, bool center);
 
 }  // namespace keras::kernels

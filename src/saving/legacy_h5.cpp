@@ -134,29 +134,24 @@ std::vector<std::string> load_by_name(const ModelImpl& model, const H5Group& gro
 }
 
 Model model_from_legacy_config(const std::string& text, const std::string& origin) {
-  Json config = parse_json(text, origin + " model_config");
+  const std::string source = origin + " model_config";
+  Json config = parse_json(text, source);
   if (!config.is_object() || !config.contains("config"))
     throw ValueError(origin +
                      ": The provided configuration is not a valid Keras configuration. Expected a dictionary "
                      "containing a 'config' key. Received: config=" +
                      text.substr(0, 200));
-  LayerPtr layer;
-  try {
-    layer = deserialize_layer(normalize_config_dialect(config));
-  } catch (const Json::exception& e) {
-    throw FormatError(origin + ": model_config does not describe a valid model: " + e.what());
-  } catch (const Error& e) {
-    const std::string message = origin + " model_config: " + e.what();
-    if (dynamic_cast<const UnknownObjectError*>(&e)) throw UnknownObjectError(message);
-    if (dynamic_cast<const UnsafeContentError*>(&e)) throw UnsafeContentError(message);
-    if (dynamic_cast<const NotImplementedError*>(&e)) throw NotImplementedError(message);
-    if (dynamic_cast<const ShapeMismatchError*>(&e)) throw ShapeMismatchError(message);
-    if (dynamic_cast<const ValueError*>(&e)) throw ValueError(message);
-    throw FormatError(message);
-  }
-  auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
-  if (!model) throw FormatError(origin + ": model_config describes a " + layer->class_name() + ", not a model");
-  return Model(model);
+  return with_context(ErrorContext::source(source), [&] {
+    LayerPtr layer;
+    try {
+      layer = deserialize_layer(normalize_config_dialect(config));
+    } catch (const Json::exception& e) {
+      throw FormatError(std::string("model_config does not describe a valid model: ") + e.what());
+    }
+    auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
+    if (!model) throw FormatError("model_config describes a " + layer->class_name() + ", not a model");
+    return Model(model);
+  });
 }
 
 // Keras' compile step of load_model_from_hdf5: compile from training_config,

@@ -14,10 +14,10 @@
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
+#include "saving/optimizer_state.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
 #include "training/compile.hpp"
-#include "training/optimizer_state.hpp"
 
 namespace keras {
 
@@ -229,21 +229,29 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
 
 std::string to_json(const Model& model) { return dump_json_like_python(saving::serialize_operation(model.impl())); }
 
-Model model_from_json(const std::string& json) {
-  Json config = parse_json(json, "model_from_json");
-  LayerPtr layer;
-  try {
-    layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // Keras 2 to_json too
-  } catch (const Json::exception& e) {
-    throw FormatError(std::string("model_from_json: the JSON does not describe a valid model: ") + e.what());
-  }
-  auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
-  if (!model) throw FormatError("model_from_json: the JSON describes a " + layer->class_name() + ", not a model");
-  // Despite its docstring, Keras compiles the result when compile_config is set (spec §6.2).
-  if (auto it = config.find("compile_config"); it != config.end() && it->is_object() && !it->empty())
-    detail::compile_from_config(*model, *it);
-  return Model(model);
+namespace {
+
+Model model_from_json_text(const std::string& json, const std::string& origin) {
+  Json config = parse_json(json, origin);
+  return with_context(ErrorContext::source(origin), [&] {
+    LayerPtr layer;
+    try {
+      layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // Keras 2 to_json too
+    } catch (const Json::exception& e) {
+      throw FormatError(std::string("the JSON does not describe a valid model: ") + e.what());
+    }
+    auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
+    if (!model) throw FormatError("the JSON describes a " + layer->class_name() + ", not a model");
+    // Despite its docstring, Keras compiles the result when compile_config is set (spec §6.2).
+    if (auto it = config.find("compile_config"); it != config.end() && it->is_object() && !it->empty())
+      detail::compile_from_config(*model, *it);
+    return Model(model);
+  });
 }
+
+}  // namespace
+
+Model model_from_json(const std::string& json) { return model_from_json_text(json, "model_from_json"); }
 
 void save_model_config(const Model& model, const std::filesystem::path& filepath, bool overwrite) {
   if (filepath.extension() != ".json")
@@ -253,11 +261,7 @@ void save_model_config(const Model& model, const std::filesystem::path& filepath
 }
 
 Model load_model_config(const std::filesystem::path& filepath) {
-  try {
-    return model_from_json(read_text(filepath, 256ULL << 20));
-  } catch (const FormatError& e) {
-    throw FormatError(filepath.string() + ": " + e.what());
-  }
+  return model_from_json_text(read_text(filepath, 256ULL << 20), filepath.string());
 }
 
 }  // namespace keras

@@ -13,10 +13,10 @@
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
+#include "saving/optimizer_state.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
 #include "training/compile.hpp"
-#include "training/optimizer_state.hpp"
 
 namespace keras {
 
@@ -82,28 +82,22 @@ void check_overwrite(const std::filesystem::path& path, const SaveModelOptions& 
 }
 
 Model model_from_config_json(const std::string& text, const std::string& origin, bool compile) {
-  Json config = parse_json(text, origin + " config.json");
-  LayerPtr layer;
-  try {
-    layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // older Keras versions too
-  } catch (const Json::exception& e) {
-    throw FormatError(origin + ": config.json does not describe a valid model: " + e.what());
-  } catch (const Error& e) {
-    // Re-throw with the file named, keeping the type.
-    const std::string message = origin + " config.json: " + e.what();
-    if (dynamic_cast<const UnknownObjectError*>(&e)) throw UnknownObjectError(message);
-    if (dynamic_cast<const UnsafeContentError*>(&e)) throw UnsafeContentError(message);
-    if (dynamic_cast<const NotImplementedError*>(&e)) throw NotImplementedError(message);
-    if (dynamic_cast<const ShapeMismatchError*>(&e)) throw ShapeMismatchError(message);
-    if (dynamic_cast<const ValueError*>(&e)) throw ValueError(message);
-    throw FormatError(message);
-  }
-  auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
-  if (!model) throw FormatError(origin + ": config.json describes a " + layer->class_name() + ", not a model");
-  // compile=false stands for Keras replacing the top-level compile_config by null (spec §3.11).
-  if (compile && config.contains("compile_config") && !config.at("compile_config").is_null())
-    detail::compile_from_config(*model, config.at("compile_config"));
-  return Model(model);
+  const std::string source = origin + " config.json";
+  Json config = parse_json(text, source);
+  return with_context(ErrorContext::source(source), [&] {
+    LayerPtr layer;
+    try {
+      layer = saving::deserialize_layer(saving::normalize_config_dialect(config));  // older Keras versions too
+    } catch (const Json::exception& e) {
+      throw FormatError(std::string("config.json does not describe a valid model: ") + e.what());
+    }
+    auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
+    if (!model) throw FormatError("config.json describes a " + layer->class_name() + ", not a model");
+    // compile=false stands for Keras replacing the top-level compile_config by null (spec §3.11).
+    if (compile && config.contains("compile_config") && !config.at("compile_config").is_null())
+      detail::compile_from_config(*model, config.at("compile_config"));
+    return Model(model);
+  });
 }
 
 Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, bool compile) {

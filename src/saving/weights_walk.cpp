@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "saving/dialects.hpp"
-#include "training/optimizer_state.hpp"
+#include "saving/optimizer_state.hpp"
 
 namespace keras::saving {
 
@@ -112,6 +112,28 @@ const H5Group* group_with(const std::vector<H5Group>& groups, const std::string&
 
 }  // namespace
 
+void assign_from_vars(const std::vector<VariablePtr>& variables, const std::vector<H5Group>& groups,
+                      const std::string& group_path, const std::string& what) {
+  // Check every declaration before reading (and allocating) anything.
+  std::vector<const H5Group*> sources;
+  for (std::size_t i = 0; i < variables.size(); ++i) {
+    const std::string key = std::to_string(i);
+    const H5Group* g = group_with(groups, key);
+    if (g == nullptr)
+      throw FormatError("Missing dataset '" + group_path + "/" + key + "' for " + what + " '" + variables[i]->path() +
+                        "'");
+    auto info = g->dataset_info(key);
+    if (info.shape != variables[i]->shape())
+      throw ShapeMismatchError(
+          "The shape of the target variable and the shape of the target value in "
+          "`variable.assign(value)` must match. variable.shape=" +
+          shape_to_string(variables[i]->shape()) + ", Received: value.shape=" + shape_to_string(info.shape) +
+          ". Target variable: " + variables[i]->path() + " (dataset '" + group_path + "/" + key + "')");
+    sources.push_back(g);
+  }
+  for (std::size_t i = 0; i < variables.size(); ++i) variables[i]->assign(sources[i]->read_dataset(std::to_string(i)));
+}
+
 void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin) {
   // vars_group_lookup also finds Keras 2.12-2.14 layouts (dialects.hpp).
   load_weights_with(model, vars_group_lookup(model, root), origin, false);
@@ -145,25 +167,7 @@ LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLooku
                           " variables, but received " + std::to_string(stored) + " variables during loading (group '" +
                           group_path + "'). Expected: [" + expected + "]");
       }
-      // Check every declaration before reading (and allocating) anything.
-      std::vector<const H5Group*> sources;
-      for (std::size_t i = 0; i < variables.size(); ++i) {
-        const std::string key = std::to_string(i);
-        const H5Group* g = group_with(groups, key);
-        if (g == nullptr)
-          throw FormatError("Missing dataset '" + group_path + "/" + key + "' for variable '" + variables[i]->path() +
-                            "'");
-        auto info = g->dataset_info(key);
-        if (info.shape != variables[i]->shape())
-          throw ShapeMismatchError(
-              "The shape of the target variable and the shape of the target value in "
-              "`variable.assign(value)` must match. variable.shape=" +
-              shape_to_string(variables[i]->shape()) + ", Received: value.shape=" + shape_to_string(info.shape) +
-              ". Target variable: " + variables[i]->path() + " (dataset '" + group_path + "/" + key + "')");
-        sources.push_back(g);
-      }
-      for (std::size_t i = 0; i < variables.size(); ++i)
-        variables[i]->assign(sources[i]->read_dataset(std::to_string(i)));
+      assign_from_vars(variables, groups, group_path, "variable");
       // Sublayers held as attributes and absent from the config (AugMix's
       // augmentations, MultiHeadAttention's softmax) were named by Keras'
       // process-wide counters; keeping the name the file records makes a

@@ -36,6 +36,11 @@ struct LoadWeightsReport {
 LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLookup& lookup, const std::string& origin,
                                     bool skip_mismatch);
 bool has_vars_group(const H5Group& root, const std::string& path);
+// Sets variables[i] from dataset "i" of the first of `groups` that holds it,
+// after checking that every dataset exists and has the variable's shape
+// (FormatError / ShapeMismatchError naming `group_path` and the `what`).
+void assign_from_vars(const std::vector<VariablePtr>& variables, const std::vector<H5Group>& groups,
+                      const std::string& group_path, const std::string& what);
 
 // Opens path/vars (creating intermediate groups when `create`).
 H5Group open_vars_group(const H5Group& root, const std::string& path);

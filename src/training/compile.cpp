@@ -8,6 +8,7 @@
 #include <set>
 
 #include "keras/operation.hpp"
+#include "keras/optimizers.hpp"
 
 namespace keras {
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "saving/compare.hpp"
+#include "saving/h5_file.hpp"
 #include "saving/zip_archive.hpp"
 #include "support/test_support.hpp"
 
@@ -134,6 +135,85 @@ void expect_model_config_matches_fixture(const keras::Model& model, const std::s
   keras::Json expected = keras::saving::strip_shared_object_ids(fixture_config(case_name));
   keras::Json actual = keras::saving::strip_shared_object_ids(keras::saving::serialize_operation(model.impl()));
   EXPECT_EQ(keras::dump_json_like_python(actual), keras::dump_json_like_python(expected)) << "model of " << case_name;
+}
+
+std::map<std::string, keras::Tensor> read_npz(const std::filesystem::path& path) {
+  auto zip = keras::saving::ZipReader::open(path);
+  std::map<std::string, keras::Tensor> out;
+  for (const auto& member : zip.members()) {
+    std::string key = member.substr(0, member.size() - 4);  // drop ".npy"
+    out[key] = keras::parse_npy(zip.read(member), member);
+  }
+  return out;
+}
+
+std::vector<keras::Tensor> fixture_optimizer_vars(const std::string& case_name, const std::string& group) {
+  auto zip = keras::saving::ZipReader::open(fixture_dir(case_name) / "model.keras");
+  auto file = keras::saving::H5File::open_image(zip.read("model.weights.h5"), case_name);
+  auto vars = file.root().group(group);
+  std::vector<keras::Tensor> out;
+  for (std::size_t i = 0; i < vars.children().size(); ++i) out.push_back(vars.read_dataset(std::to_string(i)));
+  return out;
+}
+
+std::vector<std::string> optimizer_step_mismatches(const std::string& case_name) {
+  std::vector<std::string> problems;
+  auto differs = [&](const keras::Tensor& actual, const keras::Tensor& expected, const std::string& what) {
+    if (actual.shape() != expected.shape()) {
+      problems.push_back(what + ": shape " + keras::shape_to_string(actual.shape()) + ", Keras has " +
+                         keras::shape_to_string(expected.shape()));
+      return;
+    }
+    for (std::int64_t i = 0; i < expected.size(); ++i) {
+      const double e = expected.at(i);
+      if (!(std::abs(actual.at(i) - e) <= 1e-6 + 1e-5 * std::abs(e))) {
+        problems.push_back(what + " element " + std::to_string(i) + ": " + std::to_string(actual.at(i)) +
+                           ", Keras has " + std::to_string(e));
+        return;
+      }
+    }
+  };
+  const keras::Json c = keras::parse_json(read_text_file(fixture_dir(case_name) / "case.json"), case_name);
+  auto steps = read_npz(fixture_dir(case_name) / "steps.npz");
+  keras::Model model = keras::load_model(fixture_dir(case_name) / "model.keras", {.compile = false});
+  if (model.optimizer() != nullptr) problems.emplace_back("compile=false left an optimizer");
+  auto vars = model.trainable_variables();
+  if (vars.size() != 4) problems.push_back(std::to_string(vars.size()) + " trainable variables, the case has 4");
+  std::vector<keras::Tensor> saved;  // what Keras saved: the weights after step 3
+  for (const auto& v : vars) saved.push_back(v->value().clone());
+  for (std::size_t i = 0; i < vars.size(); ++i) vars[i]->assign(steps.at("w" + std::to_string(i) + "_0"));
+  auto optimizer = keras::optimizers::deserialize(keras::Json{{"module", "keras.optimizers"},
+                                                              {"class_name", c.at("optimizer")},
+                                                              {"config", c.at("optimizer_config")},
+                                                              {"registered_name", nullptr}});
+  for (int s = 1; s <= 3; ++s) {
+    std::vector<keras::Tensor> grads;
+    for (std::size_t i = 0; i < vars.size(); ++i)
+      grads.push_back(steps.at("g" + std::to_string(i) + "_" + std::to_string(s)));
+    optimizer->apply_gradients(grads, vars);
+    for (std::size_t i = 0; i < vars.size(); ++i) {
+      const std::string key = "w" + std::to_string(i) + "_" + std::to_string(s);
+      differs(vars[i]->value(), steps.at(key), key);
+    }
+  }
+  if (optimizer->iterations() != 3) problems.push_back(std::to_string(optimizer->iterations()) + " iterations");
+  auto expected = fixture_optimizer_vars(case_name);
+  auto actual = optimizer->variables();
+  if (actual.size() != expected.size()) {
+    problems.push_back(std::to_string(actual.size()) + " optimizer variables, Keras has " +
+                       std::to_string(expected.size()));
+    return problems;
+  }
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (actual[i]->dtype() != expected[i].dtype())
+      problems.push_back("optimizer variable " + std::to_string(i) + " has dtype " +
+                         keras::dtype_name(actual[i]->dtype()));
+    differs(actual[i]->value(), expected[i], "optimizer variable " + std::to_string(i));
+  }
+  // The model's own weights in the file are the values after step 3 too.
+  for (std::size_t i = 0; i < vars.size(); ++i)
+    differs(vars[i]->value(), saved[i], "saved weight " + std::to_string(i));
+  return problems;
 }
 
 }  // namespace keras_test

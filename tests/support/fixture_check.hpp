@@ -1,7 +1,11 @@
 // Checks of keras-cpp against the Keras 3.16 fixtures, shared by every test.
 #pragma once
 
+#include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "keras/keras.hpp"
 
@@ -32,5 +36,16 @@ void expect_model_config_matches_fixture(const keras::Model& model, const std::s
 // Elementwise comparison with the case tolerance, as a gtest assertion.
 void expect_close(const keras::Tensor& actual, const keras::Tensor& expected, double atol, double rtol,
                   const std::string& what);
+
+// The arrays of an .npz file, by name.
+std::map<std::string, keras::Tensor> read_npz(const std::filesystem::path& path);
+// The datasets of a vars group in the fixture's model.weights.h5, in index order.
+std::vector<keras::Tensor> fixture_optimizer_vars(const std::string& case_name,
+                                                  const std::string& group = "optimizer/vars");
+// An optimizer_* case replayed: from w{i}_0, applying g{i}_s must give w{i}_s
+// for the 3 steps of steps.npz, and the optimizer's variables must then equal
+// those in Keras' file, each within 1e-6 + 1e-5 |expected|. Returns what
+// differs (empty: everything matches).
+std::vector<std::string> optimizer_step_mismatches(const std::string& case_name);
 
 }  // namespace keras_test

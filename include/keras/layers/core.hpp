@@ -8,6 +8,22 @@
 #include "keras/initializers.hpp"
 #include "keras/layer.hpp"
 
+namespace keras {
+
+struct InputOptions {
+  std::string name;
+  std::string dtype = "float32";
+  std::optional<std::int64_t> batch_size;
+  bool sparse = false;
+  bool optional = false;
+};
+
+// keras.Input(shape): a symbolic input. `shape` excludes the batch dimension;
+// -1 marks an unknown dimension.
+KerasTensor Input(const Shape& shape, const InputOptions& options = {});
+
+}  // namespace keras
+
 namespace keras::layers {
 
 struct InputLayerOptions {

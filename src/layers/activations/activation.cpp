@@ -22,12 +22,12 @@ LayerPtr ActivationImpl::from_config(const Json& config) {
 
 Json ActivationImpl::get_config() const {
   Json config = base_config();
-  config["activation"] = activation_;
+  config["activation"] = activation_to_config(activation_);
   return config;
 }
 
 Tensor ActivationImpl::forward(const Tensor& input, bool /*training*/) {
-  return to_dtype(kernels::apply_activation(activation_, input.astype(DType::float32)), compute_dtype());
+  return to_dtype(apply_activation(activation_, input.astype(DType::float32)), compute_dtype());
 }
 
 SoftmaxImpl::SoftmaxImpl(Json axis, const LayerBaseOptions& base) : Layer(base, "softmax"), axis_(std::move(axis)) {

@@ -2,9 +2,7 @@
 
 #include <cmath>
 
-#include "keras/saving.hpp"
 #include "layers/core/layer_utils.hpp"
-#include "layers/registrations.hpp"
 #include "ops/common.hpp"
 #include "ops/elementwise.hpp"
 
@@ -138,13 +136,6 @@ std::vector<Tensor> CustomScaleLayerImpl::call(const CallArgs& args) {
                b = layer_utils::autocast(inputs[1], compute_dtype());
   Tensor out = kernels::add(a, kernels::multiply(b, static_cast<float>(scale_.get<double>())));
   return {layer_utils::to_dtype(out, compute_dtype())};
-}
-
-void register_application_layers() {
-  saving::register_layer("keras.src.applications.convnext", "LayerScale", LayerScaleImpl::from_config);
-  saving::register_layer("keras.src.applications.convnext", "StochasticDepth", StochasticDepthImpl::from_config);
-  saving::register_layer("keras.src.applications.inception_resnet_v2", "CustomScaleLayer",
-                         CustomScaleLayerImpl::from_config);
 }
 
 }  // namespace keras::detail

@@ -1,6 +1,5 @@
 // Attention and AdditiveAttention (keras/src/layers/attention/attention.py,
 // additive_attention.py).
-#include "keras/saving.hpp"
 #include "layers/attention/attention_layers.hpp"
 #include "layers/config_utils.hpp"
 #include "ops/elementwise.hpp"

@@ -129,7 +129,7 @@ void write_depthwise_geometry(Json& config, const ConvGeometry& g) {
   config["padding"] = g.padding;
   config["data_format"] = g.data_format;
   config["dilation_rate"] = ints_to_json(g.dilation_rate);
-  config["activation"] = g.activation;
+  config["activation"] = activation_to_config(g.activation);
   config["use_bias"] = g.use_bias;
 }
 
@@ -193,7 +193,7 @@ Tensor ConvLayerBase::forward(const Tensor& input, bool /*training*/) {
   Tensor y = convolve(as_channels_last_float(input, channels_first()));
   if (channels_first()) y = channels_last_to_first(y);
   // After the layout change: an axis-dependent activation (softmax) sees Keras' last axis.
-  y = kernels::apply_activation(geometry_.activation, y);
+  y = apply_activation(geometry_.activation, y);
   return y.dtype() == compute_dtype() ? y : y.astype(compute_dtype());
 }
 
@@ -248,7 +248,7 @@ Json ConvImpl::get_config() const {
   config["data_format"] = g.data_format;
   config["dilation_rate"] = ints_to_json(g.dilation_rate);
   config["groups"] = options_.groups;
-  config["activation"] = g.activation;
+  config["activation"] = activation_to_config(g.activation);
   config["use_bias"] = g.use_bias;
   write_kernel_bias(config, options_, activity_regularizer_json());
   return config;
@@ -336,7 +336,7 @@ Json ConvTransposeImpl::get_config() const {
   config["output_padding"] = options_.output_padding.empty() ? Json(nullptr) : ints_to_json(options_.output_padding);
   config["data_format"] = g.data_format;
   config["dilation_rate"] = ints_to_json(g.dilation_rate);
-  config["activation"] = g.activation;
+  config["activation"] = activation_to_config(g.activation);
   config["use_bias"] = g.use_bias;
   write_kernel_bias(config, options_, activity_regularizer_json());
   return config;

@@ -1,27 +1,29 @@
-#include "keras/saving.hpp"
 #include "layers/convolutional/conv.hpp"
 #include "layers/registrations.hpp"
 
 namespace keras::detail {
 
 void register_convolution_layers() {
-  // Keras resolves class names through keras.layers, where the Convolution* aliases live too.
-  for (int rank = 1; rank <= 3; ++rank) {
-    const std::string r = std::to_string(rank) + "D";
-    auto conv = [rank](const Json& config) { return ConvImpl::from_config(rank, config); };
-    auto transpose = [rank](const Json& config) { return ConvTransposeImpl::from_config(rank, config); };
-    saving::register_layer("keras.layers", "Conv" + r, conv);
-    saving::register_layer("keras.layers", "Convolution" + r, conv);
-    saving::register_layer("keras.layers", "Conv" + r + "Transpose", transpose);
-    saving::register_layer("keras.layers", "Convolution" + r + "Transpose", transpose);
-    if (rank <= 2) {
-      auto depthwise = [rank](const Json& config) { return DepthwiseConvImpl::from_config(rank, config); };
-      auto separable = [rank](const Json& config) { return SeparableConvImpl::from_config(rank, config); };
-      saving::register_layer("keras.layers", "DepthwiseConv" + r, depthwise);
-      saving::register_layer("keras.layers", "SeparableConv" + r, separable);
-      saving::register_layer("keras.layers", "SeparableConvolution" + r, separable);
-    }
-  }
+  const Registrar<OperationPtr> r(saving::ObjectKind::layer, "keras.layers");
+  r.add("Conv1D", [](const Json& c) { return ConvImpl::from_config(1, c); });
+  r.add("Conv2D", [](const Json& c) { return ConvImpl::from_config(2, c); });
+  r.add("Conv3D", [](const Json& c) { return ConvImpl::from_config(3, c); });
+  r.add("Conv1DTranspose", [](const Json& c) { return ConvTransposeImpl::from_config(1, c); });
+  r.add("Conv2DTranspose", [](const Json& c) { return ConvTransposeImpl::from_config(2, c); });
+  r.add("Conv3DTranspose", [](const Json& c) { return ConvTransposeImpl::from_config(3, c); });
+  r.add("DepthwiseConv1D", [](const Json& c) { return DepthwiseConvImpl::from_config(1, c); });
+  r.add("DepthwiseConv2D", [](const Json& c) { return DepthwiseConvImpl::from_config(2, c); });
+  r.add("SeparableConv1D", [](const Json& c) { return SeparableConvImpl::from_config(1, c); });
+  r.add("SeparableConv2D", [](const Json& c) { return SeparableConvImpl::from_config(2, c); });
+  // keras.layers exports these aliases too.
+  r.alias("Convolution1D", "Conv1D");
+  r.alias("Convolution2D", "Conv2D");
+  r.alias("Convolution3D", "Conv3D");
+  r.alias("Convolution1DTranspose", "Conv1DTranspose");
+  r.alias("Convolution2DTranspose", "Conv2DTranspose");
+  r.alias("Convolution3DTranspose", "Conv3DTranspose");
+  r.alias("SeparableConvolution1D", "SeparableConv1D");
+  r.alias("SeparableConvolution2D", "SeparableConv2D");
 }
 
 }  // namespace keras::detail

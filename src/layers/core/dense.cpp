@@ -34,7 +34,7 @@ LayerPtr DenseImpl::from_config(const Json& config) {
 Json DenseImpl::get_config() const {
   Json config = base_config();
   config["units"] = units_;
-  config["activation"] = options_.activation;
+  config["activation"] = activation_to_config(options_.activation);
   config["use_bias"] = options_.use_bias;
   config["kernel_initializer"] = options_.kernel_initializer.serialize();
   config["bias_initializer"] = options_.bias_initializer.serialize();
@@ -75,7 +75,7 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
   };
   Tensor y = kernels::dense(in_compute_precision(input), in_compute_precision(kernel),
                             bias_ ? in_compute_precision(bias_->value()) : Tensor());
-  y = kernels::apply_activation(options_.activation, y);
+  y = apply_activation(options_.activation, y);
   return y.dtype() == compute ? y : y.astype(compute);
 }
 

@@ -220,7 +220,7 @@ Json EinsumDenseImpl::get_config() const {
   Json config = base_config();
   config["output_shape"] = shape_to_json(partial_output_shape_);
   config["equation"] = equation_;
-  config["activation"] = options_.activation;
+  config["activation"] = activation_to_config(options_.activation);
   config["bias_axes"] = options_.bias_axes ? Json(*options_.bias_axes) : Json(nullptr);
   config["kernel_initializer"] = options_.kernel_initializer.serialize();
   config["bias_initializer"] = options_.bias_initializer.serialize();
@@ -268,7 +268,7 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
   if (kernel.dtype() != DType::float32) kernel = kernel.astype(DType::float32);
   Tensor y = kernels::einsum(equation_, x, kernel);
   if (bias_) y = kernels::add(y, bias_->value());
-  y = kernels::apply_activation(options_.activation, y);
+  y = apply_activation(options_.activation, y);
   return to_dtype(y, compute_dtype());
 }
 

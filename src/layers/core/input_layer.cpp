@@ -1,8 +1,5 @@
 #include "layers/core/input_layer.hpp"
 
-#include "keras/models.hpp"
-#include "keras/saving.hpp"
-
 namespace keras::detail {
 
 namespace {

@@ -98,7 +98,7 @@ Tensor TernaryDenseImpl::forward(const Tensor& input, bool /*training*/) {
   Tensor y = kernels::matmul(x, ternary);
   if (adaptive) y = kernels::multiply(y, mean_abs);
   if (bias_) y = kernels::add(y, bias_->value().astype(DType::float32));
-  y = kernels::apply_activation(options_.activation, y);
+  y = apply_activation(options_.activation, y);
   return layer_utils::to_dtype(y, compute_dtype());
 }
 

@@ -1,4 +1,3 @@
-#include "keras/saving.hpp"
 #include "layers/merging/merging_layers.hpp"
 #include "layers/registrations.hpp"
 
@@ -6,15 +5,15 @@ namespace keras::detail {
 
 void register_merging_layers() {
   using Kind = MergeImpl::Kind;
-  const std::pair<const char*, Kind> merges[] = {{"Add", Kind::add},           {"Subtract", Kind::subtract},
-                                                 {"Multiply", Kind::multiply}, {"Average", Kind::average},
-                                                 {"Maximum", Kind::maximum},   {"Minimum", Kind::minimum}};
-  for (const auto& [class_name, kind] : merges) {
-    saving::register_layer("keras.layers", class_name,
-                           [kind = kind](const Json& config) { return MergeImpl::from_config(kind, config); });
-  }
-  saving::register_layer("keras.layers", "Concatenate", ConcatenateImpl::from_config);
-  saving::register_layer("keras.layers", "Dot", DotImpl::from_config);
+  const Registrar<OperationPtr> r(saving::ObjectKind::layer, "keras.layers");
+  r.add("Add", [](const Json& c) { return MergeImpl::from_config(Kind::add, c); });
+  r.add("Subtract", [](const Json& c) { return MergeImpl::from_config(Kind::subtract, c); });
+  r.add("Multiply", [](const Json& c) { return MergeImpl::from_config(Kind::multiply, c); });
+  r.add("Average", [](const Json& c) { return MergeImpl::from_config(Kind::average, c); });
+  r.add("Maximum", [](const Json& c) { return MergeImpl::from_config(Kind::maximum, c); });
+  r.add("Minimum", [](const Json& c) { return MergeImpl::from_config(Kind::minimum, c); });
+  r.add("Concatenate", ConcatenateImpl::from_config);
+  r.add("Dot", DotImpl::from_config);
 }
 
 }  // namespace keras::detail

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "keras/saving.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "layers/normalization/normalization_layers.hpp"
+#include "layers/registrations.hpp"
 
 namespace keras::detail {
 
@@ -41,13 +41,13 @@ LayerPtr SpectralNormalizationImpl::from_config(const Json& config) {
       throw FormatError("SpectralNormalization config 'power_iterations' must be an integer, got " + p->dump());
     power_iterations = p->get<std::int64_t>();
   }
-  return std::make_shared<SpectralNormalizationImpl>(saving::deserialize_layer(*it), power_iterations,
+  return std::make_shared<SpectralNormalizationImpl>(layer_from_envelope(*it), power_iterations,
                                                      base_options_from_config(config));
 }
 
 Json SpectralNormalizationImpl::get_config() const {
   Json config = base_config();
-  config["layer"] = saving::serialize_operation(*layer_);
+  config["layer"] = envelope_of(*layer_);
   config["power_iterations"] = power_iterations_;
   return config;
 }

@@ -1,26 +1,42 @@
-#include "keras/saving.hpp"
 #include "layers/pooling/pooling.hpp"
 #include "layers/registrations.hpp"
 
 namespace keras::detail {
 
 void register_pooling_layers() {
-  // The short aliases (MaxPool2D, GlobalAvgPool2D, ...) are keras.layers attributes too.
-  for (int rank = 1; rank <= 3; ++rank) {
-    const std::string r = std::to_string(rank) + "D";
-    for (PoolMode mode : {PoolMode::max, PoolMode::average}) {
-      const std::string long_name = mode == PoolMode::max ? "Max" : "Average";
-      const std::string short_name = mode == PoolMode::max ? "Max" : "Avg";
-      auto window = [mode, rank](const Json& config) { return PoolingImpl::from_config(mode, rank, config); };
-      auto global = [mode, rank](const Json& config) { return GlobalPoolingImpl::from_config(mode, rank, config); };
-      auto adaptive = [mode, rank](const Json& config) { return AdaptivePoolingImpl::from_config(mode, rank, config); };
-      saving::register_layer("keras.layers", long_name + "Pooling" + r, window);
-      saving::register_layer("keras.layers", short_name + "Pool" + r, window);
-      saving::register_layer("keras.layers", "Global" + long_name + "Pooling" + r, global);
-      saving::register_layer("keras.layers", "Global" + short_name + "Pool" + r, global);
-      saving::register_layer("keras.layers", "Adaptive" + long_name + "Pooling" + r, adaptive);
-    }
-  }
+  using enum PoolMode;
+  const Registrar<OperationPtr> r(saving::ObjectKind::layer, "keras.layers");
+  r.add("MaxPooling1D", [](const Json& c) { return PoolingImpl::from_config(max, 1, c); });
+  r.add("MaxPooling2D", [](const Json& c) { return PoolingImpl::from_config(max, 2, c); });
+  r.add("MaxPooling3D", [](const Json& c) { return PoolingImpl::from_config(max, 3, c); });
+  r.add("AveragePooling1D", [](const Json& c) { return PoolingImpl::from_config(average, 1, c); });
+  r.add("AveragePooling2D", [](const Json& c) { return PoolingImpl::from_config(average, 2, c); });
+  r.add("AveragePooling3D", [](const Json& c) { return PoolingImpl::from_config(average, 3, c); });
+  r.add("GlobalMaxPooling1D", [](const Json& c) { return GlobalPoolingImpl::from_config(max, 1, c); });
+  r.add("GlobalMaxPooling2D", [](const Json& c) { return GlobalPoolingImpl::from_config(max, 2, c); });
+  r.add("GlobalMaxPooling3D", [](const Json& c) { return GlobalPoolingImpl::from_config(max, 3, c); });
+  r.add("GlobalAveragePooling1D", [](const Json& c) { return GlobalPoolingImpl::from_config(average, 1, c); });
+  r.add("GlobalAveragePooling2D", [](const Json& c) { return GlobalPoolingImpl::from_config(average, 2, c); });
+  r.add("GlobalAveragePooling3D", [](const Json& c) { return GlobalPoolingImpl::from_config(average, 3, c); });
+  r.add("AdaptiveMaxPooling1D", [](const Json& c) { return AdaptivePoolingImpl::from_config(max, 1, c); });
+  r.add("AdaptiveMaxPooling2D", [](const Json& c) { return AdaptivePoolingImpl::from_config(max, 2, c); });
+  r.add("AdaptiveMaxPooling3D", [](const Json& c) { return AdaptivePoolingImpl::from_config(max, 3, c); });
+  r.add("AdaptiveAveragePooling1D", [](const Json& c) { return AdaptivePoolingImpl::from_config(average, 1, c); });
+  r.add("AdaptiveAveragePooling2D", [](const Json& c) { return AdaptivePoolingImpl::from_config(average, 2, c); });
+  r.add("AdaptiveAveragePooling3D", [](const Json& c) { return AdaptivePoolingImpl::from_config(average, 3, c); });
+  // The short names keras.layers exports as aliases.
+  r.alias("MaxPool1D", "MaxPooling1D");
+  r.alias("MaxPool2D", "MaxPooling2D");
+  r.alias("MaxPool3D", "MaxPooling3D");
+  r.alias("AvgPool1D", "AveragePooling1D");
+  r.alias("AvgPool2D", "AveragePooling2D");
+  r.alias("AvgPool3D", "AveragePooling3D");
+  r.alias("GlobalMaxPool1D", "GlobalMaxPooling1D");
+  r.alias("GlobalMaxPool2D", "GlobalMaxPooling2D");
+  r.alias("GlobalMaxPool3D", "GlobalMaxPooling3D");
+  r.alias("GlobalAvgPool1D", "GlobalAveragePooling1D");
+  r.alias("GlobalAvgPool2D", "GlobalAveragePooling2D");
+  r.alias("GlobalAvgPool3D", "GlobalAveragePooling3D");
 }
 
 }  // namespace keras::detail

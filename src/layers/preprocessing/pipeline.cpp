@@ -1,6 +1,6 @@
 // keras.layers.Pipeline (keras/src/layers/preprocessing/pipeline.py).
-#include "keras/saving.hpp"
 #include "layers/preprocessing/preprocessing_layers.hpp"
+#include "layers/registrations.hpp"
 
 namespace keras::detail {
 
@@ -18,14 +18,14 @@ LayerPtr PipelineImpl::from_config(const Json& config) {
         "config with layers=" +
         (it == config.end() ? std::string("None") : it->dump()));
   std::vector<LayerPtr> layers;
-  for (const auto& entry : *it) layers.push_back(saving::deserialize_layer(entry));
+  for (const auto& entry : *it) layers.push_back(layer_from_envelope(entry));
   return std::make_shared<PipelineImpl>(std::move(layers), base_options_from_config(config).name);
 }
 
 Json PipelineImpl::get_config() const {
   // Keras writes only these two keys (no trainable, no dtype).
   Json layers = Json::array();
-  for (const auto& layer : layers_) layers.push_back(saving::serialize_operation(*layer));
+  for (const auto& layer : layers_) layers.push_back(envelope_of(*layer));
   return Json{{"layers", layers}, {"name", name()}};
 }
 

@@ -162,8 +162,8 @@ void write_cell_initializers(Json& config, const CellCommon& c) {
 std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units, const std::string& activation,
                                const std::string& recurrent_activation) {
   const std::int64_t rows = c_prev.size() / units;
-  Tensor gates = kernels::apply_activation(recurrent_activation, z);  // i, f and o are read from here
-  Tensor candidates = kernels::apply_activation(activation, z);       // c is read from here
+  Tensor gates = apply_activation(recurrent_activation, z);  // i, f and o are read from here
+  Tensor candidates = apply_activation(activation, z);       // c is read from here
   Tensor c(c_prev.shape());
   const float* pg = gates.data<float>();
   const float* pa = candidates.data<float>();
@@ -176,7 +176,7 @@ std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64
       out_c[r * units + j] = g[units + j] * pc[r * units + j] + g[j] * a[2 * units + j];
     }
   }
-  Tensor activated_c = kernels::apply_activation(activation, c);
+  Tensor activated_c = apply_activation(activation, c);
   Tensor h(c_prev.shape());
   const float* pac = activated_c.data<float>();
   float* out_h = h.data<float>();
@@ -205,7 +205,7 @@ LayerPtr SimpleRNNCellImpl::from_config(const Json& config) {
 Json SimpleRNNCellImpl::get_config() const {
   Json config = base_config();
   config["units"] = units_;
-  config["activation"] = activation_;
+  config["activation"] = activation_to_config(activation_);
   config["use_bias"] = use_bias_;
   write_cell_initializers(config, common_);
   config = base_cell_keys_tail(common_, std::move(config));
@@ -227,7 +227,7 @@ Tensor SimpleRNNCellImpl::project_inputs(const Tensor& sequence) {
 
 std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
   Tensor z = add_recurrent(x_t, states.at(0), recurrent_kernel_->value());
-  return {kernels::apply_activation(activation_, z)};
+  return {apply_activation(activation_, z)};
 }
 
 // ------------------------------------------------------------------ LSTMCell
@@ -252,8 +252,8 @@ LayerPtr LSTMCellImpl::from_config(const Json& config) {
 Json LSTMCellImpl::get_config() const {
   Json config = base_config();
   config["units"] = units_;
-  config["activation"] = activation_;
-  config["recurrent_activation"] = recurrent_activation_;
+  config["activation"] = activation_to_config(activation_);
+  config["recurrent_activation"] = activation_to_config(recurrent_activation_);
   config["use_bias"] = use_bias_;
   config["unit_forget_bias"] = unit_forget_bias_;
   write_cell_initializers(config, common_);
@@ -304,8 +304,8 @@ LayerPtr GRUCellImpl::from_config(const Json& config) {
 Json GRUCellImpl::get_config() const {
   Json config = base_config();
   config["units"] = units_;
-  config["activation"] = activation_;
-  config["recurrent_activation"] = recurrent_activation_;
+  config["activation"] = activation_to_config(activation_);
+  config["recurrent_activation"] = activation_to_config(recurrent_activation_);
   config["use_bias"] = use_bias_;
   write_cell_initializers(config, common_);
   config = base_cell_keys_tail(common_, std::move(config));
@@ -362,7 +362,7 @@ std::vector<Tensor> GRUCellImpl::step(const Tensor& x_t, const std::vector<Tenso
   float* pzr = zr.data<float>();
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t j = 0; j < 2 * u; ++j) pzr[r * 2 * u + j] = px[r * 3 * u + j] + pi[r * inner_width + j];
-  Tensor gates = kernels::apply_activation(recurrent_activation_, zr);
+  Tensor gates = apply_activation(recurrent_activation_, zr);
   const float* pg = gates.data<float>();
   const float* ph = h_prev.data<float>();
   Tensor candidate_in({rows, u});
@@ -381,7 +381,7 @@ std::vector<Tensor> GRUCellImpl::step(const Tensor& x_t, const std::vector<Tenso
     for (std::int64_t r = 0; r < rows; ++r)
       for (std::int64_t j = 0; j < u; ++j) pc[r * u + j] = px[r * 3 * u + 2 * u + j] + prec[r * u + j];
   }
-  Tensor hh = kernels::apply_activation(activation_, candidate_in);
+  Tensor hh = apply_activation(activation_, candidate_in);
   const float* phh = hh.data<float>();
   Tensor h(h_prev.shape());
   float* out = h.data<float>();
@@ -434,8 +434,8 @@ Json ConvLSTMCellImpl::get_config() const {
   config["padding"] = settings_.padding;
   config["data_format"] = settings_.data_format;
   config["dilation_rate"] = ints_to_json(settings_.dilation_rate);
-  config["activation"] = settings_.activation;
-  config["recurrent_activation"] = settings_.recurrent_activation;
+  config["activation"] = activation_to_config(settings_.activation);
+  config["recurrent_activation"] = activation_to_config(settings_.recurrent_activation);
   config["use_bias"] = settings_.use_bias;
   write_cell_initializers(config, common_);
   config["unit_forget_bias"] = settings_.unit_forget_bias;

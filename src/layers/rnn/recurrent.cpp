@@ -5,8 +5,8 @@
 #include <functional>
 
 #include "keras/regularizers.hpp"
-#include "keras/saving.hpp"
 #include "layers/config_utils.hpp"
+#include "layers/registrations.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace keras::detail {
@@ -180,7 +180,7 @@ RNNImpl::RNNImpl(std::shared_ptr<RNNCellImpl> cell, const RNNSettings& settings,
 LayerPtr RNNImpl::from_config(const Json& config) {
   auto it = config.find("cell");
   if (it == config.end() || !it->is_object()) throw FormatError("RNN config needs a 'cell' object");
-  LayerPtr layer = saving::deserialize_layer(*it);
+  LayerPtr layer = layer_from_envelope(*it);
   auto cell = std::dynamic_pointer_cast<RNNCellImpl>(layer);
   if (!cell)
     throw NotImplementedError("RNN cell class '" + it->value("class_name", std::string("?")) +
@@ -201,7 +201,7 @@ Json RNNImpl::rnn_base_config() const {
 
 Json RNNImpl::get_config() const {
   Json config = rnn_base_config();
-  config["cell"] = saving::serialize_operation(*cell_);
+  config["cell"] = envelope_of(*cell_);
   return config;
 }
 
@@ -411,7 +411,7 @@ Json SimpleRNNImpl::get_config() const {
   const auto& cell = static_cast<const SimpleRNNCellImpl&>(*cell_);
   Json config = rnn_base_config();
   config["units"] = cell.state_shapes().front().front();
-  config["activation"] = cell.activation();
+  config["activation"] = activation_to_config(cell.activation());
   config["use_bias"] = cell.use_bias();
   write_cell_initializers(config, cell.common());
   write_cell_tail(config, cell.common(), activity_regularizer_);
@@ -448,8 +448,8 @@ Json LSTMImpl::get_config() const {
   const auto& cell = static_cast<const LSTMCellImpl&>(*cell_);
   Json config = rnn_base_config();
   config["units"] = cell.state_shapes().front().front();
-  config["activation"] = cell.activation();
-  config["recurrent_activation"] = cell.recurrent_activation();
+  config["activation"] = activation_to_config(cell.activation());
+  config["recurrent_activation"] = activation_to_config(cell.recurrent_activation());
   config["use_bias"] = cell.use_bias();
   write_cell_initializers(config, cell.common());
   config["unit_forget_bias"] = cell.unit_forget_bias();
@@ -488,8 +488,8 @@ Json GRUImpl::get_config() const {
   const auto& cell = static_cast<const GRUCellImpl&>(*cell_);
   Json config = rnn_base_config();
   config["units"] = cell.state_shapes().front().front();
-  config["activation"] = cell.activation();
-  config["recurrent_activation"] = cell.recurrent_activation();
+  config["activation"] = activation_to_config(cell.activation());
+  config["recurrent_activation"] = activation_to_config(cell.recurrent_activation());
   config["use_bias"] = cell.use_bias();
   write_cell_initializers(config, cell.common());
   write_cell_tail(config, cell.common(), activity_regularizer_);
@@ -558,8 +558,8 @@ Json ConvLSTMImpl::get_config() const {
   config["padding"] = s.padding;
   config["data_format"] = s.data_format;
   config["dilation_rate"] = ints_to_json(s.dilation_rate);
-  config["activation"] = s.activation;
-  config["recurrent_activation"] = s.recurrent_activation;
+  config["activation"] = activation_to_config(s.activation);
+  config["recurrent_activation"] = activation_to_config(s.recurrent_activation);
   config["use_bias"] = s.use_bias;
   write_cell_initializers(config, cell.common());
   config["unit_forget_bias"] = s.unit_forget_bias;

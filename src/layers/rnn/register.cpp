@@ -1,4 +1,3 @@
-#include "keras/saving.hpp"
 #include "layers/registrations.hpp"
 #include "layers/rnn/recurrent.hpp"
 #include "layers/rnn/wrappers.hpp"
@@ -6,19 +5,20 @@
 namespace keras::detail {
 
 void register_rnn_layers() {
-  saving::register_layer("keras.layers", "SimpleRNNCell", SimpleRNNCellImpl::from_config);
-  saving::register_layer("keras.layers", "LSTMCell", LSTMCellImpl::from_config);
-  saving::register_layer("keras.layers", "GRUCell", GRUCellImpl::from_config);
-  saving::register_layer("keras.layers", "StackedRNNCells", StackedRNNCellsImpl::from_config);
-  saving::register_layer("keras.layers", "RNN", RNNImpl::from_config);
-  saving::register_layer("keras.layers", "SimpleRNN", SimpleRNNImpl::from_config);
-  saving::register_layer("keras.layers", "LSTM", LSTMImpl::from_config);
-  saving::register_layer("keras.layers", "GRU", GRUImpl::from_config);
-  saving::register_layer("keras.layers", "ConvLSTM1D", [](const Json& c) { return ConvLSTMImpl::from_config(1, c); });
-  saving::register_layer("keras.layers", "ConvLSTM2D", [](const Json& c) { return ConvLSTMImpl::from_config(2, c); });
-  saving::register_layer("keras.layers", "ConvLSTM3D", [](const Json& c) { return ConvLSTMImpl::from_config(3, c); });
-  saving::register_layer("keras.layers", "Bidirectional", BidirectionalImpl::from_config);
-  saving::register_layer("keras.layers", "TimeDistributed", TimeDistributedImpl::from_config);
+  const Registrar<OperationPtr> r(saving::ObjectKind::layer, "keras.layers");
+  r.add("SimpleRNNCell", SimpleRNNCellImpl::from_config);
+  r.add("LSTMCell", LSTMCellImpl::from_config);
+  r.add("GRUCell", GRUCellImpl::from_config);
+  r.add("StackedRNNCells", StackedRNNCellsImpl::from_config);
+  r.add("RNN", RNNImpl::from_config);
+  r.add("SimpleRNN", SimpleRNNImpl::from_config);
+  r.add("LSTM", LSTMImpl::from_config);
+  r.add("GRU", GRUImpl::from_config);
+  r.add("ConvLSTM1D", [](const Json& c) { return ConvLSTMImpl::from_config(1, c); });
+  r.add("ConvLSTM2D", [](const Json& c) { return ConvLSTMImpl::from_config(2, c); });
+  r.add("ConvLSTM3D", [](const Json& c) { return ConvLSTMImpl::from_config(3, c); });
+  r.add("Bidirectional", BidirectionalImpl::from_config);
+  r.add("TimeDistributed", TimeDistributedImpl::from_config);
 }
 
 }  // namespace keras::detail

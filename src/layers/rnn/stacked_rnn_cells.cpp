@@ -1,5 +1,5 @@
 // keras.layers.StackedRNNCells (keras/src/layers/rnn/stacked_rnn_cells.py).
-#include "keras/saving.hpp"
+#include "layers/registrations.hpp"
 #include "layers/rnn/cells.hpp"
 
 namespace keras::detail {
@@ -16,7 +16,7 @@ LayerPtr StackedRNNCellsImpl::from_config(const Json& config) {
   if (it == config.end() || !it->is_array()) throw FormatError("StackedRNNCells config needs a list 'cells'");
   std::vector<std::shared_ptr<RNNCellImpl>> cells;
   for (const auto& entry : *it) {
-    auto cell = std::dynamic_pointer_cast<RNNCellImpl>(saving::deserialize_layer(entry));
+    auto cell = std::dynamic_pointer_cast<RNNCellImpl>(layer_from_envelope(entry));
     if (!cell)
       throw NotImplementedError("StackedRNNCells cell class '" + entry.value("class_name", std::string("?")) +
                                 "' is not supported by keras-cpp (built-in cells only)");
@@ -28,7 +28,7 @@ LayerPtr StackedRNNCellsImpl::from_config(const Json& config) {
 Json StackedRNNCellsImpl::get_config() const {
   Json config = base_config();
   Json cells = Json::array();
-  for (const auto& cell : cells_) cells.push_back(saving::serialize_operation(*cell));
+  for (const auto& cell : cells_) cells.push_back(envelope_of(*cell));
   config["cells"] = cells;
   return config;
 }

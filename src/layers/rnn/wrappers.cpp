@@ -2,7 +2,7 @@
 // time_distributed.py).
 #include "layers/rnn/wrappers.hpp"
 
-#include "keras/saving.hpp"
+#include "layers/registrations.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/shape_ops.hpp"
 
@@ -25,10 +25,10 @@ std::shared_ptr<RNNImpl> as_rnn(const LayerPtr& layer, const std::string& role) 
 
 // A copy of `layer` made through its config, as Keras' serialize/deserialize round trip.
 LayerPtr copy_with(const Layer& layer, const std::string& name, std::optional<bool> go_backwards) {
-  Json envelope = saving::serialize_operation(layer);
+  Json envelope = envelope_of(layer);
   envelope["config"]["name"] = name;
   if (go_backwards) envelope["config"]["go_backwards"] = *go_backwards;
-  return saving::deserialize_layer(envelope);
+  return layer_from_envelope(envelope);
 }
 
 Json ref(std::size_t index) { return Json{{"__tensor__", index}}; }
@@ -91,10 +91,9 @@ BidirectionalImpl::BidirectionalImpl(const LayerPtr& layer, std::optional<std::s
 LayerPtr BidirectionalImpl::from_config(const Json& config) {
   auto it = config.find("layer");
   if (it == config.end() || !it->is_object()) throw FormatError("Bidirectional config needs a 'layer' object");
-  LayerPtr layer = saving::deserialize_layer(*it);
+  LayerPtr layer = layer_from_envelope(*it);
   LayerPtr backward;
-  if (auto b = config.find("backward_layer"); b != config.end() && !b->is_null())
-    backward = saving::deserialize_layer(*b);
+  if (auto b = config.find("backward_layer"); b != config.end() && !b->is_null()) backward = layer_from_envelope(*b);
   std::optional<std::string> merge_mode = "concat";
   if (auto m = config.find("merge_mode"); m != config.end()) {
     if (m->is_null())
@@ -110,8 +109,8 @@ LayerPtr BidirectionalImpl::from_config(const Json& config) {
 Json BidirectionalImpl::get_config() const {
   Json config = base_config();
   config["merge_mode"] = merge_mode_ ? Json(*merge_mode_) : Json(nullptr);
-  config["layer"] = saving::serialize_operation(*forward_);
-  config["backward_layer"] = saving::serialize_operation(*backward_);
+  config["layer"] = envelope_of(*forward_);
+  config["backward_layer"] = envelope_of(*backward_);
   return config;
 }
 
@@ -231,12 +230,12 @@ TimeDistributedImpl::TimeDistributedImpl(LayerPtr layer, const LayerBaseOptions&
 LayerPtr TimeDistributedImpl::from_config(const Json& config) {
   auto it = config.find("layer");
   if (it == config.end() || !it->is_object()) throw FormatError("TimeDistributed config needs a 'layer' object");
-  return std::make_shared<TimeDistributedImpl>(saving::deserialize_layer(*it), base_options_from_config(config));
+  return std::make_shared<TimeDistributedImpl>(layer_from_envelope(*it), base_options_from_config(config));
 }
 
 Json TimeDistributedImpl::get_config() const {
   Json config = base_config();
-  config["layer"] = saving::serialize_operation(*layer_);
+  config["layer"] = envelope_of(*layer_);
   return config;
 }
 

@@ -10,6 +10,7 @@
 #include "keras/optimizers.hpp"
 #include "training/optimizers/float_math.hpp"
 #include "training/optimizers/optimizer_config.hpp"
+#include "training/registrations.hpp"
 
 namespace keras {
 
@@ -139,8 +140,12 @@ Json Optimizer::get_config() const {
 }
 
 Json Optimizer::serialize() const {
-  return Json{
-      {"module", module()}, {"class_name", class_name()}, {"config", get_config()}, {"registered_name", nullptr}};
+  const std::string mod = module();
+  const auto registered = registered_name();
+  return Json{{"module", mod.empty() ? Json(nullptr) : Json(mod)},
+              {"class_name", class_name()},
+              {"config", get_config()},
+              {"registered_name", registered ? Json(*registered) : Json(nullptr)}};
 }
 
 void Optimizer::build(const std::vector<VariablePtr>& variables) {
@@ -436,6 +441,14 @@ void Optimizer::finalize_variable_values(const std::vector<VariablePtr>& variabl
 
 // ------------------------------------------------------------------- configs
 
+Optimizer::BaseConfig Optimizer::base_config_from(const std::string& class_name, const Json& config,
+                                                  const std::vector<std::string>& own_keys,
+                                                  double default_learning_rate) {
+  std::vector<std::pair<std::string, Json>> keys;
+  for (const auto& key : own_keys) keys.emplace_back(key, nullptr);
+  return detail::optim::parse_config(class_name, config, default_learning_rate, keys).base;
+}
+
 namespace detail::optim {
 
 ParsedConfig parse_config(const std::string& class_name, const Json& config, double default_learning_rate,
@@ -529,58 +542,40 @@ namespace optimizers {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using OptimizerPtr = std::shared_ptr<Optimizer>;
 
-std::shared_ptr<Optimizer> from_class(const std::string& class_name, const Json& config) {
-  const std::string key = lower(class_name);
-  if (key == "sgd") return SGD::from_config(config);
-  if (key == "adam") return Adam::from_config(config);
-  if (key == "adamw") return AdamW::from_config(config);
-  if (key == "rmsprop") return RMSprop::from_config(config);
-  if (key == "adagrad") return Adagrad::from_config(config);
-  if (key == "nadam") return Nadam::from_config(config);
-  if (key == "adamax") return Adamax::from_config(config);
-  if (key == "lion") return Lion::from_config(config);
-  if (key == "adadelta") return Adadelta::from_config(config);
-  if (key == "ftrl") return Ftrl::from_config(config);
-  if (key == "lossscaleoptimizer") return LossScaleOptimizer::from_config(config);
-  static const std::set<std::string> not_implemented = {
-      "adafactor", "muon", "lamb", "multioptimizer", "optimizermap", "schedulefreeadamw", "optimizer"};
-  if (not_implemented.count(key) != 0)
-    throw NotImplementedError("The Keras optimizer " + class_name + " is not implemented by keras-cpp");
-  throw UnknownObjectError("Could not interpret optimizer identifier: " + class_name +
-                           " (unknown optimizer class; keras-cpp knows SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, "
-                           "Adamax, Lion, Adadelta, Ftrl and LossScaleOptimizer)");
+// keras.optimizers.get("adam"): a class name (any case), else a custom object.
+OptimizerPtr from_name(const std::string& name) {
+  keras::detail::register_training_builtins();
+  saving::AnyFactory factory = keras::detail::find_builtin(saving::ObjectKind::optimizer, name);
+  if (factory.empty()) {
+    keras::detail::throw_if_refused(saving::ObjectKind::optimizer, name);
+    factory = saving::find_custom_object(name);
+  }
+  if (factory.empty() || factory.kind() != saving::ObjectKind::optimizer) {
+    std::string known;
+    for (const auto& n : keras::detail::builtin_names(saving::ObjectKind::optimizer))
+      known += (known.empty() ? "" : ", ") + n;
+    throw UnknownObjectError("Could not interpret optimizer identifier: " + name +
+                             " (unknown optimizer class; keras-cpp knows " + known + ")");
+  }
+  return factory.as<OptimizerPtr>()(Json::object());
 }
 
 }  // namespace
 
-std::shared_ptr<Optimizer> deserialize(const Json& envelope) {
+OptimizerPtr deserialize(const Json& envelope) {
   if (!envelope.is_object() || !envelope.contains("class_name") || !envelope.at("class_name").is_string())
     throw ValueError("An optimizer config needs a string `class_name`, got " + envelope.dump());
-  const std::string class_name = envelope.at("class_name").get<std::string>();
-  if (auto it = envelope.find("registered_name");
-      it != envelope.end() && it->is_string() && it->get<std::string>().find('>') != std::string::npos)
-    throw UnknownObjectError("Could not locate class '" + it->get<std::string>() +
-                             "'. Custom optimizers are not supported by keras-cpp.");
-  if (auto it = envelope.find("module"); it != envelope.end() && it->is_string()) {
-    const std::string module = it->get<std::string>();
-    if (module.rfind("keras", 0) != 0)
-      throw UnknownObjectError("Could not locate class '" + class_name + "' from module '" + module +
-                               "'. Custom optimizers are not supported by keras-cpp.");
-  }
-  Json config = envelope.contains("config") ? envelope.at("config") : Json::object();
-  return from_class(class_name, config);
+  keras::detail::register_training_builtins();
+  return keras::detail::instantiate<OptimizerPtr>({saving::ObjectKind::optimizer}, envelope);
 }
 
-std::shared_ptr<Optimizer> get(const std::string& identifier) { return from_class(identifier, Json::object()); }
+OptimizerPtr get(const std::string& identifier) { return from_name(identifier); }
 
-std::shared_ptr<Optimizer> get(const char* identifier) { return get(std::string(identifier)); }
+OptimizerPtr get(const char* identifier) { return get(std::string(identifier)); }
 
-std::shared_ptr<Optimizer> get(const Json& identifier) {
+OptimizerPtr get(const Json& identifier) {
   if (identifier.is_string()) return get(identifier.get<std::string>());
   if (identifier.is_object()) return deserialize(identifier);
   throw ValueError("Could not interpret optimizer identifier: " + identifier.dump());

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "keras/optimizers.hpp"
+#include "training/registrations.hpp"
 
 namespace keras::optimizers::schedules {
 
@@ -333,48 +334,59 @@ Schedule CosineDecayRestarts(double initial_learning_rate, std::int64_t first_de
 }
 
 Schedule deserialize(const Json& envelope) {
+  keras::detail::register_training_builtins();
   if (!envelope.is_object() || !envelope.contains("class_name") || !envelope.at("class_name").is_string())
     throw ValueError("A learning rate schedule config needs a string `class_name`, got " + envelope.dump());
-  const std::string cls = envelope.at("class_name").get<std::string>();
-  const Json config = envelope.contains("config") ? envelope.at("config") : Json::object();
-  if (auto it = envelope.find("module");
-      it != envelope.end() && it->is_string() && it->get<std::string>().rfind("keras", 0) != 0)
-    throw UnknownObjectError("Could not locate class '" + cls + "' (module '" + it->get<std::string>() +
-                             "'). Custom learning rate schedules cannot be loaded by keras-cpp.");
-  if (cls == "ExponentialDecay")
-    return std::make_shared<ExponentialDecayImpl>(read_config(cls, config, rate_decay_keys("ExponentialDecay")));
-  if (cls == "PiecewiseConstantDecay")
-    return std::make_shared<PiecewiseConstantDecayImpl>(read_config(
-        cls, config, Keys{{"boundaries", std::nullopt}, {"values", std::nullopt}, {"name", "PiecewiseConstant"}}));
-  if (cls == "PolynomialDecay")
-    return std::make_shared<PolynomialDecayImpl>(read_config(cls, config,
+  return keras::detail::instantiate<Schedule>({saving::ObjectKind::learning_rate_schedule}, envelope);
+}
+
+}  // namespace keras::optimizers::schedules
+
+namespace keras::detail {
+
+void register_schedules() {
+  using namespace optimizers::schedules;  // NOLINT(google-build-using-namespace): the classes registered here
+  const Registrar<Schedule> r(saving::ObjectKind::learning_rate_schedule, "keras.optimizers.schedules");
+  r.add("ExponentialDecay", [](const Json& c) -> Schedule {
+    return std::make_shared<ExponentialDecayImpl>(
+        read_config("ExponentialDecay", c, rate_decay_keys("ExponentialDecay")));
+  });
+  r.add("PiecewiseConstantDecay", [](const Json& c) -> Schedule {
+    return std::make_shared<PiecewiseConstantDecayImpl>(
+        read_config("PiecewiseConstantDecay", c,
+                    Keys{{"boundaries", std::nullopt}, {"values", std::nullopt}, {"name", "PiecewiseConstant"}}));
+  });
+  r.add("PolynomialDecay", [](const Json& c) -> Schedule {
+    return std::make_shared<PolynomialDecayImpl>(read_config("PolynomialDecay", c,
                                                              Keys{{"initial_learning_rate", std::nullopt},
                                                                   {"decay_steps", std::nullopt},
                                                                   {"end_learning_rate", 0.0001},
                                                                   {"power", 1.0},
                                                                   {"cycle", false},
                                                                   {"name", "PolynomialDecay"}}));
-  if (cls == "InverseTimeDecay")
-    return std::make_shared<InverseTimeDecayImpl>(read_config(cls, config, rate_decay_keys("InverseTimeDecay")));
-  if (cls == "CosineDecay")
-    return std::make_shared<CosineDecayImpl>(read_config(cls, config,
+  });
+  r.add("InverseTimeDecay", [](const Json& c) -> Schedule {
+    return std::make_shared<InverseTimeDecayImpl>(
+        read_config("InverseTimeDecay", c, rate_decay_keys("InverseTimeDecay")));
+  });
+  r.add("CosineDecay", [](const Json& c) -> Schedule {
+    return std::make_shared<CosineDecayImpl>(read_config("CosineDecay", c,
                                                          Keys{{"initial_learning_rate", std::nullopt},
                                                               {"decay_steps", std::nullopt},
                                                               {"alpha", 0.0},
                                                               {"name", "CosineDecay"},
                                                               {"warmup_target", Json(nullptr)},
                                                               {"warmup_steps", 0}}));
-  if (cls == "CosineDecayRestarts")
-    return std::make_shared<CosineDecayRestartsImpl>(read_config(cls, config,
+  });
+  r.add("CosineDecayRestarts", [](const Json& c) -> Schedule {
+    return std::make_shared<CosineDecayRestartsImpl>(read_config("CosineDecayRestarts", c,
                                                                  Keys{{"initial_learning_rate", std::nullopt},
                                                                       {"first_decay_steps", std::nullopt},
                                                                       {"t_mul", 2.0},
                                                                       {"m_mul", 1.0},
                                                                       {"alpha", 0.0},
                                                                       {"name", "SGDRDecay"}}));
-  throw UnknownObjectError("Unknown learning rate schedule: " + cls +
-                           " (keras-cpp knows ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, "
-                           "InverseTimeDecay, CosineDecay and CosineDecayRestarts)");
+  });
 }
 
-}  // namespace keras::optimizers::schedules
+}  // namespace keras::detail

@@ -6,6 +6,7 @@
 #include "layers/config_utils.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "layers/preprocessing/audio/audio_layers.hpp"
+#include "layers/spectral_window.hpp"
 #include "ops/spectral.hpp"
 
 namespace keras::detail {
@@ -132,8 +133,10 @@ Tensor MelSpectrogramImpl::forward(const Tensor& input, bool /*training*/) {
   if (input.rank() != 1 && input.rank() != 2)
     throw ShapeMismatchError("MelSpectrogram '" + name() + "' expects [batch, samples] audio, got " +
                              shape_to_string(input.shape()));
-  auto [real, imag] = kernels::stft(input, *options_.sequence_length, options_.sequence_stride, options_.fft_length,
-                                    options_.window, /*center=*/true);
+  auto [real, imag] =
+      kernels::stft(input, *options_.sequence_length, options_.sequence_stride, options_.fft_length,
+                    window_from_json(options_.window, *options_.sequence_length, /*periodic=*/true, "stft"),
+                    /*center=*/true);
   const std::int64_t bins = real.dim(-1), frames = real.dim(-2), signals = real.size() / (bins * frames);
   const double mag_exp = number(options_.mag_exp, "mag_exp");
   Tensor mel_filters =

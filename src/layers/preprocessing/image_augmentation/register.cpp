@@ -1,47 +1,39 @@
-#include "keras/saving.hpp"
 #include "layers/preprocessing/image_augmentation/augmentation_layers.hpp"
 #include "layers/registrations.hpp"
 
 namespace keras::detail {
 
 void register_image_augmentation_layers() {
-  saving::register_layer("keras.layers", "RandomFlip", RandomFlipImpl::from_config);
-  saving::register_layer("keras.layers", "RandomRotation", RandomRotationImpl::from_config);
-  saving::register_layer("keras.layers", "RandomZoom", RandomZoomImpl::from_config);
-  saving::register_layer("keras.layers", "RandomTranslation", RandomTranslationImpl::from_config);
-  saving::register_layer("keras.layers", "RandomShear", RandomShearImpl::from_config);
-  saving::register_layer("keras.layers", "RandomPerspective", RandomPerspectiveImpl::from_config);
-  saving::register_layer("keras.layers", "RandomElasticTransform", RandomElasticTransformImpl::from_config);
-  saving::register_layer("keras.layers", "RandomContrast",
-                         [](const Json& c) { return color_layer_from_config("RandomContrast", c); });
-  saving::register_layer("keras.layers", "RandomBrightness",
-                         [](const Json& c) { return color_layer_from_config("RandomBrightness", c); });
-  saving::register_layer("keras.layers", "RandomColorDegeneration",
-                         [](const Json& c) { return color_layer_from_config("RandomColorDegeneration", c); });
-  saving::register_layer("keras.layers", "RandomInvert",
-                         [](const Json& c) { return color_layer_from_config("RandomInvert", c); });
-  saving::register_layer("keras.layers", "RandomPosterization",
-                         [](const Json& c) { return color_layer_from_config("RandomPosterization", c); });
-  saving::register_layer("keras.layers", "RandomSharpness",
-                         [](const Json& c) { return color_layer_from_config("RandomSharpness", c); });
-  saving::register_layer("keras.layers", "RandomHue",
-                         [](const Json& c) { return color_layer_from_config("RandomHue", c); });
-  saving::register_layer("keras.layers", "RandomSaturation",
-                         [](const Json& c) { return color_layer_from_config("RandomSaturation", c); });
-  saving::register_layer("keras.layers", "Solarization", SolarizationImpl::from_config);
-  saving::register_layer("keras.layers", "RandomGrayscale", RandomGrayscaleImpl::from_config);
-  saving::register_layer("keras.layers", "RandomColorJitter", RandomColorJitterImpl::from_config);
-  saving::register_layer("keras.layers", "RandomErasing", RandomErasingImpl::from_config);
-  saving::register_layer("keras.layers", "RandomGaussianBlur", RandomGaussianBlurImpl::from_config);
-  saving::register_layer("keras.layers", "CutMix", CutMixImpl::from_config);
-  saving::register_layer("keras.layers", "MixUp", MixUpImpl::from_config);
-  saving::register_layer("keras.layers", "AutoContrast", AutoContrastImpl::from_config);
-  saving::register_layer("keras.layers", "Equalization", EqualizationImpl::from_config);
-  saving::register_layer("keras.layers", "ContrastLimitedAdaptiveHistogramEqualization", CLAHEImpl::from_config);
-  saving::register_layer("keras.layers", "AugMix", AugMixImpl::from_config);
-  saving::register_layer("keras.layers", "RandAugment", RandAugmentImpl::from_config);
-  saving::register_layer("keras.layers", "RandomCrop", RandomCropImpl::from_config);
-  saving::register_layer("keras.layers", "MaxNumBoundingBoxes", MaxNumBoundingBoxesImpl::from_config);
+  const Registrar<OperationPtr> r(saving::ObjectKind::layer, "keras.layers");
+  r.add("RandomFlip", RandomFlipImpl::from_config);
+  r.add("RandomRotation", RandomRotationImpl::from_config);
+  r.add("RandomZoom", RandomZoomImpl::from_config);
+  r.add("RandomTranslation", RandomTranslationImpl::from_config);
+  r.add("RandomShear", RandomShearImpl::from_config);
+  r.add("RandomPerspective", RandomPerspectiveImpl::from_config);
+  r.add("RandomElasticTransform", RandomElasticTransformImpl::from_config);
+  r.add("RandomContrast", [](const Json& c) { return color_layer_from_config("RandomContrast", c); });
+  r.add("RandomBrightness", [](const Json& c) { return color_layer_from_config("RandomBrightness", c); });
+  r.add("RandomColorDegeneration", [](const Json& c) { return color_layer_from_config("RandomColorDegeneration", c); });
+  r.add("RandomInvert", [](const Json& c) { return color_layer_from_config("RandomInvert", c); });
+  r.add("RandomPosterization", [](const Json& c) { return color_layer_from_config("RandomPosterization", c); });
+  r.add("RandomSharpness", [](const Json& c) { return color_layer_from_config("RandomSharpness", c); });
+  r.add("RandomHue", [](const Json& c) { return color_layer_from_config("RandomHue", c); });
+  r.add("RandomSaturation", [](const Json& c) { return color_layer_from_config("RandomSaturation", c); });
+  r.add("Solarization", SolarizationImpl::from_config);
+  r.add("RandomGrayscale", RandomGrayscaleImpl::from_config);
+  r.add("RandomColorJitter", RandomColorJitterImpl::from_config);
+  r.add("RandomErasing", RandomErasingImpl::from_config);
+  r.add("RandomGaussianBlur", RandomGaussianBlurImpl::from_config);
+  r.add("CutMix", CutMixImpl::from_config);
+  r.add("MixUp", MixUpImpl::from_config);
+  r.add("AutoContrast", AutoContrastImpl::from_config);
+  r.add("Equalization", EqualizationImpl::from_config);
+  r.add("ContrastLimitedAdaptiveHistogramEqualization", CLAHEImpl::from_config);
+  r.add("AugMix", AugMixImpl::from_config);
+  r.add("RandAugment", RandAugmentImpl::from_config);
+  r.add("RandomCrop", RandomCropImpl::from_config);
+  r.add("MaxNumBoundingBoxes", MaxNumBoundingBoxesImpl::from_config);
 }
 
 }  // namespace keras::detail

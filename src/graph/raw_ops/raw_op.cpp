@@ -1,13 +1,13 @@
 // The raw operations keras-cpp runs inside graphs: their Keras identity and
 // constructor parameters, shape/dtype inference and kernels.
-#include "ops/graph/raw_op.hpp"
+#include "graph/raw_ops/raw_op.hpp"
 
 #include <algorithm>
 #include <map>
 
+#include "graph/raw_ops/inference.hpp"
 #include "ops/activations.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/graph/inference.hpp"
 #include "ops/linalg.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"

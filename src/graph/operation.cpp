@@ -1,4 +1,4 @@
-// Symbolic tensors, nodes and auto names.
+// Symbolic tensors, nodes, symbolic calls and auto names.
 #include "keras/operation.hpp"
 
 #include <cctype>
@@ -89,6 +89,49 @@ std::vector<KerasTensor> Operation::call_symbolic(Json args, Json kwargs, std::v
   std::vector<KerasTensor> outputs;
   for (std::size_t i = 0; i < node->output_specs.size(); ++i) outputs.emplace_back(node, static_cast<int>(i));
   return outputs;
+}
+
+std::vector<KerasTensor> Operation::symbolic_call(Json args, Json kwargs, std::vector<KerasTensor> inputs) {
+  return call_symbolic(std::move(args), std::move(kwargs), std::move(inputs));
+}
+
+bool is_tensor_argument(const Json& value) {
+  if (SpecArgs::is_ref(value)) return true;
+  if (!(value.is_array() || value.is_object()) || value.empty()) return false;
+  for (const auto& item : value) {
+    if (!item.is_null() && !is_tensor_argument(item)) return false;
+  }
+  return true;
+}
+
+Json SymbolicArg::to_template(std::vector<KerasTensor>& inputs) const {
+  auto ref = [&](const KerasTensor& t) {
+    if (!t.defined()) throw ValueError("Cannot call a layer on an undefined KerasTensor");
+    inputs.push_back(t);
+    return Json{{"__tensor__", inputs.size() - 1}};
+  };
+  if (const auto* t = std::get_if<KerasTensor>(&value_)) return ref(*t);
+  if (const auto* list = std::get_if<std::vector<KerasTensor>>(&value_)) {
+    Json out = Json::array();
+    for (const auto& t : *list) out.push_back(ref(t));
+    return out;
+  }
+  return std::get<Json>(value_);
+}
+
+std::vector<KerasTensor> call_operation(const OperationPtr& op, const std::vector<SymbolicArg>& args,
+                                        const SymbolicKwargs& kwargs) {
+  std::vector<KerasTensor> inputs;
+  Json args_template = Json::array();
+  for (const auto& a : args) args_template.push_back(a.to_template(inputs));
+  Json kwargs_template = Json::object();
+  for (const auto& [key, value] : kwargs) kwargs_template[key] = value.to_template(inputs);
+  return call_operation_templates(op, std::move(args_template), std::move(kwargs_template), std::move(inputs));
+}
+
+std::vector<KerasTensor> call_operation_templates(const OperationPtr& op, Json args_template, Json kwargs_template,
+                                                  std::vector<KerasTensor> inputs) {
+  return op->symbolic_call(std::move(args_template), std::move(kwargs_template), std::move(inputs));
 }
 
 namespace {

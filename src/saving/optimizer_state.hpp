@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "keras/models.hpp"
+#include "keras/optimizers.hpp"
 #include "saving/weights_walk.hpp"
 
 namespace keras::saving {

@@ -3,8 +3,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "graph/raw_ops/raw_op.hpp"
 #include "keras/ops.hpp"
-#include "ops/graph/raw_op.hpp"
 
 namespace keras::ops {
 

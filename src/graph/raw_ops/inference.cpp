@@ -1,6 +1,6 @@
 // Keras' dtype promotion lattice (adapted from JAX in
 // keras/src/backend/common/dtypes.py) and shape helpers for raw ops.
-#include "ops/graph/inference.hpp"
+#include "graph/raw_ops/inference.hpp"
 
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-#include "training/optimizer_state.hpp"
+#include "saving/optimizer_state.hpp"
 
 #include <iostream>
 
@@ -17,13 +17,6 @@ std::size_t stored_count(const std::vector<H5Group>& groups) {
   std::size_t n = 0;
   for (const auto& g : groups) n += g.children().size();
   return n;
-}
-
-const H5Group* group_holding(const std::vector<H5Group>& groups, const std::string& key) {
-  for (const auto& g : groups) {
-    if (g.has_dataset(key)) return &g;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -59,24 +52,7 @@ std::vector<OptimizerLoadFailure> load_optimizer_variables(const ModelImpl& mode
     }
     const std::string object = "<" + optimizer->class_name() + " name=" + optimizer->name() + ">";
     try {
-      std::vector<const H5Group*> sources;
-      for (std::size_t i = 0; i < variables.size(); ++i) {
-        const std::string key = std::to_string(i);
-        const H5Group* g = group_holding(groups, key);
-        if (g == nullptr)
-          throw FormatError("Missing dataset '" + path + "/vars/" + key + "' for optimizer variable '" +
-                            variables[i]->path() + "'");
-        auto info = g->dataset_info(key);
-        if (info.shape != variables[i]->shape())
-          throw ShapeMismatchError(
-              "The shape of the target variable and the shape of the target value in "
-              "`variable.assign(value)` must match. variable.shape=" +
-              shape_to_string(variables[i]->shape()) + ", Received: value.shape=" + shape_to_string(info.shape) +
-              ". Target variable: " + variables[i]->path() + " (dataset '" + path + "/vars/" + key + "')");
-        sources.push_back(g);
-      }
-      for (std::size_t i = 0; i < variables.size(); ++i)
-        variables[i]->assign(sources[i]->read_dataset(std::to_string(i)));
+      assign_from_vars(variables, groups, path + "/vars", "optimizer variable");
     } catch (const UnsafeContentError&) {
       throw;
     } catch (const Error& e) {

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "keras/models.hpp"
+#include "keras/optimizers.hpp"
 #include "models/functional.hpp"
 #include "models/node_inputs.hpp"
 #include "models/sequential.hpp"
