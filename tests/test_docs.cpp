@@ -82,7 +82,7 @@ TEST(Docs, ArchitectureNamesFilesThatExist) {
 TEST(Docs, EveryFamilyRegistersItsClassesAsTheStepsSay) {
   const std::regex literal_add(R"([a-z_0-9]+\.add\("[A-Z][A-Za-z0-9]*")");
   const std::regex layer_registrar(
-      R"(Registrar<OperationPtr> [a-z_0-9]+\(saving::ObjectKind::layer,\s*"keras\.(layers|src\.applications\.[a-z_0-9]+)"\))");
+      R"re(Registrar<OperationPtr> [a-z_0-9]+\(saving::ObjectKind::layer,\s*"keras\.(layers|src\.applications\.[a-z_0-9]+)"\))re");
   for (const auto& family : families()) {
     const fs::path file = kRoot / "src" / "layers" / family / "register.cpp";
     ASSERT_TRUE(fs::exists(file)) << file;

@@ -479,7 +479,7 @@ const std::vector<ClassRow>& rows() {
        identity_initializer_reference()},
       {K::initializer, "STFT",
        public_config("keras/src/initializers/constant_initializers.py STFT.get_config", "keras.initializers", "STFT",
-                     {{"side", "real"}, {"window", "hann"}, {"scaling", "density"}, {"periodic", false}}),
+                     {{"side", "real"}, {"window", "hann"}, {"periodic", false}, {"scaling", "density"}}),
        stft_initializer_reference()},
 
       // ---------------------------------------- regularizers and constraints
