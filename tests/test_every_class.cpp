@@ -186,7 +186,7 @@ void credit_configs(const std::vector<Json>& configs, CaseCredit& credit) {
       // It holds a class keras-cpp does not know or refuses (a custom layer, Lambda).
     } catch (const keras::UnsafeContentError&) {
     } catch (const keras::NotImplementedError&) {
-      // It holds a class keras-cpp refuses as not implemented (StackedRNNCells).
+      // It holds a class keras-cpp refuses as not implemented (a refused optimizer in a compile_config).
     } catch (const std::exception& e) {
       credit.failures.push_back(show(*key) + " fails to load: " + e.what());
     }

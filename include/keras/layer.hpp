@@ -122,8 +122,10 @@ class Layer : public Operation {
   const std::vector<Child>& tracked_sublayers() const { return sublayers_; }
   // In Keras' saving-walk order (attribute names sorted, private ones last).
   virtual std::vector<Child> walk_children() const;
-  // Layers that are models expose their layer list (walked first, as "layers").
+  // Layers that are models (and Pipeline, StackedRNNCells) expose their layer
+  // list, walked first as the container named layer_list_attribute().
   virtual std::vector<std::shared_ptr<Layer>> layer_list() const { return {}; }
+  virtual std::string layer_list_attribute() const { return "layers"; }
 
   // Masking: whether the Keras call signature takes `mask`, and whether the
   // layer passes its input mask through.
@@ -167,6 +169,10 @@ class Layer : public Operation {
   VariablePtr add_weight(const std::string& name, const Shape& shape, const initializers::Initializer& initializer,
                          bool trainable = true, std::optional<DType> dtype = std::nullopt);
   void track(const std::string& attribute, std::shared_ptr<Layer> sublayer);
+  // Adds an existing variable (e.g. a wrapped layer's kernel) to this layer's
+  // own variables, as assigning it to an attribute does in Keras; the
+  // variable lists below list it once.
+  void track_variable(const VariablePtr& variable);
   void before_symbolic_call(const SpecArgs& args) override;
   void set_built(bool built) { built_ = built; }
 

@@ -3,6 +3,7 @@
 #include "graph/config_json.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace keras {
 
@@ -117,6 +118,24 @@ VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const
   return var;
 }
 
+void Layer::track_variable(const VariablePtr& variable) {
+  (variable->trainable() ? trainable_vars_ : non_trainable_vars_).push_back(variable);
+}
+
+namespace {
+
+// Keras' variable lists hold each variable once (a wrapper may share its layer's kernel).
+std::vector<VariablePtr> unique(std::vector<VariablePtr> variables) {
+  std::unordered_set<const Variable*> seen;
+  std::vector<VariablePtr> out;
+  out.reserve(variables.size());
+  for (auto& v : variables)
+    if (seen.insert(v.get()).second) out.push_back(std::move(v));
+  return out;
+}
+
+}  // namespace
+
 void Layer::track(const std::string& attribute, std::shared_ptr<Layer> sublayer) {
   sublayers_.push_back({attribute, std::move(sublayer)});
 }
@@ -138,7 +157,7 @@ std::vector<VariablePtr> Layer::trainable_variables() const {
     auto sub = child.layer->trainable_variables();
     out.insert(out.end(), sub.begin(), sub.end());
   }
-  return out;
+  return unique(std::move(out));
 }
 
 std::vector<VariablePtr> Layer::non_trainable_variables() const {
@@ -153,14 +172,14 @@ std::vector<VariablePtr> Layer::non_trainable_variables() const {
   };
   for (const auto& layer : layer_list()) add_from(*layer);
   for (const auto& child : sublayers_) add_from(*child.layer);
-  return out;
+  return unique(std::move(out));
 }
 
 std::vector<VariablePtr> Layer::weights() const {
   auto out = trainable_variables();
   auto rest = non_trainable_variables();
   out.insert(out.end(), rest.begin(), rest.end());
-  return out;
+  return unique(std::move(out));
 }
 
 std::int64_t Layer::count_params() const {

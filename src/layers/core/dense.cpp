@@ -28,21 +28,7 @@ DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
 LayerPtr DenseImpl::from_config(const Json& config) {
   reject_unsupported_options(config, "Dense");
   layers::DenseOptions o;
-  auto base = Layer::base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
-  o.activation = activation_from_config(config, "activation");
-  o.use_bias = detail::config_value(config, "use_bias", true);
-  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
-    o.kernel_initializer = initializers::get(*it);
-  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
-    o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = detail::config_value(config, "kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = detail::config_value(config, "bias_regularizer", Json(nullptr));
-  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
-  o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
-  o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
+  read_dense_options(config, o);
   return std::make_shared<DenseImpl>(required_int(config, "units", "Dense"), o);
 }
 

@@ -136,4 +136,32 @@ class RMSNormalizationImpl final : public Layer {
   VariablePtr scale_;
 };
 
+// keras.layers.SpectralNormalization: the wrapped layer with its kernel
+// divided by its spectral norm (power iteration, in training); at inference
+// the wrapped layer as it is.
+class SpectralNormalizationImpl final : public Layer {
+ public:
+  SpectralNormalizationImpl(LayerPtr layer, std::int64_t power_iterations, const LayerBaseOptions& base);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "SpectralNormalization"; }
+  Json get_config() const override;
+  Shape compute_output_shape(const Shape& input_shape) override { return layer_->compute_output_shape(input_shape); }
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  const LayerPtr& layer() const { return layer_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  // One power-iteration update of vector_u and the kernel (Keras' normalized_weights).
+  void normalize_weights();
+
+  LayerPtr layer_;
+  std::int64_t power_iterations_;
+  VariablePtr kernel_;  // the wrapped layer's kernel, shared
+  VariablePtr vector_u_;
+};
+
 }  // namespace keras::detail

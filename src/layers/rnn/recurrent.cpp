@@ -242,7 +242,7 @@ std::vector<TensorSpec> RNNImpl::compute_output_spec(const SpecArgs& args) {
   }
   const DType dtype = compute_dtype();
   auto states = cell_->state_shapes();
-  Shape out_sample = external_state_shape(states.front());
+  Shape out_sample = external_state_shape(states.at(cell_->output_state()));
   Shape output = {in[0]};
   if (settings_.return_sequences) output.push_back(in[1]);
   output.insert(output.end(), out_sample.begin(), out_sample.end());
@@ -308,11 +308,12 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
   Tensor projected = cell_->project_inputs(sequence);  // [T, B, *proj]
   Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
   const std::int64_t step_size = shape_size(step_shape);
-  const std::int64_t out_sample = per_sample_size(state_shapes.front());
+  const std::size_t out_state = cell_->output_state();
+  const std::int64_t out_sample = per_sample_size(state_shapes.at(out_state));
   Tensor outputs;
   if (settings_.return_sequences) {
     Shape out_shape = {batch, steps};
-    out_shape.insert(out_shape.end(), state_shapes.front().begin(), state_shapes.front().end());
+    out_shape.insert(out_shape.end(), state_shapes[out_state].begin(), state_shapes[out_state].end());
     outputs = Tensor(out_shape);
   }
   Tensor last_output;
@@ -322,12 +323,12 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
     std::memcpy(x_t.data<float>(), projected.data<float>() + t * step_size,
                 static_cast<std::size_t>(step_size) * sizeof(float));
     std::vector<Tensor> next = cell_->step(x_t, states);
-    Tensor output = next.front();
+    Tensor output = next.at(out_state);
     if (!keep.empty()) {
       bool any_masked = false;
       for (std::int64_t b = 0; b < batch; ++b) any_masked |= keep[static_cast<std::size_t>(b * steps + t)] == 0;
       if (any_masked) {
-        // Masked samples keep their states; their output is the previous output (states[0]) or zeros.
+        // Masked samples keep their states; their output is the previous output (held by the output state) or zeros.
         output = output.clone();
         for (auto& s : next) s = s.clone();
         for (std::int64_t b = 0; b < batch; ++b) {
@@ -336,7 +337,7 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
           if (settings_.zero_output_for_mask) {
             std::memset(out_row, 0, static_cast<std::size_t>(out_sample) * sizeof(float));
           } else {
-            std::memcpy(out_row, states.front().data<float>() + b * out_sample,
+            std::memcpy(out_row, states[out_state].data<float>() + b * out_sample,
                         static_cast<std::size_t>(out_sample) * sizeof(float));
           }
           for (std::size_t i = 0; i < next.size(); ++i) {
@@ -617,6 +618,9 @@ RNN::RNN(const LayerRef& cell, const RNNOptions& o) {
                                                                  o.stateful, o.unroll, o.zero_output_for_mask},
                                              LayerBaseOptions{o.name, o.dtype, o.trainable}, "rnn");
 }
+
+RNN::RNN(const std::vector<LayerRef>& cells, const RNNOptions& options)
+    : RNN(StackedRNNCells(cells), options) {}  // Keras stacks any list, even of one cell
 
 SimpleRNN::SimpleRNN(std::int64_t units, const SimpleRNNOptions& options)
     : LayerRef(std::make_shared<detail::SimpleRNNImpl>(units, options)) {}
