@@ -25,8 +25,8 @@ void check_affine_settings(const AffineSettings& s, const std::string& layer) {
 layers::AffineOptions affine_options_from(const Json& config, const std::string& layer) {
   layers::AffineOptions o;
   read_image_layer_base(config, o);
-  o.fill_mode = config_value(config, "fill_mode", o.fill_mode).get<std::string>();
-  o.interpolation = config_value(config, "interpolation", o.interpolation).get<std::string>();
+  o.fill_mode = config_value(config, "fill_mode", o.fill_mode);
+  o.interpolation = config_value(config, "interpolation", o.interpolation);
   o.fill_value = config_number(config, "fill_value", o.fill_value, layer);
   o.seed = config_seed(config, layer);
   return o;
@@ -130,7 +130,7 @@ RandomZoomImpl::RandomZoomImpl(Json height_factor, Json width_factor, const laye
 LayerPtr RandomZoomImpl::from_config(const Json& config) {
   if (!config.contains("height_factor")) throw FormatError("RandomZoom config needs 'height_factor'");
   return with_config_extras(
-      std::make_shared<RandomZoomImpl>(config.at("height_factor"), config_value(config, "width_factor", nullptr),
+      std::make_shared<RandomZoomImpl>(config.at("height_factor"), config_value(config, "width_factor", Json(nullptr)),
                                        affine_options_from(config, "RandomZoom")),
       config);
 }
@@ -220,8 +220,8 @@ LayerPtr RandomShearImpl::from_config(const Json& config) {
   read_image_layer_base(config, o);
   o.x_factor = config_value(config, "x_factor", o.x_factor);
   o.y_factor = config_value(config, "y_factor", o.y_factor);
-  o.interpolation = config_value(config, "interpolation", o.interpolation).get<std::string>();
-  o.fill_mode = config_value(config, "fill_mode", o.fill_mode).get<std::string>();
+  o.interpolation = config_value(config, "interpolation", o.interpolation);
+  o.fill_mode = config_value(config, "fill_mode", o.fill_mode);
   o.fill_value = config_number(config, "fill_value", o.fill_value, "RandomShear");
   o.seed = config_seed(config, "RandomShear");
   return with_config_extras(std::make_shared<RandomShearImpl>(o, true), config);

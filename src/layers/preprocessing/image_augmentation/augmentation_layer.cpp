@@ -127,11 +127,6 @@ Tensor clip_to_range(const Tensor& images, const Json& value_range) {
   return out;
 }
 
-Json config_value(const Json& config, const std::string& key, const Json& fallback) {
-  auto it = config.find(key);
-  return it == config.end() ? fallback : *it;
-}
-
 std::optional<std::int64_t> config_seed(const Json& config, const std::string& layer) {
   auto it = config.find("seed");
   if (it == config.end() || it->is_null()) return std::nullopt;

@@ -67,8 +67,7 @@ Tensor transform_value_range(const Tensor& images, const Json& from, const Json&
 // numpy.clip(images, lo, hi) with the two ends of a value range.
 Tensor clip_to_range(const Tensor& images, const Json& value_range);
 
-// Config readers: config[key] or `fallback` when absent; the seed (null or an int).
-Json config_value(const Json& config, const std::string& key, const Json& fallback);
+// The seed from a config (null or an int); other keys go through detail::config_value.
 std::optional<std::int64_t> config_seed(const Json& config, const std::string& layer);
 Json seed_to_json(const std::optional<std::int64_t>& seed);
 

@@ -74,7 +74,7 @@ void read_composite_options(const Json& config, Options& o, const std::string& l
   read_image_layer_base(config, o);
   o.value_range = config_value(config, "value_range", o.value_range);
   o.factor = config_value(config, "factor", o.factor);
-  o.interpolation = config_value(config, "interpolation", o.interpolation).template get<std::string>();
+  o.interpolation = config_value(config, "interpolation", o.interpolation);
   o.seed = config_seed(config, layer);
 }
 
@@ -123,10 +123,10 @@ AugMixImpl::AugMixImpl(const layers::AugMixOptions& o)
 LayerPtr AugMixImpl::from_config(const Json& config) {
   layers::AugMixOptions o;
   read_composite_options(config, o, "AugMix");
-  o.num_chains = config_value(config, "num_chains", o.num_chains).get<std::int64_t>();
-  o.chain_depth = config_value(config, "chain_depth", o.chain_depth).get<std::int64_t>();
+  o.num_chains = config_value(config, "num_chains", o.num_chains);
+  o.chain_depth = config_value(config, "chain_depth", o.chain_depth);
   o.alpha = config_value(config, "alpha", o.alpha);
-  o.all_ops = config_value(config, "all_ops", o.all_ops).get<bool>();
+  o.all_ops = config_value(config, "all_ops", o.all_ops);
   return with_config_extras(std::make_shared<AugMixImpl>(o), config);
 }
 
@@ -192,7 +192,7 @@ RandAugmentImpl::RandAugmentImpl(const layers::RandAugmentOptions& o)
 LayerPtr RandAugmentImpl::from_config(const Json& config) {
   layers::RandAugmentOptions o;
   read_composite_options(config, o, "RandAugment");
-  o.num_ops = config_value(config, "num_ops", o.num_ops).get<std::int64_t>();
+  o.num_ops = config_value(config, "num_ops", o.num_ops);
   return with_config_extras(std::make_shared<RandAugmentImpl>(o), config);
 }
 

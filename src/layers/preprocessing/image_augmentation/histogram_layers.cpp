@@ -96,7 +96,7 @@ LayerPtr EqualizationImpl::from_config(const Json& config) {
   layers::EqualizationOptions o;
   read_image_layer_base(config, o);
   o.value_range = config_value(config, "value_range", o.value_range);
-  o.bins = config_value(config, "bins", o.bins).get<std::int64_t>();
+  o.bins = config_value(config, "bins", o.bins);
   return with_config_extras(std::make_shared<EqualizationImpl>(o), config);
 }
 

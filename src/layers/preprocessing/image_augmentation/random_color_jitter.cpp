@@ -27,10 +27,10 @@ LayerPtr RandomColorJitterImpl::from_config(const Json& config) {
   layers::RandomColorJitterOptions o;
   read_image_layer_base(config, o);
   o.value_range = config_value(config, "value_range", o.value_range);
-  o.brightness_factor = config_value(config, "brightness_factor", nullptr);
-  o.contrast_factor = config_value(config, "contrast_factor", nullptr);
-  o.saturation_factor = config_value(config, "saturation_factor", nullptr);
-  o.hue_factor = config_value(config, "hue_factor", nullptr);
+  o.brightness_factor = config_value(config, "brightness_factor", Json(nullptr));
+  o.contrast_factor = config_value(config, "contrast_factor", Json(nullptr));
+  o.saturation_factor = config_value(config, "saturation_factor", Json(nullptr));
+  o.hue_factor = config_value(config, "hue_factor", Json(nullptr));
   o.seed = config_seed(config, "RandomColorJitter");
   return with_config_extras(std::make_shared<RandomColorJitterImpl>(o), config);
 }

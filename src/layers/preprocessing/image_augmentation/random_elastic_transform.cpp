@@ -38,8 +38,8 @@ LayerPtr RandomElasticTransformImpl::from_config(const Json& config) {
   read_image_layer_base(config, o);
   o.factor = config_value(config, "factor", o.factor);
   o.scale = config_value(config, "scale", o.scale);
-  o.interpolation = config_value(config, "interpolation", o.interpolation).get<std::string>();
-  o.fill_mode = config_value(config, "fill_mode", o.fill_mode).get<std::string>();
+  o.interpolation = config_value(config, "interpolation", o.interpolation);
+  o.fill_mode = config_value(config, "fill_mode", o.fill_mode);
   o.fill_value = config_value(config, "fill_value", o.fill_value);
   o.value_range = config_value(config, "value_range", o.value_range);
   o.seed = config_seed(config, "RandomElasticTransform");

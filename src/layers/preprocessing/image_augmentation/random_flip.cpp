@@ -17,7 +17,7 @@ RandomFlipImpl::RandomFlipImpl(const layers::RandomFlipOptions& o)
 LayerPtr RandomFlipImpl::from_config(const Json& config) {
   layers::RandomFlipOptions o;
   read_image_layer_base(config, o);
-  o.mode = config_value(config, "mode", o.mode).get<std::string>();
+  o.mode = config_value(config, "mode", o.mode);
   o.seed = config_seed(config, "RandomFlip");
   return with_config_extras(std::make_shared<RandomFlipImpl>(o), config);
 }

@@ -32,7 +32,7 @@ LayerPtr RandomPerspectiveImpl::from_config(const Json& config) {
   read_image_layer_base(config, o);
   o.factor = config_value(config, "factor", o.factor);
   o.scale = config_value(config, "scale", o.scale);
-  o.interpolation = config_value(config, "interpolation", o.interpolation).get<std::string>();
+  o.interpolation = config_value(config, "interpolation", o.interpolation);
   o.fill_value = config_value(config, "fill_value", o.fill_value);
   o.seed = config_seed(config, "RandomPerspective");
   return with_config_extras(std::make_shared<RandomPerspectiveImpl>(o), config);

@@ -96,7 +96,7 @@ LayerPtr RandomErasingImpl::from_config(const Json& config) {
   read_image_layer_base(config, o);
   o.factor = config_value(config, "factor", o.factor);
   o.scale = config_value(config, "scale", o.scale);
-  o.fill_value = config_value(config, "fill_value", nullptr);
+  o.fill_value = config_value(config, "fill_value", Json(nullptr));
   o.value_range = config_value(config, "value_range", o.value_range);
   o.seed = config_seed(config, "RandomErasing");
   return with_config_extras(std::make_shared<RandomErasingImpl>(o), config);
