@@ -74,7 +74,9 @@ r-package:
 	@command -v Rscript >/dev/null && Rscript -e 'library(Rcpp); library(testthat)' >/dev/null 2>&1 || \
 	  { echo "The R package needs R, Rcpp and testthat: scripts/install-deps installs them" \
 	         "(Debian: r-base-core r-cran-rcpp r-cran-testthat r-cran-withr r-cran-zip)" >&2; exit 1; }
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target keras
+	@# cmake --install installs the library and the CLI (with its generated bash completion),
+	@# so both must be built even when only the library was (make demo builds the example alone).
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target keras keras-cpp
 	@printf 'CXX20 = %s\n' "$$(command -v ccache >/dev/null && echo 'ccache g++' || echo g++)" > $(R_MAKEVARS)
 	cmake --install $(BUILD_DIR) --prefix $(R_PREFIX) > /dev/null
 	rm -rf $(R_BUILD_DIR) && mkdir -p $(R_BUILD_DIR)
