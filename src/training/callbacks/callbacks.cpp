@@ -71,7 +71,7 @@ void History::on_train_begin(const Logs& /*logs*/) { epoch_.clear(); }
 void History::on_epoch_end(std::int64_t epoch, Logs& logs) {
   epoch_.push_back(epoch);
   for (const auto& [key, value] : logs.entries()) {
-    auto it = std::find_if(history_.begin(), history_.end(), [&](const auto& e) { return e.first == key; });
+    auto it = std::find_if(history_.begin(), history_.end(), [&name = key](const auto& e) { return e.first == name; });
     if (it == history_.end()) {
       history_.emplace_back(key, std::vector<double>{value});
     } else {

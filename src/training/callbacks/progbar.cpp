@@ -67,7 +67,7 @@ struct ProgbarLogger::Bar {
 
   void update(std::int64_t current, const Logs& logs, bool finalize) {
     for (const auto& [key, value] : logs.entries()) {
-      auto it = std::find_if(values.begin(), values.end(), [&](const auto& e) { return e.first == key; });
+      auto it = std::find_if(values.begin(), values.end(), [&name = key](const auto& e) { return e.first == name; });
       if (it == values.end())
         values.emplace_back(key, value);
       else
