@@ -28,6 +28,9 @@ if(NOT KERAS_OPENCL_HEADER OR NOT KERAS_OPENCL_LIBRARY)
                       "scripts/install-deps for all of them.")
 endif()
 keras_require(dnnl DEBIAN libdnnl-dev)
+# OpenMP's API (thread counts) from the libgomp oneDNN itself runs on (libgomp1, a dependency of
+# libdnnl-dev's runtime), called without OpenMP compiler flags so that clang builds use no second runtime.
+find_library(KERAS_GOMP_LIBRARY NAMES gomp libgomp.so.1 REQUIRED)
 keras_require(Eigen3 3.4 NO_MODULE DEBIAN libeigen3-dev)
 find_package(Threads REQUIRED)
 

@@ -125,8 +125,11 @@ std::string round_trip_difference(ObjectKind kind, const Json& envelope) {
       actual = keras::detail::activation_to_config(keras::detail::activation_from_config(Json{{"a", expected}}, "a"));
       break;
     case ObjectKind::loss:
+      actual = keras::losses::deserialize(expected)->serialize();
+      break;
     case ObjectKind::metric:
-      return "no round trip for " + keras::saving::kind_name(kind) + " yet";
+      actual = keras::metrics::deserialize(expected)->serialize();
+      break;
   }
   const std::string a = keras::dump_json_like_python(actual);
   const std::string e = keras::dump_json_like_python(expected);
@@ -183,7 +186,7 @@ void credit_configs(const std::vector<Json>& configs, CaseCredit& credit) {
       // It holds a class keras-cpp does not know or refuses (a custom layer, Lambda).
     } catch (const keras::UnsafeContentError&) {
     } catch (const keras::NotImplementedError&) {
-      // It holds a class keras-cpp refuses as not implemented (StackedRNNCells).
+      // It holds a class keras-cpp refuses as not implemented (a refused optimizer in a compile_config).
     } catch (const std::exception& e) {
       credit.failures.push_back(show(*key) + " fails to load: " + e.what());
     }
@@ -275,6 +278,26 @@ void credit_predictions(const std::string& name, const Json& c, CaseCredit& cred
   }
 }
 
+// The losses_metrics fixture's cases: a loss or metric class whose value
+// matches Keras' to 1e-6 relative is credited with a forward check.
+void credit_losses_metrics(CaseCredit& credit) {
+  for (const auto& [list, kind] : {std::pair{"losses", ObjectKind::loss}, std::pair{"metrics", ObjectKind::metric}}) {
+    const Json& cases = keras_test::losses_metrics_cases().at(list);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const Key key{kind, cases[i].at("config").at("class_name").get<std::string>()};
+      try {
+        if (const double over = keras_test::losses_metrics_excess(list, i); over <= 0.0)
+          credit.forward.insert(key);
+        else
+          credit.failures.push_back(show(key) + " case " + std::to_string(i) + " misses Keras' value by " +
+                                    std::to_string(over));
+      } catch (const std::exception& e) {
+        credit.failures.push_back(show(key) + " case " + std::to_string(i) + ": " + e.what());
+      }
+    }
+  }
+}
+
 // Every fixture case of tests/data, examined once.
 const std::vector<CaseCredit>& case_credits() {
   static const std::vector<CaseCredit> credits = [] {
@@ -299,6 +322,7 @@ const std::vector<CaseCredit>& case_credits() {
       credit_configs(configs, credit);
       if (fs::is_regular_file(dir / "case.json"))
         credit_predictions(credit.name, keras_test::fixture_case(credit.name), credit);
+      if (credit.name == "losses_metrics") credit_losses_metrics(credit);
       out.push_back(std::move(credit));
     }
     for (const auto& entry : fs::directory_iterator(keras_test::data_path("format-examples"))) {
@@ -433,7 +457,27 @@ TEST(EveryClass, GradientColumnChecksWhatItStates) {
     ++filled;
     EXPECT_LE(row.gradient->check(), row.gradient->atol) << row.class_name << ": " << row.gradient->reference;
   }
-  std::cout << filled << " rows check a gradient (backward passes come with training)\n";
+  std::cout << filled << " rows check a gradient\n";
+}
+
+// Every layer, model and operation has a gradient check, or an allowance
+// saying why not (no backward pass yet, nothing to differentiate); the
+// failure lists the classes that have neither.
+TEST(EveryClass, EveryClassThatTrainsHasAGradientCheck) {
+  std::vector<std::string> missing;
+  std::vector<std::string> without;
+  for (const auto& row : keras_test::classes::rows()) {
+    if (row.kind != ObjectKind::layer && row.kind != ObjectKind::model && row.kind != ObjectKind::operation) continue;
+    const Key key{row.kind, row.class_name};
+    if (row.gradient) continue;
+    if (allowed(key, "gradient"))
+      without.push_back(show(key));
+    else
+      missing.push_back(show(key));
+  }
+  EXPECT_TRUE(missing.empty()) << missing.size()
+                               << " classes have neither a gradient check nor an allowance: " << joined(missing);
+  std::cout << without.size() << " classes without a gradient check (allowed): " << joined(without) << "\n";
 }
 
 TEST(EveryClass, RefusedClassesRaiseTheirErrors) {

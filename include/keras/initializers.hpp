@@ -65,6 +65,11 @@ Initializer LecunUniform(SeedOption options = {});
 Initializer LecunNormal(SeedOption options = {});
 Initializer Orthogonal(double gain = 1.0, std::optional<std::int64_t> seed = {});
 Initializer Identity(double gain = 1.0);
+// keras.initializers.STFT: side "real" (cos) or "imag" (sin) DFT kernels of
+// shape (frame_length, channels, bins), windowed ("hann", "hamming", ...,
+// null or frame_length numbers) and scaled ("density", "spectrum" or null).
+Initializer STFT(const std::string& side = "real", Json window = "hann", Json scaling = "density",
+                 bool periodic = false);
 
 // Keras' fan computation (keras/src/initializers/random_initializers.py compute_fans).
 std::pair<double, double> compute_fans(const Shape& shape);

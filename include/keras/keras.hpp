@@ -2,11 +2,15 @@
 // The umbrella header; namespaces mirror Keras' Python modules.
 #pragma once
 
+#include "keras/autodiff.hpp"
 #include "keras/error.hpp"
 #include "keras/initializers.hpp"
 #include "keras/json.hpp"
 #include "keras/layer.hpp"
 #include "keras/layers.hpp"
+#include "keras/limits.hpp"
+#include "keras/losses.hpp"
+#include "keras/metrics.hpp"
 #include "keras/models.hpp"
 #include "keras/operation.hpp"
 #include "keras/ops.hpp"

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "keras/autodiff.hpp"
 #include "keras/json.hpp"
 #include "keras/operation.hpp"
 #include "keras/variable.hpp"
@@ -35,6 +36,30 @@ class DTypePolicy {
  private:
   std::string name_ = "float32";
 };
+
+// The variables a layer's backward pass reads, as keras::ad values: the
+// ones in `trainable` (a layer's trainable_variables(): none for a frozen
+// layer) are leaves whose gradient the pullback reports; the others are
+// constants. One per backward pass, shared by a layer and its sublayers.
+class TapeVariables {
+ public:
+  TapeVariables() = default;
+  explicit TapeVariables(std::vector<VariablePtr> trainable) : trainable_(std::move(trainable)) {}
+  ad::Var operator()(const VariablePtr& variable);
+  // The leaves created, in first-use order.
+  const std::vector<std::pair<VariablePtr, ad::Var>>& leaves() const { return leaves_; }
+
+ private:
+  std::vector<VariablePtr> trainable_;
+  std::vector<std::pair<VariablePtr, ad::Var>> leaves_;
+  std::vector<std::pair<const Variable*, ad::Var>> constants_;
+};
+
+// call_tape() helpers: the value of positional argument i (a tensor), of a
+// list argument, and of a keyword tensor argument (undefined when absent).
+const ad::Var& tape_arg(const CallArgs& args, const std::vector<ad::Var>& tensors, std::size_t i = 0);
+std::vector<ad::Var> tape_arg_list(const CallArgs& args, const std::vector<ad::Var>& tensors, std::size_t i = 0);
+ad::Var tape_kwarg(const CallArgs& args, const std::vector<ad::Var>& tensors, const std::string& key);
 
 // Keyword arguments every layer accepts.
 struct LayerBaseOptions {
@@ -97,8 +122,10 @@ class Layer : public Operation {
   const std::vector<Child>& tracked_sublayers() const { return sublayers_; }
   // In Keras' saving-walk order (attribute names sorted, private ones last).
   virtual std::vector<Child> walk_children() const;
-  // Layers that are models expose their layer list (walked first, as "layers").
+  // Layers that are models (and Pipeline, StackedRNNCells) expose their layer
+  // list, walked first as the container named layer_list_attribute().
   virtual std::vector<std::shared_ptr<Layer>> layer_list() const { return {}; }
+  virtual std::string layer_list_attribute() const { return "layers"; }
 
   // Masking: whether the Keras call signature takes `mask`, and whether the
   // layer passes its input mask through.
@@ -125,12 +152,27 @@ class Layer : public Operation {
   // of the outputs.
   std::vector<KerasTensor> symbolic_call(Json args, Json kwargs, std::vector<KerasTensor> inputs) override;
 
+  // Backward passes: a layer writes its call with keras::ad operations and
+  // gets call_vjp() from the tape. Single-tensor layers override
+  // forward_tape(), the others call_tape() (`tensors` are the call's
+  // CallArgs::tensors as values; non-float ones carry no gradient). Either
+  // must compute what call() computes. differentiability() says which
+  // layers have one (default: unsupported).
+  virtual ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training);
+  virtual std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                         TapeVariables& variables);
+  VjpResult call_vjp(const CallArgs& args) override;
+
  protected:
   // Creates the variables; called once with the shapes of the first call argument.
   virtual void build(const std::vector<Shape>& input_shapes);
   VariablePtr add_weight(const std::string& name, const Shape& shape, const initializers::Initializer& initializer,
                          bool trainable = true, std::optional<DType> dtype = std::nullopt);
   void track(const std::string& attribute, std::shared_ptr<Layer> sublayer);
+  // Adds an existing variable (e.g. a wrapped layer's kernel) to this layer's
+  // own variables, as assigning it to an attribute does in Keras; the
+  // variable lists below list it once.
+  void track_variable(const VariablePtr& variable);
   void before_symbolic_call(const SpecArgs& args) override;
   void set_built(bool built) { built_ = built; }
 

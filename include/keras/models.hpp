@@ -12,11 +12,19 @@
 
 #include "keras/layer.hpp"
 #include "keras/layers/core.hpp"  // keras::Input
+#include "keras/logs.hpp"
 
 namespace keras {
 
 class ModelImpl;
 class Optimizer;
+class Callback;
+namespace callbacks {
+class History;
+}
+namespace training {
+struct TrainerState;
+}
 
 // What compile() accepts as an optimizer: an optimizer object, a name or a
 // config envelope (keras.optimizers.get semantics; resolved by the training
@@ -130,6 +138,48 @@ class ModelImpl : public Layer {
   Json get_compile_config() const;
   // Every model envelope carries its compile_config ({} when uncompiled).
   std::optional<Json> envelope_compile_config() const override { return get_compile_config(); }
+  // The compiled losses and metrics (set by compile()).
+  std::shared_ptr<training::TrainerState> trainer;
+};
+
+// Data for fit / evaluate: the inputs in model.inputs order, the targets in
+// model.outputs order, and optional sample weights (one tensor for every
+// output, or one per output).
+struct TrainingData {
+  std::vector<Tensor> x;
+  std::vector<Tensor> y;
+  std::vector<Tensor> sample_weight;
+};
+
+// keras.Model.fit's arguments that make sense in C++, with Keras' defaults.
+struct FitOptions {
+  std::optional<std::int64_t> batch_size;  // 32 unless steps_per_epoch says otherwise
+  std::int64_t epochs = 1;
+  // 0 silent, 1 progress bar (redrawn on a terminal), 2 one line per epoch.
+  int verbose = 1;
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  // The last fraction of the samples (before shuffling) held out for validation.
+  double validation_split = 0.0;
+  std::optional<TrainingData> validation_data;
+  bool shuffle = true;
+  // Seeds the per-epoch shuffles; nullopt draws from the process-wide generator.
+  std::optional<std::uint64_t> seed;
+  // Class index -> weight, turned into sample weights (single-output models).
+  std::map<std::int64_t, double> class_weight;
+  std::vector<Tensor> sample_weight;
+  std::int64_t initial_epoch = 0;
+  std::optional<std::int64_t> steps_per_epoch;
+  std::optional<std::int64_t> validation_steps;
+  std::optional<std::int64_t> validation_batch_size;
+  std::int64_t validation_freq = 1;
+};
+
+struct EvaluateOptions {
+  std::optional<std::int64_t> batch_size;  // 32
+  int verbose = 1;
+  std::vector<Tensor> sample_weight;
+  std::optional<std::int64_t> steps;
+  std::vector<std::shared_ptr<Callback>> callbacks;
 };
 
 // keras.Model: a handle to a Functional or Sequential model.
@@ -182,6 +232,20 @@ class Model : public LayerRef {
   // The optimizer set by compile() (nullptr when uncompiled).
   std::shared_ptr<Optimizer> optimizer() const;
 
+  // keras.Model.fit: trains for `epochs` epochs; returns the History.
+  std::shared_ptr<callbacks::History> fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                          const FitOptions& options = {}) const;
+  std::shared_ptr<callbacks::History> fit(const Tensor& x, const Tensor& y, const FitOptions& options = {}) const;
+  // keras.Model.evaluate(..., return_dict=True): the loss and the compiled metrics.
+  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const EvaluateOptions& options = {}) const;
+  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {}) const;
+  // One gradient step / one evaluation on a single batch (metrics reset first).
+  Logs train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                      const std::vector<Tensor>& sample_weight = {},
+                      const std::map<std::int64_t, double>& class_weight = {}) const;
+  Logs test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                     const std::vector<Tensor>& sample_weight = {}) const;
+
   // Keras 3's model.summary() table, line for line; print_summary() writes it to stdout.
   std::string summary(const SummaryOptions& options = {}) const;
   void print_summary(const SummaryOptions& options = {}) const;
@@ -207,5 +271,12 @@ class Sequential : public Model {
   // Builds the model for the given input shape (batch dim included, -1 = None).
   void build(const Shape& batch_input_shape) const;
 };
+
+// Threads predict() may use (OpenMP, the pool oneDNN runs on): set_num_threads(n), else the
+// KERAS_CPP_NUM_THREADS environment variable, else OpenMP's default (OMP_NUM_THREADS or the
+// cores). Batches smaller than 4 samples run on one thread. Results are identical from run to
+// run for a given thread count.
+void set_num_threads(int threads);
+int get_num_threads();
 
 }  // namespace keras

@@ -3,6 +3,7 @@
 // layer, a model, or a raw op such as keras.ops.add.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 namespace keras {
 
 class Operation;
+class Variable;
 struct Node;
 
 // Shape and dtype of a value, known before any data exists.
@@ -85,6 +87,27 @@ struct Node {
   mutable std::map<int, KerasTensor> output_masks;  // Keras' _keras_mask per output
 };
 
+// Reverse mode through one call (as JAX's vjp): what a training-mode call
+// returns besides its outputs, a pullback from the gradients of the outputs
+// (undefined: zero) to the gradients of the call's tensors (CallArgs::tensors
+// order; undefined: none) and of the trainable variables the call read.
+struct Gradients {
+  std::vector<Tensor> inputs;
+  std::vector<std::pair<std::shared_ptr<Variable>, Tensor>> variables;
+};
+using Pullback = std::function<Gradients(const std::vector<Tensor>& output_grads)>;
+struct VjpResult {
+  std::vector<Tensor> outputs;
+  Pullback pullback;
+};
+
+// How gradients pass through an operation.
+enum class Differentiability {
+  differentiable,  // call_vjp() gives the gradients
+  constant,        // outputs that carry no gradient (integer or boolean results, shapes)
+  unsupported,     // no backward pass: training through it is refused
+};
+
 class Operation : public std::enable_shared_from_this<Operation> {
  public:
   explicit Operation(std::string name) : name_(std::move(name)) {}
@@ -111,6 +134,12 @@ class Operation : public std::enable_shared_from_this<Operation> {
 
   virtual std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) = 0;
   virtual std::vector<Tensor> call(const CallArgs& args) = 0;
+
+  // The backward pass. call_vjp() runs the call (in training mode when
+  // args.training) keeping what its pullback needs; the default throws
+  // NotImplementedError naming the class.
+  virtual Differentiability differentiability() const { return Differentiability::unsupported; }
+  virtual VjpResult call_vjp(const CallArgs& args);
 
   // Keras' __call__ on symbolic tensors, as call_operation() uses it: records
   // the node (call_symbolic). Layers add Keras' mask handling around it.

@@ -14,6 +14,7 @@
 #include "keras/initializers.hpp"
 #include "keras/json.hpp"
 #include "keras/layer.hpp"
+#include "keras/limits.hpp"
 #include "keras/models.hpp"
 #include "keras/optimizers.hpp"
 #include "keras/registry.hpp"
@@ -42,6 +43,10 @@ std::vector<std::byte> save_model(const Model& model);
 struct LoadModelOptions {
   bool compile = true;
   bool safe_mode = true;
+  // What the file may make the loader read, allocate and build
+  // (keras/limits.hpp, docs/limits.md); a file beyond one is refused with an
+  // error naming it.
+  LoadLimits limits;
 };
 
 // Reads a .keras zip, a model directory, or (later) a legacy .h5 file.

@@ -64,6 +64,8 @@ class Tensor {
   explicit Tensor(Shape shape, DType dtype = DType::float32);
 
   static Tensor zeros(const Shape& shape, DType dtype = DType::float32);
+  // Storage left uninitialized, for kernels that overwrite every element.
+  static Tensor uninitialized(const Shape& shape, DType dtype = DType::float32);
   static Tensor full(const Shape& shape, float value, DType dtype = DType::float32);
   static Tensor scalar(float value, DType dtype = DType::float32);
   static Tensor from_vector(const Shape& shape, const std::vector<float>& values);
@@ -120,6 +122,9 @@ std::vector<std::byte> serialize_npy(const Tensor& tensor);
 namespace random {
 // Seeds the process-wide generator used when no seed is given.
 void set_seed(std::uint64_t seed);
+// A fresh seed from the process-wide generator, for objects that keep their
+// own random stream (the augmentation layers).
+std::uint64_t draw_seed();
 // Uniform values in [minval, maxval), like keras.random.uniform.
 Tensor uniform(const Shape& shape, float minval = 0.0F, float maxval = 1.0F,
                std::optional<std::uint64_t> seed = std::nullopt);

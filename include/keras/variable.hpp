@@ -4,6 +4,7 @@
 // a variable that is about to be overwritten.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -28,7 +29,11 @@ class Variable {
 
   // The value; runs the initializer on first access.
   const Tensor& value();
+  // The value for writing in place: counts as a modification (see version()).
   Tensor& mutable_value();
+  // Grows on every assign() or mutable_value(), so that caches derived from the value
+  // (prepacked or folded weights) know when to rebuild.
+  std::uint64_t version() const { return version_; }
   // Replaces the value after checking the shape; casts to the variable's dtype.
   void assign(const Tensor& value);
 
@@ -40,6 +45,7 @@ class Variable {
   initializers::Initializer initializer_;
   bool trainable_;
   Tensor value_;
+  std::uint64_t version_ = 0;
 };
 
 using VariablePtr = std::shared_ptr<Variable>;

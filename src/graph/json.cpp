@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "keras/json.hpp"
+#include "keras/limits.hpp"
 
 namespace keras {
 
@@ -89,10 +90,9 @@ struct Markers {
   }
 };
 
-// Python's json module stops near its recursion limit (1000) too. Deeper input would overflow
-// the stack of the recursive walkers downstream (restore_special_tokens, dump_value, the
-// config readers), so it is refused here, while still text.
-constexpr int kMaxNestingDepth = 1000;
+// Python's json module stops near its recursion limit (1000). Deeper input would overflow the
+// stack of the recursive walkers downstream (restore_special_tokens, dump_value, the config
+// readers), so it is refused here, while still text, at LoadLimits::max_json_depth (256).
 
 std::string replace_special_tokens(std::string_view text, bool* replaced, const std::string& origin,
                                    const Markers& markers) {
@@ -100,6 +100,7 @@ std::string replace_special_tokens(std::string_view text, bool* replaced, const 
   out.reserve(text.size());
   bool in_string = false;
   int depth = 0;
+  const int max_depth = detail::current_load_limits().max_json_depth;
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
@@ -116,9 +117,9 @@ std::string replace_special_tokens(std::string_view text, bool* replaced, const 
       continue;
     }
     if (c == '[' || c == '{') {
-      if (++depth > kMaxNestingDepth)
-        throw FormatError(origin + ": invalid JSON: nested deeper than " + std::to_string(kMaxNestingDepth) +
-                          " levels");
+      if (++depth > max_depth)
+        throw FormatError(origin + ": invalid JSON: nested deeper than " + std::to_string(max_depth) +
+                          " levels (LoadLimits::max_json_depth)");
     } else if (c == ']' || c == '}') {
       --depth;
     }
@@ -200,8 +201,12 @@ Shape shape_from_json(const Json& value, const std::string& what) {
   for (const auto& d : value) {
     if (d.is_null())
       shape.push_back(kUnknownDim);
-    else if (d.is_number_integer() && d.get<std::int64_t>() >= 0)
+    else if (d.is_number_integer() && d.get<std::int64_t>() >= 0 &&
+             d.get<std::int64_t>() <= detail::current_load_limits().max_dimension)
       shape.push_back(d.get<std::int64_t>());
+    else if (d.is_number_integer() && d.get<std::int64_t>() > 0)
+      throw FormatError(what + " has a dimension " + d.dump() + " above " +
+                        std::to_string(detail::current_load_limits().max_dimension) + " (LoadLimits::max_dimension)");
     else
       throw FormatError(what + " has an invalid dimension: " + d.dump());
   }

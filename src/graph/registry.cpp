@@ -314,6 +314,7 @@ OperationPtr operation_from_envelope(const Json& envelope) {
   return with_context(resolved.frame, [&]() -> OperationPtr {
     OperationPtr op;
     try {
+      const ConfigClassScope reading(resolved.class_name);
       op = resolved.factory.as<OperationPtr>()(resolved.config);
     } catch (const Json::exception& e) {
       // A config value of the wrong JSON type (a string where a number belongs, ...).

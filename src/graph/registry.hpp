@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "graph/config_json.hpp"
 #include "keras/registry.hpp"
 
 namespace keras::detail {
@@ -71,6 +72,7 @@ template <typename V>
 V instantiate(const std::vector<saving::ObjectKind>& kinds, const Json& envelope) {
   ResolvedEnvelope resolved = resolve_envelope(kinds, envelope);
   return with_context(resolved.frame, [&]() -> V {
+    const ConfigClassScope reading(resolved.class_name);
     try {
       return resolved.factory.as<V>()(resolved.config);
     } catch (const Json::exception& e) {

@@ -1,27 +1,19 @@
 #include "layers/config_utils.hpp"
 
+#include "graph/config_json.hpp"
+
 namespace keras::detail {
 
 std::int64_t required_int(const Json& config, const std::string& key, const std::string& layer) {
-  auto it = config.find(key);
-  if (it == config.end() || !it->is_number_integer())
-    throw FormatError(layer + " config needs an integer '" + key + "'" +
-                      (it == config.end() ? std::string() : ", got " + it->dump()));
-  return it->get<std::int64_t>();
+  return config_size(config, key, layer);
 }
 
 std::int64_t int_or(const Json& config, const std::string& key, std::int64_t fallback) {
-  auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) throw FormatError("Config key '" + key + "' must be an integer, got " + it->dump());
-  return it->get<std::int64_t>();
+  return config_value<std::int64_t>(config, key, fallback);
 }
 
 double number_or(const Json& config, const std::string& key, double fallback) {
-  auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_number()) throw FormatError("Config key '" + key + "' must be a number, got " + it->dump());
-  return it->get<double>();
+  return config_value<double>(config, key, fallback);
 }
 
 std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n, const std::string& layer,
@@ -29,20 +21,22 @@ std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, 
   auto it = config.find(key);
   if (it == config.end() || it->is_null()) {
     if (fallback) return std::vector<std::int64_t>(n, *fallback);
-    throw FormatError(layer + " config needs '" + key + "'");
+    throw FormatError("Invalid config for class '" + layer + "': '" + key +
+                      "' is missing; it must be an integer or a list of " + std::to_string(n) + " integers");
   }
-  if (it->is_number_integer()) return std::vector<std::int64_t>(n, it->get<std::int64_t>());
-  if (it->is_array() && it->size() == n) {
-    std::vector<std::int64_t> out;
+  std::vector<std::int64_t> out;
+  if (it->is_number_integer()) {
+    out.assign(n, it->get<std::int64_t>());
+  } else if (it->is_array() && it->size() == n) {
     for (const auto& v : *it) {
-      if (!v.is_number_integer())
-        throw FormatError(layer + " config '" + key + "' must hold integers, got " + it->dump());
+      if (!v.is_number_integer()) throw_bad_config_value(key, "a list of integers", *it, layer);
       out.push_back(v.get<std::int64_t>());
     }
-    return out;
+  } else {
+    throw_bad_config_value(key, "an integer or a list of " + std::to_string(n) + " integers", *it, layer);
   }
-  throw FormatError(layer + " config '" + key + "' must be an integer or a list of " + std::to_string(n) +
-                    " integers, got " + it->dump());
+  for (std::int64_t v : out) check_window_value(v, key, *it, layer);
+  return out;
 }
 
 Json ints_to_json(const std::vector<std::int64_t>& values) {
@@ -52,32 +46,28 @@ Json ints_to_json(const std::vector<std::int64_t>& values) {
 }
 
 bool bool_or(const Json& config, const std::string& key, bool fallback, const std::string& layer) {
-  auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) throw FormatError(layer + " config '" + key + "' must be a boolean, got " + it->dump());
-  return it->get<bool>();
+  const ConfigClassScope reading(layer);
+  return config_value<bool>(config, key, fallback);
 }
 
 std::string string_or(const Json& config, const std::string& key, const std::string& fallback,
                       const std::string& layer) {
-  auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_string()) throw FormatError(layer + " config '" + key + "' must be a string, got " + it->dump());
-  return it->get<std::string>();
+  const ConfigClassScope reading(layer);
+  return config_value<std::string>(config, key, fallback);
 }
 
 void reject_unsupported_options(const Json& config, const std::string& layer) {
   if (auto it = config.find("quantization_config"); it != config.end() && !it->is_null())
-    throw NotImplementedError(layer + " '" + config.value("name", std::string()) +
+    throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
                               "': quantized layers are not supported by keras-cpp");
   if (auto it = config.find("lora_rank"); it != config.end() && !it->is_null())
-    throw NotImplementedError(layer + " '" + config.value("name", std::string()) +
+    throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
                               "': LoRA-enabled layers are not supported by keras-cpp");
   if (auto it = config.find("dtype"); it != config.end() && it->is_object()) {
     const std::string cls = it->value("class_name", "");
     if (cls != "DTypePolicy" && cls != "FloatDTypePolicy" && cls != "Policy")
-      throw NotImplementedError(layer + " '" + config.value("name", std::string()) + "': dtype policy " + cls +
-                                " (quantization) is not supported by keras-cpp");
+      throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
+                                "': dtype policy " + cls + " (quantization) is not supported by keras-cpp");
   }
 }
 

@@ -6,15 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "graph/config_json.hpp"
 #include "keras/json.hpp"
+#include "keras/layer.hpp"
 #include "layers/activations/activation_functions.hpp"
 
 namespace keras::detail {
 
+// A positive size of at most LoadLimits::max_units (units, filters, heads).
 std::int64_t required_int(const Json& config, const std::string& key, const std::string& layer);
 std::int64_t int_or(const Json& config, const std::string& key, std::int64_t fallback);
 double number_or(const Json& config, const std::string& key, double fallback);
-// An int or a list of ints (Keras' normalize_tuple), expanded to n values.
+// An int or a list of ints (Keras' normalize_tuple), expanded to n values, each positive and
+// at most LoadLimits::max_window (kernel sizes, strides, dilation rates, pool sizes).
 std::vector<std::int64_t> int_tuple(const Json& config, const std::string& key, std::size_t n, const std::string& layer,
                                     std::optional<std::int64_t> fallback = std::nullopt);
 Json ints_to_json(const std::vector<std::int64_t>& values);
@@ -23,6 +27,16 @@ Json ints_to_json(const std::vector<std::int64_t>& values);
 bool bool_or(const Json& config, const std::string& key, bool fallback, const std::string& layer);
 std::string string_or(const Json& config, const std::string& key, const std::string& fallback,
                       const std::string& layer);
+// Copies name, dtype and trainable of a layer config into an options struct
+// with those three fields.
+template <typename Options>
+void read_base_options(const Json& config, Options& o) {
+  const LayerBaseOptions base = Layer::base_options_from_config(config);
+  o.name = base.name;
+  o.dtype = base.dtype;
+  o.trainable = base.trainable;
+}
+
 // Refuses configs that need features keras-cpp lacks (quantization, LoRA).
 void reject_unsupported_options(const Json& config, const std::string& layer);
 

@@ -1,14 +1,18 @@
 // keras.initializers: the built-in initializers with Keras' configs and
 // distributions (keras/src/initializers/).
 #include "keras/initializers.hpp"
+#include "graph/config_json.hpp"
 
 #include <cmath>
 #include <functional>
 #include <map>
+#include <numbers>
 
 #include <Eigen/Dense>
 
 #include "layers/registrations.hpp"
+#include "layers/spectral_window.hpp"
+#include "ops/spectral.hpp"
 
 namespace keras::initializers {
 
@@ -171,6 +175,56 @@ class IdentityInit final : public InitializerImpl {
   double gain_;
 };
 
+// keras.initializers.STFT: windowed cos (real) or sin (imag) kernels
+// [frame_length, channels, bins] for a convolution computing a DFT.
+class STFTInit final : public InitializerImpl {
+ public:
+  STFTInit(std::string side, Json window, Json scaling, bool periodic)
+      : side_(std::move(side)), window_(std::move(window)), scaling_(std::move(scaling)), periodic_(periodic) {
+    if (side_ != "real" && side_ != "imag") throw ValueError("side should be 'real' or 'imag', not " + side_);
+    if (!scaling_.is_null() && scaling_ != "density" && scaling_ != "spectrum")
+      throw ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling=" +
+                       scaling_.dump());
+    if (window_.is_string()) (void)kernels::window_function(window_.get<std::string>(), 1, periodic_);
+  }
+  std::string class_name() const override { return "STFT"; }
+  Json get_config() const override {
+    return Json{{"side", side_}, {"window", window_}, {"periodic", periodic_}, {"scaling", scaling_}};
+  }
+  Tensor generate(const Shape& shape, DType dtype) const override {
+    if (shape.size() != 3) throw ValueError("STFT initializer needs a shape (frame_length, channels, bins)");
+    const std::int64_t frame_length = shape[0], channels = shape[1], bins = shape[2];
+    std::vector<double> win(static_cast<std::size_t>(frame_length), 1.0);
+    double scaling = 1.0;
+    if (!window_.is_null()) {
+      win = detail::window_from_json(window_, frame_length, periodic_, "STFT initializer");
+      double squares = 0.0, absolute = 0.0;
+      for (double w : win) {
+        squares += w * w;
+        absolute += std::abs(w);
+      }
+      if (scaling_ == "density") scaling = std::sqrt(squares);
+      if (scaling_ == "spectrum") scaling = absolute;
+    }
+    const double fft_length = static_cast<double>((bins - 1) * 2);
+    Tensor out(shape, DType::float32);
+    float* p = out.data<float>();
+    for (std::int64_t t = 0; t < frame_length; ++t)
+      for (std::int64_t c = 0; c < channels; ++c)
+        for (std::int64_t f = 0; f < bins; ++f) {
+          const double arg = -2.0 * static_cast<double>(t) * (static_cast<double>(f) / fft_length) * std::numbers::pi;
+          const double k = side_ == "real" ? std::cos(arg) : std::sin(arg);
+          *p++ = static_cast<float>(k * win[static_cast<std::size_t>(t)] / scaling);
+        }
+    return out.astype(dtype);
+  }
+
+ private:
+  std::string side_;
+  Json window_, scaling_;
+  bool periodic_;
+};
+
 Initializer make(std::shared_ptr<const InitializerImpl> impl) { return Initializer(std::move(impl)); }
 
 Initializer preset(const std::string& name, double scale, const std::string& mode, const std::string& distribution,
@@ -247,6 +301,9 @@ Initializer Orthogonal(double gain, std::optional<std::int64_t> seed) {
   return make(std::make_shared<OrthogonalInit>(gain, seed));
 }
 Initializer Identity(double gain) { return make(std::make_shared<IdentityInit>(gain)); }
+Initializer STFT(const std::string& side, Json window, Json scaling, bool periodic) {
+  return make(std::make_shared<STFTInit>(side, std::move(window), std::move(scaling), periodic));
+}
 
 }  // namespace keras::initializers
 
@@ -268,8 +325,8 @@ void register_initializers() {
     return TruncatedNormal(number_or(c, "mean", 0.0), number_or(c, "stddev", 0.05), seed_from(c));
   });
   r.add("VarianceScaling", [](const Json& c) {
-    return VarianceScaling({number_or(c, "scale", 1.0), c.value("mode", std::string("fan_in")),
-                            c.value("distribution", std::string("truncated_normal")), seed_from(c)});
+    return VarianceScaling({number_or(c, "scale", 1.0), detail::config_value(c, "mode", std::string("fan_in")),
+                            detail::config_value(c, "distribution", std::string("truncated_normal")), seed_from(c)});
   });
   r.add("GlorotUniform", [](const Json& c) { return GlorotUniform({seed_from(c)}); });
   r.add("GlorotNormal", [](const Json& c) { return GlorotNormal({seed_from(c)}); });
@@ -279,6 +336,10 @@ void register_initializers() {
   r.add("LecunNormal", [](const Json& c) { return LecunNormal({seed_from(c)}); });
   r.add("Orthogonal", [](const Json& c) { return Orthogonal(number_or(c, "gain", 1.0), seed_from(c)); });
   r.add("Identity", [](const Json& c) { return Identity(number_or(c, "gain", 1.0)); });
+  r.add("STFT", [](const Json& c) {
+    return STFT(detail::config_value(c, "side", std::string("real")), detail::config_value(c, "window", Json("hann")),
+                detail::config_value(c, "scaling", Json("density")), detail::config_value(c, "periodic", false));
+  });
   // The names keras.initializers.get() accepts (ALL_OBJECTS_DICT).
   r.alias("zeros", "Zeros");
   r.alias("ones", "Ones");
@@ -299,6 +360,8 @@ void register_initializers() {
   r.alias("identity", "Identity");
   r.alias("IdentityInitializer", "Identity");
   r.alias("OrthogonalInitializer", "Orthogonal");
+  r.alias("stft", "STFT");
+  r.alias("STFTInitializer", "STFT");
 }
 
 }  // namespace keras::detail

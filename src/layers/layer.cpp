@@ -1,7 +1,9 @@
 // The Layer base: naming, config, variables, sublayers, build and calls.
 #include "keras/layer.hpp"
+#include "graph/config_json.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace keras {
 
@@ -33,7 +35,7 @@ DTypePolicy DTypePolicy::from_json(const Json& value) {
   if (value.is_null()) return DTypePolicy();
   if (value.is_string()) return DTypePolicy(value.get<std::string>());
   if (value.is_object()) {
-    const std::string cls = value.value("class_name", "");
+    const std::string cls = detail::config_value(value, "class_name", "");
     if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
       const Json& config = value.at("config");
       return DTypePolicy(config.at("name").get<std::string>());
@@ -116,6 +118,24 @@ VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const
   return var;
 }
 
+void Layer::track_variable(const VariablePtr& variable) {
+  (variable->trainable() ? trainable_vars_ : non_trainable_vars_).push_back(variable);
+}
+
+namespace {
+
+// Keras' variable lists hold each variable once (a wrapper may share its layer's kernel).
+std::vector<VariablePtr> unique(std::vector<VariablePtr> variables) {
+  std::unordered_set<const Variable*> seen;
+  std::vector<VariablePtr> out;
+  out.reserve(variables.size());
+  for (auto& v : variables)
+    if (seen.insert(v.get()).second) out.push_back(std::move(v));
+  return out;
+}
+
+}  // namespace
+
 void Layer::track(const std::string& attribute, std::shared_ptr<Layer> sublayer) {
   sublayers_.push_back({attribute, std::move(sublayer)});
 }
@@ -137,7 +157,7 @@ std::vector<VariablePtr> Layer::trainable_variables() const {
     auto sub = child.layer->trainable_variables();
     out.insert(out.end(), sub.begin(), sub.end());
   }
-  return out;
+  return unique(std::move(out));
 }
 
 std::vector<VariablePtr> Layer::non_trainable_variables() const {
@@ -152,14 +172,14 @@ std::vector<VariablePtr> Layer::non_trainable_variables() const {
   };
   for (const auto& layer : layer_list()) add_from(*layer);
   for (const auto& child : sublayers_) add_from(*child.layer);
-  return out;
+  return unique(std::move(out));
 }
 
 std::vector<VariablePtr> Layer::weights() const {
   auto out = trainable_variables();
   auto rest = non_trainable_variables();
   out.insert(out.end(), rest.begin(), rest.end());
-  return out;
+  return unique(std::move(out));
 }
 
 std::int64_t Layer::count_params() const {

@@ -22,6 +22,8 @@ void register_layer_builtins() {
     register_rnn_layers();
     register_attention_layers();
     register_preprocessing_layers();
+    register_image_augmentation_layers();
+    register_application_layers();
   });
 }
 

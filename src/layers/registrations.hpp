@@ -26,6 +26,8 @@ void register_merging_layers();
 void register_rnn_layers();
 void register_attention_layers();
 void register_preprocessing_layers();
+void register_image_augmentation_layers();
+void register_application_layers();
 
 // The layer a layer envelope describes (what nested layers such as an RNN's
 // cell are read with); FormatError when it names an operation.

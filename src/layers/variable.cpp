@@ -12,15 +12,26 @@ Variable::Variable(std::string name, Shape shape, DType dtype, initializers::Ini
   for (std::int64_t d : shape_) {
     if (d < 0) throw ValueError("Variable '" + name_ + "' needs a fully known shape, got " + shape_to_string(shape_));
   }
+  // Counted before anything is allocated: a config with absurd sizes fails here, not in malloc.
+  std::uint64_t bytes = dtype_size(dtype_);
+  for (std::int64_t d : shape_) {
+    if (__builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes))
+      throw ValueError("Variable '" + name_ + "' of shape " + shape_to_string(shape_) +
+                       " has more elements than 64-bit sizes can count");
+  }
 }
 
-const Tensor& Variable::value() { return mutable_value(); }
-
-Tensor& Variable::mutable_value() {
+const Tensor& Variable::value() {
   if (!value_.defined()) {
     value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
     if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
   }
+  return value_;
+}
+
+Tensor& Variable::mutable_value() {
+  ++version_;
+  value();
   return value_;
 }
 
@@ -32,6 +43,7 @@ void Variable::assign(const Tensor& value) {
         shape_to_string(shape_) + ", Received: value.shape=" + shape_to_string(value.shape()) +
         ". Target variable: " + path_);
   value_ = value.dtype() == dtype_ ? value.clone() : value.astype(dtype_);
+  ++version_;
 }
 
 }  // namespace keras

@@ -147,6 +147,7 @@ void FunctionalImpl::map_graph() {
 // them in the graph, and the masks of the outputs (needed when this model is
 // a layer of another one). Those extra nodes are not part of the config.
 void FunctionalImpl::plan_execution() {
+  plan_.reset();
   std::set<std::pair<const Node*, int>> declared;
   for (const auto& t : inputs_) declared.insert({t.node().get(), t.index()});
   std::map<const Node*, bool> computable;

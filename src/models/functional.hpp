@@ -4,12 +4,16 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
 #include "keras/models.hpp"
 
 namespace keras::detail {
+
+struct ExecutionPlan;
 
 // How inputs or outputs were given: one tensor, a list, or a dict (whose
 // flattened order is sorted by key, as Keras does).
@@ -31,6 +35,37 @@ class MaskedCallable {
  public:
   virtual ~MaskedCallable() = default;
   virtual MaskedRun call_masked(const CallArgs& args) = 0;
+  // The same call with its backward pass: `pullback` maps the outputs'
+  // gradients to those of args.tensors and of the trainable variables.
+  virtual MaskedRun call_masked_vjp(const CallArgs& args, Pullback* pullback) = 0;
+};
+
+// The backward pass of a graph run (functional_vjp.cpp): execute_graph
+// records, per node whose outputs need a gradient, the pullback of its
+// call_vjp(); backward() sweeps them in reverse, summing the gradients of
+// tensors used twice and of variables shared by several calls.
+class GraphTape {
+ public:
+  using Key = std::pair<const Node*, int>;
+  // A source value whose gradient is wanted (a nested model's float inputs).
+  void mark_needs_gradient(const KerasTensor& t) { needs_gradient_.insert(key_of(t)); }
+  // Runs one node: call_vjp() when an input needs a gradient or the
+  // operation has trainable variables, a plain call() otherwise.
+  std::vector<Tensor> call(const std::shared_ptr<Node>& node, const CallArgs& args, std::vector<Tensor>* output_masks);
+  // Gradients of `sources` (undefined: none) and of the variables, given
+  // those of `wanted` (undefined: zero).
+  Gradients backward(const std::vector<KerasTensor>& sources, const std::vector<KerasTensor>& wanted,
+                     const std::vector<Tensor>& wanted_grads) const;
+
+ private:
+  static Key key_of(const KerasTensor& t) { return {t.node().get(), t.index()}; }
+  struct Entry {
+    std::shared_ptr<Node> node;
+    std::size_t outputs;
+    Pullback pullback;
+  };
+  std::vector<Entry> entries_;
+  std::set<Key> needs_gradient_;
 };
 
 class FunctionalImpl : public ModelImpl, public MaskedCallable {
@@ -57,8 +92,14 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
 
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, bool training) override;
   // Runs with masks on some inputs (undefined = none).
-  MaskedRun run_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& input_masks, bool training);
+  // With `pullback`, also the backward pass (gradients of `inputs`, then of
+  // the masks' placeholders, and of the trainable variables).
+  MaskedRun run_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& input_masks, bool training,
+                       Pullback* pullback = nullptr);
   MaskedRun call_masked(const CallArgs& args) override;
+  MaskedRun call_masked_vjp(const CallArgs& args, Pullback* pullback) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  VjpResult call_vjp(const CallArgs& args) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   std::vector<std::shared_ptr<Layer>> layer_list() const override;
@@ -69,6 +110,8 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
  private:
   void map_graph();
   void plan_execution();
+  // The plan of execution_order_, built on first use and shared by every caller.
+  std::shared_ptr<const ExecutionPlan> execution_plan();
   std::vector<Tensor> inputs_from_call(const CallArgs& args) const;
   std::vector<Tensor> masks_from_call(const CallArgs& args) const;
   // The same graph traced again on inputs that carry masks, so that every
@@ -84,6 +127,8 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
   std::set<const Node*> own_nodes_;
   std::vector<KerasTensor> output_masks_;  // symbolic masks of the outputs (undefined: none)
   std::map<std::string, std::shared_ptr<FunctionalImpl>> masked_variants_;
+  std::mutex plan_mutex_;
+  std::shared_ptr<const ExecutionPlan> plan_;
 };
 
 // Whether `node` is the source node of an InputLayer.
@@ -102,7 +147,15 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
                                   const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
                                   const std::vector<KerasTensor>& wanted, bool training,
                                   const std::vector<Tensor>& source_masks = {},
-                                  std::vector<Tensor>* wanted_masks = nullptr);
+                                  std::vector<Tensor>* wanted_masks = nullptr, GraphTape* tape = nullptr);
+
+// A model call's pullback in terms of args.tensors: `inner` gives the
+// gradients of the model's flat inputs, which came from the call's tensors
+// at `input_indices` (CallArgs::tensors positions).
+Pullback call_pullback(Pullback inner, std::vector<std::size_t> input_indices, std::size_t call_tensors);
+// The CallArgs::tensors positions of a call's first argument, flattened as
+// the model's inputs are (dict keys sorted).
+std::vector<std::size_t> input_indices_of(const CallArgs& args, const TensorStructure& structure);
 
 // The single tensor argument of a layer node that Keras would fill `mask`
 // from at call time (its `mask` kwarg absent or None), if any.

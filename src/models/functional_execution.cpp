@@ -6,6 +6,7 @@
 #include <map>
 
 #include "layers/core/input_layer.hpp"
+#include "models/execution_plan.hpp"
 #include "models/functional.hpp"
 
 namespace keras::detail {
@@ -51,7 +52,13 @@ std::optional<KerasTensor> mask_source_of(const Node& node) {
 std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& nodes,
                                   const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
                                   const std::vector<KerasTensor>& wanted, bool training,
-                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks) {
+                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
+                                  GraphTape* tape) {
+  // Inference runs the plan (intermediates freed after their last use); a recorded run
+  // keeps every value, which the backward pass reads.
+  if (tape == nullptr)
+    return run_execution_plan(*build_execution_plan(nodes, sources, wanted), source_values, training, source_masks,
+                              wanted_masks);
   using Key = std::pair<const Node*, int>;
   auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
   std::map<Key, Tensor> values;
@@ -90,7 +97,9 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
     }
     std::vector<Tensor> outputs;
     std::vector<Tensor> output_masks;
-    if (auto* model = dynamic_cast<MaskedCallable*>(node->operation.get())) {
+    if (tape != nullptr) {
+      outputs = tape->call(node, args, &output_masks);
+    } else if (auto* model = dynamic_cast<MaskedCallable*>(node->operation.get())) {
       auto result = model->call_masked(args);
       outputs = std::move(result.outputs);
       output_masks = std::move(result.masks);
@@ -126,12 +135,18 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
   return out;
 }
 
+std::shared_ptr<const ExecutionPlan> FunctionalImpl::execution_plan() {
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  if (!plan_) plan_ = build_execution_plan(execution_order_, inputs_, outputs_);
+  return plan_;
+}
+
 std::vector<Tensor> FunctionalImpl::run(const std::vector<Tensor>& inputs, bool training) {
   return run_masked(inputs, {}, training).outputs;
 }
 
 MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& input_masks,
-                                     bool training) {
+                                     bool training, Pullback* pullback) {
   if (inputs.size() != inputs_.size())
     throw ValueError("Model '" + name() + "' expects " + std::to_string(inputs_.size()) +
                      " input(s), but it received " + std::to_string(inputs.size()) + " input tensors");
@@ -146,10 +161,21 @@ MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const st
     for (std::size_t i = 0; i < input_masks.size() && i < inputs_.size(); ++i) {
       if (input_masks[i].defined()) variant_inputs.push_back(input_masks[i]);
     }
-    return variant->run_masked(variant_inputs, {}, training);
+    return variant->run_masked(variant_inputs, {}, training, pullback);
   }
   MaskedRun result;
-  result.outputs = execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks);
+  if (pullback == nullptr) {
+    result.outputs = run_execution_plan(*execution_plan(), conformed, training, {}, &result.masks);
+    return result;
+  }
+  auto tape = std::make_shared<GraphTape>();
+  for (std::size_t i = 0; i < inputs_.size(); ++i)
+    if (is_floating(conformed[i].dtype())) tape->mark_needs_gradient(inputs_[i]);
+  result.outputs =
+      execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks, tape.get());
+  *pullback = [tape, sources = inputs_, wanted = outputs_](const std::vector<Tensor>& output_grads) {
+    return tape->backward(sources, wanted, output_grads);
+  };
   return result;
 }
 
@@ -262,6 +288,19 @@ std::vector<Tensor> FunctionalImpl::call(const CallArgs& args) { return call_mas
 
 MaskedRun FunctionalImpl::call_masked(const CallArgs& args) {
   return run_masked(inputs_from_call(args), masks_from_call(args), args.training);
+}
+
+MaskedRun FunctionalImpl::call_masked_vjp(const CallArgs& args, Pullback* pullback) {
+  Pullback inner;
+  MaskedRun run = run_masked(inputs_from_call(args), masks_from_call(args), args.training, &inner);
+  *pullback = call_pullback(std::move(inner), input_indices_of(args, input_structure_), args.tensors.size());
+  return run;
+}
+
+VjpResult FunctionalImpl::call_vjp(const CallArgs& args) {
+  VjpResult result;
+  result.outputs = call_masked_vjp(args, &result.pullback).outputs;
+  return result;
 }
 
 std::vector<TensorSpec> FunctionalImpl::compute_output_spec(const SpecArgs& args) {

@@ -6,6 +6,7 @@
 #include "keras/models.hpp"
 #include "models/functional.hpp"
 #include "models/sequential.hpp"
+#include "ops/threads.hpp"
 
 namespace keras {
 
@@ -142,6 +143,7 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
       throw ValueError("All inputs of predict() need the same number of samples, got " + std::to_string(rows) +
                        " and " + std::to_string(t.shape()[0]));
   }
+  const kernels::ThreadScope threads(kernels::threads_for_batch(std::min(rows, batch_size)));
   std::vector<std::vector<Tensor>> batches;
   for (std::int64_t begin = 0; begin < rows || (rows == 0 && begin == 0); begin += batch_size) {
     std::int64_t end = std::min(rows, begin + batch_size);
@@ -158,6 +160,9 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
   }
   return outputs;
 }
+
+void set_num_threads(int threads) { kernels::set_num_threads(threads); }
+int get_num_threads() { return kernels::num_threads(); }
 
 std::vector<Tensor> Model::predict(const Tensor& input, std::int64_t batch_size) const {
   return predict(std::vector<Tensor>{input}, batch_size);

@@ -1,4 +1,5 @@
 #include "models/sequential.hpp"
+#include "graph/config_json.hpp"
 
 #include "layers/registrations.hpp"
 
@@ -91,6 +92,22 @@ MaskedRun SequentialImpl::call_masked(const CallArgs& args) {
   return graph().run_masked(args.tensor_list(0), masks, args.training);
 }
 
+MaskedRun SequentialImpl::call_masked_vjp(const CallArgs& args, Pullback* pullback) {
+  std::vector<Tensor> masks;
+  if (auto mask = args.kwarg_tensor("mask")) masks.push_back(*mask);
+  Pullback inner;
+  MaskedRun run = graph().run_masked(args.tensor_list(0), masks, args.training, &inner);
+  *pullback =
+      call_pullback(std::move(inner), input_indices_of(args, {TensorStructure::Kind::list, {}}), args.tensors.size());
+  return run;
+}
+
+VjpResult SequentialImpl::call_vjp(const CallArgs& args) {
+  VjpResult result;
+  result.outputs = call_masked_vjp(args, &result.pullback).outputs;
+  return result;
+}
+
 Json SequentialImpl::get_config() const {
   Json config{{"name", name()}, {"trainable", trainable()}, {"dtype", dtype_policy().serialize()}};
   Json layers = Json::array();
@@ -120,7 +137,7 @@ std::shared_ptr<SequentialImpl> SequentialImpl::from_config(const Json& config) 
         config.dump());
   SequentialOptions options;
   options.name = config.at("name").get<std::string>();
-  options.trainable = config.value("trainable", true);
+  options.trainable = detail::config_value(config, "trainable", true);
   auto model = std::make_shared<SequentialImpl>(options);
   for (const auto& entry : config.at("layers")) model->add(layer_from_envelope(entry));
   if (!model->graph_) {

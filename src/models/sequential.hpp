@@ -35,6 +35,9 @@ class SequentialImpl final : public ModelImpl, public MaskedCallable {
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   MaskedRun call_masked(const CallArgs& args) override;
+  MaskedRun call_masked_vjp(const CallArgs& args, Pullback* pullback) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  VjpResult call_vjp(const CallArgs& args) override;
   std::vector<std::shared_ptr<Layer>> layer_list() const override { return layers_; }
 
  protected:

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ops/common.hpp"
+#include "ops/conv_geometry.hpp"
 #include "ops/dnnl_context.hpp"
 
 namespace keras::kernels {
@@ -107,23 +108,28 @@ std::int64_t conv_output_length(std::int64_t input, std::int64_t kernel, std::in
   return floor_div(input + before + after - effective_kernel(kernel, dilation), stride) + 1;
 }
 
-Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
-            const std::vector<std::int64_t>& strides_in, Padding padding,
-            const std::vector<std::int64_t>& dilation_in) {
-  Tensor x = detail::to_float(x_in);
-  Tensor kernel = detail::to_float(kernel_in);
-  const int n_sp = spatial_rank(x, kernel, "conv");
+ConvGeometry conv_geometry(const Shape& x_shape, const Shape& kernel_shape, const std::vector<std::int64_t>& strides_in,
+                           Padding padding, const std::vector<std::int64_t>& dilation_in) {
+  ConvGeometry g;
+  const int n_sp = static_cast<int>(x_shape.size()) - 2;
+  if (n_sp < 1 || n_sp > 3)
+    throw ShapeMismatchError("conv: input must have rank 3, 4 or 5 (batch, spatial..., channels), got " +
+                             shape_to_string(x_shape));
+  if (static_cast<int>(kernel_shape.size()) != n_sp + 2)
+    throw ShapeMismatchError("conv: kernel shape " + shape_to_string(kernel_shape) + " does not match input shape " +
+                             shape_to_string(x_shape));
   if (padding == Padding::causal && n_sp != 1)
     throw ValueError("conv: causal padding is only supported for 1-D convolutions");
-  const auto strides = detail::spatial_param(strides_in, n_sp, 1, "conv strides");
+  g.n_sp = n_sp;
+  g.strides = detail::spatial_param(strides_in, n_sp, 1, "conv strides");
   const auto dilation = detail::spatial_param(dilation_in, n_sp, 1, "conv dilation_rate");
-  check_positive(strides, "conv strides");
+  check_positive(g.strides, "conv strides");
   check_positive(dilation, "conv dilation_rate");
 
-  const std::int64_t batch = x.dim(0);
-  const std::int64_t channels = x.dim(-1);
-  const std::int64_t in_per_group = kernel.dim(-2);
-  const std::int64_t filters = kernel.dim(-1);
+  const std::int64_t batch = x_shape.front();
+  const std::int64_t channels = x_shape.back();
+  const std::int64_t in_per_group = kernel_shape[kernel_shape.size() - 2];
+  const std::int64_t filters = kernel_shape.back();
   if (in_per_group <= 0 || channels % in_per_group != 0)
     throw ShapeMismatchError("conv: the number of input channels (" + std::to_string(channels) +
                              ") must be evenly divisible by the kernel's in_channels (" + std::to_string(in_per_group) +
@@ -132,38 +138,34 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
   if (filters % groups != 0)
     throw ShapeMismatchError("conv: filters (" + std::to_string(filters) + ") must be divisible by groups (" +
                              std::to_string(groups) + ")");
-  Tensor bias = checked_bias(bias_in, filters, "conv");
+  g.groups = groups;
+  g.filters = filters;
 
-  std::vector<std::int64_t> ksize, out_sp, pad_l, pad_r, dnnl_dilation;
-  Shape out_shape{batch};
+  g.out_shape = {batch};
   for (int i = 0; i < n_sp; ++i) {
     auto u = static_cast<std::size_t>(i);
-    const std::int64_t in = x.shape()[u + 1];
-    const std::int64_t k = kernel.shape()[u];
-    ksize.push_back(k);
-    const std::int64_t out = conv_output_length(in, k, strides[u], padding, dilation[u]);
+    const std::int64_t in = x_shape[u + 1];
+    const std::int64_t k = kernel_shape[u];
+    g.ksize.push_back(k);
+    const std::int64_t out = conv_output_length(in, k, g.strides[u], padding, dilation[u]);
     if (out <= 0)
       throw ValueError("The convolution operation resulted in an empty output: input shape " +
-                       shape_to_string(x.shape()) + ", kernel shape " + shape_to_string(kernel.shape()) +
-                       ", strides (" + detail::join(strides) + "), dilation_rate (" + detail::join(dilation) + ")");
-    const auto [before, after] = conv_padding(in, k, strides[u], padding, dilation[u]);
-    pad_l.push_back(before);
+                       shape_to_string(x_shape) + ", kernel shape " + shape_to_string(kernel_shape) + ", strides (" +
+                       detail::join(g.strides) + "), dilation_rate (" + detail::join(dilation) + ")");
+    const auto [before, after] = conv_padding(in, k, g.strides[u], padding, dilation[u]);
+    g.pad_l.push_back(before);
     // oneDNN wants dst == (src - k_eff + pad_l + pad_r) / stride + 1 exactly.
-    pad_r.push_back((out - 1) * strides[u] + effective_kernel(k, dilation[u]) - in - before);
-    if (pad_r.back() < 0) pad_r.back() = 0;
-    dnnl_dilation.push_back(dilation[u] - 1);
-    out_sp.push_back(out);
-    out_shape.push_back(out);
+    g.pad_r.push_back(
+        std::max<std::int64_t>((out - 1) * g.strides[u] + effective_kernel(k, dilation[u]) - in - before, 0));
+    g.dilation.push_back(dilation[u] - 1);
+    g.out_shape.push_back(out);
   }
-  out_shape.push_back(filters);
-  Tensor out(out_shape);
-  if (batch == 0 || filters == 0) return out;
+  g.out_shape.push_back(filters);
 
   const auto tag = channels_last_tag(n_sp);
-  memory::desc src_md(ncx_dims(x.shape()), memory::data_type::f32, tag);
-  memory::desc dst_md(ncx_dims(out_shape), memory::data_type::f32, tag);
-  memory::desc bias_md({filters}, memory::data_type::f32, memory::format_tag::a);
-
+  g.src_md = memory::desc(ncx_dims(x_shape), memory::data_type::f32, tag);
+  g.dst_md = memory::desc(ncx_dims(g.out_shape), memory::data_type::f32, tag);
+  g.bias_md = memory::desc({filters}, memory::data_type::f32, memory::format_tag::a);
   // Keras kernel [*k, C/g, F] described with explicit strides as oneDNN's
   // (grouped) weights {G, F/g, C/g, *k}.
   const std::int64_t out_per_group = filters / groups;
@@ -171,7 +173,7 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
   std::int64_t running = in_per_group * filters;
   for (int i = n_sp - 1; i >= 0; --i) {
     spatial_strides[static_cast<std::size_t>(i)] = running;
-    running *= ksize[static_cast<std::size_t>(i)];
+    running *= g.ksize[static_cast<std::size_t>(i)];
   }
   memory::dims w_dims, w_strides;
   if (groups > 1) {
@@ -181,32 +183,139 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
     w_dims = {filters, in_per_group};
     w_strides = {1, filters};
   }
-  w_dims.insert(w_dims.end(), ksize.begin(), ksize.end());
+  w_dims.insert(w_dims.end(), g.ksize.begin(), g.ksize.end());
   w_strides.insert(w_strides.end(), spatial_strides.begin(), spatial_strides.end());
-  memory::desc keras_w_md(w_dims, memory::data_type::f32, w_strides);
-  memory::desc any_w_md(w_dims, memory::data_type::f32, memory::format_tag::any);
+  g.keras_w_md = memory::desc(w_dims, memory::data_type::f32, w_strides);
+  g.any_w_md = memory::desc(w_dims, memory::data_type::f32, memory::format_tag::any);
+  g.key = key_of("conv", {&x_shape, &kernel_shape, &g.strides, &g.pad_l, &g.pad_r, &g.dilation});
+  return g;
+}
 
-  const std::vector<std::int64_t> flags{groups, bias.defined() ? 1 : 0};
-  const std::string key =
-      key_of("conv", {&x.shape(), &kernel.shape(), &strides, &pad_l, &pad_r, &dnnl_dilation, &flags});
-  auto prim = detail::cached_primitive(key, [&] {
-    auto desc =
-        bias.defined()
-            ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                              src_md, any_w_md, bias_md, dst_md, strides, dnnl_dilation, pad_l, pad_r)
-            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                              src_md, any_w_md, dst_md, strides, dnnl_dilation, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, detail::default_attr(), detail::cpu_engine());
-    auto p = detail::make_primitive<dnnl::convolution_forward::primitive_desc, dnnl::convolution_forward>(pd);
-    p.weights_desc = pd.weights_desc();
-    return p;
-  });
-  dnnl::memory weights = detail::reorder_if_needed(keras_w_md, kernel.data<float>(), prim->weights_desc);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(src_md, x.data<float>())},
+namespace {
+
+// The primitive's key: the geometry's, plus what the geometry alone does not fix.
+std::string conv_key(const ConvGeometry& g, bool has_bias) {
+  return g.key + (has_bias ? "|bias" : "") + (g.groups > 1 ? "|grouped" : "");
+}
+
+detail::DnnlPrimitive make_conv_primitive(const ConvGeometry& g, bool has_bias, const dnnl::primitive_attr& attr) {
+  auto desc = has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, g.src_md, g.any_w_md,
+                                                         g.bias_md, g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r)
+                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, g.src_md, g.any_w_md,
+                                                         g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r);
+  dnnl::convolution_forward::primitive_desc pd(desc, attr, detail::cpu_engine());
+  auto p = detail::make_primitive<dnnl::convolution_forward::primitive_desc, dnnl::convolution_forward>(pd);
+  p.weights_desc = pd.weights_desc();
+  return p;
+}
+
+void append_post_op(dnnl::post_ops& ops, PostOp op) {
+  using dnnl::algorithm;
+  switch (op) {
+    case PostOp::relu:
+      ops.append_eltwise(1.0F, algorithm::eltwise_relu, 0.0F, 0.0F);
+      break;
+    case PostOp::relu6:
+      ops.append_eltwise(1.0F, algorithm::eltwise_clip, 0.0F, 6.0F);
+      break;
+    case PostOp::sigmoid:
+      ops.append_eltwise(1.0F, algorithm::eltwise_logistic, 0.0F, 0.0F);
+      break;
+    case PostOp::tanh:
+      ops.append_eltwise(1.0F, algorithm::eltwise_tanh, 0.0F, 0.0F);
+      break;
+    case PostOp::silu:
+      ops.append_eltwise(1.0F, algorithm::eltwise_swish, 1.0F, 0.0F);
+      break;
+    case PostOp::hard_silu:
+      ops.append_eltwise(1.0F, algorithm::eltwise_hardswish, 0.0F, 0.0F);
+      break;
+    case PostOp::gelu_erf:
+      ops.append_eltwise(1.0F, algorithm::eltwise_gelu_erf, 0.0F, 0.0F);
+      break;
+    case PostOp::gelu_tanh:
+      ops.append_eltwise(1.0F, algorithm::eltwise_gelu_tanh, 0.0F, 0.0F);
+      break;
+  }
+}
+
+bool is_empty(const ConvGeometry& g) { return g.out_shape.front() == 0 || g.filters == 0; }
+
+}  // namespace
+
+Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
+            const std::vector<std::int64_t>& strides_in, Padding padding,
+            const std::vector<std::int64_t>& dilation_in) {
+  Tensor x = detail::to_float(x_in);
+  Tensor kernel = detail::to_float(kernel_in);
+  spatial_rank(x, kernel, "conv");
+  const ConvGeometry g = conv_geometry(x.shape(), kernel.shape(), strides_in, padding, dilation_in);
+  Tensor bias = checked_bias(bias_in, g.filters, "conv");
+  Tensor out(g.out_shape);
+  if (is_empty(g)) return out;
+  auto prim = detail::cached_primitive(conv_key(g, bias.defined()),
+                                       [&] { return make_conv_primitive(g, bias.defined(), detail::default_attr()); });
+  dnnl::memory weights = detail::reorder_if_needed(g.keras_w_md, kernel.data<float>(), prim->weights_desc);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(g.src_md, x.data<float>())},
                                        {DNNL_ARG_WEIGHTS, weights},
-                                       {DNNL_ARG_DST, detail::wrap_memory(dst_md, out.data<float>())}};
-  if (bias.defined()) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(bias_md, bias.data<float>()));
+                                       {DNNL_ARG_DST, detail::wrap_memory(g.dst_md, out.data<float>())}};
+  if (bias.defined()) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(g.bias_md, bias.data<float>()));
   detail::execute(*prim, std::move(args));
+  return out;
+}
+
+struct PreparedConv::State {
+  Shape input_shape;
+  ConvGeometry geometry;
+  detail::DnnlPrimitive primitive;
+  dnnl::memory weights;  // owned, in the primitive's layout
+  Tensor bias;
+};
+
+PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, const Tensor& bias_in,
+                           const std::vector<std::int64_t>& strides, Padding padding,
+                           const std::vector<std::int64_t>& dilation, const std::vector<PostOp>& post_ops) {
+  auto state = std::make_shared<State>();
+  Tensor kernel = detail::to_float(kernel_in);
+  state->input_shape = input_shape;
+  state->geometry = conv_geometry(input_shape, kernel.shape(), strides, padding, dilation);
+  state->bias = checked_bias(bias_in, state->geometry.filters, "conv");
+  dnnl::primitive_attr attr = detail::default_attr();
+  if (!post_ops.empty()) {
+    dnnl::post_ops ops;
+    for (PostOp op : post_ops) append_post_op(ops, op);
+    attr.set_post_ops(ops);
+  }
+  try {
+    state->primitive = make_conv_primitive(state->geometry, state->bias.defined(), attr);
+  } catch (const dnnl::error& e) {
+    throw ValueError(std::string("oneDNN cannot create a convolution for ") + state->geometry.key + ": " + e.what());
+  }
+  // Copies (reorders) the weights even when the layouts agree: the prepared conv must not
+  // depend on the variable's buffer staying as it is.
+  state->weights = dnnl::memory(state->primitive.weights_desc, detail::cpu_engine());
+  dnnl::memory source = detail::wrap_memory(state->geometry.keras_w_md, kernel.data<float>());
+  detail::run_reorder(source, state->weights);
+  state_ = std::move(state);
+}
+
+const Shape& PreparedConv::input_shape() const { return state_->input_shape; }
+const Shape& PreparedConv::output_shape() const { return state_->geometry.out_shape; }
+
+Tensor PreparedConv::run(const Tensor& x) const {
+  const State& s = *state_;
+  if (x.shape() != s.input_shape || x.dtype() != DType::float32)
+    throw ShapeMismatchError("conv: prepared for input shape " + shape_to_string(s.input_shape) + ", got " +
+                             shape_to_string(x.shape()));
+  if (is_empty(s.geometry)) return Tensor(s.geometry.out_shape);
+  Tensor out = Tensor::uninitialized(s.geometry.out_shape);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.geometry.src_md, x.data<float>())},
+                                       {DNNL_ARG_WEIGHTS, s.weights},
+                                       {DNNL_ARG_DST, detail::wrap_memory(s.geometry.dst_md, out.data<float>())}};
+  if (s.bias.defined()) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(s.geometry.bias_md, s.bias.data<float>()));
+  detail::execute(s.primitive, std::move(args));
   return out;
 }
 
@@ -260,16 +369,22 @@ std::int64_t conv_transpose_output_length(std::int64_t input, std::int64_t kerne
   return (input - 1) * stride + 1 + left + right - effective_kernel(kernel, dilation) + 1;
 }
 
-Tensor conv_transpose(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
-                      const std::vector<std::int64_t>& strides_in, Padding padding,
-                      const std::vector<std::int64_t>& output_padding_in,
-                      const std::vector<std::int64_t>& dilation_in) {
-  Tensor x = detail::to_float(x_in);
-  Tensor kernel = detail::to_float(kernel_in);
-  const int n_sp = spatial_rank(x, kernel, "conv_transpose");
-  const auto strides = detail::spatial_param(strides_in, n_sp, 1, "conv_transpose strides");
+DeconvGeometry deconv_geometry(const Shape& x_shape, const Shape& kernel_shape,
+                               const std::vector<std::int64_t>& strides_in, Padding padding,
+                               const std::vector<std::int64_t>& output_padding_in,
+                               const std::vector<std::int64_t>& dilation_in) {
+  DeconvGeometry g;
+  const int n_sp = static_cast<int>(x_shape.size()) - 2;
+  if (n_sp < 1 || n_sp > 3)
+    throw ShapeMismatchError("conv_transpose: input must have rank 3, 4 or 5 (batch, spatial..., channels), got " +
+                             shape_to_string(x_shape));
+  if (static_cast<int>(kernel_shape.size()) != n_sp + 2)
+    throw ShapeMismatchError("conv_transpose: kernel shape " + shape_to_string(kernel_shape) +
+                             " does not match input shape " + shape_to_string(x_shape));
+  g.n_sp = n_sp;
+  g.strides = detail::spatial_param(strides_in, n_sp, 1, "conv_transpose strides");
   const auto dilation = detail::spatial_param(dilation_in, n_sp, 1, "conv_transpose dilation_rate");
-  check_positive(strides, "conv_transpose strides");
+  check_positive(g.strides, "conv_transpose strides");
   check_positive(dilation, "conv_transpose dilation_rate");
   std::vector<std::optional<std::int64_t>> output_padding(static_cast<std::size_t>(n_sp));
   if (!output_padding_in.empty()) {
@@ -280,49 +395,46 @@ Tensor conv_transpose(const Tensor& x_in, const Tensor& kernel_in, const Tensor&
     }
   }
 
-  const std::int64_t batch = x.dim(0);
-  const std::int64_t channels = x.dim(-1);
-  const std::int64_t filters = kernel.dim(-2);
-  if (kernel.dim(-1) != channels)
-    throw ShapeMismatchError("conv_transpose: kernel shape " + shape_to_string(kernel.shape()) +
-                             " (last axis = input channels) does not match input shape " + shape_to_string(x.shape()));
-  Tensor bias = checked_bias(bias_in, filters, "conv_transpose");
+  const std::int64_t batch = x_shape.front();
+  const std::int64_t channels = x_shape.back();
+  const std::int64_t filters = kernel_shape[kernel_shape.size() - 2];
+  if (kernel_shape.back() != channels)
+    throw ShapeMismatchError("conv_transpose: kernel shape " + shape_to_string(kernel_shape) +
+                             " (last axis = input channels) does not match input shape " + shape_to_string(x_shape));
+  g.filters = filters;
 
-  std::vector<std::int64_t> ksize, pad_l, pad_r, dnnl_dilation;
-  Shape out_shape{batch}, computed_shape{batch};
-  bool extended = false;
+  g.out_shape = {batch};
+  g.computed_shape = {batch};
   for (int i = 0; i < n_sp; ++i) {
     auto u = static_cast<std::size_t>(i);
-    const std::int64_t in = x.shape()[u + 1];
-    const std::int64_t k = kernel.shape()[u];
+    const std::int64_t in = x_shape[u + 1];
+    const std::int64_t k = kernel_shape[u];
     const std::int64_t k_eff = effective_kernel(k, dilation[u]);
-    const auto [left, right] = transpose_pads(k, strides[u], dilation[u], padding, output_padding[u]);
-    const std::int64_t out = (in - 1) * strides[u] + 1 + left + right - k_eff + 1;
+    const auto [left, right] = transpose_pads(k, g.strides[u], dilation[u], padding, output_padding[u]);
+    const std::int64_t out = (in - 1) * g.strides[u] + 1 + left + right - k_eff + 1;
     if (in <= 0 || out <= 0)
-      throw ValueError("conv_transpose: empty output for input shape " + shape_to_string(x.shape()) +
-                       " and kernel shape " + shape_to_string(kernel.shape()));
+      throw ValueError("conv_transpose: empty output for input shape " + shape_to_string(x_shape) +
+                       " and kernel shape " + shape_to_string(kernel_shape));
     // The full transposed conv has length (in - 1) * s + k_eff; Keras' output
     // starts k_eff - 1 - left into it and may run past its end (zeros there).
     const std::int64_t crop_left = k_eff - 1 - left;
     const std::int64_t crop_right = std::max<std::int64_t>(k_eff - 1 - right, 0);
-    const std::int64_t computed = (in - 1) * strides[u] + k_eff - crop_left - crop_right;
-    extended = extended || computed != out;
-    ksize.push_back(k);
-    pad_l.push_back(crop_left);
-    pad_r.push_back(crop_right);
-    dnnl_dilation.push_back(dilation[u] - 1);
-    out_shape.push_back(out);
-    computed_shape.push_back(computed);
+    const std::int64_t computed = (in - 1) * g.strides[u] + k_eff - crop_left - crop_right;
+    g.extended = g.extended || computed != out;
+    g.ksize.push_back(k);
+    g.pad_l.push_back(crop_left);
+    g.pad_r.push_back(crop_right);
+    g.dilation.push_back(dilation[u] - 1);
+    g.out_shape.push_back(out);
+    g.computed_shape.push_back(computed);
   }
-  out_shape.push_back(filters);
-  computed_shape.push_back(filters);
-  if (batch == 0 || filters == 0) return Tensor(out_shape);
+  g.out_shape.push_back(filters);
+  g.computed_shape.push_back(filters);
 
-  const bool fuse_bias = bias.defined() && !extended;
   const auto tag = channels_last_tag(n_sp);
-  memory::desc src_md(ncx_dims(x.shape()), memory::data_type::f32, tag);
-  memory::desc dst_md(ncx_dims(computed_shape), memory::data_type::f32, tag);
-  memory::desc bias_md({filters}, memory::data_type::f32, memory::format_tag::a);
+  g.src_md = memory::desc(ncx_dims(x_shape), memory::data_type::f32, tag);
+  g.dst_md = memory::desc(ncx_dims(g.computed_shape), memory::data_type::f32, tag);
+  g.bias_md = memory::desc({filters}, memory::data_type::f32, memory::format_tag::a);
   // Keras kernel [*k, F, C] as oneDNN deconvolution weights {F, C, *k}.
   memory::dims w_dims{filters, channels};
   memory::dims w_strides{channels, 1};
@@ -330,45 +442,60 @@ Tensor conv_transpose(const Tensor& x_in, const Tensor& kernel_in, const Tensor&
   std::int64_t running = filters * channels;
   for (int i = n_sp - 1; i >= 0; --i) {
     spatial_strides[static_cast<std::size_t>(i)] = running;
-    running *= ksize[static_cast<std::size_t>(i)];
+    running *= g.ksize[static_cast<std::size_t>(i)];
   }
-  w_dims.insert(w_dims.end(), ksize.begin(), ksize.end());
+  w_dims.insert(w_dims.end(), g.ksize.begin(), g.ksize.end());
   w_strides.insert(w_strides.end(), spatial_strides.begin(), spatial_strides.end());
-  memory::desc keras_w_md(w_dims, memory::data_type::f32, w_strides);
-  memory::desc any_w_md(w_dims, memory::data_type::f32, memory::format_tag::any);
+  g.keras_w_md = memory::desc(w_dims, memory::data_type::f32, w_strides);
+  g.any_w_md = memory::desc(w_dims, memory::data_type::f32, memory::format_tag::any);
+  g.key = key_of("deconv", {&x_shape, &kernel_shape, &g.strides, &g.pad_l, &g.pad_r, &g.dilation});
+  return g;
+}
 
-  const std::vector<std::int64_t> flags{fuse_bias ? 1 : 0};
-  const std::string key =
-      key_of("deconv", {&x.shape(), &kernel.shape(), &strides, &pad_l, &pad_r, &dnnl_dilation, &flags});
+Tensor conv_transpose(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
+                      const std::vector<std::int64_t>& strides_in, Padding padding,
+                      const std::vector<std::int64_t>& output_padding_in,
+                      const std::vector<std::int64_t>& dilation_in) {
+  Tensor x = detail::to_float(x_in);
+  Tensor kernel = detail::to_float(kernel_in);
+  spatial_rank(x, kernel, "conv_transpose");
+  const DeconvGeometry g =
+      deconv_geometry(x.shape(), kernel.shape(), strides_in, padding, output_padding_in, dilation_in);
+  Tensor bias = checked_bias(bias_in, g.filters, "conv_transpose");
+  if (x.dim(0) == 0 || g.filters == 0) return Tensor(g.out_shape);
+
+  const bool fuse_bias = bias.defined() && !g.extended;
+  const std::string key = g.key + (fuse_bias ? "|bias" : "");
   auto prim = detail::cached_primitive(key, [&] {
-    auto desc = fuse_bias ? dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                              dnnl::algorithm::deconvolution_direct, src_md, any_w_md,
-                                                              bias_md, dst_md, strides, dnnl_dilation, pad_l, pad_r)
-                          : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                              dnnl::algorithm::deconvolution_direct, src_md, any_w_md,
-                                                              dst_md, strides, dnnl_dilation, pad_l, pad_r);
+    auto desc = fuse_bias
+                    ? dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                        dnnl::algorithm::deconvolution_direct, g.src_md, g.any_w_md,
+                                                        g.bias_md, g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r)
+                    : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                        dnnl::algorithm::deconvolution_direct, g.src_md, g.any_w_md,
+                                                        g.dst_md, g.strides, g.dilation, g.pad_l, g.pad_r);
     dnnl::deconvolution_forward::primitive_desc pd(desc, detail::default_attr(), detail::cpu_engine());
     auto p = detail::make_primitive<dnnl::deconvolution_forward::primitive_desc, dnnl::deconvolution_forward>(pd);
     p.weights_desc = pd.weights_desc();
     return p;
   });
-  Tensor computed(computed_shape);
-  dnnl::memory weights = detail::reorder_if_needed(keras_w_md, kernel.data<float>(), prim->weights_desc);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(src_md, x.data<float>())},
+  Tensor computed(g.computed_shape);
+  dnnl::memory weights = detail::reorder_if_needed(g.keras_w_md, kernel.data<float>(), prim->weights_desc);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(g.src_md, x.data<float>())},
                                        {DNNL_ARG_WEIGHTS, weights},
-                                       {DNNL_ARG_DST, detail::wrap_memory(dst_md, computed.data<float>())}};
-  if (fuse_bias) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(bias_md, bias.data<float>()));
+                                       {DNNL_ARG_DST, detail::wrap_memory(g.dst_md, computed.data<float>())}};
+  if (fuse_bias) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(g.bias_md, bias.data<float>()));
   detail::execute(*prim, std::move(args));
-  if (!extended) return computed;
+  if (!g.extended) return computed;
 
   // Place the computed region at the start of a zero output, then add the bias everywhere.
-  Tensor out(out_shape);
-  detail::copy_strided(computed.data<float>(), 0, detail::contiguous_strides(computed_shape), out.data<float>(), 0,
-                       detail::contiguous_strides(out_shape), computed_shape, sizeof(float));
+  Tensor out(g.out_shape);
+  detail::copy_strided(computed.data<float>(), 0, detail::contiguous_strides(g.computed_shape), out.data<float>(), 0,
+                       detail::contiguous_strides(g.out_shape), g.computed_shape, sizeof(float));
   if (bias.defined()) {
     float* o = out.data<float>();
     const float* b = bias.data<float>();
-    for (std::int64_t i = 0; i < out.size(); ++i) o[i] += b[i % filters];
+    for (std::int64_t i = 0; i < out.size(); ++i) o[i] += b[i % g.filters];
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -58,5 +59,33 @@ Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const Tensor& bias,
                       const std::vector<std::int64_t>& strides, Padding padding,
                       const std::vector<std::int64_t>& output_padding = {},
                       const std::vector<std::int64_t>& dilation = {});
+
+}  // namespace keras::kernels
+
+namespace keras::kernels {
+
+// Elementwise activations a oneDNN primitive applies to its output as post-ops, in Keras'
+// definitions (relu6 = min(max(x, 0), 6); silu = x * sigmoid(x); hard_silu = x * relu6(x + 3) / 6;
+// gelu exact (erf) or tanh-approximated).
+enum class PostOp { relu, relu6, sigmoid, tanh, silu, hard_silu, gelu_erf, gelu_tanh };
+
+// A convolution prepared for one input shape: the primitive created and the weights reordered
+// into oneDNN's preferred layout once, bias and activations applied inside the primitive.
+// Same arguments as conv(); run() is thread-safe and only reads the prepared state.
+class PreparedConv {
+ public:
+  PreparedConv(const Shape& input_shape, const Tensor& kernel, const Tensor& bias,
+               const std::vector<std::int64_t>& strides, Padding padding, const std::vector<std::int64_t>& dilation,
+               const std::vector<PostOp>& post_ops);
+  // x must have the shape given at construction, float32.
+  Tensor run(const Tensor& x) const;
+  const Shape& input_shape() const;
+  const Shape& output_shape() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<const State> state_;
+};
 
 }  // namespace keras::kernels

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "keras/error.hpp"
+#include "ops/threads.hpp"
 
 namespace keras::kernels::detail {
 
@@ -49,8 +50,10 @@ dnnl::primitive_attr default_attr() {
   return attr;
 }
 
-std::shared_ptr<const DnnlPrimitive> cached_primitive(const std::string& key,
+std::shared_ptr<const DnnlPrimitive> cached_primitive(const std::string& key_in,
                                                       const std::function<DnnlPrimitive()>& make) {
+  // A primitive is partitioned for the OpenMP team size it was created under.
+  const std::string key = key_in + "|threads=" + std::to_string(current_threads());
   PrimitiveCache& cache = primitive_cache();
   {
     std::lock_guard<std::mutex> lock(cache.mutex);
@@ -101,6 +104,15 @@ void execute(const DnnlPrimitive& primitive, std::unordered_map<int, dnnl::memor
 dnnl::memory wrap_memory(const dnnl::memory::desc& desc, const void* data) {
   // oneDNN takes non-const handles; inputs are only read.
   return dnnl::memory(desc, cpu_engine(), const_cast<void*>(data));
+}
+
+void run_reorder(dnnl::memory& from, dnnl::memory& to) {
+  try {
+    dnnl::reorder(from, to).execute(thread_stream(), from, to);
+    thread_stream().wait();
+  } catch (const dnnl::error& e) {
+    throw ValueError(std::string("oneDNN reorder failed: ") + e.what());
+  }
 }
 
 dnnl::memory reorder_if_needed(const dnnl::memory::desc& from, const void* data, const dnnl::memory::desc& to) {

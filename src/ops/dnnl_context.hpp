@@ -49,6 +49,9 @@ void execute(const DnnlPrimitive& primitive, std::unordered_map<int, dnnl::memor
 // Memory object over caller-owned data (no copy).
 dnnl::memory wrap_memory(const dnnl::memory::desc& desc, const void* data);
 
+// Copies `from` into `to` (any layouts of the same dims) on this thread's stream.
+void run_reorder(dnnl::memory& from, dnnl::memory& to);
+
 // Converts data laid out as `from` into a new buffer laid out as `to`
 // (returns `from`'s memory unchanged when the layouts are equal).
 dnnl::memory reorder_if_needed(const dnnl::memory::desc& from, const void* data, const dnnl::memory::desc& to);

@@ -235,17 +235,14 @@ Tensor slice(const Tensor& x, const std::vector<std::int64_t>& start, const std:
   return strided_slice(x, specs);
 }
 
-Tensor strided_slice(const Tensor& x, const std::vector<SliceSpec>& specs) {
-  require(x, "strided_slice");
-  if (static_cast<int>(specs.size()) > x.rank())
+StridedView strided_view(const Shape& x_shape, const std::vector<SliceSpec>& specs) {
+  if (specs.size() > x_shape.size())
     throw ValueError("strided_slice: " + std::to_string(specs.size()) + " slices for a tensor of rank " +
-                     std::to_string(x.rank()));
-  const auto in_strides = contiguous_strides(x.shape());
-  Shape shape = x.shape();
-  std::vector<std::int64_t> strides = in_strides;
-  std::int64_t offset = 0;
+                     std::to_string(x_shape.size()));
+  const auto in_strides = contiguous_strides(x_shape);
+  StridedView view{0, in_strides, x_shape};
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    const std::int64_t dim = x.shape()[i];
+    const std::int64_t dim = x_shape[i];
     const std::int64_t step = specs[i].step;
     if (step == 0) throw ValueError("strided_slice: slice step cannot be zero");
     // Python's slice.indices().
@@ -261,12 +258,18 @@ Tensor strided_slice(const Tensor& x, const std::vector<SliceSpec>& specs) {
     std::int64_t length = 0;
     if (step > 0 && stop > start) length = (stop - start + step - 1) / step;
     if (step < 0 && start > stop) length = (start - stop + (-step) - 1) / (-step);
-    shape[i] = length;
-    if (length > 0) offset += start * in_strides[i];
-    strides[i] = in_strides[i] * step;
+    view.shape[i] = length;
+    if (length > 0) view.offset += start * in_strides[i];
+    view.strides[i] = in_strides[i] * step;
   }
-  if (shape_size(shape) == 0) return Tensor(shape, x.dtype());
-  return materialize_view(x, offset, strides, shape);
+  return view;
+}
+
+Tensor strided_slice(const Tensor& x, const std::vector<SliceSpec>& specs) {
+  require(x, "strided_slice");
+  const StridedView view = strided_view(x.shape(), specs);
+  if (shape_size(view.shape) == 0) return Tensor(view.shape, x.dtype());
+  return materialize_view(x, view.offset, view.strides, view.shape);
 }
 
 Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& paddings, float value) {

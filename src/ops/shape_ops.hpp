@@ -32,6 +32,14 @@ struct SliceSpec {
   std::optional<std::int64_t> stop;
   std::int64_t step = 1;
 };
+// Where x[s0, s1, ...] lies in x's row-major storage: element offset and
+// strides (in elements, possibly negative) and the shape of the result.
+struct StridedView {
+  std::int64_t offset = 0;
+  std::vector<std::int64_t> strides;
+  Shape shape;
+};
+StridedView strided_view(const Shape& x_shape, const std::vector<SliceSpec>& specs);
 // x[s0, s1, ...] with Python semantics (negative indices, clamping, negative steps);
 // axes beyond specs.size() are kept whole.
 Tensor strided_slice(const Tensor& x, const std::vector<SliceSpec>& specs);

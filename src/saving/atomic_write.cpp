@@ -152,8 +152,11 @@ fs::path sibling_temp_path(const fs::path& target, const char* tag) {
 
 }  // namespace detail
 
-void write_file_atomically(const fs::path& target_path, std::span<const std::byte> bytes) {
-  const fs::path target = without_trailing_separator(target_path);
+namespace {
+
+// The content written to a named temporary file beside the target, then renamed
+// over it: where unnamed temporary files are not available.
+void write_through_named_temp(const fs::path& target, std::span<const std::byte> bytes) {
   fs::path temp;
   FileDescriptor fd(create_exclusive_temp(target, &temp));
   TempGuard guard(temp);
@@ -165,6 +168,47 @@ void write_file_atomically(const fs::path& target_path, std::span<const std::byt
   }
   rename_or_throw(temp, target, "replace " + target.string());
   guard.release();
+}
+
+// Gives the unnamed file of `fd` the name `temp` (unprivileged through /proc,
+// else AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH).
+bool link_unnamed(int fd, const fs::path& temp) {
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+  return ::linkat(fd, "", AT_FDCWD, temp.c_str(), AT_EMPTY_PATH) == 0;
+}
+
+}  // namespace
+
+// The content goes to an unnamed O_TMPFILE file in the target's directory, so
+// a process killed while writing leaves nothing behind; once complete and
+// synced it is linked under a temporary name and renamed over the target (a
+// name exists only between those two calls).
+void write_file_atomically(const fs::path& target_path, std::span<const std::byte> bytes) {
+  const fs::path target = without_trailing_separator(target_path);
+#ifdef O_TMPFILE
+  FileDescriptor fd(::open(directory_of(target).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+  if (fd.get() >= 0) {
+    const fs::path unnamed = directory_of(target) / "(unnamed temporary file)";
+    write_all(fd.get(), bytes, target, unnamed);
+    fsync_or_throw(fd.get(), target, unnamed);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const fs::path temp = detail::sibling_temp_path(target, "tmp");
+      if (!link_unnamed(fd.get(), temp)) {
+        if (errno == EEXIST) continue;
+        break;  // no /proc and no privilege: write through a named file instead
+      }
+      TempGuard guard(temp);
+      rename_or_throw(temp, target, "replace " + target.string());
+      guard.release();
+      fsync_directory_best_effort(directory_of(target));
+      return;
+    }
+  }
+  // Otherwise (no O_TMPFILE on this file system, or a directory that is not
+  // there or not writable) the named path does the work and says what failed.
+#endif
+  write_through_named_temp(target, bytes);
   fsync_directory_best_effort(directory_of(target));
 }
 

@@ -10,9 +10,11 @@
 
 namespace keras::saving {
 
-// Writes `bytes` to a temporary file in the target's directory, fsyncs it and
-// renames it over `target`. On any failure the temporary file is removed, the
-// target is left untouched and IOError is thrown.
+// Writes `bytes` to an unnamed O_TMPFILE file in the target's directory (a
+// named ".<name>.tmp-<hex>" one where the file system lacks O_TMPFILE), fsyncs
+// it, links it under such a name and renames it over `target`: a process
+// killed before the rename leaves no file behind. On any failure the target is
+// left untouched, no temporary file remains, and IOError is thrown.
 void write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes);
 
 // Same, but `produce` writes the content itself to the temporary path it is

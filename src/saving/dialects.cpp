@@ -303,7 +303,7 @@ void map_container(const Layer& owner, const std::string& keras3, const std::str
     const std::string name2 = next_name(used2, base);
     if (!item->weights().empty()) next_name(used2, base);
     if (!seen.insert(item.get()).second) continue;
-    const std::string path3 = join(keras3, "layers/" + name3);
+    const std::string path3 = join(keras3, owner.layer_list_attribute() + "/" + name3);
     const std::string path2 = join(keras2, "_layer_checkpoint_dependencies/" + name2);
     out.emplace_back(path3, path2);
     if (!item->layer_list().empty() || dynamic_cast<const ModelImpl*>(item.get()) != nullptr)

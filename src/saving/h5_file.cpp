@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "keras/error.hpp"
+#include "keras/limits.hpp"
 #include "saving/zip_archive.hpp"  // readable_memory_size
 
 namespace keras::saving {
@@ -631,6 +632,15 @@ OpenedDataset open_dataset(hid_t loc, const std::string& parent_path, const std:
   out.info.storage_bytes = H5Dget_storage_size(dataset);
   const std::uint64_t stored = out.info.storage_bytes;
   check_h5_dataset_bomb(leaf, out.info.declared_bytes, stored, location(file, out.path));
+  const LoadLimits& limits = keras::detail::current_load_limits();
+  if (out.info.declared_bytes > limits.storage_ratio_floor && limits.max_storage_ratio > 0 &&
+      stored < out.info.declared_bytes / limits.max_storage_ratio +
+                   (out.info.declared_bytes % limits.max_storage_ratio != 0 ? 1 : 0)) {
+    throw UnsafeContentError(
+        "Not allowed: H5 dataset '" + std::string(leaf) + "' declares " + std::to_string(out.info.declared_bytes) +
+        " bytes but stores " + std::to_string(stored) + ", less than 1/" + std::to_string(limits.max_storage_ratio) +
+        " (LoadLimits::max_storage_ratio; raise it to load this file) (" + location(file, out.path) + ")");
+  }
   // A contiguous dataset stores exactly its declared bytes; more than the file
   // holds means the layout lies (and would make us allocate for nothing).
   H5Id file_id(H5Iget_file_id(dataset));

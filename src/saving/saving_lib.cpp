@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <set>
 
 #include "keras/saving.hpp"
 #include "saving/atomic_write.hpp"
@@ -26,8 +27,8 @@ using saving::to_bytes;
 using saving::to_text;
 
 using saving::kKerasVersion;
-// config.json is a few MB even for large models; refuse absurd members.
-constexpr std::uint64_t kMaxConfigBytes = 256ULL << 20;
+// The HDF5 structure (groups, attributes, B-trees) of a weights file beyond its variables' bytes.
+constexpr std::uint64_t kWeightsFileSlack = std::uint64_t{64} << 20;
 
 std::string metadata_json() {
   std::time_t now = std::time(nullptr);
@@ -100,10 +101,57 @@ Model model_from_config_json(const std::string& text, const std::string& origin,
   });
 }
 
+// A file or member of `size` bytes against a limit, refused naming the limit.
+void check_size(std::uint64_t size, std::uint64_t limit, const std::string& what, const char* limit_name) {
+  if (size > limit)
+    throw UnsafeContentError("Not allowed: " + what + " has " + std::to_string(size) + " bytes, more than " +
+                             std::to_string(limit) + " (LoadLimits::" + limit_name + "; raise it to load this file)");
+}
+
+std::uint64_t file_size_or_zero(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+// All variables of the model, counted with overflow-checked arithmetic before
+// any of them is allocated (they are allocated when the weights are read).
+void check_variable_bytes(const Model& model, const std::string& origin) {
+  const LoadLimits& limits = detail::current_load_limits();
+  const std::uint64_t limit = limits.weights_bytes_limit();
+  std::set<const Variable*> seen;
+  std::uint64_t total = 0;
+  for (const auto& variable : model.impl().weights()) {
+    if (!seen.insert(variable.get()).second) continue;
+    std::uint64_t bytes = dtype_size(variable->dtype());
+    bool overflow = false;
+    for (std::int64_t d : variable->shape())
+      overflow = overflow || __builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes);
+    overflow = overflow || __builtin_add_overflow(total, bytes, &total);
+    if (overflow || total > limit)
+      throw UnsafeContentError("Not allowed: the variables of " + origin + " need more than " + std::to_string(limit) +
+                               " bytes (at variable '" + variable->path() + "' of shape " +
+                               shape_to_string(variable->shape()) +
+                               "; LoadLimits::max_weights_bytes, default the physical memory)");
+  }
+}
+
 Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, bool compile) {
+  const LoadLimits& limits = detail::current_load_limits();
   if (!zip.has("config.json")) throw FormatError(origin + ": the archive has no config.json member");
-  Model model = model_from_config_json(to_text(zip.read("config.json", kMaxConfigBytes)), origin, compile);
+  check_size(zip.info("config.json").size, limits.max_config_bytes, origin + " config.json", "max_config_bytes");
+  if (zip.has("metadata.json"))
+    check_size(zip.info("metadata.json").size, limits.max_metadata_bytes, origin + " metadata.json",
+               "max_metadata_bytes");
   if (zip.has("model.weights.h5")) {
+    const std::uint64_t limit = limits.weights_bytes_limit();
+    check_size(zip.info("model.weights.h5").size,
+               limit > UINT64_MAX - kWeightsFileSlack ? limit : limit + kWeightsFileSlack, origin + " model.weights.h5",
+               "max_weights_bytes");
+  }
+  Model model = model_from_config_json(to_text(zip.read("config.json")), origin, compile);
+  if (zip.has("model.weights.h5")) {
+    check_variable_bytes(model, origin);
     auto bytes = zip.read("model.weights.h5");
     auto file = saving::H5File::open_image(std::move(bytes), origin + "/model.weights.h5");
     saving::prepare_optimizer_for_file(model.impl(), file.root());
@@ -176,10 +224,21 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
   if (std::filesystem::is_directory(filepath, ec)) {
     if (!std::filesystem::is_regular_file(filepath / "config.json", ec))
       throw FormatError("Directory " + path + " is not a Keras model directory (no config.json)");
+    const LoadLimits& limits = options.limits;
+    const detail::LoadLimitsScope limits_scope(limits);
+    check_size(file_size_or_zero(filepath / "config.json"), limits.max_config_bytes,
+               (filepath / "config.json").string(), "max_config_bytes");
+    check_size(file_size_or_zero(filepath / "metadata.json"), limits.max_metadata_bytes,
+               (filepath / "metadata.json").string(), "max_metadata_bytes");
+    const std::uint64_t weights_limit = limits.weights_bytes_limit();
+    check_size(file_size_or_zero(filepath / "model.weights.h5"),
+               weights_limit > UINT64_MAX - kWeightsFileSlack ? weights_limit : weights_limit + kWeightsFileSlack,
+               (filepath / "model.weights.h5").string(), "max_weights_bytes");
     std::ifstream in(filepath / "config.json", std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     Model model = model_from_config_json(text, path, options.compile);
     if (std::filesystem::is_regular_file(filepath / "model.weights.h5", ec)) {
+      check_variable_bytes(model, path);
       auto file = saving::H5File::open_read(filepath / "model.weights.h5");
       saving::prepare_optimizer_for_file(model.impl(), file.root());
       saving::load_weights_from(model.impl(), file.root(), (filepath / "model.weights.h5").string());
@@ -194,16 +253,21 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
     if (!std::filesystem::is_regular_file(filepath, ec))
       throw FileNotFoundError("File not found: filepath=" + path +
                               ". Please ensure the file is an accessible `.keras` zip file.");
+    const detail::LoadLimitsScope limits_scope(options.limits);
     auto zip = saving::ZipReader::open(filepath);
     return load_from_zip(zip, path, options.compile);
   }
-  if (path.ends_with(".h5") || path.ends_with(".hdf5")) return saving::load_legacy_h5_model(filepath, options);
+  if (path.ends_with(".h5") || path.ends_with(".hdf5")) {
+    const detail::LoadLimitsScope limits_scope(options.limits);
+    return saving::load_legacy_h5_model(filepath, options);
+  }
   if (!std::filesystem::exists(filepath, ec)) throw FileNotFoundError("File not found: filepath=" + path + ".");
   throw ValueError("File format not supported: filepath=" + path +
                    ". Keras 3 only supports V3 `.keras` files, legacy H5 format files (`.h5` extension).");
 }
 
 Model load_model(std::span<const std::byte> archive, const LoadModelOptions& options) {
+  const detail::LoadLimitsScope limits_scope(options.limits);
   auto zip = saving::ZipReader::from_memory(archive, "<memory>");
   return load_from_zip(zip, "<memory>", options.compile);
 }

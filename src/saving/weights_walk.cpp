@@ -13,7 +13,8 @@ namespace {
 
 std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
-void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, std::vector<WalkEntry>& out);
+void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, std::vector<WalkEntry>& out,
+          bool attribute = false);
 
 void walk_container(const std::vector<std::shared_ptr<Layer>>& items, const std::string& path,
                     std::set<const Layer*>& visited, std::vector<WalkEntry>& out) {
@@ -26,14 +27,16 @@ void walk_container(const std::vector<std::shared_ptr<Layer>>& items, const std:
   }
 }
 
-void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, std::vector<WalkEntry>& out) {
+void walk(Layer* obj, const std::string& path, std::set<const Layer*>& visited, std::vector<WalkEntry>& out,
+          bool attribute) {
   if (visited.count(obj) != 0) return;
-  out.push_back({path, obj});
+  out.push_back({path, obj, attribute});
   visited.insert(obj);
   auto layers = obj->layer_list();
   if (!layers.empty() || dynamic_cast<const ModelImpl*>(obj) != nullptr)
-    walk_container(layers, join(path, "layers"), visited, out);
-  for (const auto& child : obj->walk_children()) walk(child.layer.get(), join(path, child.attribute), visited, out);
+    walk_container(layers, join(path, obj->layer_list_attribute()), visited, out);
+  for (const auto& child : obj->walk_children())
+    walk(child.layer.get(), join(path, child.attribute), visited, out, true);
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -165,6 +168,13 @@ LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLooku
                           group_path + "'). Expected: [" + expected + "]");
       }
       assign_from_vars(variables, groups, group_path, "variable");
+      // Sublayers held as attributes and absent from the config (AugMix's
+      // augmentations, MultiHeadAttention's softmax) were named by Keras'
+      // process-wide counters; keeping the name the file records makes a
+      // re-save write the same file.
+      if (entry.attribute)
+        if (auto stored = groups.front().string_attr("name"); stored && !stored->empty())
+          entry.layer->set_name(*stored);
     } catch (const UnsafeContentError&) {
       throw;  // never soften a security refusal into an aggregated message
     } catch (const Error& e) {

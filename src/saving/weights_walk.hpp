@@ -14,6 +14,9 @@ namespace keras::saving {
 struct WalkEntry {
   std::string path;  // "" for the root model, else "layers/dense", "layers/lstm/cell", ...
   Layer* layer;      // each object appears once, at the first path reached
+  // Reached as an attribute of its parent (an RNN's cell, AugMix's
+  // random_shear, ...) rather than as an item of a layer list.
+  bool attribute = false;
 };
 
 std::vector<WalkEntry> walk_model(const ModelImpl& model);

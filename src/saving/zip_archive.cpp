@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "keras/error.hpp"
+#include "keras/limits.hpp"
 #include "saving/atomic_write.hpp"
 
 namespace keras::saving {
@@ -254,6 +255,14 @@ ZipEntryInfo ZipReader::info(std::string_view name) const {
 std::vector<std::byte> ZipReader::read(std::string_view name, std::uint64_t max_bytes) const {
   const ZipEntryInfo entry = info(name);
   check_zip_member_bomb(name, entry.size, entry.compressed_size);
+  const LoadLimits& limits = keras::detail::current_load_limits();
+  if (entry.size > limits.inflate_ratio_floor && limits.max_inflate_ratio > 0 &&
+      exceeds_ratio(entry.size, entry.compressed_size, limits.max_inflate_ratio)) {
+    throw UnsafeContentError("Not allowed: ZIP member " + single_quoted(name) + " in " + display_name_ + " inflates " +
+                             std::to_string(entry.compressed_size) + " stored bytes to " + std::to_string(entry.size) +
+                             ", more than " + std::to_string(limits.max_inflate_ratio) +
+                             " times (LoadLimits::max_inflate_ratio; raise it to load this file)");
+  }
   if (entry.size > max_bytes) {
     throw UnsafeContentError("Not allowed: ZIP member " + single_quoted(name) + " in " + display_name_ + " declares " +
                              std::to_string(entry.size) + " bytes, more than the limit of " +

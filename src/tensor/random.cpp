@@ -42,6 +42,11 @@ void set_seed(std::uint64_t seed) {
   global_generator().seed(seed);
 }
 
+std::uint64_t draw_seed() {
+  std::lock_guard lock(generator_mutex());
+  return global_generator()();
+}
+
 Tensor uniform(const Shape& shape, float minval, float maxval, std::optional<std::uint64_t> seed) {
   if (!(maxval >= minval)) throw ValueError("random::uniform needs minval <= maxval");
   std::uniform_real_distribution<float> dist(minval, maxval);

@@ -15,13 +15,13 @@ namespace {
 
 constexpr std::size_t kAlignment = 64;
 
-std::shared_ptr<std::byte> allocate_storage(std::size_t nbytes) {
+std::shared_ptr<std::byte> allocate_storage(std::size_t nbytes, bool zero = true) {
   // Round up so aligned_alloc's size is a multiple of the alignment, and never 0.
   std::size_t padded = ((nbytes + kAlignment - 1) / kAlignment) * kAlignment;
   if (padded == 0) padded = kAlignment;
   void* memory = std::aligned_alloc(kAlignment, padded);
   if (memory == nullptr) throw std::bad_alloc();
-  std::memset(memory, 0, padded);
+  if (zero) std::memset(memory, 0, padded);
   return {static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); }};
 }
 
@@ -316,10 +316,21 @@ std::uint16_t float_to_bfloat16(float value) {
 float bfloat16_to_float(std::uint16_t bits) { return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16); }
 
 Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
-  storage_ = allocate_storage(static_cast<std::size_t>(shape_size(shape_)) * dtype_size(dtype_));
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<std::size_t>(shape_size(shape_)), dtype_size(dtype_), &bytes))
+    throw ValueError("Shape " + shape_to_string(shape_) + " is too large");
+  storage_ = allocate_storage(bytes);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) { return Tensor(shape, dtype); }
+
+Tensor Tensor::uninitialized(const Shape& shape, DType dtype) {
+  Tensor t;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.storage_ = allocate_storage(static_cast<std::size_t>(shape_size(shape)) * dtype_size(dtype), false);
+  return t;
+}
 
 Tensor Tensor::full(const Shape& shape, float value, DType dtype) {
   Tensor t(shape, dtype);

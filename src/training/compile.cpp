@@ -9,6 +9,7 @@
 
 #include "keras/operation.hpp"
 #include "keras/optimizers.hpp"
+#include "training/trainer.hpp"
 
 namespace keras {
 
@@ -247,6 +248,7 @@ void compile_model(ModelImpl& model, const CompileOptions& options, bool check_n
     model.optimizer = std::make_shared<optimizers::LossScaleOptimizer>(
         optimizer, optimizers::LossScaleOptimizerOptions{.name = "loss_scale_optimizer"});
   }
+  training::set_trainer_state(model, options.loss, options.loss_weights, options.metrics, options.weighted_metrics);
   model.compile_config = Json{{"optimizer", optimizer ? optimizer->serialize() : Json(nullptr)},
                               {"loss", options.loss},
                               {"loss_weights", options.loss_weights},

@@ -11,6 +11,8 @@ void register_training_builtins() {
     register_model_builtins();
     register_optimizers();
     register_schedules();
+    register_losses();
+    register_metrics();
   });
 }
 

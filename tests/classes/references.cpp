@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <numbers>
+#include <string>
+#include <vector>
 
 namespace keras_test::classes {
 
@@ -465,6 +468,114 @@ ForwardReference schedule_reference(const std::string& class_name, Json config,
       worst = std::max(worst, std::abs(static_cast<double>((*schedule)(step)) - rate) - self.atol);
     return worst;
   });
+}
+
+// ------------------------------------------------- issue 10's classes without a fixture
+
+ForwardReference ternary_dense_reference() {
+  return computed("naive loop y = beta (x sign(K) [|K| > t]) + b, in double", 1e-5, 1e-5,
+                  [](const ForwardReference& self) {
+                    double worst = 0.0;
+                    for (const bool adaptive : {true, false}) {
+                      auto x = keras::Input({4});
+                      keras::layers::TernaryDenseOptions options;
+                      if (!adaptive) options.threshold = 0.3;
+                      keras::Model model(x, keras::layers::TernaryDense(3, options)(x));
+                      set_random_weights(model, adaptive ? 51 : 52);
+                      const auto w = model.get_weights();  // kernel [4, 3], bias [3]
+                      double mean_abs = 0.0;
+                      for (std::int64_t i = 0; i < 12; ++i) mean_abs += std::abs(w[0].at(i)) / 12.0;
+                      const double t = adaptive ? 0.5 * mean_abs : 0.3;
+                      const double beta = adaptive ? mean_abs : 1.0;
+                      keras::Tensor input = uniform({2, 4}, -1.0, 1.0, 53);
+                      keras::Tensor expected({2, 3});
+                      for (std::int64_t b = 0; b < 2; ++b)
+                        for (std::int64_t j = 0; j < 3; ++j) {
+                          double sum = 0.0;
+                          for (std::int64_t i = 0; i < 4; ++i) {
+                            const double k = w[0].at(i * 3 + j);
+                            sum += input.at(b * 4 + i) * (std::abs(k) > t ? (k > 0 ? 1.0 : -1.0) : 0.0);
+                          }
+                          expected.data<float>()[b * 3 + j] = static_cast<float>(beta * sum + w[1].at(j));
+                        }
+                      worst = std::max(worst, excess(model.predict(input).at(0), expected, self.atol, self.rtol));
+                    }
+                    return worst;
+                  });
+}
+
+ForwardReference equalization_reference() {
+  return computed(
+      "naive loop of Keras' per-channel histogram equalization over the batch (training), identity at inference", 0.0,
+      0.0, [](const ForwardReference& self) {
+        // Two 3x3 images, two channels, values away from the bin edges.
+        keras::Tensor x({2, 3, 3, 2});
+        for (std::int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = static_cast<float>((i * 37 % 61) * 4) + 0.5F;
+        keras::Tensor expected(x.shape());
+        for (std::int64_t c = 0; c < 2; ++c) {
+          std::vector<std::int64_t> hist(256, 0);
+          for (std::int64_t i = c; i < x.size(); i += 2) ++hist[static_cast<std::size_t>(x.at(i))];
+          std::vector<std::int64_t> cdf(256);
+          std::int64_t running = 0;
+          for (std::size_t b = 0; b < 256; ++b) cdf[b] = running += hist[b];
+          std::int64_t cdf_min = 0;
+          for (auto v : cdf)
+            if (v != 0) {
+              cdf_min = v;
+              break;
+            }
+          const double denominator = static_cast<double>(cdf.back() - cdf_min);
+          for (std::int64_t i = c; i < x.size(); i += 2) {
+            const auto bin = static_cast<std::size_t>(x.at(i));
+            expected.data<float>()[i] =
+                static_cast<float>(std::nearbyint(static_cast<double>(cdf[bin] - cdf_min) * 255.0 / denominator));
+          }
+        }
+        keras::layers::Equalization layer;
+        layer->build_for({x.shape()});
+        const double trained = excess(layer->forward(x, true), expected, self.atol, self.rtol);
+        return std::max(trained, excess(layer->forward(x, false), x, self.atol, self.rtol));
+      });
+}
+
+ForwardReference max_num_bounding_boxes_reference() {
+  return computed("images pass through unchanged (Keras' transform_images returns them)", 0.0, 0.0,
+                  [](const ForwardReference& self) {
+                    keras::Tensor x = uniform({2, 4, 4, 3}, 0.0, 255.0, 61);
+                    keras::layers::MaxNumBoundingBoxes layer(5);
+                    layer->build_for({x.shape()});
+                    return std::max(excess(layer->forward(x, true), x, self.atol, self.rtol),
+                                    excess(layer->forward(x, false), x, self.atol, self.rtol));
+                  });
+}
+
+ForwardReference stft_initializer_reference() {
+  return computed(
+      "cos / sin DFT kernels times a symmetric Hann window over sqrt(sum w^2), in double", 1e-6, 1e-5,
+      [](const ForwardReference& self) {
+        const std::int64_t frame = 8, bins = 5;
+        const double fft = static_cast<double>((bins - 1) * 2);
+        std::vector<double> window(frame);
+        double energy = 0.0;
+        for (std::int64_t n = 0; n < frame; ++n) {
+          window[n] =
+              0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(n) / static_cast<double>(frame - 1));
+          energy += window[n] * window[n];
+        }
+        double worst = 0.0;
+        for (const char* side : {"real", "imag"}) {
+          keras::Tensor expected({frame, 1, bins});
+          for (std::int64_t n = 0; n < frame; ++n)
+            for (std::int64_t k = 0; k < bins; ++k) {
+              const double arg = -2.0 * std::numbers::pi * static_cast<double>(n * k) / fft;
+              const double wave = std::string(side) == "real" ? std::cos(arg) : std::sin(arg);
+              expected.data<float>()[n * bins + k] = static_cast<float>(wave * window[n] / std::sqrt(energy));
+            }
+          worst =
+              std::max(worst, excess(draw("STFT", {{"side", side}}, {frame, 1, bins}), expected, self.atol, self.rtol));
+        }
+        return worst;
+      });
 }
 
 }  // namespace keras_test::classes

@@ -83,6 +83,14 @@ ConfigReference schedule_config(const std::string& class_name, Json config);
 ForwardReference schedule_reference(const std::string& class_name, Json config,
                                     const std::vector<std::pair<std::int64_t, double>>& expected);
 
+// Issue 10's classes that no Keras fixture holds: TernaryDense and the
+// STFT initializer against naive loops in double, Equalization (training)
+// against a naive loop of Keras' algorithm, MaxNumBoundingBoxes on images.
+ForwardReference ternary_dense_reference();
+ForwardReference equalization_reference();
+ForwardReference max_num_bounding_boxes_reference();
+ForwardReference stft_initializer_reference();
+
 // The largest violation of |a - e| <= atol + rtol |e| over two tensors
 // (0 when all fit; infinity for a shape mismatch or NaN).
 double excess(const keras::Tensor& actual, const keras::Tensor& expected, double atol, double rtol);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 #include "saving/compare.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/zip_archive.hpp"
@@ -214,6 +218,61 @@ std::vector<std::string> optimizer_step_mismatches(const std::string& case_name)
   for (std::size_t i = 0; i < vars.size(); ++i)
     differs(vars[i]->value(), saved[i], "saved weight " + std::to_string(i));
   return problems;
+}
+
+const keras::Json& losses_metrics_cases() {
+  static const keras::Json cases =
+      keras::parse_json(read_text_file(fixture_dir("losses_metrics") / "cases.json"), "losses_metrics/cases.json");
+  return cases;
+}
+
+const std::map<std::string, keras::Tensor>& losses_metrics_arrays() {
+  static const auto arrays = read_npz(fixture_dir("losses_metrics") / "arrays.npz");
+  return arrays;
+}
+
+keras::Tensor first_axis_rows(const keras::Tensor& t, std::int64_t start, std::int64_t end) {
+  keras::Shape shape = t.shape();
+  shape[0] = end - start;
+  keras::Tensor out(shape, t.dtype());
+  const std::size_t row_bytes = t.nbytes() / static_cast<std::size_t>(t.dim(0));
+  std::memcpy(out.raw_data(), static_cast<const std::byte*>(t.raw_data()) + static_cast<std::size_t>(start) * row_bytes,
+              row_bytes * static_cast<std::size_t>(end - start));
+  return out;
+}
+
+keras::Tensor losses_metrics_value(const std::string& list, std::size_t index) {
+  const keras::Json& c = losses_metrics_cases().at(list).at(index);
+  auto array = [](const keras::Json& key) { return losses_metrics_arrays().at(key.get<std::string>()); };
+  const keras::Tensor y_true = array(c.at("y_true"));
+  const keras::Tensor y_pred = array(c.at("y_pred"));
+  if (list == "losses") {
+    keras::LossPtr loss = keras::losses::deserialize(c.at("config"));
+    const keras::Tensor weights = c.at("sample_weight").is_null() ? keras::Tensor() : array(c.at("sample_weight"));
+    return (*loss)(y_true, y_pred, weights);
+  }
+  keras::MetricPtr metric = keras::metrics::deserialize(c.at("config"));
+  for (const auto& batch : c.at("batches")) {
+    const auto start = batch.at(0).get<std::int64_t>();
+    const auto end = batch.at(1).get<std::int64_t>();
+    metric->update_state(first_axis_rows(y_true, start, end), first_axis_rows(y_pred, start, end));
+  }
+  return metric->result();
+}
+
+double losses_metrics_excess(const std::string& list, std::size_t index) {
+  const keras::Json& c = losses_metrics_cases().at(list).at(index);
+  const keras::Tensor actual = losses_metrics_value(list, index);
+  const keras::Tensor& expected = losses_metrics_arrays().at(c.at("value").get<std::string>());
+  if (actual.size() != expected.size()) return std::numeric_limits<double>::infinity();
+  double worst = -1.0;
+  for (std::int64_t i = 0; i < expected.size(); ++i) {
+    const double e = expected.at(i);
+    const double a = actual.at(i);
+    if (std::isnan(a)) return std::numeric_limits<double>::infinity();
+    worst = std::max(worst, std::abs(a - e) - std::max(1e-6 * std::abs(e), 1e-7));
+  }
+  return worst;
 }
 
 }  // namespace keras_test

@@ -48,4 +48,17 @@ std::vector<keras::Tensor> fixture_optimizer_vars(const std::string& case_name,
 // differs (empty: everything matches).
 std::vector<std::string> optimizer_step_mismatches(const std::string& case_name);
 
+// The losses_metrics fixture: cases.json (its "losses" and "metrics" lists)
+// and the arrays they name.
+const keras::Json& losses_metrics_cases();
+const std::map<std::string, keras::Tensor>& losses_metrics_arrays();
+// Rows [start, end) of a tensor along its first axis.
+keras::Tensor first_axis_rows(const keras::Tensor& t, std::int64_t start, std::int64_t end);
+// One case replayed: the loss value (or the metric's result after its
+// batches) of the deserialized object. `list` is "losses" or "metrics".
+keras::Tensor losses_metrics_value(const std::string& list, std::size_t index);
+// How far that value is from Keras' beyond 1e-6 relative (1e-7 absolute
+// for exact zeros); <= 0 when it matches.
+double losses_metrics_excess(const std::string& list, std::size_t index);
+
 }  // namespace keras_test

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "saving/zip_archive.hpp"
+
 namespace keras_test {
 
 std::filesystem::path data_path(const std::string& relative) {

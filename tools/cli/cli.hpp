@@ -23,6 +23,8 @@ struct UsageError : std::runtime_error {
 // What every command shares.
 struct Context {
   bool quiet = false;
+  // --max-weights-bytes and the other --max-* options (keras/limits.hpp).
+  keras::LoadLimits limits;
   // The command chosen on the command line; runs after parsing.
   std::function<int()> run;
 };
@@ -40,6 +42,8 @@ void add_completion_command(CLI::App& app, Context& context);
 CLI::Option* add_weights_option(CLI::App& command, std::string& weights);
 CLI::Option* add_overwrite_flag(CLI::App& command, bool& overwrite);
 CLI::Option* add_quiet_flag(CLI::App& command, Context& context);
+// The load limits every command that reads a model applies (--max-weights-bytes, ...).
+void add_limit_options(CLI::App& app, Context& context);
 
 // Where a value comes from: a .keras zip, a model directory, a legacy
 // .h5/.hdf5 file, or a config JSON together with `weights`.

@@ -22,6 +22,42 @@ CLI::Option* add_quiet_flag(CLI::App& command, Context& context) {
                           "No progress bars (they are drawn only when stderr is a terminal)");
 }
 
+void add_limit_options(CLI::App& app, Context& context) {
+  keras::LoadLimits& l = context.limits;
+  const std::string group = "Load limits (a file beyond one is refused; docs/limits.md)";
+  app.add_option("--max-weights-bytes", l.max_weights_bytes,
+                 "Bytes of all variables of a model (default: the physical memory)")
+      ->group(group);
+  app.add_option("--max-config-bytes", l.max_config_bytes, "Bytes of config.json")->capture_default_str()->group(group);
+  app.add_option("--max-metadata-bytes", l.max_metadata_bytes, "Bytes of metadata.json")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--max-json-depth", l.max_json_depth, "Nesting of JSON arrays and objects")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  app.add_option("--max-inflate-ratio", l.max_inflate_ratio,
+                 "Inflated-to-stored ratio of a zip member above 16 MiB (0: no limit)")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--max-storage-ratio", l.max_storage_ratio,
+                 "Declared-to-stored ratio of an HDF5 dataset above 16 MiB (0: no limit)")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--max-units", l.max_units, "Units, filters, heads, vocabulary sizes in configs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  app.add_option("--max-window", l.max_window, "Kernel sizes, strides, dilation rates, pool sizes in configs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  app.add_option("--max-dimension", l.max_dimension, "Any dimension of a shape in a config")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+}
+
 bool is_weights_only_file(const std::string& path) {
   return path.ends_with(".weights.h5") || path.ends_with(".weights.json");
 }
@@ -35,7 +71,11 @@ keras::Model load_any_model(const std::string& path, const std::string& weights,
   if (config_only && weights.empty())
     throw UsageError("MODEL " + path + " is a config without weights: give --weights");
   Progress progress("loading " + std::filesystem::path(path).filename().string(), 0, context.quiet);
-  keras::Model model = config_only ? keras::load_model_config(path) : keras::load_model(path);
+  // The scope covers the loaders without a limits option (configs, weights files).
+  const keras::detail::LoadLimitsScope limits(context.limits);
+  keras::LoadModelOptions options;
+  options.limits = context.limits;
+  keras::Model model = config_only ? keras::load_model_config(path) : keras::load_model(path, options);
   if (!weights.empty()) keras::load_weights(model, weights);
   progress.finish();
   return model;

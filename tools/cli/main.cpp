@@ -51,6 +51,7 @@ int run_command_line(int argc, char** argv) {
   app.fallthrough();
   keras_cli::Context context;
   keras_cli::add_quiet_flag(app, context);
+  keras_cli::add_limit_options(app, context);
   keras_cli::add_info_command(app, context);
   keras_cli::add_predict_command(app, context);
   keras_cli::add_convert_command(app, context);

@@ -146,4 +146,50 @@ class Masking : public LayerRef {
   explicit Masking(const MaskingOptions& options = {});
 };
 
+struct ReversibleEmbeddingOptions {
+  bool tie_weights = true;  // reverse with the transposed embeddings; false: own reverse_embeddings
+  initializers::Initializer embeddings_initializer = "uniform";
+  Json embeddings_regularizer = nullptr;
+  Json activity_regularizer = nullptr;
+  Json embeddings_constraint = nullptr;
+  bool mask_zero = false;
+  std::optional<std::string> reverse_dtype;  // the dtype of the reverse projection
+  Json logit_soft_cap = nullptr;             // a number c: logits = c * tanh(logits / c)
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.ReversibleEmbedding: layer(ids) embeds like Embedding;
+// layer.call({x}, {{"reverse", true}}) maps vectors [..., output_dim] to
+// logits [..., input_dim].
+class ReversibleEmbedding : public LayerRef {
+ public:
+  ReversibleEmbedding(std::int64_t input_dim, std::int64_t output_dim, const ReversibleEmbeddingOptions& options = {});
+};
+
+struct TernaryDenseOptions {
+  Json threshold = nullptr;  // null: 0.5 * mean(|kernel|), with outputs scaled by mean(|kernel|)
+  std::string activation = "linear";
+  bool use_bias = true;
+  initializers::Initializer kernel_initializer = "glorot_uniform";
+  initializers::Initializer bias_initializer = "zeros";
+  Json kernel_regularizer = nullptr;
+  Json bias_regularizer = nullptr;
+  Json activity_regularizer = nullptr;
+  Json kernel_constraint = nullptr;
+  Json bias_constraint = nullptr;
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.TernaryDense: a Dense whose kernel is used as sign(kernel) where
+// |kernel| > threshold and 0 elsewhere (BitNet b1.58 style). The float kernel
+// is what is stored; Keras' packed "ternary" quantization mode is not supported.
+class TernaryDense : public LayerRef {
+ public:
+  explicit TernaryDense(std::int64_t units, const TernaryDenseOptions& options = {});
+};
+
 }  // namespace keras::layers

@@ -146,4 +146,20 @@ class RMSNormalization : public LayerRef {
   explicit RMSNormalization(const RMSNormalizationOptions& options = {});
 };
 
+struct SpectralNormalizationOptions {
+  std::int64_t power_iterations = 1;
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.SpectralNormalization around a layer with a `kernel` (Dense,
+// Conv*, ...) or `embeddings`: in training each call divides the kernel by
+// its largest singular value (estimated by power iteration, kept in the
+// non-trainable `vector_u`); at inference the wrapped layer runs as it is.
+class SpectralNormalization : public LayerRef {
+ public:
+  explicit SpectralNormalization(const LayerRef& layer, const SpectralNormalizationOptions& options = {});
+};
+
 }  // namespace keras::layers

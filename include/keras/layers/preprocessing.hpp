@@ -1,8 +1,9 @@
 // keras.layers: preprocessing layers that need no TensorFlow (Rescaling,
-// Normalization, CenterCrop, Resizing, Discretization, CategoryEncoding).
-// IntegerLookup, StringLookup, Hashing and TextVectorization need string
-// tensors or TensorFlow and are not provided: loading them raises
-// UnknownObjectError.
+// Normalization, CenterCrop, Resizing, Discretization, CategoryEncoding,
+// Pipeline, STFTSpectrogram, MelSpectrogram; the image augmentation layers
+// are in image_augmentation.hpp). IntegerLookup, StringLookup, Hashing,
+// HashedCrossing and TextVectorization need TensorFlow and are not
+// provided: loading them raises UnknownObjectError saying so.
 #pragma once
 
 #include <cstdint>
@@ -125,6 +126,64 @@ struct CategoryEncodingOptions {
 class CategoryEncoding : public LayerRef {
  public:
   explicit CategoryEncoding(std::int64_t num_tokens, const CategoryEncodingOptions& options = {});
+};
+
+// keras.layers.Pipeline: applies `layers` in order, passing `training` on.
+// Its config holds only `layers` and `name`.
+class Pipeline : public LayerRef {
+ public:
+  explicit Pipeline(const std::vector<LayerRef>& layers, const std::string& name = "");
+};
+
+struct STFTSpectrogramOptions {
+  std::string mode = "log";  // log, magnitude, psd, real, imag, angle, stft
+  std::int64_t frame_length = 256;
+  std::optional<std::int64_t> frame_step;  // nullopt: frame_length / 2
+  std::optional<std::int64_t> fft_length;  // nullopt: the next power of two >= frame_length
+  Json window = "hann";                    // "hann", "hamming", null (none) or frame_length numbers
+  bool periodic = false;
+  Json scaling = "density";  // "density", "spectrum" or null
+  std::string padding = "valid";
+  bool expand_dims = false;
+  std::optional<std::string> data_format;  // nullopt: "channels_last"
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.STFTSpectrogram: short-time Fourier transforms of [batch,
+// time, channels] signals as a strided convolution with windowed cos/sin
+// kernels (its two variables, initialized like keras.initializers.STFT).
+class STFTSpectrogram : public LayerRef {
+ public:
+  explicit STFTSpectrogram(const STFTSpectrogramOptions& options = {});
+};
+
+struct MelSpectrogramOptions {
+  std::int64_t fft_length = 2048;
+  std::int64_t sequence_stride = 512;
+  std::optional<std::int64_t> sequence_length;  // nullopt: fft_length
+  Json window = "hann";                         // "hann", "hamming" or null
+  std::int64_t sampling_rate = 16000;
+  std::int64_t num_mel_bins = 128;
+  Json min_freq = 20.0;
+  Json max_freq = nullptr;  // null: sampling_rate / 2
+  bool power_to_db = true;
+  Json top_db = 80.0;
+  Json mag_exp = 2.0;
+  Json min_power = 1e-10;
+  Json ref_power = 1.0;
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.MelSpectrogram: [batch, samples] audio to [batch,
+// num_mel_bins, frames] (in dB with power_to_db), as Keras' numpy backend
+// computes it (centred, reflect-padded frames).
+class MelSpectrogram : public LayerRef {
+ public:
+  explicit MelSpectrogram(const MelSpectrogramOptions& options = {});
 };
 
 }  // namespace keras::layers

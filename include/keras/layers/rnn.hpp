@@ -115,10 +115,26 @@ struct RNNOptions {
   bool trainable = true;
 };
 
-// keras.layers.RNN around a built-in cell (SimpleRNNCell, LSTMCell, GRUCell).
+struct StackedRNNCellsOptions {
+  std::string name;
+  std::optional<std::string> dtype;
+  bool trainable = true;
+};
+
+// keras.layers.StackedRNNCells: cells applied in order at each step, each
+// on the previous one's output; the states are every cell's states in order
+// and the output is the last cell's.
+class StackedRNNCells : public LayerRef {
+ public:
+  explicit StackedRNNCells(const std::vector<LayerRef>& cells, const StackedRNNCellsOptions& options = {});
+};
+
+// keras.layers.RNN around a built-in cell (SimpleRNNCell, LSTMCell, GRUCell,
+// StackedRNNCells); a list of cells is stacked, as Keras does.
 class RNN : public LayerRef {
  public:
   explicit RNN(const LayerRef& cell, const RNNOptions& options = {});
+  explicit RNN(const std::vector<LayerRef>& cells, const RNNOptions& options = {});
 };
 
 struct SimpleRNNOptions {

@@ -1,6 +1,7 @@
 // The raw operations keras-cpp runs inside graphs: their Keras identity and
 // constructor parameters, shape/dtype inference and kernels.
 #include "graph/raw_ops/raw_op.hpp"
+#include "graph/config_json.hpp"
 
 #include <algorithm>
 #include <map>
@@ -211,12 +212,12 @@ std::vector<KeyEntry> decode_key(const RawOp& op, const Json& key) {
       e.index = item.get<std::int64_t>();
       return e;
     }
-    if (item.is_object() && item.value("class_name", "") == "__slice__") {
+    if (item.is_object() && detail::config_value(item, "class_name", "") == "__slice__") {
       const Json& c = item.at("config");
       e.kind = KeyEntry::Kind::slice;
-      e.start = c.value("start", Json(nullptr));
-      e.stop = c.value("stop", Json(nullptr));
-      e.step = c.value("step", Json(nullptr));
+      e.start = detail::config_value(c, "start", Json(nullptr));
+      e.stop = detail::config_value(c, "stop", Json(nullptr));
+      e.step = detail::config_value(c, "step", Json(nullptr));
       for (const Json* v : {&e.start, &e.stop, &e.step}) {
         if (!v->is_null() && !v->is_number_integer())
           throw NotImplementedError(op.describe() + ": slice bounds must be integers or None, got " + item.dump());
@@ -225,7 +226,7 @@ std::vector<KeyEntry> decode_key(const RawOp& op, const Json& key) {
         throw ValueError(op.describe() + ": slice step cannot be zero");
       return e;
     }
-    if (item.is_object() && item.value("class_name", "") == "__ellipsis__") {
+    if (item.is_object() && detail::config_value(item, "class_name", "") == "__ellipsis__") {
       e.kind = KeyEntry::Kind::ellipsis;
       return e;
     }

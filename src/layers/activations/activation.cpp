@@ -2,6 +2,7 @@
 #include "keras/layers/activations.hpp"
 #include "keras/layers/core.hpp"
 #include "layers/activations/activation_layers.hpp"
+#include "layers/activations/activation_tape.hpp"
 #include "layers/config_utils.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "ops/activations.hpp"
@@ -74,6 +75,24 @@ std::vector<Tensor> SoftmaxImpl::call(const CallArgs& args) {
   Tensor y = axes_.size() == 1 ? kernels::softmax(x, axes_.front()) : kernels::softmax(x, axes_);
   if (mask) y = kernels::where(keep, y, Tensor::scalar(0.0F));
   return {to_dtype(y, compute_dtype())};
+}
+
+ad::Var ActivationImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  return activation_tape(activation_, input);
+}
+
+std::vector<ad::Var> SoftmaxImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                            TapeVariables& /*variables*/) {
+  ad::Var x = tensors.at(args.args.at(0).at("__tensor__").get<std::size_t>());
+  auto mask = args.kwarg_tensor("mask");
+  Tensor keep;
+  if (mask) {
+    keep = mask->dtype() == DType::bool_ ? *mask : kernels::greater(*mask, Tensor::scalar(0.5F));
+    x = ad::where(keep, x, ad::scalar(compute_dtype() == DType::float16 ? -30000.0F : -1e9F));
+  }
+  ad::Var y = ad::softmax(x, axes_);
+  if (mask) y = ad::where(keep, y, ad::scalar(0.0F));
+  return {y};
 }
 
 }  // namespace keras::detail

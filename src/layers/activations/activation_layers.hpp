@@ -13,10 +13,13 @@ class ActivationImpl final : public Layer {
   ActivationImpl(const std::string& activation, const LayerBaseOptions& base);
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "Activation"; }
+  const std::string& activation() const { return activation_; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   std::string activation_;
@@ -34,6 +37,9 @@ class SoftmaxImpl final : public Layer {
   // Masked positions get a large negative logit and probability 0.
   bool call_accepts_mask() const override { return true; }
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  private:
   Json axis_;
@@ -46,10 +52,15 @@ class ReLUImpl final : public Layer {
   ReLUImpl(Json max_value, Json negative_slope, Json threshold, const LayerBaseOptions& base);
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "ReLU"; }
+  const Json& max_value() const { return max_value_; }
+  const Json& negative_slope() const { return negative_slope_; }
+  const Json& threshold() const { return threshold_; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json max_value_;
@@ -66,6 +77,8 @@ class LeakyReLUImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json negative_slope_;
@@ -82,6 +95,8 @@ class ELUImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json alpha_;
@@ -95,6 +110,8 @@ class PReLUImpl final : public Layer {
   Json get_config() const override;
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   const VariablePtr& alpha() const { return alpha_; }
 
  protected:

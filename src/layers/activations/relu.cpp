@@ -1,6 +1,8 @@
 // keras.layers.ReLU, LeakyReLU, ELU and PReLU.
+#include "graph/config_json.hpp"
 #include "keras/regularizers.hpp"
 #include "layers/activations/activation_layers.hpp"
+#include "layers/activations/activation_tape.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "ops/activations.hpp"
 #include "ops/elementwise.hpp"
@@ -82,6 +84,26 @@ Json LeakyReLUImpl::get_config() const {
   return config;
 }
 
+ad::Var ReLUImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  std::optional<float> max_value;
+  if (!max_value_.is_null()) max_value = static_cast<float>(number_value(max_value_));
+  return relu_tape(input, static_cast<float>(number_value(negative_slope_)), max_value,
+                   static_cast<float>(number_value(threshold_)));
+}
+
+ad::Var LeakyReLUImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  return leaky_relu_tape(input, static_cast<float>(number_value(negative_slope_)));
+}
+
+ad::Var ELUImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  return elu_tape(input, alpha_.is_null() ? 1.0F : static_cast<float>(number_value(alpha_)));
+}
+
+ad::Var PReLUImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var alpha = variables(alpha_);
+  return ad::relu(input) + (-alpha) * ad::relu(-input);
+}
+
 Tensor LeakyReLUImpl::forward(const Tensor& input, bool /*training*/) {
   return to_dtype(kernels::leaky_relu(input.astype(DType::float32), static_cast<float>(number_value(negative_slope_))),
                   compute_dtype());
@@ -131,8 +153,8 @@ LayerPtr PReLUImpl::from_config(const Json& config) {
   o.trainable = base.trainable;
   if (auto it = config.find("alpha_initializer"); it != config.end() && !it->is_null())
     o.alpha_initializer = initializers::get(*it);
-  o.alpha_regularizer = config.value("alpha_regularizer", Json(nullptr));
-  o.alpha_constraint = config.value("alpha_constraint", Json(nullptr));
+  o.alpha_regularizer = detail::config_value(config, "alpha_regularizer", Json(nullptr));
+  o.alpha_constraint = detail::config_value(config, "alpha_constraint", Json(nullptr));
   if (auto it = config.find("shared_axes"); it != config.end() && !it->is_null()) {
     std::vector<int> axes;
     if (it->is_number_integer()) {

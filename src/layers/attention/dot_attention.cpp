@@ -63,13 +63,14 @@ DotAttentionImpl::DotAttentionImpl(bool additive, bool use_scale, std::string sc
 }
 
 LayerPtr DotAttentionImpl::attention_from_config(const Json& config) {
-  return std::make_shared<DotAttentionImpl>(
-      false, config.value("use_scale", false), config.value("score_mode", std::string("dot")),
-      json_number_or(config, "dropout", Json(0.0)), seed_of(config), base_options_from_config(config));
+  return std::make_shared<DotAttentionImpl>(false, detail::config_value(config, "use_scale", false),
+                                            detail::config_value(config, "score_mode", std::string("dot")),
+                                            json_number_or(config, "dropout", Json(0.0)), seed_of(config),
+                                            base_options_from_config(config));
 }
 
 LayerPtr DotAttentionImpl::additive_from_config(const Json& config) {
-  return std::make_shared<DotAttentionImpl>(true, config.value("use_scale", true), "dot",
+  return std::make_shared<DotAttentionImpl>(true, detail::config_value(config, "use_scale", true), "dot",
                                             json_number_or(config, "dropout", Json(0.0)), seed_of(config),
                                             base_options_from_config(config));
 }

@@ -234,11 +234,11 @@ void read_projection_options(const Json& config, Options& o) {
     o.kernel_initializer = initializers::get(*it);
   if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
     o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  o.kernel_regularizer = detail::config_value(config, "kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = detail::config_value(config, "bias_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
+  o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
+  o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
 }
 
 // The keys both attention layers end their config with, in Keras' order.
@@ -397,8 +397,8 @@ LayerPtr MultiHeadAttentionImpl::from_config(const Json& config) {
   o.dtype = base.dtype;
   o.trainable = base.trainable;
   o.value_dim = optional_int_from(config, "value_dim", "MultiHeadAttention");
-  o.use_bias = config.value("use_bias", true);
-  o.use_gate = config.value("use_gate", false);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.use_gate = detail::config_value(config, "use_gate", false);
   if (auto it = config.find("output_shape"); it != config.end() && !it->is_null()) {
     if (it->is_number_integer())
       o.output_shape = Shape{it->get<std::int64_t>()};
@@ -587,8 +587,8 @@ LayerPtr GroupQueryAttentionImpl::from_config(const Json& config) {
   o.name = base.name;
   o.dtype = base.dtype;
   o.trainable = base.trainable;
-  o.use_bias = config.value("use_bias", true);
-  o.use_gate = config.value("use_gate", false);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.use_gate = detail::config_value(config, "use_gate", false);
   o.sliding_window = optional_int_from(config, "sliding_window", "GroupQueryAttention");
   read_projection_options(config, o);
   o.seed = optional_int_from(config, "seed", "GroupQueryAttention");

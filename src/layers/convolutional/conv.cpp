@@ -1,4 +1,5 @@
 #include "layers/convolutional/conv.hpp"
+#include "layers/activations/activation_tape.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -197,6 +198,11 @@ Tensor ConvLayerBase::forward(const Tensor& input, bool /*training*/) {
   return y.dtype() == compute_dtype() ? y : y.astype(compute_dtype());
 }
 
+ad::Var ConvLayerBase::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var y = convolve_tape(to_channels_last(input, channels_first()), variables);
+  return activation_tape(geometry_.activation, from_channels_last(y, channels_first()));
+}
+
 // ------------------------------------------------------------------ ConvImpl
 
 ConvImpl::ConvImpl(int rank, std::int64_t filters, const std::vector<std::int64_t>& kernel_size,
@@ -277,6 +283,11 @@ Tensor ConvImpl::convolve(const Tensor& x) const {
   const auto& g = geometry();
   return kernels::conv(x, kernel_->value(), bias_ ? bias_->value() : Tensor(), g.strides,
                        kernels::parse_padding(g.padding), g.dilation_rate);
+}
+
+ad::Var ConvImpl::convolve_tape(const ad::Var& x, TapeVariables& variables) const {
+  const auto& g = geometry();
+  return ad::conv(x, variables(kernel_), bias_ ? variables(bias_) : ad::Var(), g.strides, g.padding, g.dilation_rate);
 }
 
 // --------------------------------------------------------- ConvTransposeImpl
@@ -368,6 +379,12 @@ Tensor ConvTransposeImpl::convolve(const Tensor& x) const {
                                  kernels::parse_padding(g.padding), options_.output_padding, g.dilation_rate);
 }
 
+ad::Var ConvTransposeImpl::convolve_tape(const ad::Var& x, TapeVariables& variables) const {
+  const auto& g = geometry();
+  return ad::conv_transpose(x, variables(kernel_), bias_ ? variables(bias_) : ad::Var(), g.strides, g.padding,
+                            options_.output_padding, g.dilation_rate);
+}
+
 // --------------------------------------------------------- DepthwiseConvImpl
 
 DepthwiseConvImpl::DepthwiseConvImpl(int rank, const std::vector<std::int64_t>& kernel_size,
@@ -433,6 +450,12 @@ Tensor DepthwiseConvImpl::convolve(const Tensor& x) const {
   const auto& g = geometry();
   return kernels::depthwise_conv(x, kernel_->value(), bias_ ? bias_->value() : Tensor(), g.strides,
                                  kernels::parse_padding(g.padding), g.dilation_rate);
+}
+
+ad::Var DepthwiseConvImpl::convolve_tape(const ad::Var& x, TapeVariables& variables) const {
+  const auto& g = geometry();
+  return ad::depthwise_conv(x, variables(kernel_), bias_ ? variables(bias_) : ad::Var(), g.strides, g.padding,
+                            g.dilation_rate);
 }
 
 // --------------------------------------------------------- SeparableConvImpl
@@ -515,6 +538,12 @@ Tensor SeparableConvImpl::convolve(const Tensor& x) const {
   return kernels::separable_conv(x, depthwise_kernel_->value(), pointwise_kernel_->value(),
                                  bias_ ? bias_->value() : Tensor(), g.strides, kernels::parse_padding(g.padding),
                                  g.dilation_rate);
+}
+
+ad::Var SeparableConvImpl::convolve_tape(const ad::Var& x, TapeVariables& variables) const {
+  const auto& g = geometry();
+  ad::Var depthwise = ad::depthwise_conv(x, variables(depthwise_kernel_), {}, g.strides, g.padding, g.dilation_rate);
+  return ad::conv(depthwise, variables(pointwise_kernel_), bias_ ? variables(bias_) : ad::Var(), {1}, "valid", {1});
 }
 
 }  // namespace keras::detail

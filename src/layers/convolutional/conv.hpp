@@ -28,6 +28,8 @@ class ConvLayerBase : public Layer {
   std::string class_name() const override { return class_name_; }
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
   const ConvGeometry& geometry() const { return geometry_; }
   bool channels_first() const { return geometry_.data_format == "channels_first"; }
@@ -46,6 +48,8 @@ class ConvLayerBase : public Layer {
   virtual std::int64_t built_channels() const = 0;
   // The convolution (with bias) on a float32 channels_last input.
   virtual Tensor convolve(const Tensor& x) const = 0;
+  // The same on the tape.
+  virtual ad::Var convolve_tape(const ad::Var& x, TapeVariables& variables) const = 0;
 
   // The config's activity_regularizer entry (null when unset).
   Json activity_regularizer_json() const;
@@ -70,6 +74,7 @@ class ConvImpl final : public ConvLayerBase {
   std::int64_t output_channels(std::int64_t /*input_channels*/) const override { return filters_; }
   std::int64_t built_channels() const override;
   Tensor convolve(const Tensor& x) const override;
+  ad::Var convolve_tape(const ad::Var& x, TapeVariables& variables) const override;
 
  private:
   std::int64_t filters_;
@@ -94,6 +99,7 @@ class ConvTransposeImpl final : public ConvLayerBase {
   std::int64_t output_length(int dim, std::int64_t input_length) const override;
   std::int64_t built_channels() const override;
   Tensor convolve(const Tensor& x) const override;
+  ad::Var convolve_tape(const ad::Var& x, TapeVariables& variables) const override;
 
  private:
   std::int64_t filters_;
@@ -119,6 +125,7 @@ class DepthwiseConvImpl final : public ConvLayerBase {
   }
   std::int64_t built_channels() const override;
   Tensor convolve(const Tensor& x) const override;
+  ad::Var convolve_tape(const ad::Var& x, TapeVariables& variables) const override;
 
  private:
   layers::DepthwiseConvOptions options_;
@@ -142,6 +149,7 @@ class SeparableConvImpl final : public ConvLayerBase {
   std::int64_t output_channels(std::int64_t /*input_channels*/) const override { return filters_; }
   std::int64_t built_channels() const override;
   Tensor convolve(const Tensor& x) const override;
+  ad::Var convolve_tape(const ad::Var& x, TapeVariables& variables) const override;
 
  private:
   std::int64_t filters_;

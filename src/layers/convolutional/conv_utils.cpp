@@ -79,6 +79,21 @@ Tensor from_channels_last(const Tensor& y, bool channels_first, DType compute_dt
   return out.dtype() == compute_dtype ? out : out.astype(compute_dtype);
 }
 
+ad::Var to_channels_last(const ad::Var& x, bool channels_first) {
+  if (!channels_first) return x;
+  std::vector<int> perm{0};
+  for (int i = 2; i < x.rank(); ++i) perm.push_back(i);
+  perm.push_back(1);
+  return ad::transpose(x, perm);
+}
+
+ad::Var from_channels_last(const ad::Var& y, bool channels_first) {
+  if (!channels_first) return y;
+  std::vector<int> perm{0, y.rank() - 1};
+  for (int i = 1; i < y.rank() - 1; ++i) perm.push_back(i);
+  return ad::transpose(y, perm);
+}
+
 Json json_or_null(const Json& config, const std::string& key) {
   auto it = config.find(key);
   return it == config.end() ? Json(nullptr) : *it;

@@ -4,6 +4,8 @@
 // kernels, and typed config readers.
 #pragma once
 
+#include "keras/autodiff.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +31,10 @@ Tensor channels_last_to_first(const Tensor& x);
 Tensor as_channels_last_float(const Tensor& x, bool channels_first);
 // The kernels' float32 channels_last result brought back to the layer's layout and compute dtype.
 Tensor from_channels_last(const Tensor& y, bool channels_first, DType compute_dtype);
+
+// The same on the keras::ad tape (identity for channels_last).
+ad::Var to_channels_last(const ad::Var& x, bool channels_first);
+ad::Var from_channels_last(const ad::Var& y, bool channels_first);
 
 // A regularizer / constraint entry (null when absent).
 Json json_or_null(const Json& config, const std::string& key);

@@ -1,6 +1,7 @@
 #include "layers/core/dense.hpp"
 
 #include "keras/regularizers.hpp"
+#include "layers/activations/activation_tape.hpp"
 #include "layers/config_utils.hpp"
 #include "ops/activations.hpp"
 #include "ops/linalg.hpp"
@@ -27,21 +28,7 @@ DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
 LayerPtr DenseImpl::from_config(const Json& config) {
   reject_unsupported_options(config, "Dense");
   layers::DenseOptions o;
-  auto base = Layer::base_options_from_config(config);
-  o.name = base.name;
-  o.dtype = base.dtype;
-  o.trainable = base.trainable;
-  o.activation = activation_from_config(config, "activation");
-  o.use_bias = config.value("use_bias", true);
-  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
-    o.kernel_initializer = initializers::get(*it);
-  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
-    o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  read_dense_options(config, o);
   return std::make_shared<DenseImpl>(required_int(config, "units", "Dense"), o);
 }
 
@@ -91,6 +78,11 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
                             bias_ ? in_compute_precision(bias_->value()) : Tensor());
   y = apply_activation(options_.activation, y);
   return y.dtype() == compute ? y : y.astype(compute);
+}
+
+ad::Var DenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var y = ad::dense(input, variables(kernel_), bias_ ? variables(bias_) : ad::Var());
+  return activation_tape(options_.activation, y);
 }
 
 }  // namespace keras::detail

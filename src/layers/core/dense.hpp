@@ -1,6 +1,7 @@
 #pragma once
 
 #include "keras/layers/core.hpp"
+#include "layers/config_utils.hpp"
 
 namespace keras::detail {
 
@@ -13,6 +14,8 @@ class DenseImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
   std::int64_t units() const { return units_; }
@@ -28,5 +31,24 @@ class DenseImpl final : public Layer {
   VariablePtr kernel_;
   VariablePtr bias_;
 };
+
+// The keyword arguments Dense and TernaryDense read alike (Options has
+// DenseOptions' fields): base options, activation, use_bias, initializers,
+// regularizers and constraints.
+template <typename Options>
+void read_dense_options(const Json& config, Options& o) {
+  read_base_options(config, o);
+  o.activation = activation_from_config(config, "activation");
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
+    o.kernel_initializer = initializers::get(*it);
+  if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
+    o.bias_initializer = initializers::get(*it);
+  o.kernel_regularizer = detail::config_value(config, "kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = detail::config_value(config, "bias_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
+  o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
+  o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
+}
 
 }  // namespace keras::detail

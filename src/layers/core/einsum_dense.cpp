@@ -1,5 +1,6 @@
 // keras.layers.EinsumDense (keras/src/layers/core/einsum_dense.py).
 #include "layers/core/einsum_dense.hpp"
+#include "layers/activations/activation_tape.hpp"
 
 #include <algorithm>
 #include <regex>
@@ -208,11 +209,11 @@ LayerPtr EinsumDenseImpl::from_config(const Json& config) {
     o.kernel_initializer = initializers::get(*it);
   if (auto it = config.find("bias_initializer"); it != config.end() && !it->is_null())
     o.bias_initializer = initializers::get(*it);
-  o.kernel_regularizer = config.value("kernel_regularizer", Json(nullptr));
-  o.bias_regularizer = config.value("bias_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.kernel_constraint = config.value("kernel_constraint", Json(nullptr));
-  o.bias_constraint = config.value("bias_constraint", Json(nullptr));
+  o.kernel_regularizer = detail::config_value(config, "kernel_regularizer", Json(nullptr));
+  o.bias_regularizer = detail::config_value(config, "bias_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
+  o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
+  o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
   return std::make_shared<EinsumDenseImpl>(eq->get<std::string>(), output_shape, o);
 }
 
@@ -270,6 +271,12 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
   if (bias_) y = kernels::add(y, bias_->value());
   y = apply_activation(options_.activation, y);
   return to_dtype(y, compute_dtype());
+}
+
+ad::Var EinsumDenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  ad::Var y = ad::einsum(equation_, input, variables(kernel_));
+  if (bias_) y = y + variables(bias_);
+  return activation_tape(options_.activation, y);
 }
 
 }  // namespace keras::detail

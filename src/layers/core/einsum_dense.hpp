@@ -33,6 +33,8 @@ class EinsumDenseImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
   const std::string& equation() const { return equation_; }
   const Shape& partial_output_shape() const { return partial_output_shape_; }

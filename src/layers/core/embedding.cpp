@@ -5,14 +5,17 @@
 #include "layers/config_utils.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "layers/core/mask_ops.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/linalg.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace keras::detail {
 
 using namespace layer_utils;  // NOLINT(google-build-using-namespace): our own helpers
 
-EmbeddingImpl::EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, const layers::EmbeddingOptions& options)
-    : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, "embedding"),
+EmbeddingImpl::EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, const layers::EmbeddingOptions& options,
+                             const std::string& auto_name_prefix)
+    : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, auto_name_prefix),
       input_dim_(input_dim),
       output_dim_(output_dim),
       options_(options) {
@@ -26,7 +29,13 @@ EmbeddingImpl::EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, co
 }
 
 LayerPtr EmbeddingImpl::from_config(const Json& config) {
-  reject_unsupported_options(config, "Embedding");
+  return std::make_shared<EmbeddingImpl>(required_int(config, "input_dim", "Embedding"),
+                                         required_int(config, "output_dim", "Embedding"),
+                                         options_from_config(config, "Embedding"));
+}
+
+layers::EmbeddingOptions EmbeddingImpl::options_from_config(const Json& config, const std::string& layer) {
+  reject_unsupported_options(config, layer);
   layers::EmbeddingOptions o;
   auto base = Layer::base_options_from_config(config);
   o.name = base.name;
@@ -34,15 +43,11 @@ LayerPtr EmbeddingImpl::from_config(const Json& config) {
   o.trainable = base.trainable;
   if (auto it = config.find("embeddings_initializer"); it != config.end() && !it->is_null())
     o.embeddings_initializer = initializers::get(*it);
-  o.embeddings_regularizer = config.value("embeddings_regularizer", Json(nullptr));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
-  o.embeddings_constraint = config.value("embeddings_constraint", Json(nullptr));
-  if (auto it = config.find("mask_zero"); it != config.end() && !it->is_null()) {
-    if (!it->is_boolean()) throw FormatError("Embedding config 'mask_zero' must be a boolean, got " + it->dump());
-    o.mask_zero = it->get<bool>();
-  }
-  return std::make_shared<EmbeddingImpl>(required_int(config, "input_dim", "Embedding"),
-                                         required_int(config, "output_dim", "Embedding"), o);
+  o.embeddings_regularizer = detail::config_value(config, "embeddings_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
+  o.embeddings_constraint = detail::config_value(config, "embeddings_constraint", Json(nullptr));
+  o.mask_zero = detail::config_value(config, "mask_zero", o.mask_zero);
+  return o;
 }
 
 Json EmbeddingImpl::get_config() const {
@@ -75,15 +80,126 @@ Tensor EmbeddingImpl::forward(const Tensor& input, bool /*training*/) {
   return to_dtype(kernels::take(embeddings_->value(), ids, 0), compute_dtype());
 }
 
+ad::Var EmbeddingImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  Tensor ids = input.value();
+  if (ids.dtype() != DType::int32 && ids.dtype() != DType::int64) ids = ids.astype(DType::int32);
+  return ad::take(variables(embeddings_), ids, 0);
+}
+
 std::optional<KerasTensor> EmbeddingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
                                                        const Json& /*kwargs*/) {
   if (!options_.mask_zero || inputs.empty()) return std::nullopt;
   return symbolic_not_equal(inputs.front(), Json(0));
 }
 
+// ------------------------------------------------------- ReversibleEmbedding
+
+namespace {
+
+// The fields EmbeddingOptions and ReversibleEmbeddingOptions share.
+template <typename From, typename To>
+To copy_embedding_options(const From& from, To to) {
+  to.embeddings_initializer = from.embeddings_initializer;
+  to.embeddings_regularizer = from.embeddings_regularizer;
+  to.activity_regularizer = from.activity_regularizer;
+  to.embeddings_constraint = from.embeddings_constraint;
+  to.mask_zero = from.mask_zero;
+  to.name = from.name;
+  to.dtype = from.dtype;
+  to.trainable = from.trainable;
+  return to;
+}
+
+}  // namespace
+
+ReversibleEmbeddingImpl::ReversibleEmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim,
+                                                 const layers::ReversibleEmbeddingOptions& options)
+    : EmbeddingImpl(input_dim, output_dim, copy_embedding_options(options, layers::EmbeddingOptions{}),
+                    "reversible_embedding"),
+      reversible_(options) {
+  if (!options.logit_soft_cap.is_null() && (!options.logit_soft_cap.is_number() || options.logit_soft_cap.is_boolean()))
+    throw ValueError("ReversibleEmbedding: `logit_soft_cap` must be a number or None, got " +
+                     options.logit_soft_cap.dump());
+  if (options.reverse_dtype) (void)dtype_from_name(*options.reverse_dtype);
+}
+
+LayerPtr ReversibleEmbeddingImpl::from_config(const Json& config) {
+  const std::string cls = "ReversibleEmbedding";
+  auto o = copy_embedding_options(options_from_config(config, cls), layers::ReversibleEmbeddingOptions{});
+  o.tie_weights = bool_or(config, "tie_weights", true, cls);
+  if (auto it = config.find("reverse_dtype"); it != config.end() && !it->is_null()) {
+    if (!it->is_string()) throw FormatError(cls + " config 'reverse_dtype' must be a string, got " + it->dump());
+    o.reverse_dtype = it->get<std::string>();
+  }
+  o.logit_soft_cap = config_number_or_null(config, "logit_soft_cap", cls);
+  return std::make_shared<ReversibleEmbeddingImpl>(required_int(config, "input_dim", cls),
+                                                   required_int(config, "output_dim", cls), o);
+}
+
+Json ReversibleEmbeddingImpl::get_config() const {
+  Json config = EmbeddingImpl::get_config();
+  config["tie_weights"] = reversible_.tie_weights;
+  config["reverse_dtype"] = reversible_.reverse_dtype ? Json(*reversible_.reverse_dtype) : Json(nullptr);
+  config["logit_soft_cap"] = reversible_.logit_soft_cap;
+  return config;
+}
+
+void ReversibleEmbeddingImpl::build(const std::vector<Shape>& input_shapes) {
+  EmbeddingImpl::build(input_shapes);
+  if (!reversible_.tie_weights)
+    reverse_embeddings_ = add_weight("reverse_embeddings", {output_dim_, input_dim_}, options_.embeddings_initializer);
+}
+
+namespace {
+
+bool is_reverse(const Json& kwargs, const Json& args) {
+  if (auto it = kwargs.find("reverse"); it != kwargs.end() && it->is_boolean()) return it->get<bool>();
+  return args.size() > 1 && args[1].is_boolean() && args[1].get<bool>();
+}
+
+}  // namespace
+
+std::vector<TensorSpec> ReversibleEmbeddingImpl::compute_output_spec(const SpecArgs& args) {
+  Shape shape = args.tensor(0).shape;
+  if (is_reverse(args.kwargs, args.args)) {
+    if (shape.empty()) throw ShapeMismatchError("ReversibleEmbedding '" + name() + "': reverse needs vectors");
+    shape.back() = input_dim_;
+  } else {
+    shape.push_back(output_dim_);
+  }
+  return {TensorSpec{shape, compute_dtype()}};
+}
+
+std::vector<Tensor> ReversibleEmbeddingImpl::call(const CallArgs& args) {
+  if (!is_reverse(args.kwargs, args.args)) return {forward(args.tensor(0), args.training)};
+  if (!embeddings_) throw ValueError("ReversibleEmbedding '" + name() + "' is not built");
+  Tensor x = autocast(args.tensor(0), compute_dtype());
+  if (x.rank() < 1 || x.dim(-1) != output_dim_)
+    throw ShapeMismatchError("ReversibleEmbedding '" + name() + "': reverse expects vectors of size " +
+                             std::to_string(output_dim_) + ", got shape " + shape_to_string(x.shape()));
+  const Tensor kernel =
+      reversible_.tie_weights ? kernels::transpose(embeddings_->value(), {1, 0}) : reverse_embeddings_->value();
+  Tensor logits = kernels::matmul(x.astype(DType::float32), kernel.astype(DType::float32));
+  if (!reversible_.logit_soft_cap.is_null()) {
+    const auto cap = static_cast<float>(reversible_.logit_soft_cap.get<double>());
+    logits = kernels::multiply(kernels::tanh(kernels::multiply(logits, 1.0F / cap)), cap);
+  }
+  // With reverse_dtype Keras computes (and returns) in that dtype.
+  const DType out = reversible_.reverse_dtype ? dtype_from_name(*reversible_.reverse_dtype) : compute_dtype();
+  return {to_dtype(logits, out)};
+}
+
+std::optional<KerasTensor> ReversibleEmbeddingImpl::compute_mask(const std::vector<KerasTensor>& /*inputs*/,
+                                                                 const Json& /*args*/, const Json& /*kwargs*/) {
+  return std::nullopt;
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {
+ReversibleEmbedding::ReversibleEmbedding(std::int64_t input_dim, std::int64_t output_dim,
+                                         const ReversibleEmbeddingOptions& options)
+    : LayerRef(std::make_shared<detail::ReversibleEmbeddingImpl>(input_dim, output_dim, options)) {}
 Embedding::Embedding(std::int64_t input_dim, std::int64_t output_dim, const EmbeddingOptions& options)
     : LayerRef(std::make_shared<detail::EmbeddingImpl>(input_dim, output_dim, options)) {}
 }  // namespace keras::layers

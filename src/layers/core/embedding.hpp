@@ -5,15 +5,20 @@
 namespace keras::detail {
 
 // keras.layers.Embedding: a lookup table [input_dim, output_dim].
-class EmbeddingImpl final : public Layer {
+class EmbeddingImpl : public Layer {
  public:
-  EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, const layers::EmbeddingOptions& options);
+  EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, const layers::EmbeddingOptions& options,
+                const std::string& auto_name_prefix = "embedding");
   static LayerPtr from_config(const Json& config);
+  // The Embedding keyword arguments of a config (shared with ReversibleEmbedding).
+  static layers::EmbeddingOptions options_from_config(const Json& config, const std::string& layer);
 
   std::string class_name() const override { return "Embedding"; }
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   // Keras sets supports_masking = mask_zero.
   bool supports_masking() const override { return options_.mask_zero; }
   // mask_zero: the symbolic op not_equal(inputs, 0).
@@ -27,11 +32,35 @@ class EmbeddingImpl final : public Layer {
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
 
- private:
   std::int64_t input_dim_;
   std::int64_t output_dim_;
   layers::EmbeddingOptions options_;
   VariablePtr embeddings_;
+};
+
+// keras.layers.ReversibleEmbedding: an Embedding that, called with
+// reverse=True, projects vectors back to logits over the vocabulary (with the
+// transposed embeddings when tie_weights, else its own reverse_embeddings).
+// Its outputs carry no mask (Keras' compute_mask returns None).
+class ReversibleEmbeddingImpl final : public EmbeddingImpl {
+ public:
+  ReversibleEmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim,
+                          const layers::ReversibleEmbeddingOptions& options);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "ReversibleEmbedding"; }
+  Json get_config() const override;
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
+                                          const Json& kwargs) override;
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  layers::ReversibleEmbeddingOptions reversible_;
+  VariablePtr reverse_embeddings_;
 };
 
 }  // namespace keras::detail

@@ -49,6 +49,17 @@ Tensor MaskingImpl::forward(const Tensor& input, bool /*training*/) {
   return to_dtype(kernels::where(keep, x, Tensor::scalar(0.0F)), x.dtype());
 }
 
+std::vector<ad::Var> IdentityImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                             TapeVariables& /*variables*/) {
+  return {tensors.at(args.args.at(0).at("__tensor__").get<std::size_t>())};
+}
+
+ad::Var MaskingImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  Tensor keep =
+      kernels::any(kernels::not_equal(input.value(), Tensor::scalar(static_cast<float>(mask_value()))), {-1}, true);
+  return ad::where(keep, input, ad::scalar(0.0F));
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {

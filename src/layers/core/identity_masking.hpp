@@ -16,6 +16,9 @@ class IdentityImpl final : public Layer {
   bool supports_masking() const override { return true; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 };
 
 // keras.layers.Masking.
@@ -32,6 +35,8 @@ class MaskingImpl final : public Layer {
   std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
                                           const Json& kwargs) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
   double mask_value() const { return mask_value_.get<double>(); }
 

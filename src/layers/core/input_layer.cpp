@@ -1,4 +1,5 @@
 #include "layers/core/input_layer.hpp"
+#include "graph/config_json.hpp"
 
 namespace keras::detail {
 
@@ -30,7 +31,7 @@ InputLayerImpl::InputLayerImpl(const layers::InputLayerOptions& options)
 
 LayerPtr InputLayerImpl::from_config(const Json& config) {
   layers::InputLayerOptions o;
-  o.name = config.value("name", std::string());
+  o.name = detail::config_value(config, "name", std::string());
   if (auto it = config.find("dtype"); it != config.end() && !it->is_null())
     o.dtype = DTypePolicy::from_json(*it).name();
   if (auto it = config.find("batch_shape"); it != config.end() && !it->is_null()) {
@@ -46,9 +47,9 @@ LayerPtr InputLayerImpl::from_config(const Json& config) {
     if (auto b = config.find("batch_size"); b != config.end() && b->is_number_integer())
       o.batch_size = b->get<std::int64_t>();
   }
-  o.sparse = config.value("sparse", false);
-  o.ragged = config.value("ragged", false);
-  o.optional = config.value("optional", false);
+  o.sparse = detail::config_value(config, "sparse", false);
+  o.ragged = detail::config_value(config, "ragged", false);
+  o.optional = detail::config_value(config, "optional", false);
   return std::make_shared<InputLayerImpl>(o);
 }
 

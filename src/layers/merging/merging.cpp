@@ -201,6 +201,38 @@ std::vector<Tensor> MergeImpl::call(const CallArgs& args) {
   return {out};
 }
 
+std::vector<ad::Var> MergeImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                          TapeVariables& /*variables*/) {
+  std::vector<ad::Var> inputs = tape_arg_list(args, tensors);
+  int max_rank = 0;
+  for (const auto& x : inputs) max_rank = std::max(max_rank, x.rank());
+  for (auto& x : inputs)
+    while (x.rank() < max_rank) x = ad::expand_dims(x, 1);
+  ad::Var out = inputs.front();
+  for (std::size_t i = 1; i < inputs.size(); ++i) {
+    switch (kind_) {
+      case Kind::add:
+      case Kind::average:
+        out = out + inputs[i];
+        break;
+      case Kind::subtract:
+        out = out - inputs[i];
+        break;
+      case Kind::multiply:
+        out = out * inputs[i];
+        break;
+      case Kind::maximum:
+        out = ad::maximum(out, inputs[i]);
+        break;
+      case Kind::minimum:
+        out = ad::minimum(out, inputs[i]);
+        break;
+    }
+  }
+  if (kind_ == Kind::average) out = out / static_cast<float>(inputs.size());
+  return {out};
+}
+
 // ---------------------------------------------------------------- Concatenate
 
 ConcatenateImpl::ConcatenateImpl(int axis, const LayerBaseOptions& base)
@@ -272,6 +304,11 @@ std::vector<Tensor> ConcatenateImpl::call(const CallArgs& args) {
   Tensor out = kernels::concatenate(merge_inputs(args), axis_);
   if (is_floating(out.dtype())) out = to_dtype(out, compute_dtype());
   return {out};
+}
+
+std::vector<ad::Var> ConcatenateImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                TapeVariables& /*variables*/) {
+  return {ad::concatenate(tape_arg_list(args, tensors), axis_)};
 }
 
 std::optional<KerasTensor> ConcatenateImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
@@ -414,6 +451,51 @@ std::vector<Tensor> DotImpl::call(const CallArgs& args) {
   if (out_shape.size() == 1) out_shape.push_back(1);
   Tensor out = kernels::reshape(kernels::matmul(xm, ym), out_shape);
   return {to_dtype(out, compute_dtype())};
+}
+
+std::vector<ad::Var> DotImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                        TapeVariables& /*variables*/) {
+  std::vector<ad::Var> inputs = tape_arg_list(args, tensors);
+  if (inputs.size() != 2) throw ValueError("A `Dot` layer should be called on exactly 2 inputs.");
+  ad::Var x = inputs[0];
+  ad::Var y = inputs[1];
+  auto [axis_a, axis_b] = resolve_axes(static_cast<std::size_t>(x.rank()), static_cast<std::size_t>(y.rank()));
+  if (normalize_) {
+    // numpy-backend normalize: x / ||x||, zero norms left as 1.
+    auto normalized = [](const ad::Var& v, int axis) {
+      ad::Var norm = ad::sqrt(ad::sum(ad::square(v), {axis}, true));
+      norm = ad::where(kernels::equal(norm.value(), Tensor::scalar(0.0F)), ad::scalar(1.0F), norm);
+      return v / norm;
+    };
+    x = normalized(x, axis_a);
+    y = normalized(y, axis_b);
+  }
+  const std::int64_t batch = x.dim(0);
+  const std::int64_t k = x.dim(axis_a);
+  std::vector<int> perm_x{0};
+  Shape rest;
+  for (int i = 1; i < x.rank(); ++i) {
+    if (i == axis_a) continue;
+    perm_x.push_back(i);
+    rest.push_back(x.dim(i));
+  }
+  perm_x.push_back(axis_a);
+  std::vector<int> perm_y{0, axis_b};
+  std::int64_t m = 1;
+  for (auto d : rest) m *= d;
+  std::int64_t n = 1;
+  for (int i = 1; i < y.rank(); ++i) {
+    if (i == axis_b) continue;
+    perm_y.push_back(i);
+    rest.push_back(y.dim(i));
+    n *= y.dim(i);
+  }
+  ad::Var xm = ad::reshape(ad::transpose(x, perm_x), {batch, m, k});
+  ad::Var ym = ad::reshape(ad::transpose(y, perm_y), {batch, k, n});
+  Shape out_shape{batch};
+  out_shape.insert(out_shape.end(), rest.begin(), rest.end());
+  if (out_shape.size() == 1) out_shape.push_back(1);
+  return {ad::reshape(ad::matmul(xm, ym), out_shape)};
 }
 
 }  // namespace keras::detail

@@ -23,6 +23,9 @@ class MergeImpl : public Layer {
                                           const Json& kwargs) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   MergeImpl(const LayerBaseOptions& base, const std::string& prefix) : Layer(base, prefix) {}
@@ -44,6 +47,9 @@ class ConcatenateImpl final : public MergeImpl {
                                           const Json& kwargs) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -65,6 +71,9 @@ class DotImpl final : public MergeImpl {
   }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;

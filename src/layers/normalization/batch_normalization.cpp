@@ -116,7 +116,7 @@ LayerPtr BatchNormalizationImpl::from_config(const Json& config) {
   o.beta_constraint = constraint_from(config, "beta_constraint");
   o.gamma_constraint = constraint_from(config, "gamma_constraint");
   o.renorm = bool_or(config, "renorm", false, kClass);
-  o.renorm_clipping = config.value("renorm_clipping", Json(nullptr));
+  o.renorm_clipping = detail::config_value(config, "renorm_clipping", Json(nullptr));
   o.renorm_momentum = number_or(config, "renorm_momentum", o.renorm_momentum);
   o.synchronized = bool_or(config, "synchronized", false, kClass);
   auto layer = std::make_shared<BatchNormalizationImpl>(o);
@@ -185,15 +185,15 @@ Tensor BatchNormalizationImpl::forward(const Tensor& input, bool training) {
   return apply(input, std::nullopt, training);
 }
 
-void BatchNormalizationImpl::batch_moments(const Tensor& x, int axis, const std::optional<Tensor>& mask, Tensor* mean,
-                                           Tensor* variance) const {
+void BatchNormalizationImpl::batch_moments(const ad::Var& x, int axis, const std::optional<Tensor>& mask, ad::Var* mean,
+                                           ad::Var* variance) const {
   std::vector<int> reduce;
   for (int i = 0; i < x.rank(); ++i)
     if (i != axis) reduce.push_back(i);
   const Shape param{x.dim(axis)};
   if (!mask) {
-    *mean = kernels::mean(x, reduce).reshape(param);
-    *variance = kernels::var(x, reduce).reshape(param);
+    *mean = ad::reshape(ad::mean(x, reduce), param);
+    *variance = ad::reshape(ad::var(x, reduce), param);
     return;
   }
   // Keras' masked moments: the mask (inputs' shape without the last axis) is
@@ -201,17 +201,16 @@ void BatchNormalizationImpl::batch_moments(const Tensor& x, int axis, const std:
   Shape expanded = mask->shape();
   expanded.push_back(1);
   Tensor mask_full = kernels::broadcast_to(mask->reshape(expanded), x.shape());
-  Tensor weights = mask_full.astype(DType::float32);
-  const Tensor zero = Tensor::scalar(0.0F);
-  Tensor weight_sum = kernels::add(kernels::sum(weights, reduce, true), 1e-7F);
-  Tensor m = kernels::divide(kernels::sum(kernels::where(mask_full, x, zero), reduce, true), weight_sum);
-  Tensor diff = kernels::where(mask_full, kernels::subtract(x, m), zero);
-  Tensor v = kernels::divide(kernels::sum(kernels::square(diff), reduce, true), weight_sum);
-  *mean = m.reshape(param);
-  *variance = v.reshape(param);
+  const ad::Var zero = ad::scalar(0.0F);
+  ad::Var weight_sum = ad::Var(kernels::add(kernels::sum(mask_full.astype(DType::float32), reduce, true), 1e-7F));
+  ad::Var m = ad::sum(ad::where(mask_full, x, zero), reduce, true) / weight_sum;
+  ad::Var diff = ad::where(mask_full, x - m, zero);
+  ad::Var v = ad::sum(ad::square(diff), reduce, true) / weight_sum;
+  *mean = ad::reshape(m, param);
+  *variance = ad::reshape(v, param);
 }
 
-void BatchNormalizationImpl::renorm_step(const Tensor& mean, const Tensor& variance, Tensor* gamma, Tensor* beta) {
+void BatchNormalizationImpl::renorm_step(const Tensor& mean, const Tensor& variance, ad::Var* gamma, ad::Var* beta) {
   const auto eps = static_cast<float>(options_.epsilon);
   Tensor stddev = kernels::sqrt(kernels::add(variance, eps));
   Tensor renorm_mean = renorm_mean_->value();
@@ -223,10 +222,11 @@ void BatchNormalizationImpl::renorm_step(const Tensor& mean, const Tensor& varia
   if (auto rmin = clipping_value(clipping, "rmin")) r = kernels::maximum(r, Tensor::scalar(*rmin));
   if (auto rmax = clipping_value(clipping, "rmax")) r = kernels::minimum(r, Tensor::scalar(*rmax));
   if (auto dmax = clipping_value(clipping, "dmax")) d = kernels::clip(d, -*dmax, *dmax);
+  // r and d carry no gradient (Keras' stop_gradient):
   // (x * r + d) * gamma + beta = x * (r * gamma) + (d * gamma + beta)
-  Tensor new_gamma = gamma->defined() ? kernels::multiply(r, *gamma) : r;
-  Tensor new_beta = gamma->defined() ? kernels::multiply(d, *gamma) : d;
-  if (beta->defined()) new_beta = kernels::add(new_beta, *beta);
+  ad::Var new_gamma = gamma->defined() ? ad::Var(r) * *gamma : ad::Var(r);
+  ad::Var new_beta = gamma->defined() ? ad::Var(d) * *gamma : ad::Var(d);
+  if (beta->defined()) new_beta = new_beta + *beta;
   *gamma = new_gamma;
   *beta = new_beta;
 
@@ -239,45 +239,66 @@ void BatchNormalizationImpl::renorm_step(const Tensor& mean, const Tensor& varia
       kernels::maximum(kernels::add(kernels::square(new_moving_stddev), -eps), Tensor::scalar(0.0F)));
 }
 
+int BatchNormalizationImpl::check_input(const Shape& shape, const std::optional<Tensor>& mask) const {
+  const int rank = static_cast<int>(shape.size());
+  if (options_.axis < -rank || options_.axis >= rank)
+    throw ShapeMismatchError("BatchNormalization '" + name() + "': axis " + std::to_string(options_.axis) +
+                             " is out of bounds for input shape " + shape_to_string(shape));
+  const int axis = normalize_axis(options_.axis, rank);
+  const Shape& param = moving_mean_->shape();
+  if (shape[static_cast<std::size_t>(axis)] != param[0])
+    throw ShapeMismatchError("BatchNormalization '" + name() + "' expects " + std::to_string(param[0]) +
+                             " features at axis " + std::to_string(options_.axis) + ", got input shape " +
+                             shape_to_string(shape));
+  if (mask && mask->rank() != rank - 1)
+    throw ValueError("The mask provided should be one dimension less than the inputs. Received: mask.shape=" +
+                     shape_to_string(mask->shape()) + ", inputs.shape=" + shape_to_string(shape));
+  if (mask && mask->shape() != Shape(shape.begin(), shape.end() - 1))
+    throw ShapeMismatchError("BatchNormalization '" + name() + "': mask shape " + shape_to_string(mask->shape()) +
+                             " does not match inputs " + shape_to_string(shape));
+  return axis;
+}
+
+ad::Var BatchNormalizationImpl::apply_training(const ad::Var& x, const std::optional<Tensor>& mask,
+                                               TapeVariables& variables) {
+  const int axis = check_input(x.shape(), mask);
+  ad::Var gamma = gamma_ ? variables(gamma_) : ad::Var();
+  ad::Var beta = beta_ ? variables(beta_) : ad::Var();
+  ad::Var mean, variance;
+  batch_moments(x, axis, mask, &mean, &variance);
+  if (options_.renorm) {
+    renorm_step(mean.value(), variance.value(), &gamma, &beta);
+  } else {
+    moving_mean_->assign(moving_average(moving_mean_->value(), mean.value(), options_.momentum));
+    moving_variance_->assign(moving_average(moving_variance_->value(), variance.value(), options_.momentum));
+  }
+  return ad::batch_norm(x, mean, variance, gamma, beta, static_cast<float>(options_.epsilon), axis);
+}
+
 Tensor BatchNormalizationImpl::apply(const Tensor& input, const std::optional<Tensor>& mask, bool training) {
   if (!built()) build_for({input.shape()});
   Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
-  const int rank = x.rank();
-  if (options_.axis < -rank || options_.axis >= rank)
-    throw ShapeMismatchError("BatchNormalization '" + name() + "': axis " + std::to_string(options_.axis) +
-                             " is out of bounds for input shape " + shape_to_string(x.shape()));
-  const int axis = normalize_axis(options_.axis, rank);
-  const Shape& param = moving_mean_->shape();
-  if (x.dim(axis) != param[0])
-    throw ShapeMismatchError("BatchNormalization '" + name() + "' expects " + std::to_string(param[0]) +
-                             " features at axis " + std::to_string(options_.axis) + ", got input shape " +
-                             shape_to_string(x.shape()));
-  if (mask && mask->rank() != rank - 1)
-    throw ValueError("The mask provided should be one dimension less than the inputs. Received: mask.shape=" +
-                     shape_to_string(mask->shape()) + ", inputs.shape=" + shape_to_string(x.shape()));
-
-  Tensor mean = moving_mean_->value();
-  Tensor variance = moving_variance_->value();
-  Tensor gamma = gamma_ ? gamma_->value() : Tensor();
-  Tensor beta = beta_ ? beta_->value() : Tensor();
   if (training && trainable()) {
-    if (mask && mask->shape() != Shape(x.shape().begin(), x.shape().end() - 1))
-      throw ShapeMismatchError("BatchNormalization '" + name() + "': mask shape " + shape_to_string(mask->shape()) +
-                               " does not match inputs " + shape_to_string(x.shape()));
-    Tensor batch_mean, batch_variance;
-    batch_moments(x, axis, mask, &batch_mean, &batch_variance);
-    if (options_.renorm) {
-      renorm_step(batch_mean, batch_variance, &gamma, &beta);
-    } else {
-      moving_mean_->assign(moving_average(mean, batch_mean, options_.momentum));
-      moving_variance_->assign(moving_average(variance, batch_variance, options_.momentum));
-    }
-    mean = batch_mean;
-    variance = batch_variance;
+    TapeVariables constants;
+    return to_compute_dtype(apply_training(ad::Var(x), mask, constants).value(), compute_dtype());
   }
-  Tensor out =
-      kernels::batch_norm_inference(x, mean, variance, gamma, beta, static_cast<float>(options_.epsilon), axis);
+  const int axis = check_input(x.shape(), mask);
+  Tensor out = kernels::batch_norm_inference(x, moving_mean_->value(), moving_variance_->value(),
+                                             gamma_ ? gamma_->value() : Tensor(), beta_ ? beta_->value() : Tensor(),
+                                             static_cast<float>(options_.epsilon), axis);
   return to_compute_dtype(out, compute_dtype());
+}
+
+std::vector<ad::Var> BatchNormalizationImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                       TapeVariables& variables) {
+  const ad::Var& x = tape_arg(args, tensors);
+  auto mask = args.kwarg_tensor("mask");
+  // A frozen layer normalizes with its moving statistics, as Keras does.
+  if (effective_training(args) && trainable()) return {apply_training(x, mask, variables)};
+  const int axis = check_input(x.shape(), mask);
+  return {ad::batch_norm(x, ad::Var(moving_mean_->value()), ad::Var(moving_variance_->value()),
+                         gamma_ ? variables(gamma_) : ad::Var(), beta_ ? variables(beta_) : ad::Var(),
+                         static_cast<float>(options_.epsilon), axis)};
 }
 
 }  // namespace keras::detail

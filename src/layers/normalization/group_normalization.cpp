@@ -100,6 +100,12 @@ Tensor GroupNormalizationImpl::forward(const Tensor& input, bool /*training*/) {
   return to_compute_dtype(out, compute_dtype());
 }
 
+ad::Var GroupNormalizationImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  const int axis = canonical_axes({options_.axis}, input.rank(), "GroupNormalization '" + name() + "'").front();
+  return ad::group_norm(input, options_.groups, gamma_ ? variables(gamma_) : ad::Var(),
+                        beta_ ? variables(beta_) : ad::Var(), static_cast<float>(options_.epsilon), axis);
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {

@@ -96,6 +96,13 @@ Tensor LayerNormalizationImpl::forward(const Tensor& input, bool /*training*/) {
   return to_compute_dtype(out, compute_dtype());
 }
 
+ad::Var LayerNormalizationImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  const std::vector<int> axes =
+      canonical_axes(options_.axis.values(), input.rank(), "LayerNormalization '" + name() + "'");
+  return ad::layer_norm(input, axes, gamma_ ? variables(gamma_) : ad::Var(), beta_ ? variables(beta_) : ad::Var(),
+                        static_cast<float>(options_.epsilon), options_.rms_scaling);
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {

@@ -23,6 +23,9 @@ class BatchNormalizationImpl final : public Layer {
   Shape compute_output_shape(const Shape& input_shape) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
   bool call_accepts_mask() const override { return true; }
   bool supports_masking() const override { return true; }
 
@@ -30,17 +33,23 @@ class BatchNormalizationImpl final : public Layer {
   const VariablePtr& beta() const { return beta_; }
   const VariablePtr& moving_mean() const { return moving_mean_; }
   const VariablePtr& moving_variance() const { return moving_variance_; }
+  const layers::BatchNormalizationOptions& options() const { return options_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
 
  private:
   Tensor apply(const Tensor& input, const std::optional<Tensor>& mask, bool training);
+  // Training mode on the tape: batch statistics (updating the moving ones)
+  // and the normalization, differentiable in x, gamma and beta.
+  ad::Var apply_training(const ad::Var& x, const std::optional<Tensor>& mask, TapeVariables& variables);
   // Batch moments over every axis but `axis`, weighted by `mask` (rank - 1) when given.
-  void batch_moments(const Tensor& x, int axis, const std::optional<Tensor>& mask, Tensor* mean,
-                     Tensor* variance) const;
+  void batch_moments(const ad::Var& x, int axis, const std::optional<Tensor>& mask, ad::Var* mean,
+                     ad::Var* variance) const;
   // Batch renormalization's training step: corrected gamma/beta and the statistics updates.
-  void renorm_step(const Tensor& mean, const Tensor& variance, Tensor* gamma, Tensor* beta);
+  void renorm_step(const Tensor& mean, const Tensor& variance, ad::Var* gamma, ad::Var* beta);
+  // Checks the input against the layer; returns the normalized axis.
+  int check_input(const Shape& shape, const std::optional<Tensor>& mask) const;
 
   layers::BatchNormalizationOptions options_;
   VariablePtr gamma_, beta_, moving_mean_, moving_variance_;
@@ -56,6 +65,8 @@ class LayerNormalizationImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
  protected:
@@ -75,6 +86,8 @@ class GroupNormalizationImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
  protected:
@@ -95,6 +108,8 @@ class UnitNormalizationImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
 
  private:
@@ -110,6 +125,8 @@ class RMSNormalizationImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -117,6 +134,34 @@ class RMSNormalizationImpl final : public Layer {
  private:
   layers::RMSNormalizationOptions options_;  // axis becomes a sorted list once built
   VariablePtr scale_;
+};
+
+// keras.layers.SpectralNormalization: the wrapped layer with its kernel
+// divided by its spectral norm (power iteration, in training); at inference
+// the wrapped layer as it is.
+class SpectralNormalizationImpl final : public Layer {
+ public:
+  SpectralNormalizationImpl(LayerPtr layer, std::int64_t power_iterations, const LayerBaseOptions& base);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "SpectralNormalization"; }
+  Json get_config() const override;
+  Shape compute_output_shape(const Shape& input_shape) override { return layer_->compute_output_shape(input_shape); }
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  const LayerPtr& layer() const { return layer_; }
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  // One power-iteration update of vector_u and the kernel (Keras' normalized_weights).
+  void normalize_weights();
+
+  LayerPtr layer_;
+  std::int64_t power_iterations_;
+  VariablePtr kernel_;  // the wrapped layer's kernel, shared
+  VariablePtr vector_u_;
 };
 
 }  // namespace keras::detail

@@ -10,6 +10,7 @@ void register_normalization_layers() {
   r.add("GroupNormalization", GroupNormalizationImpl::from_config);
   r.add("UnitNormalization", UnitNormalizationImpl::from_config);
   r.add("RMSNormalization", RMSNormalizationImpl::from_config);
+  r.add("SpectralNormalization", SpectralNormalizationImpl::from_config);
 }
 
 }  // namespace keras::detail

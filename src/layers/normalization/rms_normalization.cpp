@@ -65,6 +65,12 @@ Tensor RMSNormalizationImpl::forward(const Tensor& input, bool /*training*/) {
   return to_compute_dtype(out, compute_dtype());
 }
 
+ad::Var RMSNormalizationImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  const std::vector<int> axes =
+      canonical_axes(options_.axis.values(), input.rank(), "RMSNormalization '" + name() + "'");
+  return ad::rms_norm(input, axes, variables(scale_), static_cast<float>(options_.epsilon));
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {

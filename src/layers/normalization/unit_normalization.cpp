@@ -40,6 +40,12 @@ Tensor UnitNormalizationImpl::forward(const Tensor& input, bool /*training*/) {
   return to_compute_dtype(kernels::l2_normalize(input, axes, 1e-12F), compute_dtype());
 }
 
+ad::Var UnitNormalizationImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  const std::vector<int> axes =
+      canonical_axes(options_.axis.values(), input.rank(), "UnitNormalization '" + name() + "'");
+  return ad::l2_normalize(input, axes, 1e-12F);
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {

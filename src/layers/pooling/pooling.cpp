@@ -7,6 +7,7 @@
 #include "layers/convolutional/conv_utils.hpp"
 #include "ops/pooling.hpp"
 #include "ops/reduce.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace keras::detail {
 
@@ -123,6 +124,14 @@ Tensor PoolingImpl::forward(const Tensor& input, bool /*training*/) {
   return from_channels_last(y, channels_first, compute_dtype());
 }
 
+ad::Var PoolingImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  const bool channels_first = data_format_ == "channels_first";
+  ad::Var x = to_channels_last(input, channels_first);
+  ad::Var y = mode_ == PoolMode::max ? ad::max_pool(x, pool_size_, strides_, padding_)
+                                     : ad::avg_pool(x, pool_size_, strides_, padding_);
+  return from_channels_last(y, channels_first);
+}
+
 // ---------------------------------------------------------- GlobalPoolingImpl
 
 GlobalPoolingImpl::GlobalPoolingImpl(PoolMode mode, int rank, const layers::GlobalPoolingOptions& o)
@@ -179,6 +188,22 @@ std::vector<Tensor> GlobalPoolingImpl::call(const CallArgs& args) {
     if (auto mask = args.kwarg_tensor("mask")) return {masked_average(input, *mask)};
   }
   return {forward(input, args.training)};
+}
+
+std::vector<ad::Var> GlobalPoolingImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                  TapeVariables& /*variables*/) {
+  const ad::Var& input = tape_arg(args, tensors);
+  const bool channels_first = data_format_ == "channels_first";
+  if (masked()) {
+    if (auto mask = args.kwarg_tensor("mask")) {
+      // sum(x * mask) / sum(mask) over the steps axis.
+      ad::Var x = to_channels_last(input, channels_first);  // [N, steps, C]
+      Tensor m = kernels::expand_dims(mask->astype(DType::float32), -1);
+      return {ad::sum(x * ad::Var(m), {1}) / ad::Var(kernels::sum(m, {1}))};
+    }
+  }
+  const auto axes = spatial_axes(rank_, channels_first);
+  return {mode_ == PoolMode::max ? ad::max(input, axes, keepdims_) : ad::mean(input, axes, keepdims_)};
 }
 
 std::optional<KerasTensor> GlobalPoolingImpl::compute_mask(const std::vector<KerasTensor>& /*inputs*/,
@@ -272,6 +297,13 @@ Tensor AdaptivePoolingImpl::forward(const Tensor& input, bool /*training*/) {
   Tensor y = mode_ == PoolMode::max ? kernels::adaptive_max_pool(x, output_size_)
                                     : kernels::adaptive_avg_pool(x, output_size_);
   return from_channels_last(y, channels_first, compute_dtype());
+}
+
+ad::Var AdaptivePoolingImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  const bool channels_first = data_format_ == "channels_first";
+  ad::Var x = to_channels_last(input, channels_first);
+  ad::Var y = mode_ == PoolMode::max ? ad::adaptive_max_pool(x, output_size_) : ad::adaptive_avg_pool(x, output_size_);
+  return from_channels_last(y, channels_first);
 }
 
 }  // namespace keras::detail

@@ -26,6 +26,8 @@ class PoolingImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   PoolMode mode_;
@@ -48,6 +50,9 @@ class GlobalPoolingImpl final : public Layer {
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
   // GlobalAveragePooling1D takes a mask and consumes it.
   bool call_accepts_mask() const override { return masked(); }
@@ -76,6 +81,8 @@ class AdaptivePoolingImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   PoolMode mode_;

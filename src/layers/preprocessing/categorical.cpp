@@ -72,7 +72,7 @@ LayerPtr DiscretizationImpl::from_config(const Json& config) {
   o.epsilon = number_or(config, "epsilon", o.epsilon);
   o.output_mode = string_or(config, "output_mode", o.output_mode, cls);
   o.sparse = bool_or(config, "sparse", false, cls);
-  const Json boundaries = config.value("bin_boundaries", Json(nullptr));
+  const Json boundaries = detail::config_value(config, "bin_boundaries", Json(nullptr));
   // An adapted layer has both num_bins and bin_boundaries: Keras sets the boundaries after construction.
   if (!o.num_bins && boundaries.is_null())
     throw ValueError("Discretization '" + o.name + "': You need to set either `num_bins` or `bin_boundaries`.");

@@ -2,6 +2,7 @@
 // categorical encodings of CategoryEncoding and Discretization.
 #include <cmath>
 
+#include "graph/config_json.hpp"
 #include "layers/preprocessing/preprocessing_layers.hpp"
 
 namespace keras::detail {
@@ -36,7 +37,7 @@ Shape collect_numbers(const Json& value, std::vector<float>& values, const std::
 Tensor tensor_from_json_numbers(const Json& value, const std::string& what) {
   const Json* numbers = &value;
   if (value.is_object()) {
-    const std::string cls = value.value("class_name", "");
+    const std::string cls = detail::config_value(value, "class_name", "");
     if ((cls != "__numpy__" && cls != "__tensor__") || !value.contains("config") || !value.at("config").is_object() ||
         !value.at("config").contains("value"))
       throw FormatError(what + " must be a number, a list of numbers or an array object, got " + value.dump());

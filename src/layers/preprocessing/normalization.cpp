@@ -1,6 +1,7 @@
 // keras.layers.Normalization.
 #include <algorithm>
 
+#include "graph/config_json.hpp"
 #include "layers/normalization/common.hpp"
 #include "layers/preprocessing/preprocessing_layers.hpp"
 #include "ops/elementwise.hpp"
@@ -55,8 +56,8 @@ LayerPtr NormalizationImpl::from_config(const Json& config) {
       throw FormatError("Normalization config 'axis' must be an int, a list or null, got " + it->dump());
     }
   }
-  o.mean = config.value("mean", Json(nullptr));
-  o.variance = config.value("variance", Json(nullptr));
+  o.mean = detail::config_value(config, "mean", Json(nullptr));
+  o.variance = detail::config_value(config, "variance", Json(nullptr));
   o.invert = bool_or(config, "invert", false, kClass);
   auto layer = std::make_shared<NormalizationImpl>(o);
   layer->activity_regularizer_ = activity_regularizer_from(config);

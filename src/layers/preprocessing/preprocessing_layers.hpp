@@ -138,4 +138,23 @@ class CategoryEncodingImpl final : public Layer {
   layers::CategoryEncodingOptions options_;
 };
 
+// keras.layers.Pipeline: its layers run in order; they are walked (and
+// saved) as the container "layers".
+class PipelineImpl final : public Layer {
+ public:
+  PipelineImpl(std::vector<LayerPtr> layers, const std::string& name);
+  static LayerPtr from_config(const Json& config);
+
+  std::string class_name() const override { return "Pipeline"; }
+  Json get_config() const override;
+  std::vector<std::shared_ptr<Layer>> layer_list() const override { return layers_; }
+  bool call_accepts_mask() const override { return true; }
+  bool converts_input_args() const override { return false; }
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+
+ private:
+  std::vector<LayerPtr> layers_;
+};
+
 }  // namespace keras::detail

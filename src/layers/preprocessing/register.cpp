@@ -1,3 +1,4 @@
+#include "layers/preprocessing/audio/audio_layers.hpp"
 #include "layers/preprocessing/preprocessing_layers.hpp"
 #include "layers/registrations.hpp"
 
@@ -11,6 +12,9 @@ void register_preprocessing_layers() {
   r.add("Resizing", ResizingImpl::from_config);
   r.add("Discretization", DiscretizationImpl::from_config);
   r.add("CategoryEncoding", CategoryEncodingImpl::from_config);
+  r.add("Pipeline", PipelineImpl::from_config);
+  r.add("STFTSpectrogram", STFTSpectrogramImpl::from_config);
+  r.add("MelSpectrogram", MelSpectrogramImpl::from_config);
   // Their Keras 3 implementations run on TensorFlow (string tensors, tf.data).
   const std::string tensorflow =
       "its Keras 3 implementation needs TensorFlow (string tensors), which keras-cpp does not "
@@ -20,7 +24,8 @@ void register_preprocessing_layers() {
   r.refuse("Hashing", saving::Refusal::unknown, tensorflow);
   r.refuse("TextVectorization", saving::Refusal::unknown, tensorflow);
   r.refuse("HashedCrossing", saving::Refusal::unknown, tensorflow);
-  r.refuse("TFSMLayer", saving::Refusal::unknown, tensorflow);
+  r.refuse("TFSMLayer", saving::Refusal::unknown,
+           "it wraps a TensorFlow SavedModel, whose graph only TensorFlow can execute.");
 }
 
 }  // namespace keras::detail

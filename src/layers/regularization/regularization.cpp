@@ -44,11 +44,17 @@ Shape concrete_noise_shape(const std::optional<Shape>& noise_shape, const Shape&
   return out;
 }
 
-// backend.random.dropout: keep where uniform < 1 - rate, scale kept values by 1 / (1 - rate).
-Tensor random_dropout(const Tensor& x, double rate, const Shape& noise_shape, std::optional<std::uint64_t> seed) {
+// backend.random.dropout's multiplier: 1 / (1 - rate) where uniform < 1 - rate, else 0.
+Tensor dropout_scale(double rate, const Shape& noise_shape, std::optional<std::uint64_t> seed) {
   const auto keep_prob = static_cast<float>(1.0 - rate);
   Tensor keep = kernels::less(random::uniform(noise_shape, 0.0F, 1.0F, seed), Tensor::scalar(keep_prob));
-  return kernels::where(keep, kernels::multiply(x, 1.0F / keep_prob), Tensor::scalar(0.0F));
+  return kernels::where(keep, Tensor::scalar(1.0F / keep_prob), Tensor::scalar(0.0F));
+}
+
+// A noise layer's forward pass is its tape pass on constants.
+Tensor through_tape(Layer& layer, const Tensor& input, bool training) {
+  TapeVariables variables;
+  return layer.forward_tape(ad::Var(input), variables, training).value();
 }
 
 }  // namespace
@@ -112,11 +118,14 @@ Json DropoutImpl::get_config() const {
 
 Tensor DropoutImpl::forward(const Tensor& input, bool training) {
   Tensor x = autocast(input, compute_dtype());
+  return to_dtype(through_tape(*this, x.astype(DType::float32), training), x.dtype());
+}
+
+ad::Var DropoutImpl::forward_tape(const ad::Var& x, TapeVariables& /*variables*/, bool training) {
   const double rate = amount();
   if (!training || rate <= 0.0) return x;
   const Shape noise_shape = concrete_noise_shape(noise_shape_, x.shape());
-  Tensor xf = x.astype(DType::float32);
-  if (!alpha_) return to_dtype(random_dropout(xf, rate, noise_shape, next_seed()), x.dtype());
+  if (!alpha_) return x * ad::Var(dropout_scale(rate, noise_shape, next_seed()));
   // AlphaDropout: dropped units take SELU's negative saturation value, then an
   // affine map restores the mean and variance.
   const double alpha = 1.6732632423543772;
@@ -126,9 +135,8 @@ Tensor DropoutImpl::forward(const Tensor& input, bool training) {
                                        Tensor::scalar(static_cast<float>(rate)));
   const double a = std::pow((1.0 - rate) * (1.0 + rate * alpha_p * alpha_p), -0.5);
   const double b = -a * alpha_p * rate;
-  Tensor y = kernels::where(kept, xf, Tensor::scalar(static_cast<float>(alpha_p)));
-  y = kernels::add(kernels::multiply(y, static_cast<float>(a)), static_cast<float>(b));
-  return to_dtype(y, x.dtype());
+  ad::Var y = ad::where(kept, x, ad::scalar(static_cast<float>(alpha_p)));
+  return y * static_cast<float>(a) + static_cast<float>(b);
 }
 
 // ---------------------------------------------------------------- SpatialDropout
@@ -166,13 +174,17 @@ Shape SpatialDropoutImpl::compute_output_shape(const Shape& input_shape) {
 Tensor SpatialDropoutImpl::forward(const Tensor& input, bool training) {
   Tensor x = autocast(input, compute_dtype());
   compute_output_shape(x.shape());
+  return to_dtype(through_tape(*this, x.astype(DType::float32), training), x.dtype());
+}
+
+ad::Var SpatialDropoutImpl::forward_tape(const ad::Var& x, TapeVariables& /*variables*/, bool training) {
   if (!training || amount() <= 0.0) return x;
   // One draw per (sample, channel): every spatial position shares it.
   Shape noise_shape(x.shape().size(), 1);
   noise_shape.front() = x.shape().front();
   const std::size_t channel_axis = data_format_ == "channels_first" ? 1 : x.shape().size() - 1;
   noise_shape[channel_axis] = x.shape()[channel_axis];
-  return to_dtype(random_dropout(x.astype(DType::float32), amount(), noise_shape, next_seed()), x.dtype());
+  return x * ad::Var(dropout_scale(amount(), noise_shape, next_seed()));
 }
 
 // ---------------------------------------------------------------- GaussianNoise / GaussianDropout
@@ -197,8 +209,12 @@ Json GaussianNoiseImpl::get_config() const {
 Tensor GaussianNoiseImpl::forward(const Tensor& input, bool training) {
   Tensor x = autocast(input, compute_dtype());
   if (!training || amount() <= 0.0) return x;
-  Tensor noise = random::normal(x.shape(), 0.0F, static_cast<float>(amount()), next_seed());
-  return to_dtype(kernels::add(x.astype(DType::float32), noise), x.dtype());
+  return to_dtype(through_tape(*this, x.astype(DType::float32), training), x.dtype());
+}
+
+ad::Var GaussianNoiseImpl::forward_tape(const ad::Var& x, TapeVariables& /*variables*/, bool training) {
+  if (!training || amount() <= 0.0) return x;
+  return x + ad::Var(random::normal(x.shape(), 0.0F, static_cast<float>(amount()), next_seed()));
 }
 
 GaussianDropoutImpl::GaussianDropoutImpl(Json rate, std::optional<std::int64_t> seed, const LayerBaseOptions& base)
@@ -220,11 +236,15 @@ Json GaussianDropoutImpl::get_config() const {
 
 Tensor GaussianDropoutImpl::forward(const Tensor& input, bool training) {
   Tensor x = autocast(input, compute_dtype());
+  if (!training || amount() <= 0.0) return x;
+  return to_dtype(through_tape(*this, x.astype(DType::float32), training), x.dtype());
+}
+
+ad::Var GaussianDropoutImpl::forward_tape(const ad::Var& x, TapeVariables& /*variables*/, bool training) {
   const double rate = amount();
   if (!training || rate <= 0.0) return x;
   const auto stddev = static_cast<float>(std::sqrt(rate / (1.0 - rate)));
-  Tensor noise = random::normal(x.shape(), 1.0F, stddev, next_seed());
-  return to_dtype(kernels::multiply(x.astype(DType::float32), noise), x.dtype());
+  return x * ad::Var(random::normal(x.shape(), 1.0F, stddev, next_seed()));
 }
 
 // ---------------------------------------------------------------- ActivityRegularization
@@ -253,6 +273,10 @@ Json ActivityRegularizationImpl::get_config() const {
 
 Tensor ActivityRegularizationImpl::forward(const Tensor& input, bool /*training*/) {
   return autocast(input, compute_dtype());
+}
+
+ad::Var ActivityRegularizationImpl::forward_tape(const ad::Var& x, TapeVariables& /*variables*/, bool /*training*/) {
+  return x;
 }
 
 }  // namespace keras::detail

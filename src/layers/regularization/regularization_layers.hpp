@@ -41,6 +41,8 @@ class DropoutImpl final : public NoiseLayer {
   std::string class_name() const override { return alpha_ ? "AlphaDropout" : "Dropout"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   bool alpha_;
@@ -56,6 +58,8 @@ class SpatialDropoutImpl final : public NoiseLayer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   int spatial_dims_;
@@ -69,6 +73,8 @@ class GaussianNoiseImpl final : public NoiseLayer {
   std::string class_name() const override { return "GaussianNoise"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 };
 
 class GaussianDropoutImpl final : public NoiseLayer {
@@ -78,6 +84,8 @@ class GaussianDropoutImpl final : public NoiseLayer {
   std::string class_name() const override { return "GaussianDropout"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 };
 
 // Keras passes activity_regularizer=L1L2(l1, l2) to the base layer and drops
@@ -91,6 +99,8 @@ class ActivityRegularizationImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json l1_;

@@ -134,6 +134,19 @@ Tensor FlattenImpl::forward(const Tensor& input, bool /*training*/) {
   return kernels::reshape(x, {x.shape().front(), product(rest)});
 }
 
+ad::Var FlattenImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  ad::Var x = input;
+  const int rank = x.rank();
+  if (data_format_ == "channels_first" && rank > 1) {
+    std::vector<int> perm{0};
+    for (int i = 2; i < rank; ++i) perm.push_back(i);
+    perm.push_back(1);
+    x = ad::transpose(x, perm);
+  }
+  const Shape rest(x.shape().begin() + 1, x.shape().end());
+  return ad::reshape(x, {x.shape().front(), product(rest)});
+}
+
 // ---------------------------------------------------------------- Reshape
 
 ReshapeImpl::ReshapeImpl(Shape target_shape, const LayerBaseOptions& base)
@@ -188,6 +201,10 @@ Tensor ReshapeImpl::forward(const Tensor& input, bool /*training*/) {
   return kernels::reshape(x, compute_output_shape(x.shape()));
 }
 
+ad::Var ReshapeImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  return ad::reshape(input, compute_output_shape(input.shape()));
+}
+
 // ---------------------------------------------------------------- Permute
 
 PermuteImpl::PermuteImpl(std::vector<int> dims, const LayerBaseOptions& base)
@@ -240,6 +257,13 @@ Tensor PermuteImpl::forward(const Tensor& input, bool /*training*/) {
   return kernels::transpose(x, perm);
 }
 
+ad::Var PermuteImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  check_rank(*this, input.shape(), dims_.size() + 1);
+  std::vector<int> perm{0};
+  perm.insert(perm.end(), dims_.begin(), dims_.end());
+  return ad::transpose(input, perm);
+}
+
 // ---------------------------------------------------------------- RepeatVector
 
 RepeatVectorImpl::RepeatVectorImpl(std::int64_t n, const LayerBaseOptions& base) : Layer(base, "repeat_vector"), n_(n) {
@@ -266,6 +290,11 @@ Tensor RepeatVectorImpl::forward(const Tensor& input, bool /*training*/) {
   Tensor x = autocast(input, compute_dtype());
   check_rank(*this, x.shape(), 2);
   return kernels::repeat(kernels::reshape(x, {x.dim(0), 1, x.dim(1)}), n_, 1);
+}
+
+ad::Var RepeatVectorImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  check_rank(*this, input.shape(), 2);
+  return ad::repeat(ad::reshape(input, {input.dim(0), 1, input.dim(1)}), n_, 1);
 }
 
 // ---------------------------------------------------------------- UpSampling
@@ -338,6 +367,15 @@ Tensor UpSamplingImpl::forward(const Tensor& input, bool /*training*/) {
   x = kernels::resize(x, x.dim(1) * size_[0], x.dim(2) * size_[1], kernels::parse_interpolation(interpolation_));
   if (data_format_ == "channels_first") x = kernels::transpose(x, {0, 3, 1, 2});
   return to_dtype(x, autocast_dtype(input.dtype(), compute_dtype()));
+}
+
+ad::Var UpSamplingImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool training) {
+  if (interpolation_ != "nearest") return Layer::forward_tape(input, variables, training);
+  check_rank(*this, input.shape(), static_cast<std::size_t>(dims_) + 2);
+  const int first = data_format_ == "channels_first" ? 2 : 1;
+  ad::Var x = input;
+  for (int i = 0; i < dims_; ++i) x = ad::repeat(x, size_[static_cast<std::size_t>(i)], first + i);
+  return x;
 }
 
 // ---------------------------------------------------------------- ZeroPadding / Cropping
@@ -425,6 +463,26 @@ Tensor PadCropImpl::forward(const Tensor& input, bool /*training*/) {
     specs[axis].stop = x.shape()[axis] - after;
   }
   return kernels::strided_slice(x, specs);
+}
+
+ad::Var PadCropImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool /*training*/) {
+  compute_output_shape(input.shape());
+  const std::size_t first = first_spatial_axis();
+  if (pad_) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> paddings(static_cast<std::size_t>(input.rank()), {0, 0});
+    for (int i = 0; i < dims_; ++i)
+      paddings[first + static_cast<std::size_t>(i)] = amounts_[static_cast<std::size_t>(i)];
+    return ad::pad(input, paddings, 0.0F);
+  }
+  std::vector<std::int64_t> start(static_cast<std::size_t>(input.rank()), 0);
+  std::vector<std::int64_t> size(input.shape().begin(), input.shape().end());
+  for (int i = 0; i < dims_; ++i) {
+    const auto axis = first + static_cast<std::size_t>(i);
+    const auto& [before, after] = amounts_[static_cast<std::size_t>(i)];
+    start[axis] = before;
+    size[axis] = input.shape()[axis] - before - after;
+  }
+  return ad::slice(input, start, size);
 }
 
 }  // namespace keras::detail

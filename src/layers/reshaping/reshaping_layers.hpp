@@ -19,6 +19,8 @@ class FlattenImpl final : public Layer {
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   std::string data_format_;
@@ -34,6 +36,8 @@ class ReshapeImpl final : public Layer {
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Shape target_shape_;
@@ -48,6 +52,8 @@ class PermuteImpl final : public Layer {
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   std::vector<int> dims_;
@@ -61,6 +67,8 @@ class RepeatVectorImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   std::int64_t n_;
@@ -76,6 +84,11 @@ class UpSamplingImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  // Interpolating upsampling has no backward pass yet.
+  Differentiability differentiability() const override {
+    return interpolation_ == "nearest" ? Differentiability::differentiable : Differentiability::unsupported;
+  }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   int dims_;
@@ -94,6 +107,8 @@ class PadCropImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   std::size_t first_spatial_axis() const { return data_format_ == "channels_first" ? 2 : 1; }

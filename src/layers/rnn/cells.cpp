@@ -40,7 +40,9 @@ initializers::Initializer initializer_or(const Json& config, const std::string& 
   return initializers::get(*it);
 }
 
-Json json_or_null(const Json& config, const std::string& key) { return config.value(key, Json(nullptr)); }
+Json json_or_null(const Json& config, const std::string& key) {
+  return detail::config_value(config, key, Json(nullptr));
+}
 
 std::int64_t positive_units(std::int64_t units, const std::string& what) {
   if (units <= 0)
@@ -198,7 +200,7 @@ SimpleRNNCellImpl::SimpleRNNCellImpl(std::int64_t units, const layers::SimpleRNN
 LayerPtr SimpleRNNCellImpl::from_config(const Json& config) {
   auto o = cell_options_from_config<layers::SimpleRNNCellOptions>(config);
   o.activation = activation_from_config(config, "activation");
-  o.use_bias = config.value("use_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
   return std::make_shared<SimpleRNNCellImpl>(required_int(config, "units", "SimpleRNNCell"), o);
 }
 
@@ -244,8 +246,8 @@ LayerPtr LSTMCellImpl::from_config(const Json& config) {
   auto o = cell_options_from_config<layers::LSTMCellOptions>(config);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.unit_forget_bias = config.value("unit_forget_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
   return std::make_shared<LSTMCellImpl>(required_int(config, "units", "LSTMCell"), o);
 }
 
@@ -296,8 +298,8 @@ LayerPtr GRUCellImpl::from_config(const Json& config) {
   auto o = cell_options_from_config<layers::GRUCellOptions>(config);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.reset_after = config.value("reset_after", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.reset_after = detail::config_value(config, "reset_after", true);
   return std::make_shared<GRUCellImpl>(required_int(config, "units", "GRUCell"), o);
 }
 

@@ -75,8 +75,9 @@ class RNNCellImpl : public Layer {
       : Layer(base, auto_name_prefix), common_(std::move(common)) {}
 
   const CellCommon& common() const { return common_; }
-  // Per-sample shapes of the states; the first state is also the step output.
+  // Per-sample shapes of the states; state output_state() is also the step output.
   virtual std::vector<Shape> state_shapes() const = 0;
+  virtual std::size_t output_state() const { return 0; }
   // The input contributions of every step: sequence [B, T, *step] -> [T, B, *projected],
   // so that step t reads a contiguous block.
   virtual Tensor project_inputs(const Tensor& sequence) = 0;
@@ -196,6 +197,28 @@ class ConvLSTMCellImpl final : public RNNCellImpl {
   kernels::Padding padding_;
   Shape state_shape_;  // channels_last [*out_spatial, filters]
   VariablePtr kernel_, recurrent_kernel_, bias_;
+};
+
+// keras.layers.StackedRNNCells: the cells are its "cells" container (walked
+// like a model's layer list), their states concatenated in order.
+class StackedRNNCellsImpl final : public RNNCellImpl {
+ public:
+  StackedRNNCellsImpl(std::vector<std::shared_ptr<RNNCellImpl>> cells, const LayerBaseOptions& base);
+  static LayerPtr from_config(const Json& config);
+  std::string class_name() const override { return "StackedRNNCells"; }
+  Json get_config() const override;
+  std::vector<std::shared_ptr<Layer>> layer_list() const override;
+  std::string layer_list_attribute() const override { return "cells"; }
+  std::vector<Shape> state_shapes() const override;
+  std::size_t output_state() const override;
+  Tensor project_inputs(const Tensor& sequence) override;
+  std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+
+ protected:
+  void build(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::vector<std::shared_ptr<RNNCellImpl>> cells_;
 };
 
 // LSTM gate arithmetic shared by LSTMCell and ConvLSTMCell: z [rows, 4u] holds

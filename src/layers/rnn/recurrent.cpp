@@ -72,7 +72,7 @@ void read_common_options(const Json& config, Options& o) {
   o.dtype = base.dtype;
   o.trainable = base.trainable;
   assign_cell_common(o, CellCommon::from_config(config));
-  o.activity_regularizer = config.value("activity_regularizer", Json(nullptr));
+  o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.seed = seed_from(config);
   RNNSettings s = RNNSettings::from_config(config);
   o.return_sequences = s.return_sequences;
@@ -122,12 +122,12 @@ CellOptions cell_options_of(const LayerOptions& o, const char* cell_name) {
 
 RNNSettings RNNSettings::from_config(const Json& config) {
   RNNSettings s;
-  s.return_sequences = config.value("return_sequences", false);
-  s.return_state = config.value("return_state", false);
-  s.go_backwards = config.value("go_backwards", false);
-  s.stateful = config.value("stateful", false);
-  s.unroll = config.value("unroll", false);
-  s.zero_output_for_mask = config.value("zero_output_for_mask", false);
+  s.return_sequences = detail::config_value(config, "return_sequences", false);
+  s.return_state = detail::config_value(config, "return_state", false);
+  s.go_backwards = detail::config_value(config, "go_backwards", false);
+  s.stateful = detail::config_value(config, "stateful", false);
+  s.unroll = detail::config_value(config, "unroll", false);
+  s.zero_output_for_mask = detail::config_value(config, "zero_output_for_mask", false);
   return s;
 }
 
@@ -242,7 +242,7 @@ std::vector<TensorSpec> RNNImpl::compute_output_spec(const SpecArgs& args) {
   }
   const DType dtype = compute_dtype();
   auto states = cell_->state_shapes();
-  Shape out_sample = external_state_shape(states.front());
+  Shape out_sample = external_state_shape(states.at(cell_->output_state()));
   Shape output = {in[0]};
   if (settings_.return_sequences) output.push_back(in[1]);
   output.insert(output.end(), out_sample.begin(), out_sample.end());
@@ -308,11 +308,12 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
   Tensor projected = cell_->project_inputs(sequence);  // [T, B, *proj]
   Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
   const std::int64_t step_size = shape_size(step_shape);
-  const std::int64_t out_sample = per_sample_size(state_shapes.front());
+  const std::size_t out_state = cell_->output_state();
+  const std::int64_t out_sample = per_sample_size(state_shapes.at(out_state));
   Tensor outputs;
   if (settings_.return_sequences) {
     Shape out_shape = {batch, steps};
-    out_shape.insert(out_shape.end(), state_shapes.front().begin(), state_shapes.front().end());
+    out_shape.insert(out_shape.end(), state_shapes[out_state].begin(), state_shapes[out_state].end());
     outputs = Tensor(out_shape);
   }
   Tensor last_output;
@@ -322,12 +323,12 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
     std::memcpy(x_t.data<float>(), projected.data<float>() + t * step_size,
                 static_cast<std::size_t>(step_size) * sizeof(float));
     std::vector<Tensor> next = cell_->step(x_t, states);
-    Tensor output = next.front();
+    Tensor output = next.at(out_state);
     if (!keep.empty()) {
       bool any_masked = false;
       for (std::int64_t b = 0; b < batch; ++b) any_masked |= keep[static_cast<std::size_t>(b * steps + t)] == 0;
       if (any_masked) {
-        // Masked samples keep their states; their output is the previous output (states[0]) or zeros.
+        // Masked samples keep their states; their output is the previous output (held by the output state) or zeros.
         output = output.clone();
         for (auto& s : next) s = s.clone();
         for (std::int64_t b = 0; b < batch; ++b) {
@@ -336,7 +337,7 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
           if (settings_.zero_output_for_mask) {
             std::memset(out_row, 0, static_cast<std::size_t>(out_sample) * sizeof(float));
           } else {
-            std::memcpy(out_row, states.front().data<float>() + b * out_sample,
+            std::memcpy(out_row, states[out_state].data<float>() + b * out_sample,
                         static_cast<std::size_t>(out_sample) * sizeof(float));
           }
           for (std::size_t i = 0; i < next.size(); ++i) {
@@ -402,7 +403,7 @@ LayerPtr SimpleRNNImpl::from_config(const Json& config) {
   layers::SimpleRNNOptions o;
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
-  o.use_bias = config.value("use_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
   return std::make_shared<SimpleRNNImpl>(required_int(config, "units", "SimpleRNN"), o);
 }
 
@@ -438,8 +439,8 @@ LayerPtr LSTMImpl::from_config(const Json& config) {
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.unit_forget_bias = config.value("unit_forget_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
   return std::make_shared<LSTMImpl>(required_int(config, "units", "LSTM"), o);
 }
 
@@ -478,8 +479,8 @@ LayerPtr GRUImpl::from_config(const Json& config) {
   read_common_options(config, o);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.reset_after = config.value("reset_after", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.reset_after = detail::config_value(config, "reset_after", true);
   return std::make_shared<GRUImpl>(required_int(config, "units", "GRU"), o);
 }
 
@@ -535,14 +536,14 @@ LayerPtr ConvLSTMImpl::from_config(int rank, const Json& config) {
   layers::ConvLSTMOptions o;
   read_common_options(config, o);
   o.strides = int_tuple(config, "strides", n, what, 1);
-  o.padding = config.value("padding", std::string("valid"));
+  o.padding = detail::config_value(config, "padding", std::string("valid"));
   if (auto it = config.find("data_format"); it != config.end() && it->is_string())
     o.data_format = it->get<std::string>();
   o.dilation_rate = int_tuple(config, "dilation_rate", n, what, 1);
   o.activation = activation_from_config(config, "activation");
   o.recurrent_activation = recurrent_activation_from_config(config);
-  o.use_bias = config.value("use_bias", true);
-  o.unit_forget_bias = config.value("unit_forget_bias", true);
+  o.use_bias = detail::config_value(config, "use_bias", true);
+  o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
   return std::make_shared<ConvLSTMImpl>(rank, required_int(config, "filters", what),
                                         int_tuple(config, "kernel_size", n, what), o);
 }
@@ -617,6 +618,9 @@ RNN::RNN(const LayerRef& cell, const RNNOptions& o) {
                                                                  o.stateful, o.unroll, o.zero_output_for_mask},
                                              LayerBaseOptions{o.name, o.dtype, o.trainable}, "rnn");
 }
+
+RNN::RNN(const std::vector<LayerRef>& cells, const RNNOptions& options)
+    : RNN(StackedRNNCells(cells), options) {}  // Keras stacks any list, even of one cell
 
 SimpleRNN::SimpleRNN(std::int64_t units, const SimpleRNNOptions& options)
     : LayerRef(std::make_shared<detail::SimpleRNNImpl>(units, options)) {}

@@ -9,6 +9,7 @@ void register_rnn_layers() {
   r.add("SimpleRNNCell", SimpleRNNCellImpl::from_config);
   r.add("LSTMCell", LSTMCellImpl::from_config);
   r.add("GRUCell", GRUCellImpl::from_config);
+  r.add("StackedRNNCells", StackedRNNCellsImpl::from_config);
   r.add("RNN", RNNImpl::from_config);
   r.add("SimpleRNN", SimpleRNNImpl::from_config);
   r.add("LSTM", LSTMImpl::from_config);
@@ -18,7 +19,6 @@ void register_rnn_layers() {
   r.add("ConvLSTM3D", [](const Json& c) { return ConvLSTMImpl::from_config(3, c); });
   r.add("Bidirectional", BidirectionalImpl::from_config);
   r.add("TimeDistributed", TimeDistributedImpl::from_config);
-  r.refuse("StackedRNNCells", saving::Refusal::not_implemented, "an RNN over a list of cells");
 }
 
 }  // namespace keras::detail

@@ -1,0 +1,262 @@
+#include "models/execution_plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "keras/layer.hpp"
+#include "layers/convolutional/conv.hpp"
+#include "models/functional.hpp"
+#include "models/fusion.hpp"
+
+namespace keras::detail {
+
+namespace {
+
+// Marks the chains FusedConv runs in one primitive: a convolution, then the BatchNormalization
+// that alone reads its output, then the activation that alone reads that (each optional).
+void fuse_for_inference(ExecutionPlan& plan) {
+  const auto n = static_cast<std::size_t>(plan.num_slots);
+  std::vector<int> readers(n, 0);
+  std::vector<int> reader_step(n, -1);
+  for (int i = 0; i < static_cast<int>(plan.steps.size()); ++i) {
+    const PlanStep& step = plan.steps[static_cast<std::size_t>(i)];
+    for (int s : step.inputs) {
+      if (s < 0) continue;
+      ++readers[static_cast<std::size_t>(s)];
+      reader_step[static_cast<std::size_t>(s)] = i;
+    }
+    if (step.mask_symbolic >= 0) readers[static_cast<std::size_t>(step.mask_symbolic)] += 2;
+  }
+  for (int s : plan.wanted)
+    if (s >= 0) readers[static_cast<std::size_t>(s)] += 2;
+  for (int s : plan.wanted_mask_symbolic)
+    if (s >= 0) readers[static_cast<std::size_t>(s)] += 2;
+
+  auto layer_of = [](const PlanStep& step) -> std::shared_ptr<Layer> {
+    if (!step.is_layer || step.masked != nullptr) return nullptr;
+    return std::static_pointer_cast<Layer>(step.node->operation);
+  };
+  auto training_forced = [](const Node& node) {
+    auto it = node.kwargs.find("training");
+    return it != node.kwargs.end() && !it->is_null() && !(it->is_boolean() && !it->get<bool>());
+  };
+  // The single step that reads `slot` as its only input, if the slot has no other reader.
+  auto sole_reader = [&](int slot) -> PlanStep* {
+    if (slot < 0 || readers[static_cast<std::size_t>(slot)] != 1) return nullptr;
+    PlanStep& next = plan.steps[static_cast<std::size_t>(reader_step[static_cast<std::size_t>(slot)])];
+    if (next.absorbed || next.fused || next.inputs.size() != 1 || next.outputs.size() != 1) return nullptr;
+    if (training_forced(*next.node)) return nullptr;
+    return &next;
+  };
+
+  for (PlanStep& step : plan.steps) {
+    if (step.absorbed || step.inputs.size() != 1 || step.inputs[0] < 0 || step.outputs.size() != 1) continue;
+    auto conv = layer_of(step);
+    if (!conv || !FusedConv::starts_chain(*conv)) continue;
+    const Shape& in_shape = step.node->inputs[0].spec().shape;
+    if (in_shape.empty() || in_shape.back() <= 0) continue;
+    std::vector<kernels::PostOp> post_ops;
+    if (auto op = FusedConv::post_op_of_name(static_cast<const ConvLayerBase&>(*conv).geometry().activation); op && *op)
+      post_ops.push_back(**op);
+    int out = step.outputs[0];
+    std::shared_ptr<Layer> norm;
+    std::shared_ptr<Layer> activation;
+    if (post_ops.empty()) {
+      if (PlanStep* next = sole_reader(out); next != nullptr) {
+        if (auto layer = layer_of(*next); layer && FusedConv::is_foldable_norm(*layer)) {
+          norm = layer;
+          next->absorbed = true;
+          out = next->outputs[0];
+        }
+      }
+      if (PlanStep* next = sole_reader(out); next != nullptr) {
+        if (auto layer = layer_of(*next); layer) {
+          if (auto op = FusedConv::post_op_of(*layer)) {
+            activation = layer;
+            post_ops.push_back(*op);
+            next->absorbed = true;
+            out = next->outputs[0];
+          }
+        }
+      }
+    }
+    step.fused = std::make_shared<const FusedConv>(conv, norm, activation, post_ops, in_shape.back());
+    step.fused_output = out;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std::shared_ptr<Node>>& nodes,
+                                                          const std::vector<KerasTensor>& sources,
+                                                          const std::vector<KerasTensor>& wanted) {
+  auto plan = std::make_shared<ExecutionPlan>();
+  using Key = std::pair<const Node*, int>;
+  std::map<Key, int> slots;
+  auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
+  auto slot_of = [&](const KerasTensor& t) {
+    auto it = slots.find(key_of(t));
+    return it == slots.end() ? -1 : it->second;
+  };
+  auto new_slot = [&](const Key& key) {
+    auto [it, inserted] = slots.emplace(key, plan->num_slots);
+    if (inserted) ++plan->num_slots;
+    return it->second;
+  };
+  for (const auto& source : sources) plan->sources.push_back(new_slot(key_of(source)));
+
+  for (const auto& node : nodes) {
+    if (slots.count({node.get(), 0}) != 0) continue;  // a source
+    PlanStep step;
+    step.node = node;
+    step.masked = dynamic_cast<MaskedCallable*>(node->operation.get());
+    step.is_layer = node->operation->is_layer();
+    const auto* layer = step.is_layer ? static_cast<const Layer*>(node->operation.get()) : nullptr;
+    step.supports_masking = layer != nullptr && layer->supports_masking();
+    for (const auto& input : node->inputs) step.inputs.push_back(slot_of(input));
+    if (auto source = mask_source_of(*node)) {
+      step.mask_source = slot_of(*source);
+      if (auto mask = source->keras_mask()) step.mask_symbolic = slot_of(*mask);
+    }
+    int first_arg = -1;
+    if (!node->args.empty() && CallArgs::is_ref(node->args[0]))
+      first_arg = step.inputs.at(node->args[0].at("__tensor__").get<std::size_t>());
+    for (int i = 0; i < static_cast<int>(node->output_specs.size()); ++i) {
+      step.outputs.push_back(new_slot({node.get(), i}));
+      const bool symbolic_mask = KerasTensor(node, i).keras_mask().has_value();
+      step.mask_passthrough.push_back(step.supports_masking && !symbolic_mask ? first_arg : -1);
+    }
+    plan->steps.push_back(std::move(step));
+  }
+  for (const auto& t : wanted) {
+    plan->wanted.push_back(slot_of(t));
+    auto mask = t.keras_mask();
+    plan->wanted_mask_symbolic.push_back(mask ? slot_of(*mask) : -1);
+  }
+
+  // Lifetimes: a slot is released after the last step that reads it, or right after the step
+  // that writes it when nothing reads it; the wanted values and their masks live to the end.
+  const auto n = static_cast<std::size_t>(plan->num_slots);
+  std::vector<int> last_read(n, -1);
+  std::vector<int> written_by(n, -1);
+  std::vector<bool> kept(n, false);
+  for (int s : plan->wanted)
+    if (s >= 0) kept[static_cast<std::size_t>(s)] = true;
+  for (int s : plan->wanted_mask_symbolic)
+    if (s >= 0) kept[static_cast<std::size_t>(s)] = true;
+  for (int i = 0; i < static_cast<int>(plan->steps.size()); ++i) {
+    const PlanStep& step = plan->steps[static_cast<std::size_t>(i)];
+    for (int s : step.inputs)
+      if (s >= 0) last_read[static_cast<std::size_t>(s)] = i;
+    if (step.mask_symbolic >= 0) last_read[static_cast<std::size_t>(step.mask_symbolic)] = i;
+    for (int s : step.outputs) written_by[static_cast<std::size_t>(s)] = i;
+  }
+  for (std::size_t s = 0; s < n; ++s) {
+    if (kept[s]) continue;
+    const int at = std::max(last_read[s], written_by[s]);
+    if (at >= 0) plan->steps[static_cast<std::size_t>(at)].release.push_back(static_cast<int>(s));
+  }
+  fuse_for_inference(*plan);
+  return plan;
+}
+
+std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vector<Tensor>& source_values,
+                                       bool training, const std::vector<Tensor>& source_masks,
+                                       std::vector<Tensor>* wanted_masks) {
+  const auto n = static_cast<std::size_t>(plan.num_slots);
+  std::vector<Tensor> values(n);
+  std::vector<char> present(n, 0);  // a slot can hold an undefined tensor
+  // Masks known only at run time: given with the inputs, returned by nested models, or passed
+  // on by layers that support masking. They are small and kept to the end.
+  std::vector<Tensor> runtime_masks(n);
+  for (std::size_t i = 0; i < plan.sources.size(); ++i) {
+    const auto slot = static_cast<std::size_t>(plan.sources[i]);
+    values[slot] = source_values.at(i);
+    present[slot] = 1;
+    if (i < source_masks.size() && source_masks[i].defined()) runtime_masks[slot] = source_masks[i];
+  }
+  auto mask_of = [&](int slot, int symbolic) -> Tensor {
+    if (slot >= 0 && runtime_masks[static_cast<std::size_t>(slot)].defined())
+      return runtime_masks[static_cast<std::size_t>(slot)];
+    if (symbolic >= 0) return values[static_cast<std::size_t>(symbolic)];
+    return {};
+  };
+  auto release = [&](const PlanStep& step) {
+    for (int slot : step.release) {
+      values[static_cast<std::size_t>(slot)] = Tensor();
+      present[static_cast<std::size_t>(slot)] = 0;
+    }
+  };
+  for (const PlanStep& step : plan.steps) {
+    const Node& node = *step.node;
+    if (!training && step.absorbed) {
+      release(step);
+      continue;
+    }
+    if (!training && step.fused) {
+      const int in = step.inputs[0];
+      if (present[static_cast<std::size_t>(in)] == 0)
+        throw ValueError("Missing a value for an input of operation '" + node.operation->name() + "'");
+      values[static_cast<std::size_t>(step.fused_output)] = step.fused->run(values[static_cast<std::size_t>(in)]);
+      present[static_cast<std::size_t>(step.fused_output)] = 1;
+      release(step);
+      continue;
+    }
+    std::vector<Tensor> outputs;
+    std::vector<Tensor> output_masks;
+    {
+      CallArgs args;
+      args.args = node.args;
+      args.kwargs = node.kwargs;
+      args.training = training;
+      args.tensors.reserve(step.inputs.size() + 1);
+      for (int slot : step.inputs) {
+        if (slot < 0 || present[static_cast<std::size_t>(slot)] == 0)
+          throw ValueError("Missing a value for an input of operation '" + node.operation->name() + "'");
+        args.tensors.push_back(values[static_cast<std::size_t>(slot)]);
+      }
+      if (step.mask_source >= 0 || step.mask_symbolic >= 0) {
+        if (Tensor mask = mask_of(step.mask_source, step.mask_symbolic); mask.defined()) {
+          args.tensors.push_back(mask);
+          args.kwargs["mask"] = Json{{"__tensor__", args.tensors.size() - 1}};
+        }
+      }
+      if (step.masked != nullptr) {
+        auto result = step.masked->call_masked(args);
+        outputs = std::move(result.outputs);
+        output_masks = std::move(result.masks);
+      } else {
+        outputs = node.operation->call(args);
+      }
+    }
+    if (outputs.size() != step.outputs.size())
+      throw ValueError("Operation '" + node.operation->name() + "' returned " + std::to_string(outputs.size()) +
+                       " outputs, expected " + std::to_string(step.outputs.size()));
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const auto out = static_cast<std::size_t>(step.outputs[i]);
+      values[out] = std::move(outputs[i]);
+      present[out] = 1;
+      if (i < output_masks.size() && output_masks[i].defined()) {
+        runtime_masks[out] = output_masks[i];
+      } else if (const int from = step.mask_passthrough[i]; from >= 0 && !node.args.empty()) {
+        // A run-time mask the graph never saw (from a nested model) goes through layers that
+        // support masking, as compute_mask's default does.
+        if (runtime_masks[static_cast<std::size_t>(from)].defined())
+          runtime_masks[out] = runtime_masks[static_cast<std::size_t>(from)];
+      }
+    }
+    release(step);
+  }
+  std::vector<Tensor> out;
+  out.reserve(plan.wanted.size());
+  for (std::size_t i = 0; i < plan.wanted.size(); ++i) {
+    const int slot = plan.wanted[i];
+    if (slot < 0 || present[static_cast<std::size_t>(slot)] == 0) throw ValueError("Graph output was not computed");
+    out.push_back(values[static_cast<std::size_t>(slot)]);
+    if (wanted_masks != nullptr) wanted_masks->push_back(mask_of(slot, plan.wanted_mask_symbolic[i]));
+  }
+  return out;
+}
+
+}  // namespace keras::detail

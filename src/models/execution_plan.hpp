@@ -1,0 +1,60 @@
+// An execution plan for a graph of nodes: built once, immutable, shared by every thread that
+// runs the graph. It fixes the order, gives every tensor a slot, resolves which slots each node
+// reads (its inputs and the mask Keras hands it at call time) and when each slot is read for the
+// last time, so that a run frees every intermediate right after its last use instead of keeping
+// the whole graph's activations alive until the end.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "keras/operation.hpp"
+
+namespace keras::detail {
+
+class MaskedCallable;
+class FusedConv;
+
+struct PlanStep {
+  std::shared_ptr<Node> node;
+  MaskedCallable* masked = nullptr;  // the node's operation as a model (masks in and out), if it is one
+  bool is_layer = false;
+  bool supports_masking = false;
+  std::vector<int> inputs;  // slot of each node->inputs entry (-1: never computed)
+  // The single tensor argument whose mask Keras fills `mask` from (-1: none), and the slot of
+  // that argument's symbolic mask (-1: none).
+  int mask_source = -1;
+  int mask_symbolic = -1;
+  std::vector<int> outputs;  // one slot per output
+  // Per output: the slot whose run-time mask passes through (the first argument, for layers
+  // that support masking and record no symbolic mask), -1 otherwise.
+  std::vector<int> mask_passthrough;
+  std::vector<int> release;  // slots read here for the last time (and outputs nobody reads)
+  // Inference only: this step runs a fused chain (itself and the absorbed steps after it)
+  // writing `fused_output`; an absorbed step only releases its slots.
+  std::shared_ptr<const FusedConv> fused;
+  int fused_output = -1;
+  bool absorbed = false;
+};
+
+struct ExecutionPlan {
+  int num_slots = 0;
+  std::vector<int> sources;  // slot per source
+  std::vector<PlanStep> steps;
+  std::vector<int> wanted;                // slot per wanted tensor
+  std::vector<int> wanted_mask_symbolic;  // slot of each wanted tensor's symbolic mask (-1: none)
+};
+
+// Plans the run of `nodes` (in dependency order) from `sources` to `wanted`.
+std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std::shared_ptr<Node>>& nodes,
+                                                          const std::vector<KerasTensor>& sources,
+                                                          const std::vector<KerasTensor>& wanted);
+
+// Runs a plan; returns the values of its wanted tensors and, when `wanted_masks` is given,
+// their run-time masks.
+std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vector<Tensor>& source_values,
+                                       bool training, const std::vector<Tensor>& source_masks,
+                                       std::vector<Tensor>* wanted_masks);
+
+}  // namespace keras::detail

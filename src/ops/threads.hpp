@@ -1,0 +1,33 @@
+// The one thread pool: oneDNN (Debian's build) runs on OpenMP (libgomp), so keras-cpp sizes
+// OpenMP's team and never starts a pool of its own. OpenMP's team size is a per-calling-thread
+// setting, so every predict applies it on the thread that calls.
+#pragma once
+
+#include <cstdint>
+
+namespace keras::kernels {
+
+// Threads a call may use: set_num_threads(), else KERAS_CPP_NUM_THREADS, else OpenMP's default.
+int num_threads();
+void set_num_threads(int threads);
+// OpenMP's current team size on this thread (what oneDNN primitives are created for).
+int current_threads();
+
+// Sets this thread's OpenMP team size for a scope and restores it after.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads);
+  ~ThreadScope();
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
+
+// The team size for a call on `batch` samples. Small batches run on one thread: below that,
+// waking a second thread for each of a model's many small primitives costs more than it saves
+// (MobileNetV2 at batch 1 was 2.4-5x slower on two threads than on one).
+int threads_for_batch(std::int64_t batch);
+
+}  // namespace keras::kernels

@@ -1,0 +1,186 @@
+#include "support/gradient_cases.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <random>
+
+namespace keras_test {
+
+using keras::Json;
+using keras::Shape;
+using keras::Tensor;
+
+namespace {
+
+Tensor make_input(const GradientInput& in, std::uint64_t seed) {
+  switch (in.values) {
+    case Values::positive:
+      return keras::random::uniform(in.shape, 0.5F, 2.0F, seed);
+    case Values::ids: {
+      Tensor u = keras::random::uniform(in.shape, 0.0F, static_cast<float>(in.vocabulary), seed);
+      std::vector<std::int64_t> ids;
+      for (float v : u.to_vector()) ids.push_back(static_cast<std::int64_t>(v));
+      return Tensor::from_vector_i64(in.shape, ids, keras::DType::int32);
+    }
+    case Values::distinct: {
+      const std::int64_t n = keras::shape_size(in.shape);
+      std::vector<float> v(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = -1.0F + (2.0F * float(i) + 0.5F) / float(n);
+      std::mt19937 rng(static_cast<unsigned>(seed));
+      std::shuffle(v.begin(), v.end(), rng);
+      return Tensor::from_vector(in.shape, v);
+    }
+    case Values::real:
+      break;
+  }
+  return keras::random::uniform(in.shape, -1.5F, 1.5F, seed);
+}
+
+}  // namespace
+
+double gradient_case_excess(const GradientCase& c, std::vector<std::string>* problems) {
+  keras::LayerPtr layer = keras::saving::deserialize_layer(Json{
+      {"module", "keras.layers"}, {"class_name", c.class_name}, {"config", c.config}, {"registered_name", nullptr}});
+  const std::string what = c.class_name + " " + c.config.dump();
+  if (layer->differentiability() != keras::Differentiability::differentiable) {
+    if (problems != nullptr) problems->push_back(what + ": not differentiable");
+    return std::numeric_limits<double>::infinity();
+  }
+  keras::CallArgs args;
+  std::vector<Shape> shapes;
+  Json list = Json::array();
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    args.tensors.push_back(make_input(c.inputs[i], 100 + i));
+    shapes.push_back(c.inputs[i].shape);
+    Json ref{{"__tensor__", i}};
+    if (c.list_input)
+      list.push_back(ref);
+    else
+      args.args.push_back(ref);
+  }
+  if (c.list_input) args.args.push_back(list);
+  args.training = c.training;
+  layer->build_for(shapes, c.list_input);
+  // Variables drawn away from zero so that no kink sits at the test point.
+  for (const auto& v : layer->trainable_variables())
+    if (keras::is_floating(v->dtype())) v->assign(keras::random::uniform(v->shape(), -1.0F, 1.0F, 7));
+  return operation_gradient_excess(*layer, args, c.tolerance, what, problems);
+}
+
+// The cases, one row per configuration worth checking.
+const std::vector<GradientCase>& gradient_cases() {
+  static const std::vector<GradientCase> all = {
+      {"Dense", {{"units", 3}, {"activation", "tanh"}}, {{{2, 4}}}},
+      {"Dense", {{"units", 2}, {"use_bias", false}}, {{{2, 3, 4}}}},
+      {"EinsumDense",
+       {{"equation", "abc,cd->abd"},
+        {"output_shape", Json::array({nullptr, 3})},
+        {"bias_axes", "d"},
+        {"activation", "sigmoid"}},
+       {{{2, 4, 5}}}},
+      {"EinsumDense", {{"equation", "ab,bcd->acd"}, {"output_shape", Json::array({2, 3})}}, {{{2, 4}}}},
+      {"Embedding", {{"input_dim", 5}, {"output_dim", 3}}, {{{2, 4}, Values::ids}}},
+      {"Identity", Json::object(), {{{2, 3}}}},
+      {"Masking", {{"mask_value", 0.0}}, {{{2, 3, 4}}}},
+      {"Add", Json::object(), {{{2, 3}}, {{2, 3}}, {{2, 3}}}, true},
+      {"Subtract", Json::object(), {{{2, 3}}, {{2, 3}}}, true},
+      {"Multiply", Json::object(), {{{2, 3}}, {{2, 3}}}, true},
+      {"Average", Json::object(), {{{2, 3}}, {{2, 3}}}, true},
+      {"Maximum", Json::object(), {{{2, 3}}, {{2, 3}}}, true},
+      {"Minimum", Json::object(), {{{2, 3}}, {{2, 3}}}, true},
+      {"Concatenate", {{"axis", 1}}, {{{2, 3, 2}}, {{2, 1, 2}}}, true},
+      {"Dot", {{"axes", Json::array({2, 1})}}, {{{2, 3, 4}}, {{2, 4, 2}}}, true},
+      {"Dot", {{"axes", 1}, {"normalize", true}}, {{{2, 4}}, {{2, 4}}}, true},
+      {"Flatten", Json::object(), {{{2, 3, 2}}}},
+      {"Flatten", {{"data_format", "channels_first"}}, {{{2, 3, 2, 2}}}},
+      {"Reshape", {{"target_shape", Json::array({3, -1})}}, {{{2, 6}}}},
+      {"Permute", {{"dims", Json::array({2, 1})}}, {{{2, 3, 4}}}},
+      {"RepeatVector", {{"n", 3}}, {{{2, 4}}}},
+      {"UpSampling1D", {{"size", 2}}, {{{2, 3, 2}}}},
+      {"UpSampling2D", {{"size", Json::array({2, 3})}}, {{{1, 2, 2, 3}}}},
+      {"UpSampling3D", {{"size", Json::array({1, 2, 2})}, {"data_format", "channels_first"}}, {{{1, 2, 2, 1, 2}}}},
+      {"ZeroPadding1D", {{"padding", Json::array({1, 2})}}, {{{2, 3, 2}}}},
+      {"ZeroPadding2D", {{"padding", Json::array({Json::array({1, 0}), Json::array({0, 2})})}}, {{{1, 2, 3, 2}}}},
+      {"Cropping1D", {{"cropping", Json::array({1, 1})}}, {{{2, 5, 2}}}},
+      {"Cropping2D",
+       {{"cropping", Json::array({Json::array({1, 0}), Json::array({0, 2})})}, {"data_format", "channels_first"}},
+       {{{1, 2, 4, 5}}}},
+      {"Cropping3D", {{"cropping", Json::array({1, 0, 1})}}, {{{1, 3, 2, 3, 2}}}},
+      {"MaxPooling1D", {{"pool_size", 2}}, {{{2, 6, 3}, Values::distinct}}, false, {.step = 1e-3}},
+      {"MaxPooling2D",
+       {{"pool_size", Json::array({2, 2})}, {"strides", 1}, {"padding", "same"}},
+       {{{1, 4, 3, 2}, Values::distinct}},
+       false,
+       {.step = 1e-3}},
+      {"AveragePooling2D", {{"pool_size", 3}, {"strides", 2}, {"padding", "same"}}, {{{1, 5, 4, 2}}}},
+      {"AveragePooling3D", {{"pool_size", 2}, {"data_format", "channels_first"}}, {{{1, 2, 4, 2, 2}}}},
+      {"MaxPooling3D", {{"pool_size", 2}}, {{{1, 4, 2, 2, 2}, Values::distinct}}, false, {.step = 1e-3}},
+      {"AveragePooling1D", {{"pool_size", 3}, {"padding", "valid"}}, {{{2, 7, 2}}}},
+      {"GlobalAveragePooling1D", Json::object(), {{{2, 5, 3}}}},
+      {"GlobalMaxPooling2D", {{"keepdims", true}}, {{{2, 3, 3, 2}, Values::distinct}}, false, {.step = 1e-3}},
+      {"GlobalAveragePooling3D", {{"data_format", "channels_first"}}, {{{1, 2, 2, 3, 2}}}},
+      {"AdaptiveAveragePooling2D", {{"output_size", Json::array({2, 3})}}, {{{1, 5, 7, 2}}}},
+      {"AdaptiveMaxPooling1D", {{"output_size", 3}}, {{{2, 7, 2}, Values::distinct}}, false, {.step = 1e-3}},
+      {"Dropout", {{"rate", 0.5}}, {{{2, 4}}}},
+      {"AlphaDropout", {{"rate", 0.3}}, {{{2, 4}}}},
+      {"SpatialDropout2D", {{"rate", 0.5}}, {{{1, 2, 2, 3}}}},
+      {"GaussianNoise", {{"stddev", 0.5}}, {{{2, 4}}}},
+      {"GaussianDropout", {{"rate", 0.5}}, {{{2, 4}}}},
+      {"ActivityRegularization", {{"l1", 0.1}}, {{{2, 4}}}},
+      {"Conv1D",
+       {{"filters", 3}, {"kernel_size", 3}, {"padding", "causal"}, {"dilation_rate", 2}, {"activation", "tanh"}},
+       {{{2, 7, 2}}}},
+      {"Conv2D",
+       {{"filters", 4}, {"kernel_size", Json::array({3, 2})}, {"strides", 2}, {"padding", "same"}},
+       {{{2, 5, 4, 2}}}},
+      {"Conv2D",
+       {{"filters", 4}, {"kernel_size", 2}, {"groups", 2}, {"data_format", "channels_first"}},
+       {{{1, 4, 3, 3}}}},
+      {"Conv3D", {{"filters", 2}, {"kernel_size", 2}, {"use_bias", false}}, {{{1, 3, 3, 3, 2}}}},
+      {"Conv1DTranspose", {{"filters", 2}, {"kernel_size", 3}, {"strides", 2}}, {{{2, 4, 3}}}},
+      {"Conv2DTranspose",
+       {{"filters", 3}, {"kernel_size", 3}, {"strides", 2}, {"padding", "same"}, {"output_padding", 1}},
+       {{{1, 3, 3, 2}}}},
+      {"Conv3DTranspose", {{"filters", 2}, {"kernel_size", 2}, {"data_format", "channels_first"}}, {{{1, 2, 2, 2, 2}}}},
+      {"DepthwiseConv1D", {{"kernel_size", 3}, {"depth_multiplier", 2}}, {{{2, 6, 2}}}},
+      {"DepthwiseConv2D",
+       {{"kernel_size", 3}, {"padding", "same"}, {"activation", "relu"}},
+       {{{1, 4, 4, 2}, Values::distinct}},
+       false,
+       {.step = 1e-3}},
+      {"SeparableConv1D", {{"filters", 3}, {"kernel_size", 3}, {"depth_multiplier", 2}}, {{{2, 6, 2}}}},
+      {"SeparableConv2D", {{"filters", 3}, {"kernel_size", 2}, {"strides", 2}}, {{{1, 4, 4, 2}}}},
+      {"BatchNormalization", Json::object(), {{{4, 3}}}},
+      {"BatchNormalization", {{"axis", 1}, {"momentum", 0.9}}, {{{4, 3, 2}}}, false, {}, true},
+      {"BatchNormalization", {{"center", false}, {"renorm", true}}, {{{4, 3}}}},
+      {"LayerNormalization", Json::object(), {{{2, 5}}}},
+      {"LayerNormalization", {{"axis", Json::array({1, 2})}, {"rms_scaling", true}}, {{{2, 3, 2}}}},
+      {"GroupNormalization", {{"groups", 2}}, {{{2, 3, 4}}}},
+      {"RMSNormalization", Json::object(), {{{2, 4}}}},
+      {"UnitNormalization", {{"axis", 1}}, {{{2, 4}}}},
+      {"Activation", {{"activation", "gelu"}}, {{{2, 5}}}},
+      {"Activation", {{"activation", "softmax"}}, {{{3, 4}}}},
+      {"Softmax", {{"axis", Json::array({1, 2})}}, {{{2, 3, 2}}}},
+      {"ReLU", {{"max_value", 1.2}, {"negative_slope", 0.1}, {"threshold", 0.2}}, {{{3, 5}, Values::distinct}}},
+      {"LeakyReLU", {{"negative_slope", 0.3}}, {{{3, 5}, Values::distinct}}},
+      {"ELU", {{"alpha", 0.7}}, {{{3, 5}, Values::distinct}}},
+      {"PReLU", {{"shared_axes", Json::array({1})}}, {{{2, 3, 4}, Values::distinct}}},
+      {"GlobalMaxPooling1D", Json::object(), {{{2, 5, 3}, Values::distinct}}, false, {.step = 1e-3}},
+      {"GlobalMaxPooling3D", Json::object(), {{{1, 2, 3, 2, 2}, Values::distinct}}, false, {.step = 1e-3}},
+      {"GlobalAveragePooling2D", {{"keepdims", true}}, {{{2, 3, 2, 2}}}},
+      {"AdaptiveMaxPooling2D",
+       {{"output_size", Json::array({2, 2})}},
+       {{{1, 5, 4, 2}, Values::distinct}},
+       false,
+       {.step = 1e-3}},
+      {"AdaptiveMaxPooling3D", {{"output_size", 2}}, {{{1, 3, 4, 3, 1}, Values::distinct}}, false, {.step = 1e-3}},
+      {"AdaptiveAveragePooling1D", {{"output_size", 3}}, {{{2, 7, 2}}}},
+      {"AdaptiveAveragePooling3D", {{"output_size", Json::array({1, 2, 2})}}, {{{1, 3, 4, 3, 2}}}},
+      {"SpatialDropout1D", {{"rate", 0.5}}, {{{2, 3, 4}}}},
+      {"SpatialDropout3D", {{"rate", 0.5}}, {{{1, 2, 2, 2, 3}}}},
+      {"ZeroPadding3D", {{"padding", 1}}, {{{1, 2, 1, 2, 2}}}},
+  };
+  return all;
+}
+
+}  // namespace keras_test

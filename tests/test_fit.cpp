@@ -1,0 +1,241 @@
+// The gradient step of fit / train_on_batch: loss -> call_vjp through the
+// model graph -> optimizer; regularization losses, constraints, moving
+// statistics; training that resumes from a saved file exactly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "keras/callbacks.hpp"
+#include "keras/keras.hpp"
+#include "support/gradient_check.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+using keras::Tensor;
+namespace layers = keras::layers;
+namespace opt = keras::optimizers;
+
+// The issue's data set: x ~ N(0, 1) of shape (512, 8), y = 1 where the sum
+// of the first three features is positive.
+std::pair<Tensor, Tensor> sum_of_three(std::int64_t n = 512) {
+  Tensor x = keras::random::normal({n, 8}, 0.0F, 1.0F, 2024);
+  std::vector<float> y(static_cast<std::size_t>(n));
+  const auto values = x.to_vector();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto row = static_cast<std::size_t>(i * 8);
+    y[static_cast<std::size_t>(i)] = values[row] + values[row + 1] + values[row + 2] > 0.0F ? 1.0F : 0.0F;
+  }
+  return {x, Tensor::from_vector({n, 1}, y)};
+}
+
+keras::Model mlp() {
+  keras::KerasTensor input = keras::Input({8});
+  keras::KerasTensor h = layers::Dense(16, {.activation = "relu"})(input);
+  return keras::Model(input, layers::Dense(1, {.activation = "sigmoid"})(h));
+}
+
+bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() && a.nbytes() == b.nbytes() &&
+         std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
+TEST(Fit, LearnsTheIssueDataSet) {
+  auto [x, y] = sum_of_three();
+  keras::Model model = mlp();
+  model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.01}),
+                 .loss = "binary_crossentropy",
+                 .metrics = {"accuracy"}});
+  auto history = model.fit(x, y, {.batch_size = 32, .epochs = 30, .verbose = 0, .seed = 7});
+  const auto& loss = history->history().at(0);
+  ASSERT_EQ(loss.first, "loss");
+  ASSERT_EQ(loss.second.size(), 30U);
+  EXPECT_LT(loss.second.back(), 0.5 * loss.second.front());
+  for (std::size_t epoch = 5; epoch < loss.second.size(); epoch += 5)
+    EXPECT_LT(loss.second[epoch], loss.second[epoch - 5]) << "epoch " << epoch;
+  EXPECT_GE(model.evaluate(x, y, {.verbose = 0}).at("accuracy"), 0.95);
+  EXPECT_EQ(model.optimizer()->iterations(), 480);
+}
+
+TEST(Fit, TrainingResumedFromAFileEqualsUninterruptedTraining) {
+  // Named tensors, not a structured binding: clang 14 cannot capture those in a lambda.
+  const auto data = sum_of_three(96);
+  const Tensor& x = data.first;
+  const Tensor& y = data.second;
+  keras::Model start = mlp();
+  start.compile({.optimizer = "adam", .loss = "binary_crossentropy", .metrics = {"accuracy"}});
+  const auto initial = keras::save_model(start);
+  auto batch = [&](int step) {
+    const std::int64_t begin = (step % 3) * 32;
+    std::vector<float> xs = x.to_vector();
+    std::vector<float> ys = y.to_vector();
+    return std::pair{
+        Tensor::from_vector({32, 8}, std::vector<float>(xs.begin() + begin * 8, xs.begin() + (begin + 32) * 8)),
+        Tensor::from_vector({32, 1}, std::vector<float>(ys.begin() + begin, ys.begin() + begin + 32))};
+  };
+  auto train = [&](const keras::Model& model, int from, int to) {
+    for (int step = from; step < to; ++step) {
+      auto [bx, by] = batch(step);
+      model.train_on_batch({bx}, {by});
+    }
+  };
+  keras::Model interrupted = keras::load_model(initial);
+  train(interrupted, 0, 4);
+  keras_test::TempDir dir;
+  keras::save_model(interrupted, dir / "after4.keras");
+  keras::Model resumed = keras::load_model(dir / "after4.keras");
+  EXPECT_EQ(resumed.optimizer()->iterations(), 4);
+  train(resumed, 4, 7);
+
+  keras::Model straight = keras::load_model(initial);
+  train(straight, 0, 7);
+  const auto a = resumed.get_weights();
+  const auto b = straight.get_weights();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i], b[i])) << "weight " << i;
+  const auto va = resumed.optimizer()->variables();
+  const auto vb = straight.optimizer()->variables();
+  ASSERT_EQ(va.size(), vb.size());
+  for (std::size_t i = 0; i < va.size(); ++i)
+    EXPECT_TRUE(bitwise_equal(va[i]->value(), vb[i]->value())) << "optimizer variable " << va[i]->path();
+  // And the weights moved: training did something.
+  const auto before = keras::load_model(initial).get_weights();
+  EXPECT_FALSE(bitwise_equal(before[0], a[0]));
+}
+
+TEST(TrainOnBatch, AddsRegularizationLossesAndAppliesConstraints) {
+  keras::KerasTensor input = keras::Input({3});
+  keras::KerasTensor out = layers::Dense(2, {.kernel_regularizer = keras::regularizers::L2(0.1),
+                                             .kernel_constraint = keras::constraints::NonNeg()})(input);
+  keras::Model model(input, out);
+  model.compile({.optimizer = std::make_shared<opt::SGD>(opt::SGDOptions{.learning_rate = 0.5}), .loss = "mse"});
+  Tensor x = Tensor::from_vector({4, 3}, {1, -2, 0.5F, 0, 1, 1, -1, 0.5F, 2, 0.3F, 0.3F, -0.7F});
+  Tensor y = Tensor::from_vector({4, 2}, {1, -1, 0, 2, -3, 1, 0.5F, 0.5F});
+  const Tensor kernel = model.trainable_variables()[0]->value().clone();
+  const auto predicted = model.predict({x})[0].to_vector();
+  double mse = 0.0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) mse += std::pow(predicted[i] - y.to_vector()[i], 2);
+  mse /= static_cast<double>(predicted.size());
+  double penalty = 0.0;
+  for (float w : kernel.to_vector()) penalty += 0.1 * w * w;
+  EXPECT_NEAR(model.test_on_batch({x}, {y}).at("loss"), mse + penalty, 1e-5);
+  EXPECT_NEAR(model.train_on_batch({x}, {y}).at("loss"), mse + penalty, 1e-5);
+  bool moved = false;
+  const auto updated = model.trainable_variables()[0]->value().to_vector();
+  for (std::size_t i = 0; i < updated.size(); ++i) {
+    EXPECT_GE(updated[i], 0.0F) << "NonNeg after the step, element " << i;
+    moved = moved || updated[i] != kernel.to_vector()[i];
+  }
+  EXPECT_TRUE(moved);
+}
+
+TEST(TrainOnBatch, UpdatesBatchNormalizationMovingStatistics) {
+  keras::Model model =
+      keras::Sequential({keras::Input({3}), layers::BatchNormalization({.momentum = 0.9}), layers::Dense(1)});
+  model.compile({.optimizer = "sgd", .loss = "mse"});
+  Tensor x = Tensor::from_vector({4, 3}, {1, 2, 3, 3, 2, 1, 0, 0, 4, 4, 4, 0});
+  Tensor y = Tensor::from_vector({4, 1}, {1, 0, 1, 0});
+  model.train_on_batch({x}, {y});
+  keras::VariablePtr moving_mean, moving_variance;
+  for (const auto& v : model.impl().non_trainable_variables()) {
+    if (v->name() == "moving_mean") moving_mean = v;
+    if (v->name() == "moving_variance") moving_variance = v;
+  }
+  ASSERT_TRUE(moving_mean && moving_variance);
+  // Batch mean (2, 2, 2); batch variance (2.5, 2, 2.5): moving = 0.9 old + 0.1 batch.
+  const std::vector<float> mean{0.2F, 0.2F, 0.2F};
+  const std::vector<float> variance{0.9F + 0.25F, 0.9F + 0.2F, 0.9F + 0.25F};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(moving_mean->value().to_vector()[i], mean[i], 1e-6);
+    EXPECT_NEAR(moving_variance->value().to_vector()[i], variance[i], 1e-6);
+  }
+}
+
+// The model's own backward pass, through shared layers, a merge and a
+// nested model, against central differences of its forward pass.
+TEST(ModelGradient, FunctionalGraphMatchesFiniteDifferences) {
+  keras::Model inner = keras::Sequential({keras::Input({4}), layers::Dense(3, {.activation = "tanh"})});
+  keras::KerasTensor input = keras::Input({4});
+  layers::Dense shared(4, {.activation = "sigmoid"});
+  keras::KerasTensor a = shared(input);
+  keras::KerasTensor b = shared(a);  // the same layer called twice
+  keras::KerasTensor merged = layers::Add()({a, b});
+  keras::KerasTensor out = inner(layers::LayerNormalization()(merged));
+  keras::Model model(input, out);
+  keras::CallArgs args;
+  args.tensors = {keras::random::uniform({2, 4}, -1.0F, 1.0F, 3)};
+  args.args = keras::Json::array({keras::Json{{"__tensor__", 0}}});
+  args.training = true;
+  keras_test::expect_operation_gradients(model.impl(), args, {.rtol = 2e-2, .atol = 2e-3, .step = 1e-2},
+                                         "functional model");
+}
+
+// A custom loss class, registered only inside a CustomObjectScope.
+class AbsoluteCubed final : public keras::Loss {
+ public:
+  AbsoluteCubed() : Loss("absolute_cubed", keras::kSumOverBatchSize) {}
+  std::string class_name() const override { return "AbsoluteCubed"; }
+  std::string module() const override { return "fit_test"; }
+  std::optional<std::string> registered_name() const override { return "fit_test>AbsoluteCubed"; }
+  keras::LossValues call(const keras::ad::Var& y_true, const keras::ad::Var& y_pred) const override {
+    keras::ad::Var d = keras::ad::abs(y_pred - y_true);
+    return {keras::ad::mean(d * d * d, {-1}), {}};
+  }
+};
+
+// Custom losses and metrics in a compile config resolve through the one
+// registry: a CustomObjectScope around load and training finds them.
+TEST(Compile, CustomLossAndMetricLoadFromTheCompileConfig) {
+  keras::Model model = keras::Sequential({keras::Input({2}), layers::Dense(1)});
+  const keras::Json metric{{"module", "fit_test"},
+                           {"class_name", "CustomMAE"},
+                           {"config", keras::Json::object()},
+                           {"registered_name", "fit_test>CustomMAE"}};
+  model.compile({.optimizer = "sgd", .loss = AbsoluteCubed().serialize(), .metrics = keras::Json::array({metric})});
+  const auto archive = keras::save_model(model);
+  Tensor x = Tensor::from_vector({3, 2}, {1, 2, -1, 0.5F, 0, 3});
+  Tensor y = Tensor::from_vector({3, 1}, {0.5F, -1, 2});
+  const auto predicted = model.predict({x})[0].to_vector();
+  double cubed = 0.0;
+  double absolute = 0.0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double d = std::abs(predicted[i] - y.to_vector()[i]);
+    cubed += d * d * d / 3.0;
+    absolute += d / 3.0;
+  }
+  using keras::saving::AnyFactory;
+  using keras::saving::Factory;
+  using keras::saving::ObjectKind;
+  {
+    keras::saving::CustomObjectScope scope(std::map<std::string, AnyFactory>{
+        {"fit_test>AbsoluteCubed", AnyFactory(ObjectKind::loss, Factory<keras::LossPtr>([](const keras::Json&) {
+                                                return std::make_shared<AbsoluteCubed>();
+                                              }))},
+        {"fit_test>CustomMAE",
+         AnyFactory(ObjectKind::metric, Factory<keras::MetricPtr>([](const keras::Json&) {
+                      return keras::metrics::from_config("MeanAbsoluteError", {{"name", "custom_mae"}});
+                    }))}});
+    keras::Model loaded = keras::load_model(archive);
+    const keras::Logs logs = loaded.evaluate(x, y, {.verbose = 0});
+    EXPECT_NEAR(logs.at("loss"), cubed, 1e-5);
+    EXPECT_NEAR(logs.at("custom_mae"), absolute, 1e-5);
+    loaded.train_on_batch({x}, {y});
+  }
+  // Outside the scope nobody knows the loss.
+  keras::Model loaded = keras::load_model(archive);
+  EXPECT_THROW(loaded.evaluate(x, y, {.verbose = 0}), keras::UnknownObjectError);
+}
+
+TEST(TrainOnBatch, RefusesLayersWithoutABackwardPass) {
+  keras::Model model = keras::Sequential({keras::Input({3, 2}), layers::LSTM(2)});
+  model.compile({.optimizer = "sgd", .loss = "mse"});
+  try {
+    model.train_on_batch({Tensor::full({1, 3, 2}, 0.5F)}, {Tensor::full({1, 2}, 0.1F)});
+    FAIL() << "trained through an LSTM";
+  } catch (const keras::NotImplementedError& e) {
+    EXPECT_NE(std::string(e.what()).find("LSTM"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
