@@ -320,14 +320,12 @@ TEST(AugmentationTraining, ZeroScaleGeometryIsTheIdentity) {
 TEST(AugmentationTraining, RandomPerspectiveKeepsCornersWithinTheImage) {
   Tensor x = images(2, 8, 8, 1, [](auto, auto, auto, auto) { return 1.0F; });
   Tensor y = train(layers::RandomPerspective({.factor = Json::array({1.0, 1.0}), .scale = 0.5}), x);
-  // A constant image warped with constant fill 0: values stay in [0, 1] and some pixels move out.
-  double total = 0;
+  // A constant image warped with constant fill 0: values stay in [0, 1]. (Whether pixels move
+  // out depends on the unseeded draw: corners may also move outwards, so that is not asserted.)
   for (std::int64_t i = 0; i < y.size(); ++i) {
     ASSERT_GE(y.at(i), -1e-5);
     ASSERT_LE(y.at(i), 1.0 + 1e-5);
-    total += y.at(i);
   }
-  EXPECT_LT(total, static_cast<double>(y.size()));
 }
 
 TEST(AugmentationTraining, RandomElasticTransformDisplacesPixels) {
