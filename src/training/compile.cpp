@@ -7,6 +7,7 @@
 #include <iostream>
 #include <set>
 
+#include "keras/metrics.hpp"
 #include "keras/operation.hpp"
 #include "keras/optimizers.hpp"
 #include "training/trainer.hpp"
@@ -59,54 +60,14 @@ const std::set<std::string>& loss_functions() {
   return names;
 }
 
-// keras.metrics classes (ALL_OBJECTS).
+// keras.metrics classes (ALL_OBJECTS): the registered built-ins and their base class.
 const std::set<std::string>& metric_classes() {
-  static const std::set<std::string> names = {"Metric",
-                                              "Mean",
-                                              "Sum",
-                                              "MeanMetricWrapper",
-                                              "MeanSquaredError",
-                                              "RootMeanSquaredError",
-                                              "MeanAbsoluteError",
-                                              "MeanAbsolutePercentageError",
-                                              "MeanSquaredLogarithmicError",
-                                              "CosineSimilarity",
-                                              "LogCoshError",
-                                              "R2Score",
-                                              "AUC",
-                                              "FalseNegatives",
-                                              "FalsePositives",
-                                              "Precision",
-                                              "PrecisionAtRecall",
-                                              "Recall",
-                                              "RecallAtPrecision",
-                                              "SensitivityAtSpecificity",
-                                              "SpecificityAtSensitivity",
-                                              "TrueNegatives",
-                                              "TruePositives",
-                                              "ConcordanceCorrelation",
-                                              "PearsonCorrelation",
-                                              "Hinge",
-                                              "SquaredHinge",
-                                              "CategoricalHinge",
-                                              "KLDivergence",
-                                              "Poisson",
-                                              "BinaryCrossentropy",
-                                              "CategoricalCrossentropy",
-                                              "SparseCategoricalCrossentropy",
-                                              "Accuracy",
-                                              "BinaryAccuracy",
-                                              "CategoricalAccuracy",
-                                              "SparseCategoricalAccuracy",
-                                              "TopKCategoricalAccuracy",
-                                              "SparseTopKCategoricalAccuracy",
-                                              "F1Score",
-                                              "FBetaScore",
-                                              "IoU",
-                                              "BinaryIoU",
-                                              "MeanIoU",
-                                              "OneHotIoU",
-                                              "OneHotMeanIoU"};
+  static const std::set<std::string> names = [] {
+    const auto builtins = metrics::builtin_class_names();
+    std::set<std::string> out(builtins.begin(), builtins.end());
+    out.insert("Metric");
+    return out;
+  }();
   return names;
 }
 

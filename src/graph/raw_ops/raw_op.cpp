@@ -461,6 +461,17 @@ std::vector<Json> list_items(const RawOp& op, const Json& arg) {
   return std::vector<Json>(arg.begin(), arg.end());
 }
 
+// The tensors of a list argument (Concatenate, Stack), cast to their common result type.
+std::vector<Tensor> items_in_result_type(const RawOp& op, const CallArgs& args) {
+  auto items = list_items(op, args.args.at(0));
+  std::vector<DTypeArg> types;
+  for (const auto& item : items) types.push_back(graph_ops::tensor_dtype_arg(args.ref(item).dtype()));
+  const DType out = graph_ops::result_type(types);
+  std::vector<Tensor> parts;
+  for (const auto& item : items) parts.push_back(args.ref(item).astype(out));
+  return parts;
+}
+
 RawOpDef concatenate_def() {
   RawOpDef def{"Concatenate", kNumpy, {{"axis", Json(0)}}, nullptr, nullptr};
   def.spec = [](const RawOp& op, const SpecArgs& args) {
@@ -494,13 +505,7 @@ RawOpDef concatenate_def() {
     return std::vector<TensorSpec>{{out, graph_ops::result_type(types)}};
   };
   def.run = [](const RawOp& op, const CallArgs& args) {
-    auto items = list_items(op, args.args.at(0));
-    std::vector<DTypeArg> types;
-    for (const auto& item : items) types.push_back(graph_ops::tensor_dtype_arg(args.ref(item).dtype()));
-    DType out = graph_ops::result_type(types);
-    std::vector<Tensor> parts;
-    for (const auto& item : items) parts.push_back(args.ref(item).astype(out));
-    return std::vector<Tensor>{kernels::concatenate(parts, int_param(op, "axis"))};
+    return std::vector<Tensor>{kernels::concatenate(items_in_result_type(op, args), int_param(op, "axis"))};
   };
   return def;
 }
@@ -528,13 +533,7 @@ RawOpDef stack_def() {
     return std::vector<TensorSpec>{{out, graph_ops::result_type(types)}};
   };
   def.run = [](const RawOp& op, const CallArgs& args) {
-    auto items = list_items(op, args.args.at(0));
-    std::vector<DTypeArg> types;
-    for (const auto& item : items) types.push_back(graph_ops::tensor_dtype_arg(args.ref(item).dtype()));
-    DType out = graph_ops::result_type(types);
-    std::vector<Tensor> parts;
-    for (const auto& item : items) parts.push_back(args.ref(item).astype(out));
-    return std::vector<Tensor>{kernels::stack(parts, int_param(op, "axis"))};
+    return std::vector<Tensor>{kernels::stack(items_in_result_type(op, args), int_param(op, "axis"))};
   };
   return def;
 }

@@ -17,11 +17,7 @@ DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
   if (units <= 0)
     throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
                      std::to_string(units));
-  options_.activation = canonical_activation(options.activation);
-  options_.kernel_regularizer = regularizers::get(options.kernel_regularizer);
-  options_.bias_regularizer = regularizers::get(options.bias_regularizer);
-  options_.kernel_constraint = constraints::get(options.kernel_constraint);
-  options_.bias_constraint = constraints::get(options.bias_constraint);
+  canonicalize_dense_options(options_);
   if (!options.activity_regularizer.is_null()) activity_regularizer_ = regularizers::get(options.activity_regularizer);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "keras/layers/core.hpp"
+#include "keras/regularizers.hpp"
 #include "layers/config_utils.hpp"
 
 namespace keras::detail {
@@ -49,6 +50,17 @@ void read_dense_options(const Json& config, Options& o) {
   o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
   o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
+}
+
+// The same options in canonical form (activation name, regularizer and constraint
+// configs), as both layers' constructors keep them.
+template <typename Options>
+void canonicalize_dense_options(Options& o) {
+  o.activation = canonical_activation(o.activation);
+  o.kernel_regularizer = regularizers::get(o.kernel_regularizer);
+  o.bias_regularizer = regularizers::get(o.bias_regularizer);
+  o.kernel_constraint = constraints::get(o.kernel_constraint);
+  o.bias_constraint = constraints::get(o.bias_constraint);
 }
 
 }  // namespace keras::detail
