@@ -40,7 +40,7 @@ class MaskedCallable {
   virtual MaskedRun call_masked_vjp(const CallArgs& args, Pullback* pullback) = 0;
 };
 
-// The backward pass of a graph run (functional_vjp.cpp): execute_graph
+// The backward pass of a graph run (functional_vjp.cpp): record_graph
 // records, per node whose outputs need a gradient, the pullback of its
 // call_vjp(); backward() sweeps them in reverse, summing the gradients of
 // tensors used twice and of variables shared by several calls.
@@ -139,15 +139,16 @@ std::vector<std::string> sorted_keys(const TensorStructure& s);
 // Rebuilds a Functional model from its config (spec §3.9; functional_config.cpp).
 std::shared_ptr<FunctionalImpl> functional_from_config(const Json& config);
 
-// Runs `nodes` in order given values (functional_execution.cpp) for some tensors; returns values of
-// `wanted` and, when `wanted_masks` is given, their run-time masks. Layers
-// whose call takes `mask` and whose node records none get the run-time mask
-// of their single tensor argument, as Keras' Layer.__call__ does eagerly.
-std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& nodes,
-                                  const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
-                                  const std::vector<KerasTensor>& wanted, bool training,
-                                  const std::vector<Tensor>& source_masks = {},
-                                  std::vector<Tensor>* wanted_masks = nullptr, GraphTape* tape = nullptr);
+// Runs `nodes` in order on `tape` given values for some tensors (functional_execution.cpp),
+// keeping every value for the backward pass; returns the values of `wanted` and, when
+// `wanted_masks` is given, their run-time masks. Layers whose call takes `mask` and whose
+// node records none get the run-time mask of their single tensor argument, as Keras'
+// Layer.__call__ does eagerly. Inference runs the execution plan instead.
+std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes,
+                                 const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
+                                 const std::vector<KerasTensor>& wanted, bool training,
+                                 const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
+                                 GraphTape& tape);
 
 // A model call's pullback in terms of args.tensors: `inner` gives the
 // gradients of the model's flat inputs, which came from the call's tensors

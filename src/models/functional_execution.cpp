@@ -49,16 +49,12 @@ std::optional<KerasTensor> mask_source_of(const Node& node) {
   return node.inputs.at(only->at("__tensor__").get<std::size_t>());
 }
 
-std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& nodes,
-                                  const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
-                                  const std::vector<KerasTensor>& wanted, bool training,
-                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
-                                  GraphTape* tape) {
-  // Inference runs the plan (intermediates freed after their last use); a recorded run
-  // keeps every value, which the backward pass reads.
-  if (tape == nullptr)
-    return run_execution_plan(*build_execution_plan(nodes, sources, wanted), source_values, training, source_masks,
-                              wanted_masks);
+std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes,
+                                 const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
+                                 const std::vector<KerasTensor>& wanted, bool training,
+                                 const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
+                                 GraphTape& tape) {
+  // Unlike the execution plan, a recorded run keeps every value: the backward pass reads them.
   using Key = std::pair<const Node*, int>;
   auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
   std::map<Key, Tensor> values;
@@ -97,15 +93,7 @@ std::vector<Tensor> execute_graph(const std::vector<std::shared_ptr<Node>>& node
     }
     std::vector<Tensor> outputs;
     std::vector<Tensor> output_masks;
-    if (tape != nullptr) {
-      outputs = tape->call(node, args, &output_masks);
-    } else if (auto* model = dynamic_cast<MaskedCallable*>(node->operation.get())) {
-      auto result = model->call_masked(args);
-      outputs = std::move(result.outputs);
-      output_masks = std::move(result.masks);
-    } else {
-      outputs = node->operation->call(args);
-    }
+    outputs = tape.call(node, args, &output_masks);
     if (outputs.size() != node->output_specs.size())
       throw ValueError("Operation '" + node->operation->name() + "' returned " + std::to_string(outputs.size()) +
                        " outputs, expected " + std::to_string(node->output_specs.size()));
@@ -171,8 +159,7 @@ MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const st
   auto tape = std::make_shared<GraphTape>();
   for (std::size_t i = 0; i < inputs_.size(); ++i)
     if (is_floating(conformed[i].dtype())) tape->mark_needs_gradient(inputs_[i]);
-  result.outputs =
-      execute_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks, tape.get());
+  result.outputs = record_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks, *tape);
   *pullback = [tape, sources = inputs_, wanted = outputs_](const std::vector<Tensor>& output_grads) {
     return tape->backward(sources, wanted, output_grads);
   };
