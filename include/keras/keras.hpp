@@ -3,12 +3,14 @@
 #pragma once
 
 #include "keras/autodiff.hpp"
+#include "keras/callbacks.hpp"
 #include "keras/error.hpp"
 #include "keras/initializers.hpp"
 #include "keras/json.hpp"
 #include "keras/layer.hpp"
 #include "keras/layers.hpp"
 #include "keras/limits.hpp"
+#include "keras/logs.hpp"
 #include "keras/losses.hpp"
 #include "keras/metrics.hpp"
 #include "keras/models.hpp"
