@@ -480,13 +480,24 @@ TEST(CliPredict, KeepsTheOutputDirForm) {
 
 // ------------------------------------------------------------------ convert
 
-TEST(CliConvert, QuantizeIsNotSupportedYet) {
+TEST(CliConvert, QuantizeWritesKerasQuantizedModel) {
   TempDir tmp;
   auto r = run({"convert", model_path("seed_dense_softmax"), (tmp / "q.keras").string(), "--quantize", "int8"});
-  EXPECT_EQ(r.status, 1);
-  expect_one_error_line(r, "--quantize int8");
-  EXPECT_NE(r.err.find("not supported"), std::string::npos) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(tmp / "q.keras"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto model = keras::load_model(tmp / "q.keras");
+  EXPECT_EQ(model.get_layer("dense")->dtype_policy().name(), "int8_from_float32");
+  EXPECT_EQ(model.get_layer("dense")->own_variables()[0]->dtype(), keras::DType::int8);
+  // The int8 model predicts the float one's numbers to within its quantization error.
+  auto original = keras::load_model(model_path("seed_dense_softmax"));
+  auto x = keras_test::fixture_inputs("seed_dense_softmax");
+  auto expected = original.predict(x)[0];
+  auto got = model.predict(x)[0];
+  EXPECT_TRUE(keras::allclose(got, expected, 0, 0.02)) << keras::max_abs_diff(got, expected);
+  // A model whose layers are all quantized already has nothing left.
+  auto again = run({"convert", (tmp / "q.keras").string(), (tmp / "q2.keras").string(), "--quantize", "int8"});
+  EXPECT_EQ(again.status, 1);
+  expect_one_error_line(again, "--quantize int8");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "q2.keras"));
 }
 
 TEST(CliConvert, OutputOptionAndOverwrite) {

@@ -138,10 +138,12 @@ TEST(DTypes, HalfPrecisionInputLayer) {
 
 TEST(DTypes, UnknownPolicyNamesAreRejected) {
   EXPECT_THROW(layers::Dense(1, {.dtype = "mixed_float8"}), keras::Error);
-  keras::Json quantized = keras::Json::parse(
-      R"({"module": "keras.dtype_policies", "class_name": "QuantizedDTypePolicy",
-          "config": {"mode": "int8", "source_name": "float32"}, "registered_name": null})");
-  EXPECT_THROW(keras::DTypePolicy::from_json(quantized), keras::NotImplementedError);
+  // Quantized policies parse (tests/test_quantization.cpp); the GPTQ/AWQ/ternary ones and
+  // DTypePolicyMap are refused as not implemented.
+  keras::Json gptq = keras::Json::parse(
+      R"({"module": "keras.dtype_policies", "class_name": "GPTQDTypePolicy",
+          "config": {"mode": "gptq/4/128", "source_name": "float32"}, "registered_name": null})");
+  EXPECT_THROW(keras::DTypePolicy::from_json(gptq), keras::NotImplementedError);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "keras/operation.hpp"
 #include "keras/ops.hpp"
 #include "keras/optimizers.hpp"
+#include "keras/quantizers.hpp"
 #include "keras/registry.hpp"
 #include "keras/regularizers.hpp"
 #include "keras/saving.hpp"

@@ -15,12 +15,18 @@
 #include "keras/autodiff.hpp"
 #include "keras/json.hpp"
 #include "keras/operation.hpp"
+#include "keras/quantizers.hpp"
 #include "keras/variable.hpp"
 
 namespace keras {
 
 // keras.DTypePolicy: variable dtype and compute dtype ("mixed_float16" keeps
-// float32 variables and computes in float16).
+// float32 variables and computes in float16), or one of Keras' quantized
+// policies, named "<mode>_from_<source policy>" as Keras names them:
+// QuantizedDTypePolicy ("int8_from_float32"), Int4DTypePolicy
+// ("int4/128_from_float32": groups of 128 inputs, "int4/-1_...": per channel)
+// and QuantizedFloat8DTypePolicy ("float8_from_float32"). A quantized policy
+// computes and keeps its float variables in its source policy's dtypes.
 class DTypePolicy {
  public:
   DTypePolicy() = default;
@@ -28,13 +34,37 @@ class DTypePolicy {
   const std::string& name() const { return name_; }
   DType variable_dtype() const;
   DType compute_dtype() const;
-  // {"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}, "registered_name": null}
+
+  // "int8", "int4" or "float8"; empty for a float policy.
+  const std::string& quantization_mode() const { return mode_; }
+  bool quantized() const { return !mode_.empty(); }
+  // The float policy a quantized one was made from (its own name otherwise).
+  const std::string& source_name() const { return source_; }
+  // Int4DTypePolicy's block size (-1: per channel); nullopt for every other
+  // class, including a legacy QuantizedDTypePolicy of mode "int4" (per channel).
+  std::optional<std::int64_t> int4_block_size() const;
+  // QuantizedFloat8DTypePolicy's amax_history_length (1024 by default and for
+  // every other class).
+  std::int64_t amax_history_length() const { return amax_history_length_; }
+  // QuantizedFloat8DTypePolicy(mode, source_name, amax_history_length).
+  static DTypePolicy float8(const std::string& source_name, std::int64_t amax_history_length);
+
+  // {"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}, "registered_name": null},
+  // or the quantized policy's envelope (module "keras.dtype_policies").
   Json serialize() const;
-  // Accepts a plain string, a DTypePolicy / FloatDTypePolicy envelope, or a legacy {"class_name": "Policy"}.
+  // Accepts a plain string, a DTypePolicy / FloatDTypePolicy envelope, a legacy
+  // {"class_name": "Policy"}, and the quantized policies above.
   static DTypePolicy from_json(const Json& value);
 
  private:
+  enum class Kind : std::uint8_t { plain, quantized, int4, float8 };
+  void set_quantized(Kind kind, std::string mode, std::string source);
   std::string name_ = "float32";
+  std::string source_ = "float32";
+  std::string mode_;
+  Kind kind_ = Kind::plain;
+  std::int64_t block_size_ = -1;
+  std::int64_t amax_history_length_ = 1024;
 };
 
 // The variables a layer's backward pass reads, as keras::ad values: the
@@ -89,8 +119,9 @@ class Layer : public Operation {
   // activity_regularizer when set); subclasses append their own keys.
   Json get_config() const override;
   Json base_config() const;
-  // Reads name/trainable/dtype/activity_regularizer from a config.
-  static LayerBaseOptions base_options_from_config(const Json& config);
+  // Reads name/trainable/dtype/activity_regularizer from a config. A
+  // quantized dtype policy is refused unless the layer is `quantizable`.
+  static LayerBaseOptions base_options_from_config(const Json& config, bool quantizable = false);
 
   // Building: creates the variables for the given input shapes. Layers whose
   // Keras class overrides build() write a build_config.
@@ -102,8 +133,9 @@ class Layer : public Operation {
   const std::vector<Shape>& build_input_shapes() const { return build_shapes_; }
 
   // Variables: own variables in Keras' save order (trainable, then
-  // non-trainable, each in creation order).
-  std::vector<VariablePtr> own_variables() const;
+  // non-trainable, each in creation order; quantized layers follow their
+  // mode's serialization spec instead).
+  virtual std::vector<VariablePtr> own_variables() const;
   const std::vector<VariablePtr>& own_trainable_variables() const { return trainable_vars_; }
   const std::vector<VariablePtr>& own_non_trainable_variables() const { return non_trainable_vars_; }
   // Keras' layer.trainable_variables / non_trainable_variables / weights,
@@ -126,6 +158,13 @@ class Layer : public Operation {
   // list, walked first as the container named layer_list_attribute().
   virtual std::vector<std::shared_ptr<Layer>> layer_list() const { return {}; }
   virtual std::string layer_list_attribute() const { return "layers"; }
+
+  // Keras' layer.quantize(mode, config): resolves the config (the mode's
+  // defaults when absent), checks that the layer is built and not quantized
+  // yet, then quantizes its weights in place and switches its dtype policy to
+  // "<mode>_from_<policy>". Layers without a quantized variant throw
+  // NotImplementedError (Model::quantize skips them).
+  void quantize(const std::string& mode, const std::optional<quantizers::QuantizationConfig>& config = std::nullopt);
 
   // Masking: whether the Keras call signature takes `mask`, and whether the
   // layer passes its input mask through.
@@ -175,6 +214,13 @@ class Layer : public Operation {
   void track_variable(const VariablePtr& variable);
   void before_symbolic_call(const SpecArgs& args) override;
   void set_built(bool built) { built_ = built; }
+  // The layer's own quantize() after the checks; the default has none.
+  virtual void quantize_weights(const quantizers::QuantizationConfig& config);
+  // Drops a variable (Keras' `del self._kernel` before a quantized rebuild).
+  void remove_weight(const VariablePtr& variable);
+  // Replaces the policy (Keras' layer.dtype_policy = ...: quantize(), or a
+  // float8 policy whose amax_history_length the name does not carry).
+  void set_dtype_policy(DTypePolicy policy);
 
   std::optional<Json> activity_regularizer_;
 

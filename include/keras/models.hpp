@@ -182,6 +182,14 @@ struct EvaluateOptions {
   std::vector<std::shared_ptr<Callback>> callbacks;
 };
 
+// What Model::quantize did: the layers quantized and those skipped (with
+// Keras' reason), by name.
+struct QuantizationReport {
+  std::string mode;
+  std::vector<std::string> quantized;
+  std::vector<std::pair<std::string, std::string>> skipped;
+};
+
 // keras.Model: a handle to a Functional or Sequential model.
 class Model : public LayerRef {
  public:
@@ -225,6 +233,15 @@ class Model : public LayerRef {
   std::int64_t count_params() const;
   // Keras' model.trainable_variables (the order optimizers use).
   std::vector<VariablePtr> trainable_variables() const;
+
+  // keras.Model.quantize(mode, config): quantizes every Dense, EinsumDense
+  // and Embedding layer it holds (nested models' layers and layers' sublayers
+  // included) in place, as Keras does; layers without a quantized variant
+  // and layers already quantized are skipped. The model must be built.
+  // Modes "int8", "int4" and "float8"; ValueError for an unknown mode,
+  // NotImplementedError for "ternary", "gptq" and "awq".
+  QuantizationReport quantize(const std::string& mode,
+                              const std::optional<quantizers::QuantizationConfig>& config = std::nullopt) const;
 
   // keras.Model.compile. ValueError for unknown loss or metric names.
   void compile(const CompileOptions& options = {}) const;

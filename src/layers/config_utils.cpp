@@ -56,13 +56,25 @@ std::string string_or(const Json& config, const std::string& key, const std::str
   return config_value<std::string>(config, key, fallback);
 }
 
-void reject_unsupported_options(const Json& config, const std::string& layer) {
-  if (auto it = config.find("quantization_config"); it != config.end() && !it->is_null())
-    throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
-                              "': quantized layers are not supported by keras-cpp");
+std::optional<quantizers::QuantizationConfig> read_quantization_config(const Json& config) {
+  auto it = config.find("quantization_config");
+  if (it == config.end() || it->is_null()) return std::nullopt;
+  try {
+    return quantizers::QuantizationConfig::from_json(*it);
+  } catch (const FormatError& e) {
+    throw FormatError("Layer '" + detail::config_value(config, "name", std::string()) +
+                      "' quantization_config: " + e.what());
+  }
+}
+
+void reject_unsupported_options(const Json& config, const std::string& layer, bool quantizable) {
   if (auto it = config.find("lora_rank"); it != config.end() && !it->is_null())
     throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
                               "': LoRA-enabled layers are not supported by keras-cpp");
+  if (quantizable) return;
+  if (auto it = config.find("quantization_config"); it != config.end() && !it->is_null())
+    throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
+                              "': quantized layers are not supported by keras-cpp");
   if (auto it = config.find("dtype"); it != config.end() && it->is_object()) {
     const std::string cls = it->value("class_name", "");
     if (cls != "DTypePolicy" && cls != "FloatDTypePolicy" && cls != "Policy")

@@ -30,14 +30,18 @@ std::string string_or(const Json& config, const std::string& key, const std::str
 // Copies name, dtype and trainable of a layer config into an options struct
 // with those three fields.
 template <typename Options>
-void read_base_options(const Json& config, Options& o) {
-  const LayerBaseOptions base = Layer::base_options_from_config(config);
+void read_base_options(const Json& config, Options& o, bool quantizable = false) {
+  const LayerBaseOptions base = Layer::base_options_from_config(config, quantizable);
   o.name = base.name;
   o.dtype = base.dtype;
   o.trainable = base.trainable;
 }
 
-// Refuses configs that need features keras-cpp lacks (quantization, LoRA).
-void reject_unsupported_options(const Json& config, const std::string& layer);
+// A quantized layer's "quantization_config" (nullopt when absent or null).
+std::optional<quantizers::QuantizationConfig> read_quantization_config(const Json& config);
+
+// Refuses configs that need features keras-cpp lacks (LoRA; quantization
+// unless the layer is `quantizable`).
+void reject_unsupported_options(const Json& config, const std::string& layer, bool quantizable = false);
 
 }  // namespace keras::detail

@@ -9,44 +9,184 @@ namespace keras {
 
 // ---------------------------------------------------------------- DTypePolicy
 
-DTypePolicy::DTypePolicy(std::string name) : name_(std::move(name)) {
-  if (name_ != "mixed_float16" && name_ != "mixed_bfloat16") (void)dtype_from_name(name_);
+namespace {
+
+// Keras' QUANTIZATION_MODES; keras-cpp runs the first three.
+const std::vector<std::string>& quantization_modes() {
+  static const std::vector<std::string> modes = {"int8", "float8", "int4", "ternary", "gptq", "awq"};
+  return modes;
+}
+
+bool is_mixed(const std::string& name) { return name == "mixed_float16" || name == "mixed_bfloat16"; }
+
+// A float policy name: a dtype or mixed_float16 / mixed_bfloat16.
+void check_float_policy_name(const std::string& name) {
+  if (!is_mixed(name)) (void)dtype_from_name(name);
+}
+
+std::string join_modes() {
+  std::string out = "(";
+  for (const auto& m : quantization_modes()) out += (out.size() > 1 ? ", '" : "'") + m + "'";
+  return out + ")";
+}
+
+std::int64_t parse_int4_block_size(const std::string& mode) {
+  const std::string expected = "Expected format 'int4/<block_size>', but got '" + mode + "'.";
+  const auto slash = mode.find('/');
+  if (slash == std::string::npos || mode.substr(0, slash) != "int4" || mode.find('/', slash + 1) != std::string::npos)
+    throw ValueError("Invalid mode for Int4DTypePolicy. " + expected);
+  const std::string digits = mode.substr(slash + 1);
+  if (digits == "None") return -1;  // older files wrote per-channel int4 as "int4/None"
+  std::int64_t block = 0;
+  try {
+    std::size_t used = 0;
+    block = std::stoll(digits, &used);
+    if (used != digits.size()) throw std::invalid_argument(digits);
+  } catch (const std::exception&) {
+    throw ValueError("Invalid mode for Int4DTypePolicy. <block_size> must be an integer. " + expected);
+  }
+  if (block < -1 || block == 0)
+    throw ValueError(
+        "Invalid block_size in mode. Supported values are -1 (per-channel) or a positive integer "
+        "(sub-channel), but got " +
+        std::to_string(block) + " from '" + mode + "'.");
+  return block;
+}
+
+}  // namespace
+
+DTypePolicy::DTypePolicy(std::string name) : name_(std::move(name)), source_(name_) {
+  const auto& modes = quantization_modes();
+  const bool starts_with_mode =
+      std::any_of(modes.begin(), modes.end(), [&](const std::string& m) { return name_.rfind(m, 0) == 0; });
+  if (!starts_with_mode) {
+    check_float_policy_name(name_);
+    return;
+  }
+  // Keras' _get_quantized_dtype_policy_by_str.
+  const auto at = name_.find("_from_");
+  if (at == std::string::npos || name_.find("_from_", at + 1) != std::string::npos)
+    throw ValueError(
+        "Cannot convert `policy` into a valid pair (`mode`, `source_name`) to instantiate "
+        "`QuantizedDTypePolicy`. Received: policy=" +
+        name_);
+  const std::string mode = name_.substr(0, at);
+  const std::string source = name_.substr(at + 6);
+  if (mode.rfind("int4", 0) == 0 && mode.find('/') != std::string::npos)
+    set_quantized(Kind::int4, mode, source);
+  else if (mode.rfind("float8", 0) == 0)
+    set_quantized(Kind::float8, mode, source);
+  else
+    set_quantized(Kind::quantized, mode, source);
+}
+
+void DTypePolicy::set_quantized(Kind kind, std::string mode, std::string source) {
+  check_float_policy_name(source);
+  if (kind == Kind::int4) {
+    block_size_ = parse_int4_block_size(mode);
+    mode = "int4";
+  }
+  const std::string base_mode = mode.substr(0, mode.find('/'));  // "gptq/4/128" -> "gptq"
+  if (base_mode == "ternary" || base_mode == "gptq" || base_mode == "awq")
+    throw NotImplementedError("Quantization mode '" + mode + "' (dtype policy '" + name_ +
+                              "') is not supported by keras-cpp; it runs int8, int4 and float8");
+  const auto& modes = quantization_modes();
+  if (std::find(modes.begin(), modes.end(), mode) == modes.end())
+    throw ValueError("Invalid quantization mode. Expected one of " + join_modes() + ". Received: mode=" + mode);
+  kind_ = kind;
+  mode_ = std::move(mode);
+  source_ = std::move(source);
+  if (mode_ == "int8" && DTypePolicy(source_).compute_dtype() == DType::float16)
+    throw ValueError("Quantization mode='int8' doesn't work well with compute_dtype='float16'.");
+  name_ = (kind_ == Kind::int4 ? "int4/" + std::to_string(block_size_) : mode_) + "_from_" + source_;
+}
+
+DTypePolicy DTypePolicy::float8(const std::string& source_name, std::int64_t amax_history_length) {
+  DTypePolicy policy("float8_from_" + source_name);
+  if (amax_history_length <= 0)
+    throw ValueError("`amax_history_length` must be a positive integer. Received: amax_history_length=" +
+                     std::to_string(amax_history_length));
+  policy.amax_history_length_ = amax_history_length;
+  return policy;
+}
+
+std::optional<std::int64_t> DTypePolicy::int4_block_size() const {
+  if (kind_ != Kind::int4) return std::nullopt;
+  return block_size_;
 }
 
 DType DTypePolicy::variable_dtype() const {
-  if (name_ == "mixed_float16" || name_ == "mixed_bfloat16") return DType::float32;
-  return dtype_from_name(name_);
+  if (is_mixed(source_)) return DType::float32;
+  return dtype_from_name(source_);
 }
 
 DType DTypePolicy::compute_dtype() const {
-  if (name_ == "mixed_float16") return DType::float16;
-  if (name_ == "mixed_bfloat16") return DType::bfloat16;
-  return dtype_from_name(name_);
+  if (source_ == "mixed_float16") return DType::float16;
+  if (source_ == "mixed_bfloat16") return DType::bfloat16;
+  return dtype_from_name(source_);
 }
 
 Json DTypePolicy::serialize() const {
-  return Json{{"module", "keras"},
-              {"class_name", "DTypePolicy"},
-              {"config", Json{{"name", name_}}},
-              {"registered_name", nullptr}};
+  if (kind_ == Kind::plain)
+    return Json{{"module", "keras"},
+                {"class_name", "DTypePolicy"},
+                {"config", Json{{"name", name_}}},
+                {"registered_name", nullptr}};
+  Json config{{"mode", kind_ == Kind::int4 ? "int4/" + std::to_string(block_size_) : mode_}, {"source_name", source_}};
+  if (kind_ == Kind::float8) config["amax_history_length"] = amax_history_length_;
+  const char* cls = kind_ == Kind::int4     ? "Int4DTypePolicy"
+                    : kind_ == Kind::float8 ? "QuantizedFloat8DTypePolicy"
+                                            : "QuantizedDTypePolicy";
+  return Json{
+      {"module", "keras.dtype_policies"}, {"class_name", cls}, {"config", config}, {"registered_name", nullptr}};
 }
 
 DTypePolicy DTypePolicy::from_json(const Json& value) {
   if (value.is_null()) return DTypePolicy();
   if (value.is_string()) return DTypePolicy(value.get<std::string>());
-  if (value.is_object()) {
-    const std::string cls = detail::config_value(value, "class_name", "");
-    if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
-      const Json& config = value.at("config");
-      return DTypePolicy(config.at("name").get<std::string>());
-    }
-    if (cls.find("Quantized") != std::string::npos || cls == "Int4DTypePolicy" || cls == "TernaryDTypePolicy" ||
-        cls == "DTypePolicyMap") {
-      throw NotImplementedError("Quantized layers are not supported by keras-cpp (dtype policy " + cls + ")");
-    }
-    throw UnknownObjectError("Unknown dtype policy class: " + cls);
+  if (!value.is_object()) throw FormatError("Invalid dtype: " + value.dump());
+  const std::string cls = detail::config_value(value, "class_name", "");
+  auto it = value.find("config");
+  if (it == value.end() || !it->is_object())
+    throw FormatError("The dtype policy " + cls + " needs a 'config' object, got " + value.dump());
+  const Json& config = *it;
+  if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
+    auto name = config.find("name");
+    if (name == config.end() || !name->is_string())
+      throw FormatError("The dtype policy " + cls + " needs a string 'name', got " + value.dump());
+    return DTypePolicy(name->get<std::string>());
   }
-  throw FormatError("Invalid dtype: " + value.dump());
+  if (cls == "QuantizedDTypePolicy" || cls == "Int4DTypePolicy" || cls == "QuantizedFloat8DTypePolicy") {
+    auto mode = config.find("mode");
+    if (mode == config.end() || !mode->is_string())
+      throw FormatError("The dtype policy " + cls + " needs a string 'mode', got " + value.dump());
+    std::string source = "float32";  // Keras' global policy when source_name is None
+    if (auto s = config.find("source_name"); s != config.end() && !s->is_null()) {
+      if (!s->is_string()) throw FormatError("The dtype policy " + cls + ": 'source_name' must be a string");
+      source = s->get<std::string>();
+    }
+    DTypePolicy policy;
+    policy.name_ = mode->get<std::string>() + "_from_" + source;
+    policy.set_quantized(cls == "Int4DTypePolicy"              ? Kind::int4
+                         : cls == "QuantizedFloat8DTypePolicy" ? Kind::float8
+                                                               : Kind::quantized,
+                         mode->get<std::string>(), source);
+    if (cls == "QuantizedFloat8DTypePolicy") {
+      if (auto a = config.find("amax_history_length"); a != config.end()) {
+        if (!a->is_number_integer())
+          throw FormatError("`amax_history_length` must be an integer. Received: amax_history_length=" + a->dump());
+        if (a->get<std::int64_t>() <= 0)
+          throw ValueError("`amax_history_length` must be a positive integer. Received: amax_history_length=" +
+                           a->dump());
+        policy.amax_history_length_ = a->get<std::int64_t>();
+      }
+    }
+    return policy;
+  }
+  if (cls == "TernaryDTypePolicy" || cls == "GPTQDTypePolicy" || cls == "AWQDTypePolicy" || cls == "DTypePolicyMap")
+    throw NotImplementedError("The dtype policy " + cls +
+                              " is not supported by keras-cpp (it runs int8, int4 and float8 quantized layers)");
+  throw UnknownObjectError("Unknown dtype policy class: " + cls);
 }
 
 // ---------------------------------------------------------------------- Layer
@@ -64,14 +204,54 @@ Json Layer::base_config() const {
 
 Json Layer::get_config() const { return base_config(); }
 
-LayerBaseOptions Layer::base_options_from_config(const Json& config) {
+LayerBaseOptions Layer::base_options_from_config(const Json& config, bool quantizable) {
   LayerBaseOptions base;
   if (!config.is_object()) throw FormatError("A layer config must be an object, got " + config.dump());
   if (auto it = config.find("name"); it != config.end() && it->is_string()) base.name = it->get<std::string>();
   if (auto it = config.find("trainable"); it != config.end() && it->is_boolean()) base.trainable = it->get<bool>();
-  if (auto it = config.find("dtype"); it != config.end() && !it->is_null())
-    base.dtype = DTypePolicy::from_json(*it).name();
+  if (auto it = config.find("dtype"); it != config.end() && !it->is_null()) {
+    const DTypePolicy policy = DTypePolicy::from_json(*it);
+    // Keras has quantized forward passes only for Dense, EinsumDense and
+    // Embedding; any other layer with such a policy fails in Keras' call.
+    if (policy.quantized() && !quantizable)
+      throw NotImplementedError("Layer '" + base.name + "' has the quantized dtype policy '" + policy.name() +
+                                "': only Dense, EinsumDense and Embedding layers run quantized");
+    base.dtype = policy.name();
+  }
   return base;
+}
+
+void Layer::set_dtype_policy(DTypePolicy policy) { dtype_policy_ = std::move(policy); }
+
+void Layer::quantize(const std::string& mode, const std::optional<quantizers::QuantizationConfig>& config) {
+  // Keras' quantize_wrapper: validate_and_resolve_config, then _check_quantize_args.
+  quantizers::QuantizationConfig resolved = config ? *config : quantizers::QuantizationConfig::for_mode(mode);
+  if (config) {
+    resolved.validate();
+    if (!mode.empty() && mode != config->mode)
+      throw ValueError("Contradictory arguments: mode='" + mode + "' but config.mode='" + config->mode + "'");
+  }
+  if (!built())
+    throw ValueError("Cannot quantize a layer that isn't yet built. Layer '" + name() + "' (of type '" +
+                     python_class_name() + "') is not built yet.");
+  if (dtype_policy().quantized())
+    throw ValueError("Layer '" + name() + "' is already quantized with dtype_policy='" + dtype_policy().name() +
+                     "'. Received: mode=" + resolved.mode);
+  if (resolved.mode == "int8" && compute_dtype() == DType::float16)
+    throw ValueError(
+        "Quantization mode='int8' doesn't work well with compute_dtype='float16'. Consider loading "
+        "model/layer with another dtype policy such as 'mixed_bfloat16' or 'mixed_float16' before "
+        "calling `quantize()`.");
+  quantize_weights(resolved);
+}
+
+void Layer::quantize_weights(const quantizers::QuantizationConfig& /*config*/) {
+  throw NotImplementedError("Layer " + python_class_name() + " does not have a `quantize` method implemented.");
+}
+
+void Layer::remove_weight(const VariablePtr& variable) {
+  for (auto* list : {&trainable_vars_, &non_trainable_vars_})
+    list->erase(std::remove(list->begin(), list->end(), variable), list->end());
 }
 
 void Layer::build_for(const std::vector<Shape>& input_shapes, bool list_input) {

@@ -2,6 +2,8 @@
 // layer access and weights (the summary table is in summary.cpp).
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <set>
 
 #include "keras/models.hpp"
 #include "models/functional.hpp"
@@ -188,6 +190,57 @@ std::vector<KerasTensor> Model::inputs() const { return impl().inputs(); }
 std::vector<KerasTensor> Model::outputs() const { return impl().outputs(); }
 std::vector<std::string> Model::input_names() const { return impl().input_names(); }
 std::vector<std::string> Model::output_names() const { return impl().output_names(); }
+
+QuantizationReport Model::quantize(const std::string& mode,
+                                   const std::optional<quantizers::QuantizationConfig>& config) const {
+  // One resolved config, shared by every layer (Keras' quantize_wrapper).
+  quantizers::QuantizationConfig resolved = config ? *config : quantizers::QuantizationConfig::for_mode(mode);
+  if (config) {
+    resolved.validate();
+    if (!mode.empty() && mode != config->mode)
+      throw ValueError("Contradictory arguments: mode='" + mode + "' but config.mode='" + config->mode + "'");
+  }
+  ModelImpl& model = impl();
+  // A Functional model is built by construction; a Sequential one once its layers are.
+  const auto layers = model.layer_list();
+  const bool built = !layers.empty() && std::all_of(layers.begin(), layers.end(), [](const LayerPtr& l) {
+    return l->built() || l->class_name() == "InputLayer";
+  });
+  if (!built)
+    throw ValueError("Cannot quantize a layer that isn't yet built. Layer '" + model.name() + "' (of type '" +
+                     model.python_class_name() + "') is not built yet.");
+  // Keras' _flatten_layers: depth first, each layer before its own layers,
+  // each object once.
+  std::vector<Layer*> order;
+  std::set<const Layer*> seen;
+  std::function<void(const std::shared_ptr<Layer>&)> visit = [&](const std::shared_ptr<Layer>& layer) {
+    if (!seen.insert(layer.get()).second) return;
+    order.push_back(layer.get());
+    for (const auto& sub : layer->layer_list()) visit(sub);
+    for (const auto& child : layer->tracked_sublayers()) visit(child.layer);
+  };
+  for (const auto& layer : model.layer_list()) visit(layer);
+  for (const auto& child : model.tracked_sublayers()) visit(child.layer);
+
+  QuantizationReport report;
+  report.mode = resolved.mode;
+  for (Layer* layer : order) {
+    if (dynamic_cast<const ModelImpl*>(layer) != nullptr) continue;  // its layers are in the walk
+    if (layer->class_name() == "InputLayer") continue;
+    if (layer->dtype_policy().quantized()) {
+      report.skipped.emplace_back(layer->name(), "already quantized");
+      continue;
+    }
+    try {
+      layer->quantize(resolved.mode, resolved);
+    } catch (const NotImplementedError&) {
+      report.skipped.emplace_back(layer->name(), "does not support quantization");
+      continue;
+    }
+    report.quantized.push_back(layer->name());
+  }
+  return report;
+}
 
 std::vector<LayerRef> Model::layers() const {
   std::vector<LayerRef> out;

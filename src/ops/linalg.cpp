@@ -212,15 +212,79 @@ Tensor sum_out(const Tensor& x, std::vector<int>* labels, const std::vector<int>
 
 }  // namespace
 
-Tensor einsum(std::string_view equation_in, const Tensor& a_in, const Tensor& b_in) {
+namespace {
+
+// [batch, M, K] x [batch, K, N] -> [batch, M, N] of int32 values, accumulated
+// in int32 as numpy's int32 matmul does.
+void int_matmul_3d(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::int64_t batch, std::int64_t m,
+                   std::int64_t k, std::int64_t n) {
+  for (std::int64_t p = 0; p < batch; ++p) {
+    const std::int32_t* ap = a + p * m * k;
+    const std::int32_t* bp = b + p * k * n;
+    std::int32_t* op = out + p * m * n;
+    for (std::int64_t i = 0; i < m; ++i) {
+      std::int32_t* row = op + i * n;
+      std::fill(row, row + n, 0);
+      for (std::int64_t q = 0; q < k; ++q) {
+        const std::int32_t v = ap[i * k + q];
+        if (v == 0) continue;
+        const std::int32_t* brow = bp + q * n;
+        // Wrapping like numpy's int32 (the sum of K products of int8 values
+        // stays exact up to K = 133144).
+        for (std::int64_t j = 0; j < n; ++j)
+          row[j] =
+              static_cast<std::int32_t>(static_cast<std::uint32_t>(row[j]) + static_cast<std::uint32_t>(v * brow[j]));
+      }
+    }
+  }
+}
+
+Tensor einsum_impl(std::string_view equation_in, const Tensor& a_in, const Tensor& b_in, bool integer);
+
+}  // namespace
+
+Tensor einsum(std::string_view equation, const Tensor& a, const Tensor& b) {
+  return einsum_impl(equation, a, b, false);
+}
+
+Tensor einsum_int8(std::string_view equation, const Tensor& a, const Tensor& b) {
+  if (a.dtype() != DType::int8 || b.dtype() != DType::int8)
+    throw ValueError("einsum_int8: both operands must be int8, got " + dtype_name(a.dtype()) + " and " +
+                     dtype_name(b.dtype()));
+  return einsum_impl(equation, a, b, true);
+}
+
+Tensor matmul_int8(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != DType::int8 || b.dtype() != DType::int8)
+    throw ValueError("matmul_int8: both operands must be int8, got " + dtype_name(a.dtype()) + " and " +
+                     dtype_name(b.dtype()));
+  if (a.rank() < 1 || b.rank() != 2 || a.dim(-1) != b.dim(0))
+    throw ShapeMismatchError("matmul_int8: shapes " + shape_to_string(a.shape()) + " and " +
+                             shape_to_string(b.shape()) + " are incompatible");
+  const std::int64_t k = b.dim(0);
+  const std::int64_t n = b.dim(1);
+  const std::int64_t m = k == 0 ? 0 : a.size() / k;
+  Tensor a32 = a.astype(DType::int32);
+  Tensor b32 = b.astype(DType::int32);
+  Shape out_shape = a.shape();
+  out_shape.back() = n;
+  Tensor out(out_shape, DType::int32);
+  if (k == 0) return out;
+  int_matmul_3d(a32.data<std::int32_t>(), b32.data<std::int32_t>(), out.data<std::int32_t>(), 1, m, k, n);
+  return out;
+}
+
+namespace {
+
+Tensor einsum_impl(std::string_view equation_in, const Tensor& a_in, const Tensor& b_in, bool integer) {
   const std::string equation = trim_spaces(equation_in);
   const std::size_t arrow = equation.find("->");
   const std::string inputs = equation.substr(0, arrow);
   const std::size_t comma = inputs.find(',');
   if (comma == std::string::npos || inputs.find(',', comma + 1) != std::string::npos)
     throw ValueError("einsum: expected two operands in '" + equation + "'");
-  Tensor a = detail::to_float(a_in);
-  Tensor b = detail::to_float(b_in);
+  Tensor a = integer ? a_in.astype(DType::int32) : detail::to_float(a_in);
+  Tensor b = integer ? b_in.astype(DType::int32) : detail::to_float(b_in);
   int ellipsis_rank = 0;
   std::vector<int> la = parse_term(std::string_view(inputs).substr(0, comma), a.rank(), &ellipsis_rank, equation);
   std::vector<int> lb = parse_term(std::string_view(inputs).substr(comma + 1), b.rank(), &ellipsis_rank, equation);
@@ -247,6 +311,14 @@ Tensor einsum(std::string_view equation_in, const Tensor& a_in, const Tensor& b_
                        "' does not appear in an input of '" + equation + "'");
 
   // Labels that only one operand has and the output lacks are plain sums.
+  if (integer) {
+    for (const auto* labels : {&la, &lb})
+      for (int label : *labels)
+        if (index_of(la, label) < 0 || index_of(lb, label) < 0)
+          if (index_of(lout, label) < 0)
+            throw NotImplementedError("einsum of int8 operands: '" + equation +
+                                      "' sums an axis of one operand only, which keras-cpp does not run in integers");
+  }
   a = sum_out(a, &la, lb, lout);
   b = sum_out(b, &lb, la, lout);
 
@@ -301,7 +373,17 @@ Tensor einsum(std::string_view equation_in, const Tensor& a_in, const Tensor& b_
   Tensor a3 = arrange(a, la, concat(batch, free_a, contracted));
   Tensor b3 = arrange(b, lb, concat(batch, contracted, free_b));
   const std::int64_t nb = product(batch), m = product(free_a), k = product(contracted), n = product(free_b);
-  Tensor c = matmul(a3.reshape({nb, m, k}), b3.reshape({nb, k, n}));
+  Tensor c;
+  if (integer) {
+    c = Tensor({nb, m, n}, DType::int32);
+    if (k > 0 && nb * m * n > 0) {
+      Tensor a_c = a3.reshape({nb, m, k}).clone();
+      Tensor b_c = b3.reshape({nb, k, n}).clone();
+      int_matmul_3d(a_c.data<std::int32_t>(), b_c.data<std::int32_t>(), c.data<std::int32_t>(), nb, m, k, n);
+    }
+  } else {
+    c = matmul(a3.reshape({nb, m, k}), b3.reshape({nb, k, n}));
+  }
 
   std::vector<int> c_labels = concat(batch, free_a, free_b);
   Shape c_shape;
@@ -311,5 +393,7 @@ Tensor einsum(std::string_view equation_in, const Tensor& a_in, const Tensor& b_
   for (int label : lout) perm.push_back(index_of(c_labels, label));
   return transpose(c, perm);
 }
+
+}  // namespace
 
 }  // namespace keras::kernels

@@ -1,4 +1,5 @@
-// Matrix products: numpy matmul, Dense and two-operand einsum. float32.
+// Matrix products: numpy matmul, Dense and two-operand einsum. float32
+// (int32 for the int8 variants).
 #pragma once
 
 #include <string_view>
@@ -19,5 +20,11 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias = {});
 // the output are summed out first. Repeated letters within one operand
 // (diagonals) throw NotImplementedError.
 Tensor einsum(std::string_view equation, const Tensor& a, const Tensor& b);
+
+// Keras' matmul / einsum of two int8 operands, which its backends return as
+// exact int32 sums (quantized Dense and EinsumDense). matmul_int8 takes
+// a [..., K] and b [K, N].
+Tensor matmul_int8(const Tensor& a, const Tensor& b);
+Tensor einsum_int8(std::string_view equation, const Tensor& a, const Tensor& b);
 
 }  // namespace keras::kernels

@@ -35,11 +35,14 @@ int run_convert(const ConvertOptions& o, const Context& context) {
   if (!weights_target && is_weights_only_file(dst))
     throw UsageError("DST " + dst + " is a weights-only file name: add --weights-only (or --max-shard-size GB)");
   keras::Model model = load_any_model(o.source, o.weights, context);
-  if (!o.quantize.empty())
-    throw keras::NotImplementedError("--quantize " + o.quantize +
-                                     ": quantized models are not supported by keras-cpp yet (model.quantize is "
-                                     "not implemented); nothing was written to " +
-                                     dst);
+  if (!o.quantize.empty()) {
+    // model.quantize(mode) before saving, with the mode's default config.
+    const auto report = model.quantize(o.quantize);
+    if (report.quantized.empty())
+      throw keras::ValueError(
+          "--quantize " + o.quantize + ": " + o.source +
+          " has no Dense, EinsumDense or Embedding layer left to quantize; nothing was written to " + dst);
+  }
   // Ask before the progress bar starts, so that the question stands alone on the terminal.
   std::filesystem::path target = dst;
   if (shard_size && dst.ends_with("weights.h5")) target = dst.substr(0, dst.size() - 2) + "json";
@@ -80,7 +83,8 @@ void add_convert_command(CLI::App& app, Context& context) {
   add_overwrite_flag(*convert, o->overwrite);
   convert
       ->add_option("--quantize", o->quantize,
-                   "Quantize the weights (int8, int4, float8): not supported yet, the command fails")
+                   "Quantize the model first, as Keras' model.quantize(mode): int8 (int8 weights and "
+                   "activations), int4 (weight-only, groups of 128) or float8")
       ->check(CLI::IsMember({"int8", "int4", "float8"}));
   add_quiet_flag(*convert, context);
   convert->callback([o, &context] { context.run = [o, &context] { return run_convert(*o, context); }; });

@@ -7,6 +7,7 @@
 
 #include "keras/initializers.hpp"
 #include "keras/layer.hpp"
+#include "keras/quantizers.hpp"
 
 namespace keras {
 
@@ -55,8 +56,13 @@ struct DenseOptions {
   Json kernel_constraint = nullptr;  // keras::constraints::MaxNorm(...) or a name
   Json bias_constraint = nullptr;
   std::string name;
+  // A float policy, or a quantized one ("int8_from_float32", ...): the layer
+  // then builds quantized variables (see keras/quantizers.hpp).
   std::optional<std::string> dtype;
   bool trainable = true;
+  // The config a quantized layer was quantized with (written as
+  // "quantization_config"; None for a layer given a quantized dtype only).
+  std::optional<quantizers::QuantizationConfig> quantization_config;
 };
 
 // keras.layers.Dense: activation(dot(x, kernel) + bias) on the last axis of any rank.
@@ -89,8 +95,9 @@ struct EinsumDenseOptions {
   Json kernel_constraint = nullptr;
   Json bias_constraint = nullptr;
   std::string name;
-  std::optional<std::string> dtype;
+  std::optional<std::string> dtype;  // float or quantized, as DenseOptions::dtype
   bool trainable = true;
+  std::optional<quantizers::QuantizationConfig> quantization_config;
 };
 
 // keras.layers.EinsumDense: activation(einsum(equation, x, kernel) + bias).
@@ -110,8 +117,9 @@ struct EmbeddingOptions {
   // Index 0 is padding: the layer emits the mask `inputs != 0`.
   bool mask_zero = false;
   std::string name;
-  std::optional<std::string> dtype;
+  std::optional<std::string> dtype;  // float, "int8_from_..." or "int4/<block>_from_..."
   bool trainable = true;
+  std::optional<quantizers::QuantizationConfig> quantization_config;
 };
 
 // keras.layers.Embedding: integer ids [...] -> vectors [..., output_dim].

@@ -3,8 +3,11 @@
 #include "keras/regularizers.hpp"
 #include "layers/activations/activation_tape.hpp"
 #include "layers/config_utils.hpp"
+#include "layers/core/quantization.hpp"
 #include "ops/activations.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace keras::detail {
 
@@ -22,10 +25,13 @@ DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
 }
 
 LayerPtr DenseImpl::from_config(const Json& config) {
-  reject_unsupported_options(config, "Dense");
+  reject_unsupported_options(config, "Dense", true);
   layers::DenseOptions o;
-  read_dense_options(config, o);
-  return std::make_shared<DenseImpl>(required_int(config, "units", "Dense"), o);
+  read_dense_options(config, o, true);
+  auto layer = std::make_shared<DenseImpl>(required_int(config, "units", "Dense"), o);
+  if (auto it = config.find("dtype"); it != config.end() && it->is_object())
+    layer->set_dtype_policy(DTypePolicy::from_json(*it));  // keeps a float8 amax_history_length
+  return layer;
 }
 
 Json DenseImpl::get_config() const {
@@ -39,7 +45,8 @@ Json DenseImpl::get_config() const {
   config["bias_regularizer"] = options_.bias_regularizer;
   config["kernel_constraint"] = options_.kernel_constraint;
   config["bias_constraint"] = options_.bias_constraint;
-  config["quantization_config"] = nullptr;
+  config["quantization_config"] =
+      options_.quantization_config ? options_.quantization_config->serialize() : Json(nullptr);
   return config;
 }
 
@@ -47,8 +54,131 @@ void DenseImpl::build(const std::vector<Shape>& input_shapes) {
   const Shape& shape = input_shapes.at(0);
   if (shape.empty() || shape.back() < 0)
     throw ValueError("Dense layer '" + name() + "' needs a known last input dimension, got " + shape_to_string(shape));
-  kernel_ = add_weight("kernel", {shape.back(), units_}, options_.kernel_initializer);
+  const std::string& mode = dtype_policy().quantization_mode();
+  if (!mode.empty()) quantized_build(shape.back());
+  // int8 and int4 keep only their integer kernel; float8 quantizes a float one on the fly.
+  if (mode.empty() || mode == "float8")
+    kernel_ = add_weight("kernel", {shape.back(), units_}, options_.kernel_initializer);
   if (options_.use_bias) bias_ = add_weight("bias", {units_}, options_.bias_initializer);
+}
+
+std::optional<std::int64_t> DenseImpl::int4_block_size() const {
+  return quant::int4_block_size(options_.quantization_config, dtype_policy());
+}
+
+void DenseImpl::quantized_build(std::int64_t input_dim) {
+  const std::string& mode = dtype_policy().quantization_mode();
+  const auto zeros = initializers::Zeros();
+  const auto ones = initializers::Ones();
+  if (mode == "int8") {
+    inputs_quantizer_ = quant::inputs_quantizer(options_.quantization_config, mode);
+    kernel_ = add_weight("kernel", {input_dim, units_}, zeros, false, DType::int8);
+    kernel_scale_ = add_weight("kernel_scale", {units_}, ones, false);
+  } else if (mode == "int4") {
+    inputs_quantizer_ = quant::inputs_quantizer(options_.quantization_config, mode);
+    kernel_ = add_weight("kernel", {input_dim, (units_ + 1) / 2}, zeros, false, DType::int8);
+    const auto block = int4_block_size();
+    const Shape scale_shape = block ? Shape{(input_dim + *block - 1) / *block, units_} : Shape{units_};
+    kernel_scale_ = add_weight("kernel_scale", scale_shape, ones, false);
+    if (block) {
+      kernel_zero_ = add_weight("kernel_zero", scale_shape, zeros, false, DType::int8);
+      g_idx_ = add_weight("g_idx", {input_dim}, zeros, false, DType::float32);
+      g_idx_->assign(quant::group_indices(input_dim, *block));
+    }
+  } else if (mode == "float8") {
+    const std::int64_t history = dtype_policy().amax_history_length();
+    inputs_scale_ = add_weight("inputs_scale", {}, ones, true, DType::float32);
+    inputs_amax_history_ = add_weight("inputs_amax_history", {history}, zeros, true, DType::float32);
+    kernel_scale_ = add_weight("kernel_scale", {}, ones, true, DType::float32);
+    kernel_amax_history_ = add_weight("kernel_amax_history", {history}, zeros, true, DType::float32);
+    outputs_grad_scale_ = add_weight("outputs_grad_scale", {}, ones, true, DType::float32);
+    outputs_grad_amax_history_ = add_weight("outputs_grad_amax_history", {history}, zeros, true, DType::float32);
+  } else {
+    throw NotImplementedError("Dense layer '" + name() + "': quantization mode '" + mode +
+                              "' is not supported by keras-cpp");
+  }
+}
+
+std::vector<VariablePtr> DenseImpl::own_variables() const {
+  const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty() || !built()) return Layer::own_variables();
+  std::vector<VariablePtr> spec{kernel_, bias_};
+  if (mode == "float8")
+    spec.insert(spec.end(), {inputs_scale_, inputs_amax_history_, kernel_scale_, kernel_amax_history_,
+                             outputs_grad_scale_, outputs_grad_amax_history_});
+  else
+    spec.insert(spec.end(), {kernel_scale_, kernel_zero_, g_idx_});
+  // Entries a layer lacks (no bias, no zero point) take no index.
+  std::vector<VariablePtr> out;
+  for (const auto& v : spec)
+    if (v) out.push_back(v);
+  return out;
+}
+
+void DenseImpl::quantize_weights(const quantizers::QuantizationConfig& config) {
+  const Shape kernel_shape = kernel_->shape();
+  const std::string& mode = config.mode;
+  Tensor values, scale, zero;
+  if (mode == "int8" || mode == "int4") {
+    const Tensor kernel = kernel_->value();
+    const std::optional<std::int64_t> block = config.grouped() ? config.block_size : std::nullopt;
+    if (block) {
+      auto g = quant::grouped_quantize_with_zero_point(kernel, *block);
+      values = g.values;
+      scale = g.scale;
+      zero = g.zero;
+    } else {
+      // The config's weight quantizer (its own axis, -1 when it has none) or
+      // AbsMaxQuantizer(axis=0) with the mode's range.
+      quantizers::AbsMaxQuantizer q;
+      q.axis = std::vector<int>{0};
+      if (mode == "int4") q.value_range = {-8, 7};
+      if (config.weight_quantizer) {
+        q = *config.weight_quantizer;
+        if (!q.axis) q.axis = std::vector<int>{-1};
+      }
+      auto a = quant::abs_max_quantize(kernel, *q.axis, q);
+      values = a.values;
+      scale = kernels::squeeze(a.scale, {0});
+    }
+    if (mode == "int4") values = quant::pack_int4(values, -1);
+    remove_weight(kernel_);
+    kernel_.reset();
+  }
+  options_.quantization_config = config;
+  // Keras builds the quantized variables under the old policy, then sets the new one.
+  const DTypePolicy policy = quant::quantized_policy(config, dtype_policy());
+  set_dtype_policy(policy);
+  quantized_build(kernel_shape[0]);
+  if (mode == "int8" || mode == "int4") {
+    kernel_->assign(values);
+    kernel_scale_->assign(scale);
+    if (kernel_zero_) kernel_zero_->assign(zero);
+  }
+}
+
+Tensor DenseImpl::quantized_matmul(const Tensor& x_in) {
+  const std::string& mode = dtype_policy().quantization_mode();
+  const Tensor x = x_in.dtype() == DType::float32 ? x_in : x_in.astype(DType::float32);
+  if (mode == "float8") {
+    // Inference: quantize-dequantize inputs and kernel with their stored scales.
+    Tensor xq = quant::quantize_dequantize_float8(x, inputs_scale_->value().item());
+    Tensor kq = quant::quantize_dequantize_float8(kernel_->value(), kernel_scale_->value().item());
+    return kernels::matmul(xq, kq);
+  }
+  const auto block = mode == "int4" ? int4_block_size() : std::nullopt;
+  Tensor kernel = mode == "int4" ? quant::unpack_int4(kernel_->value(), units_, -1) : kernel_->value();
+  if (block)  // grouped int4: dequantize the kernel, float matmul
+    return kernels::matmul(x, quant::dequantize_with_sz_map(kernel, kernel_scale_->value(), kernel_zero_->value(),
+                                                            g_idx_->value(), 0, "Dense layer '" + name() + "'"));
+  // Per channel: integer kernel, de-scaled after the matmul (with int8
+  // inputs when the layer quantizes its activations).
+  if (inputs_quantizer_) {
+    auto q = quant::abs_max_quantize(x, {-1}, *inputs_quantizer_);
+    Tensor acc = kernels::matmul_int8(q.values, kernel).astype(DType::float32);
+    return kernels::divide(acc, kernels::multiply(kernel_scale_->value(), q.scale));
+  }
+  return kernels::divide(kernels::matmul(x, kernel), kernel_scale_->value());
 }
 
 Shape DenseImpl::compute_output_shape(const Shape& input_shape) {
@@ -59,6 +189,22 @@ Shape DenseImpl::compute_output_shape(const Shape& input_shape) {
 }
 
 Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
+  if (dtype_policy().quantized()) {
+    const std::int64_t in_dim = kernel_->shape()[0];
+    if (input.rank() == 0 || input.shape().back() != in_dim)
+      throw ShapeMismatchError("Dense layer '" + name() + "' expects inputs with last dimension " +
+                               std::to_string(in_dim) + ", got shape " + shape_to_string(input.shape()));
+    Tensor y = quantized_matmul(input);
+    if (bias_) {
+      Tensor bias = bias_->value();
+      // Keras' float8 call rounds a float32 bias through bfloat16.
+      if (dtype_policy().quantization_mode() == "float8" && compute_dtype() == DType::float32)
+        bias = bias.astype(DType::bfloat16).astype(DType::float32);
+      y = kernels::add(y, bias.astype(DType::float32));
+    }
+    y = apply_activation(options_.activation, y);
+    return y.dtype() == compute_dtype() ? y : y.astype(compute_dtype());
+  }
   const Tensor& kernel = kernel_->value();
   if (input.rank() == 0 || input.shape().back() != kernel.shape()[0])
     throw ShapeMismatchError("Dense layer '" + name() + "' expects inputs with last dimension " +
@@ -77,6 +223,9 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
 }
 
 ad::Var DenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  if (dtype_policy().quantized())
+    throw NotImplementedError("keras-cpp has no backward pass for the quantized Dense layer '" + name() + "' (" +
+                              dtype_policy().name() + ")");
   ad::Var y = ad::dense(input, variables(kernel_), bias_ ? variables(bias_) : ad::Var());
   return activation_tape(options_.activation, y);
 }

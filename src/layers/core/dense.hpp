@@ -15,30 +15,49 @@ class DenseImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
-  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  Differentiability differentiability() const override {
+    return dtype_policy().quantized() ? Differentiability::unsupported : Differentiability::differentiable;
+  }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   bool supports_masking() const override { return true; }
+  // Quantized: Keras' serialization spec of the mode (int8: kernel, bias,
+  // kernel_scale; int4: kernel, bias, kernel_scale, kernel_zero, g_idx;
+  // float8: kernel, bias, then the three scales and amax histories).
+  std::vector<VariablePtr> own_variables() const override;
 
   std::int64_t units() const { return units_; }
+  // The float kernel, or the int8 (int4: packed [in, ceil(units / 2)]) one.
   const VariablePtr& kernel() const { return kernel_; }
   const VariablePtr& bias() const { return bias_; }
+  const VariablePtr& kernel_scale() const { return kernel_scale_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
+  void quantize_weights(const quantizers::QuantizationConfig& config) override;
 
  private:
+  // Keras' quantized_build for the layer's mode (before the bias, as Keras).
+  void quantized_build(std::int64_t input_dim);
+  Tensor quantized_matmul(const Tensor& x);
+  std::optional<std::int64_t> int4_block_size() const;
+
   std::int64_t units_;
   layers::DenseOptions options_;
   VariablePtr kernel_;
   VariablePtr bias_;
+  // Quantized modes.
+  std::optional<quantizers::AbsMaxQuantizer> inputs_quantizer_;
+  VariablePtr kernel_scale_, kernel_zero_, g_idx_;
+  VariablePtr inputs_scale_, inputs_amax_history_, kernel_amax_history_, outputs_grad_scale_,
+      outputs_grad_amax_history_;
 };
 
 // The keyword arguments Dense and TernaryDense read alike (Options has
 // DenseOptions' fields): base options, activation, use_bias, initializers,
 // regularizers and constraints.
 template <typename Options>
-void read_dense_options(const Json& config, Options& o) {
-  read_base_options(config, o);
+void read_dense_options(const Json& config, Options& o, bool quantizable = false) {
+  read_base_options(config, o, quantizable);
   o.activation = activation_from_config(config, "activation");
   o.use_bias = detail::config_value(config, "use_bias", true);
   if (auto it = config.find("kernel_initializer"); it != config.end() && !it->is_null())
@@ -50,6 +69,8 @@ void read_dense_options(const Json& config, Options& o) {
   o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
   o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
+  if constexpr (requires { o.quantization_config; })
+    if (quantizable) o.quantization_config = read_quantization_config(config);
 }
 
 // The same options in canonical form (activation name, regularizer and constraint

@@ -8,9 +8,11 @@
 #include "keras/regularizers.hpp"
 #include "layers/config_utils.hpp"
 #include "layers/core/layer_utils.hpp"
+#include "layers/core/quantization.hpp"
 #include "ops/activations.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace keras::detail {
 
@@ -184,9 +186,10 @@ EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, std::
       }()) {}
 
 LayerPtr EinsumDenseImpl::from_config(const Json& config) {
-  reject_unsupported_options(config, "EinsumDense");
+  reject_unsupported_options(config, "EinsumDense", true);
   layers::EinsumDenseOptions o;
-  auto base = Layer::base_options_from_config(config);
+  auto base = Layer::base_options_from_config(config, true);
+  o.quantization_config = read_quantization_config(config);
   o.name = base.name;
   o.dtype = base.dtype;
   o.trainable = base.trainable;
@@ -214,7 +217,10 @@ LayerPtr EinsumDenseImpl::from_config(const Json& config) {
   o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
   o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
-  return std::make_shared<EinsumDenseImpl>(eq->get<std::string>(), output_shape, o);
+  auto layer = std::make_shared<EinsumDenseImpl>(eq->get<std::string>(), output_shape, o);
+  if (auto it = config.find("dtype"); it != config.end() && it->is_object())
+    layer->set_dtype_policy(DTypePolicy::from_json(*it));  // keeps a float8 amax_history_length
+  return layer;
 }
 
 Json EinsumDenseImpl::get_config() const {
@@ -231,7 +237,8 @@ Json EinsumDenseImpl::get_config() const {
   config["activity_regularizer"] = activity_regularizer_ ? *activity_regularizer_ : Json(nullptr);
   config["kernel_constraint"] = options_.kernel_constraint;
   config["bias_constraint"] = options_.bias_constraint;
-  config["quantization_config"] = nullptr;
+  config["quantization_config"] =
+      options_.quantization_config ? options_.quantization_config->serialize() : Json(nullptr);
   return config;
 }
 
@@ -251,11 +258,161 @@ void EinsumDenseImpl::build(const std::vector<Shape>& input_shapes) {
   if (is_variance_scaling(kernel_init))
     kernel_init =
         initializers::Initializer(std::make_shared<FanAxesInitializer>(kernel_init, a.input_axes, a.output_axes));
-  kernel_ = add_weight("kernel", a.kernel_shape, kernel_init);
+  const std::string& mode = dtype_policy().quantization_mode();
+  kernel_shape_ = a.kernel_shape;
+  if (!mode.empty()) quantized_build(a.kernel_shape, static_cast<int>(input_shape.size()));
+  // int8 and int4 keep only their integer kernel.
+  if (mode.empty() || mode == "float8") kernel_ = add_weight("kernel", a.kernel_shape, kernel_init);
   if (a.bias_shape) {
     check_known(*a.bias_shape, "bias");
     bias_ = add_weight("bias", *a.bias_shape, options_.bias_initializer);
   }
+}
+
+std::pair<std::int64_t, std::int64_t> EinsumDenseImpl::int4_rows_columns() const {
+  std::int64_t rows = 1;
+  std::int64_t columns = 1;
+  for (std::size_t i = 0; i < kernel_shape_.size(); ++i) {
+    const bool reduced = std::find(quant_info_.kernel_reduced_axes.begin(), quant_info_.kernel_reduced_axes.end(),
+                                   static_cast<int>(i)) != quant_info_.kernel_reduced_axes.end();
+    (reduced ? rows : columns) *= kernel_shape_[i];
+  }
+  return {rows, columns};
+}
+
+void EinsumDenseImpl::quantized_build(const Shape& kernel_shape, int input_rank) {
+  const std::string& mode = dtype_policy().quantization_mode();
+  const auto zeros = initializers::Zeros();
+  const auto ones = initializers::Ones();
+  if (mode == "int8" || mode == "int4") {
+    quant_info_ = quant::analyze_einsum_quantization(equation_, input_rank);
+    inputs_quantizer_ = quant::inputs_quantizer(options_.quantization_config, mode);
+  }
+  if (mode == "int8") {
+    kernel_ = add_weight("kernel", kernel_shape, zeros, false, DType::int8);
+    kernel_scale_ = add_weight("kernel_scale", quant::kernel_scale_shape(kernel_shape, quant_info_), ones, false);
+  } else if (mode == "int4") {
+    const auto [rows, columns] = int4_rows_columns();
+    kernel_ = add_weight("kernel", {rows, (columns + 1) / 2}, zeros, false, DType::int8);
+    const auto block = quant::int4_block_size(options_.quantization_config, dtype_policy());
+    const Shape scale_shape = block ? Shape{(rows + *block - 1) / *block, columns} : Shape{columns};
+    kernel_scale_ = add_weight("kernel_scale", scale_shape, ones, false);
+    if (block) {
+      kernel_zero_ = add_weight("kernel_zero", scale_shape, zeros, false, DType::int8);
+      g_idx_ = add_weight("g_idx", {rows}, zeros, false, DType::float32);
+      g_idx_->assign(quant::group_indices(rows, *block));
+    }
+  } else if (mode == "float8") {
+    const std::int64_t history = dtype_policy().amax_history_length();
+    inputs_scale_ = add_weight("inputs_scale", {}, ones, true, DType::float32);
+    inputs_amax_history_ = add_weight("inputs_amax_history", {history}, zeros, true, DType::float32);
+    kernel_scale_ = add_weight("kernel_scale", {}, ones, true, DType::float32);
+    kernel_amax_history_ = add_weight("kernel_amax_history", {history}, zeros, true, DType::float32);
+    outputs_grad_scale_ = add_weight("outputs_grad_scale", {}, ones, true, DType::float32);
+    outputs_grad_amax_history_ = add_weight("outputs_grad_amax_history", {history}, zeros, true, DType::float32);
+  } else {
+    throw NotImplementedError("EinsumDense layer '" + name() + "': quantization mode '" + mode +
+                              "' is not supported by keras-cpp");
+  }
+}
+
+std::vector<VariablePtr> EinsumDenseImpl::own_variables() const {
+  const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty() || !built()) return Layer::own_variables();
+  std::vector<VariablePtr> spec{kernel_, bias_};
+  if (mode == "float8")
+    spec.insert(spec.end(), {inputs_scale_, inputs_amax_history_, kernel_scale_, kernel_amax_history_,
+                             outputs_grad_scale_, outputs_grad_amax_history_});
+  else
+    spec.insert(spec.end(), {kernel_scale_, kernel_zero_, g_idx_});
+  std::vector<VariablePtr> out;
+  for (const auto& v : spec)
+    if (v) out.push_back(v);
+  return out;
+}
+
+void EinsumDenseImpl::quantize_weights(const quantizers::QuantizationConfig& config) {
+  const std::string& mode = config.mode;
+  const int input_rank = static_cast<int>(build_input_shapes().at(0).size());
+  Tensor values, scale, zero;
+  if (mode == "int8" || mode == "int4") {
+    quant_info_ = quant::analyze_einsum_quantization(equation_, input_rank);
+    const Tensor kernel = kernel_->value();
+    if (mode == "int8") {
+      quantizers::AbsMaxQuantizer q;
+      q.axis = quant_info_.kernel_reduced_axes;
+      if (config.weight_quantizer) {
+        q = *config.weight_quantizer;
+        if (!q.axis) q.axis = std::vector<int>{-1};
+      }
+      auto a = quant::abs_max_quantize(kernel, *q.axis, q);
+      values = a.values;
+      scale = quant::adjust_scale_for_quant(a.scale, quant_info_.kernel_transpose_axes, quant_info_.kernel_expand_axes,
+                                            quant_info_.kernel_squeeze_axes);
+    } else {
+      const auto [rows, columns] = int4_rows_columns();
+      const Tensor flat = kernel.reshape({rows, columns});
+      if (config.grouped()) {
+        auto g = quant::grouped_quantize_with_zero_point(flat, *config.block_size);
+        values = g.values;
+        scale = g.scale;
+        zero = g.zero;
+      } else {
+        auto a = quant::abs_max_quantize(flat, {0}, {-8, 7}, 1e-7);
+        values = a.values;
+        scale = kernels::squeeze(a.scale, {0});
+      }
+      values = quant::pack_int4(values, -1);
+    }
+    remove_weight(kernel_);
+    kernel_.reset();
+  }
+  options_.quantization_config = config;
+  set_dtype_policy(quant::quantized_policy(config, dtype_policy()));
+  quantized_build(kernel_shape_, input_rank);
+  if (mode == "int8" || mode == "int4") {
+    kernel_->assign(values);
+    kernel_scale_->assign(scale);
+    if (kernel_zero_) kernel_zero_->assign(zero);
+  }
+}
+
+Tensor EinsumDenseImpl::quantized_einsum(const Tensor& x_in) {
+  const std::string& mode = dtype_policy().quantization_mode();
+  const Tensor x = x_in.dtype() == DType::float32 ? x_in : x_in.astype(DType::float32);
+  if (mode == "float8") {
+    Tensor xq = quant::quantize_dequantize_float8(x, inputs_scale_->value().item());
+    Tensor kq = quant::quantize_dequantize_float8(kernel_->value(), kernel_scale_->value().item());
+    return kernels::einsum(equation_, xq, kq);
+  }
+  const std::string where = "EinsumDense layer '" + name() + "'";
+  auto input_scale = [&](const Tensor& scale) {
+    return quant::adjust_scale_for_quant(scale, quant_info_.input_transpose_axes, quant_info_.input_expand_axes,
+                                         quant_info_.input_squeeze_axes);
+  };
+  if (mode == "int8") {
+    const Tensor& kernel = kernel_->value();
+    if (inputs_quantizer_) {
+      auto q = quant::abs_max_quantize(x, quant_info_.input_reduced_axes, *inputs_quantizer_);
+      Tensor acc = kernels::einsum_int8(equation_, q.values, kernel).astype(DType::float32);
+      return kernels::divide(acc, kernels::multiply(input_scale(q.scale), kernel_scale_->value()));
+    }
+    return kernels::divide(kernels::einsum(equation_, x, kernel), kernel_scale_->value());
+  }
+  // int4: dequantize the [rows, columns] kernel, back to the kernel's shape.
+  const auto [rows, columns] = int4_rows_columns();
+  (void)rows;
+  Tensor unpacked = quant::unpack_int4(kernel_->value(), columns, -1);
+  const auto block = quant::int4_block_size(options_.quantization_config, dtype_policy());
+  Tensor float_kernel = block ? quant::dequantize_with_sz_map(unpacked, kernel_scale_->value(), kernel_zero_->value(),
+                                                              g_idx_->value(), 0, where)
+                              : kernels::divide(unpacked.astype(DType::float32), kernel_scale_->value());
+  float_kernel = float_kernel.reshape(kernel_shape_);
+  if (!block && inputs_quantizer_) {
+    auto q = quant::abs_max_quantize(x, quant_info_.input_reduced_axes, *inputs_quantizer_);
+    return kernels::divide(kernels::einsum(equation_, q.values, float_kernel), input_scale(q.scale));
+  }
+  return kernels::einsum(equation_, x, float_kernel);
 }
 
 Shape EinsumDenseImpl::compute_output_shape(const Shape& input_shape) {
@@ -264,6 +421,17 @@ Shape EinsumDenseImpl::compute_output_shape(const Shape& input_shape) {
 
 Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
   if (!kernel_) throw ValueError("EinsumDense '" + name() + "' is not built");
+  if (dtype_policy().quantized()) {
+    Tensor y = quantized_einsum(input);
+    if (bias_) {
+      Tensor bias = bias_->value();
+      if (dtype_policy().quantization_mode() == "float8" && compute_dtype() == DType::float32)
+        bias = bias.astype(DType::bfloat16).astype(DType::float32);
+      y = kernels::add(y, bias.astype(DType::float32));
+    }
+    y = apply_activation(options_.activation, y);
+    return to_dtype(y, compute_dtype());
+  }
   Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
   Tensor kernel = kernel_->value();
   if (kernel.dtype() != DType::float32) kernel = kernel.astype(DType::float32);
@@ -274,6 +442,9 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
 }
 
 ad::Var EinsumDenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  if (dtype_policy().quantized())
+    throw NotImplementedError("keras-cpp has no backward pass for the quantized EinsumDense layer '" + name() + "' (" +
+                              dtype_policy().name() + ")");
   ad::Var y = ad::einsum(equation_, input, variables(kernel_));
   if (bias_) y = y + variables(bias_);
   return activation_tape(options_.activation, y);

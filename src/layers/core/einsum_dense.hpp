@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "keras/layers/core.hpp"
+#include "layers/core/quantization.hpp"
 
 namespace keras::detail {
 
@@ -33,24 +34,43 @@ class EinsumDenseImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
-  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  Differentiability differentiability() const override {
+    return dtype_policy().quantized() ? Differentiability::unsupported : Differentiability::differentiable;
+  }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Quantized: the mode's serialization spec, as DenseImpl.
+  std::vector<VariablePtr> own_variables() const override;
 
   const std::string& equation() const { return equation_; }
   const Shape& partial_output_shape() const { return partial_output_shape_; }
   const std::optional<std::string>& bias_axes() const { return options_.bias_axes; }
   const VariablePtr& kernel() const { return kernel_; }
   const VariablePtr& bias() const { return bias_; }
+  const VariablePtr& kernel_scale() const { return kernel_scale_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
+  void quantize_weights(const quantizers::QuantizationConfig& config) override;
 
  private:
+  void quantized_build(const Shape& kernel_shape, int input_rank);
+  Tensor quantized_einsum(const Tensor& x);
+  // int4 keeps the kernel as [rows, columns]: the product of the contracted
+  // kernel axes by the product of the others (a plain reshape, as Keras).
+  std::pair<std::int64_t, std::int64_t> int4_rows_columns() const;
+
   std::string equation_;
   Shape partial_output_shape_;
   layers::EinsumDenseOptions options_;
   VariablePtr kernel_;
   VariablePtr bias_;
+  // Quantized modes.
+  Shape kernel_shape_;  // the float kernel's shape
+  quant::EinsumQuantInfo quant_info_;
+  std::optional<quantizers::AbsMaxQuantizer> inputs_quantizer_;
+  VariablePtr kernel_scale_, kernel_zero_, g_idx_;
+  VariablePtr inputs_scale_, inputs_amax_history_, kernel_amax_history_, outputs_grad_scale_,
+      outputs_grad_amax_history_;
 };
 
 }  // namespace keras::detail

@@ -5,6 +5,7 @@
 #include "layers/config_utils.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "layers/core/mask_ops.hpp"
+#include "layers/core/quantization.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
 #include "ops/shape_ops.hpp"
@@ -35,9 +36,12 @@ LayerPtr EmbeddingImpl::from_config(const Json& config) {
 }
 
 layers::EmbeddingOptions EmbeddingImpl::options_from_config(const Json& config, const std::string& layer) {
-  reject_unsupported_options(config, layer);
+  // ReversibleEmbedding quantizes differently (its reverse kernel); keras-cpp runs only Embedding's.
+  const bool quantizable = layer == "Embedding";
+  reject_unsupported_options(config, layer, quantizable);
   layers::EmbeddingOptions o;
-  auto base = Layer::base_options_from_config(config);
+  auto base = Layer::base_options_from_config(config, quantizable);
+  if (quantizable) o.quantization_config = read_quantization_config(config);
   o.name = base.name;
   o.dtype = base.dtype;
   o.trainable = base.trainable;
@@ -59,12 +63,104 @@ Json EmbeddingImpl::get_config() const {
   config["activity_regularizer"] = activity_regularizer_ ? *activity_regularizer_ : Json(nullptr);
   config["embeddings_constraint"] = options_.embeddings_constraint;
   config["mask_zero"] = options_.mask_zero;
-  config["quantization_config"] = nullptr;
+  config["quantization_config"] =
+      options_.quantization_config ? options_.quantization_config->serialize() : Json(nullptr);
   return config;
 }
 
 void EmbeddingImpl::build(const std::vector<Shape>& /*input_shapes*/) {
+  if (dtype_policy().quantized()) {
+    quantized_build();
+    return;
+  }
   embeddings_ = add_weight("embeddings", {input_dim_, output_dim_}, options_.embeddings_initializer);
+}
+
+void EmbeddingImpl::quantized_build() {
+  const std::string& mode = dtype_policy().quantization_mode();
+  const auto zeros = initializers::Zeros();
+  const auto ones = initializers::Ones();
+  if (mode == "int8") {
+    embeddings_ = add_weight("embeddings", {input_dim_, output_dim_}, zeros, false, DType::int8);
+    // One scale per row (input_dim is usually the larger axis).
+    embeddings_scale_ = add_weight("embeddings_scale", {input_dim_}, ones, false);
+  } else if (mode == "int4") {
+    embeddings_ = add_weight("embeddings", {input_dim_, (output_dim_ + 1) / 2}, zeros, false, DType::int8);
+    const auto block = quant::int4_block_size(options_.quantization_config, dtype_policy());
+    const Shape scale_shape = block ? Shape{input_dim_, (output_dim_ + *block - 1) / *block} : Shape{input_dim_};
+    embeddings_scale_ = add_weight("embeddings_scale", scale_shape, ones, false);
+    if (block) {
+      embeddings_zero_ = add_weight("embeddings_zero", scale_shape, zeros, false, DType::int8);
+      g_idx_ = add_weight("g_idx", {output_dim_}, zeros, false, DType::float32);
+      g_idx_->assign(quant::group_indices(output_dim_, *block));
+    }
+  } else {
+    throw NotImplementedError(
+        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
+        "quantization_mode=" +
+        mode);
+  }
+}
+
+std::vector<VariablePtr> EmbeddingImpl::own_variables() const {
+  if (!dtype_policy().quantized() || !built()) return Layer::own_variables();
+  std::vector<VariablePtr> out;
+  for (const auto& v : {embeddings_, embeddings_scale_, embeddings_zero_, g_idx_})
+    if (v) out.push_back(v);
+  return out;
+}
+
+void EmbeddingImpl::quantize_weights(const quantizers::QuantizationConfig& config) {
+  if (class_name() != "Embedding")  // Keras' type check: subclasses have their own quantize
+    Layer::quantize_weights(config);
+  const std::string& mode = config.mode;
+  if (mode != "int8" && mode != "int4")
+    throw NotImplementedError(
+        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
+        "quantization_mode=" +
+        mode);
+  const Tensor table = embeddings_->value();
+  Tensor values, scale, zero;
+  if (config.grouped()) {
+    // Groups run along output_dim: quantize the transposed table.
+    auto g = quant::grouped_quantize_with_zero_point(kernels::transpose(table, {1, 0}), *config.block_size);
+    values = kernels::transpose(g.values, {1, 0});
+    scale = kernels::transpose(g.scale, {1, 0});
+    zero = kernels::transpose(g.zero, {1, 0});
+  } else {
+    quantizers::AbsMaxQuantizer q;
+    q.axis = std::vector<int>{-1};
+    if (mode == "int4") q.value_range = {-8, 7};
+    if (config.weight_quantizer) {
+      q = *config.weight_quantizer;
+      if (!q.axis) q.axis = std::vector<int>{-1};
+    }
+    auto a = quant::abs_max_quantize(table, *q.axis, q);
+    values = a.values;
+    scale = kernels::squeeze(a.scale, {-1});
+  }
+  if (mode == "int4") values = quant::pack_int4(values, -1);
+  remove_weight(embeddings_);
+  embeddings_.reset();
+  options_.quantization_config = config;
+  set_dtype_policy(quant::quantized_policy(config, dtype_policy()));
+  quantized_build();
+  embeddings_->assign(values);
+  embeddings_scale_->assign(scale);
+  if (embeddings_zero_) embeddings_zero_->assign(zero);
+}
+
+Tensor EmbeddingImpl::quantized_lookup(const Tensor& ids) {
+  const std::string& mode = dtype_policy().quantization_mode();
+  Tensor table = embeddings_->value();
+  if (mode == "int4") table = quant::unpack_int4(table, output_dim_, -1);
+  Tensor rows = kernels::take(table, ids, 0).astype(DType::float32);
+  Tensor scale = kernels::take(embeddings_scale_->value(), ids, 0);
+  if (embeddings_zero_) {
+    Tensor zero = kernels::take(embeddings_zero_->value(), ids, 0);
+    return quant::dequantize_with_sz_map(rows, scale, zero, g_idx_->value(), -1, "Embedding layer '" + name() + "'");
+  }
+  return kernels::divide(rows, kernels::expand_dims(scale, -1));
 }
 
 std::vector<TensorSpec> EmbeddingImpl::compute_output_spec(const SpecArgs& args) {
@@ -77,10 +173,14 @@ Tensor EmbeddingImpl::forward(const Tensor& input, bool /*training*/) {
   if (!embeddings_) throw ValueError("Embedding '" + name() + "' is not built");
   Tensor ids = input;
   if (ids.dtype() != DType::int32 && ids.dtype() != DType::int64) ids = ids.astype(DType::int32);
+  if (dtype_policy().quantized()) return to_dtype(quantized_lookup(ids), compute_dtype());
   return to_dtype(kernels::take(embeddings_->value(), ids, 0), compute_dtype());
 }
 
 ad::Var EmbeddingImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  if (dtype_policy().quantized())
+    throw NotImplementedError("keras-cpp has no backward pass for the quantized Embedding layer '" + name() + "' (" +
+                              dtype_policy().name() + ")");
   Tensor ids = input.value();
   if (ids.dtype() != DType::int32 && ids.dtype() != DType::int64) ids = ids.astype(DType::int32);
   return ad::take(variables(embeddings_), ids, 0);

@@ -17,8 +17,13 @@ class EmbeddingImpl : public Layer {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
-  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  Differentiability differentiability() const override {
+    return dtype_policy().quantized() ? Differentiability::unsupported : Differentiability::differentiable;
+  }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Quantized: embeddings, embeddings_scale (int4 grouped: then
+  // embeddings_zero and g_idx), Keras' serialization spec.
+  std::vector<VariablePtr> own_variables() const override;
   // Keras sets supports_masking = mask_zero.
   bool supports_masking() const override { return options_.mask_zero; }
   // mask_zero: the symbolic op not_equal(inputs, 0).
@@ -31,11 +36,17 @@ class EmbeddingImpl : public Layer {
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
+  void quantize_weights(const quantizers::QuantizationConfig& config) override;
 
   std::int64_t input_dim_;
   std::int64_t output_dim_;
   layers::EmbeddingOptions options_;
   VariablePtr embeddings_;
+
+ private:
+  void quantized_build();
+  Tensor quantized_lookup(const Tensor& ids);
+  VariablePtr embeddings_scale_, embeddings_zero_, g_idx_;
 };
 
 // keras.layers.ReversibleEmbedding: an Embedding that, called with
