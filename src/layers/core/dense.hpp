@@ -17,6 +17,7 @@ class DenseImpl final : public Layer {
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Masks: passes the input's mask through (supports_masking = True).
   bool supports_masking() const override { return true; }
 
   std::int64_t units() const { return units_; }
