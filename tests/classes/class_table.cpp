@@ -592,6 +592,9 @@ const std::vector<ClassRow>& rows() {
       {K::operation, "Transpose"},
       {K::operation, "Reshape"},
       {K::operation, "ExpandDims"},
+      {K::operation, "ZerosLike"},
+      {K::operation, "OnesLike", op_config("numpy.py", "OnesLike", {{"dtype", "bool"}}),
+       full_like_reference("OnesLike", 1.0F)},
       {K::operation, "Squeeze"},
 
       // ------------------------------------------------------- activations
