@@ -22,6 +22,17 @@ std::string joined(const std::vector<std::string>& lines) {
 }
 
 TEST(DTypes, FixtureLoadsPredictsAndConvertsIdentically) { keras_test::expect_fixture_matches("dtypes"); }
+// float64 policies computing as Keras 3.16 numpy does, and argmax giving int32.
+TEST(DTypes, Float64AndIntsFixtureMatchesKeras) {
+  keras_test::expect_fixture_matches("float64_and_ints");
+  // Argmax's output keeps Keras' int32.
+  keras::Model model = keras::load_model(keras_test::fixture_dir("float64_and_ints") / "model.keras");
+  auto outputs = model.predict(keras_test::fixture_inputs("float64_and_ints"));
+  ASSERT_EQ(outputs.size(), 2u);
+  const keras::Tensor expected = keras::load_npy(keras_test::fixture_dir("float64_and_ints") / "y1.npy");
+  EXPECT_EQ(expected.dtype(), keras::DType::int32);
+  EXPECT_EQ(outputs[1].dtype(), expected.dtype());
+}
 
 TEST(DTypes, VariablesKeepTheVariableDtypeAndOutputsTheComputeDtype) {
   keras::Model model = keras::load_model(keras_test::fixture_dir("dtypes") / "model.keras");

@@ -16,6 +16,7 @@
 #include "classes/class_table.hpp"
 #include "classes/references.hpp"
 #include "layers/activations/activation_functions.hpp"
+#include "models/functional.hpp"
 #include "saving/compare.hpp"
 #include "saving/zip_archive.hpp"
 #include "support/fixture_check.hpp"
@@ -144,6 +145,7 @@ struct CaseCredit {
   std::set<Key> forward;
   std::vector<std::string> failures;
   std::map<Key, Json> examples;  // an envelope of each class that round trips
+  std::map<Key, Json> called;    // an envelope of each layer class called in a graph (inbound_nodes)
 };
 
 std::vector<Json> configs_of(const fs::path& artifact) {
@@ -179,6 +181,9 @@ void credit_configs(const std::vector<Json>& configs, CaseCredit& credit) {
       if (difference.empty()) {
         credit.config.insert(*key);
         credit.examples.emplace(*key, envelope);
+        if (auto nodes = envelope.find("inbound_nodes");
+            nodes != envelope.end() && nodes->is_array() && !nodes->empty())
+          credit.called.emplace(*key, envelope);
       } else {
         credit.failures.push_back(show(*key) + " does not round trip: " + difference);
       }
@@ -422,32 +427,210 @@ TEST(EveryClass, HasAConfigRoundTripAndAForwardCheck) {
             << keras_test::classes::allow_list().size() << " allowances\n";
 }
 
-// A mask row must agree with the layer: it reads masks exactly when its call
-// takes `mask`, and passing the input's mask through needs supports_masking.
-TEST(EveryClass, MaskColumnAgreesWithTheLayers) {
+// ------------------------------------------------------------ the mask column
+
+// A bool mask over the leading `axes` axes of `shape` (default: all but the
+// last), False at some steps of each sample but never at the first.
+keras::Tensor probe_mask(const keras::Shape& shape, std::optional<int> axes) {
+  const std::size_t rank = shape.size();
+  const std::size_t n =
+      axes ? std::min<std::size_t>(static_cast<std::size_t>(*axes), rank) : std::max<std::size_t>(1, rank - 1);
+  keras::Shape mask_shape(shape.begin(), shape.begin() + static_cast<std::ptrdiff_t>(n));
+  keras::Tensor mask(mask_shape, keras::DType::bool_);
+  const std::int64_t steps = mask.rank() > 1 ? mask.size() / mask.dim(0) : 1;
+  auto* p = mask.data<std::uint8_t>();
+  for (std::int64_t i = 0; i < mask.size(); ++i) p[i] = (i / steps + i % steps) % 3 == 2 ? 0 : 1;
+  return mask;
+}
+
+keras::Tensor probe_value(const keras::Shape& shape, keras::DType dtype, std::uint64_t seed) {
+  keras::Tensor x = keras::random::uniform(shape, 0.0F, 4.0F, seed);
+  if (keras::is_floating(dtype)) return x.astype(dtype);
+  // Integers 0..3 (0 is what Embedding(mask_zero) masks).
+  keras::Tensor out(shape, keras::DType::float32);
+  for (std::int64_t i = 0; i < x.size(); ++i) out.data<float>()[i] = std::floor(x.data<float>()[i]);
+  return out.astype(dtype);
+}
+
+// One masked call of a layer as Keras calls it in a graph: every tensor of
+// the first call a fixture recorded (else of build_config's input_shape)
+// becomes an Input carrying a mask Input; keyword tensors (explicit masks,
+// initial states) are left out so that __call__ fills the masks itself.
+struct MaskProbe {
+  keras::KerasTensor output;
+  keras::KerasTensor first_mask;    // the mask of the first input
+  std::vector<std::string> filled;  // what __call__ fills (Layer::call_time_masks)
+  keras::Model model;
+  std::vector<keras::Tensor> values;  // inputs, then masks
+  keras::Tensor first_mask_value;
+};
+
+MaskProbe probe_masks(const Json& envelope, std::optional<int> mask_axes) {
+  auto layer = keras::saving::deserialize_layer(without_keys(envelope, {"name", "inbound_nodes"}));
+  std::vector<keras::KerasTensor> inputs;
+  std::vector<keras::KerasTensor> masks;
+  MaskProbe probe;
+  std::uint64_t seed = 1;
+  auto make_input = [&](keras::Shape shape, const std::string& dtype) {
+    for (std::size_t d = 1; d < shape.size(); ++d)
+      if (shape[d] < 0) shape[d] = 3;
+    keras::Shape batch_shape = shape;
+    batch_shape[0] = 2;
+    keras::KerasTensor x = keras::Input(keras::Shape(shape.begin() + 1, shape.end()), {.dtype = dtype});
+    keras::Tensor mask_value = probe_mask(batch_shape, mask_axes);
+    keras::Shape mask_shape = mask_value.shape();
+    keras::KerasTensor m = keras::Input(keras::Shape(mask_shape.begin() + 1, mask_shape.end()), {.dtype = "bool"});
+    x.set_keras_mask(m);
+    inputs.push_back(x);
+    masks.push_back(m);
+    probe.values.push_back(probe_value(batch_shape, keras::dtype_from_name(dtype), seed++));
+    if (!probe.first_mask.defined()) {
+      probe.first_mask = m;
+      probe.first_mask_value = mask_value;
+    }
+    return x;
+  };
+  auto shape_of = [](const Json& s) {
+    keras::Shape shape;
+    for (const auto& d : s) shape.push_back(d.is_null() ? -1 : d.get<std::int64_t>());
+    return shape;
+  };
+  std::vector<keras::SymbolicArg> args;
+  keras::SymbolicKwargs kwargs;
+  auto nodes = envelope.find("inbound_nodes");
+  if (nodes != envelope.end() && nodes->is_array() && !nodes->empty()) {
+    const Json& node = (*nodes)[0];
+    auto tensor_of = [&](const Json& t) {
+      const Json& c = t.at("config");
+      return make_input(shape_of(c.at("shape")), c.at("dtype").get<std::string>());
+    };
+    auto is_tensor = [](const Json& v) { return v.is_object() && v.value("class_name", "") == "__keras_tensor__"; };
+    for (const auto& a : node.at("args")) {
+      if (is_tensor(a)) {
+        args.emplace_back(tensor_of(a));
+      } else if (a.is_array() && !a.empty() && is_tensor(a[0])) {
+        std::vector<keras::KerasTensor> list;
+        for (const auto& item : a) list.push_back(tensor_of(item));
+        args.emplace_back(list);
+      } else {
+        args.emplace_back(a);
+      }
+    }
+    const Json node_kwargs = node.value("kwargs", Json::object());
+    for (const auto& [key, value] : node_kwargs.items()) {
+      const bool has_tensor = value.dump().find("__keras_tensor__") != std::string::npos;
+      if (!has_tensor && !value.is_null()) kwargs.emplace_back(key, keras::SymbolicArg(value));
+    }
+  } else {
+    const Json& shape = envelope.at("build_config").at("input_shape");
+    if (shape.is_array() && !shape.empty() && shape[0].is_array()) {
+      std::vector<keras::KerasTensor> list;
+      for (const auto& s : shape) list.push_back(make_input(shape_of(s), "float32"));
+      args.emplace_back(list);
+    } else {
+      args.emplace_back(make_input(shape_of(shape), "float32"));
+    }
+  }
+  auto outputs = keras::call_operation(layer, args, kwargs);
+  probe.output = outputs.front();
+  // What __call__ hands it: the masks it recorded in the node (it does for
+  // `mask` when it converts nothing) and those it fills at call time.
+  Json recorded = Json::object();
+  for (const auto& [key, value] : probe.output.node()->kwargs.items()) {
+    const bool mask_kwarg = key == "mask" || key.ends_with("_mask");
+    if (mask_kwarg && !value.is_null())
+      probe.filled.push_back(key);
+    else
+      recorded[key] = value;
+  }
+  for (const auto& fill : layer->call_time_masks(probe.output.node()->args, recorded))
+    if (std::find(probe.filled.begin(), probe.filled.end(), fill.kwarg) == probe.filled.end())
+      probe.filled.push_back(fill.kwarg);
+  std::sort(probe.filled.begin(), probe.filled.end());
+  std::vector<keras::KerasTensor> sources = inputs;
+  sources.insert(sources.end(), masks.begin(), masks.end());
+  for (std::size_t i = 0; i < masks.size(); ++i) probe.values.push_back(probe_mask(probe.values[i].shape(), mask_axes));
+  probe.model = keras::Model(sources, std::vector<keras::KerasTensor>{probe.output});
+  return probe;
+}
+
+bool same_values(const keras::Tensor& a, const keras::Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  keras::Tensor x = a.astype(keras::DType::float32);
+  keras::Tensor y = b.astype(keras::DType::float32);
+  for (std::int64_t i = 0; i < x.size(); ++i)
+    if (x.data<float>()[i] != y.data<float>()[i]) return false;
+  return true;
+}
+
+// Every layer states Keras' masking rule (which masks __call__ hands it,
+// what mask its output carries), checked by calling it on masked inputs:
+// symbolically (the output's Keras mask) and by running a model of it (the
+// run-time mask of the output). A layer without a row fails until listed.
+TEST(EveryClass, MaskColumnHoldsForEveryLayer) {
   std::map<Key, Json> examples;
-  for (const auto& credit : case_credits()) examples.insert(credit.examples.begin(), credit.examples.end());
-  int filled = 0;
+  std::map<Key, Json> called;
+  for (const auto& credit : case_credits()) {
+    examples.insert(credit.examples.begin(), credit.examples.end());
+    called.insert(credit.called.begin(), credit.called.end());
+  }
+  std::map<std::string, int> counts;
+  std::vector<std::string> missing;
   for (const auto& row : keras_test::classes::rows()) {
-    if (!row.masks) continue;
-    ++filled;
+    if (row.kind != ObjectKind::layer) continue;
+    const Key key{row.kind, row.class_name};
+    if (!row.masks) {
+      if (!allowed(key, "masks")) missing.push_back(row.class_name);
+      continue;
+    }
     SCOPED_TRACE(row.class_name);
-    ASSERT_TRUE(row.kind == ObjectKind::layer || row.kind == ObjectKind::model) << "masks are a layer column";
+    const auto& column = *row.masks;
+    ASSERT_TRUE(column.output == "none" || column.output == "input" || column.output == "computed") << column.output;
+    ++counts[column.inputs.empty() ? column.output : "uses, " + column.output];
     Json envelope;
-    if (auto it = examples.find({row.kind, row.class_name}); it != examples.end())
+    if (auto it = called.find(key); it != called.end())
       envelope = it->second;
+    else if (auto ex = examples.find(key); ex != examples.end())
+      envelope = ex->second;
     else if (row.config)
       envelope = row.config->envelope;
     ASSERT_FALSE(envelope.is_null()) << "no config to build the layer from";
-    auto layer = keras::saving::deserialize_layer(without_keys(envelope, {"name", "inbound_nodes"}));
-    EXPECT_EQ(layer->call_accepts_mask(), !row.masks->inputs.empty());
-    if (row.masks->output == "input") {
-      EXPECT_TRUE(layer->supports_masking());
+    for (const auto& [k, v] : column.config_patch.items()) envelope["config"][k] = v;
+    MaskProbe probe;
+    try {
+      probe = probe_masks(envelope, column.mask_axes);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the masked call fails: " << e.what();
+      continue;
     }
-    EXPECT_TRUE(row.masks->output == "none" || row.masks->output == "input" || row.masks->output == "computed")
-        << row.masks->output;
+    std::vector<std::string> expected_inputs = column.inputs;
+    std::sort(expected_inputs.begin(), expected_inputs.end());
+    EXPECT_EQ(probe.filled, expected_inputs) << "the masks __call__ hands it";
+    auto symbolic = probe.output.keras_mask();
+    auto& impl = dynamic_cast<keras::detail::FunctionalImpl&>(probe.model.impl());
+    keras::detail::MaskedRun run;
+    try {
+      run = impl.run_masked(probe.values, {}, false);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the masked run fails: " << e.what();
+      continue;
+    }
+    ASSERT_EQ(run.masks.size(), 1U);
+    if (column.output == "none") {
+      EXPECT_FALSE(symbolic.has_value()) << "its output carries a mask";
+      EXPECT_FALSE(run.masks[0].defined()) << "its output carries a mask at run time";
+    } else if (column.output == "input") {
+      EXPECT_TRUE(symbolic && *symbolic == probe.first_mask) << "its output does not carry its input's mask";
+      EXPECT_TRUE(run.masks[0].defined() && same_values(run.masks[0], probe.first_mask_value))
+          << "its output does not carry its input's mask at run time";
+    } else {
+      EXPECT_TRUE(symbolic && !(*symbolic == probe.first_mask)) << "its output carries no mask of its own";
+      EXPECT_TRUE(run.masks[0].defined() && run.masks[0].dtype() == keras::DType::bool_)
+          << "its output carries no computed mask at run time";
+    }
   }
-  std::cout << filled << " rows state their masks\n";
+  EXPECT_TRUE(missing.empty()) << missing.size() << " layers state no mask rule: " << joined(missing);
+  for (const auto& [what, n] : counts) std::cout << n << " layers: " << what << "\n";
 }
 
 TEST(EveryClass, GradientColumnChecksWhatItStates) {

@@ -247,6 +247,59 @@ TEST(AttentionMath, MaskedValuePositionsAreIgnored) {
   EXPECT_TRUE(keras::allclose(out[0], out[1], 1e-5, 1e-6)) << keras::max_abs_diff(out[0], out[1]);
 }
 
+// Masks from Embedding(mask_zero) reach the attention layers at call time as
+// Keras' __call__ fills them: MultiHeadAttention takes query_mask from the
+// query itself (an explicit one is ignored) and value_mask from the value;
+// Attention takes mask = [query's, value's]. Reshape drops the mask, giving
+// the same values unmasked.
+TEST(AttentionMasks, EmbeddingMasksReachMultiHeadAttentionAndAttention) {
+  keras::clear_session();
+  auto ids = keras::Input({4}, {.dtype = "int32"});
+  auto m = keras::Input({4}, {.dtype = "bool"});
+  layers::Embedding embed(6, 4, {.mask_zero = true});
+  auto x = embed(ids);
+  auto plain = layers::Reshape({4, 4})(x);
+  ASSERT_TRUE(x.keras_mask().has_value());
+  ASSERT_FALSE(plain.keras_mask().has_value());
+  layers::MultiHeadAttention mha(2, 2);
+  auto auto_mha = mha.call({x, x}).at(0);
+  EXPECT_TRUE(auto_mha.keras_mask() && *auto_mha.keras_mask() == *x.keras_mask())
+      << "the output carries the query's mask";
+  auto value_only = mha.call({plain, plain}, {{"value_mask", m}}).at(0);
+  auto ignored_query_mask = mha.call({plain, plain}, {{"query_mask", m}, {"value_mask", m}}).at(0);
+  layers::Attention att;
+  auto auto_att = att(std::vector<keras::KerasTensor>{x, x});
+  auto explicit_att =
+      att.call({std::vector<keras::KerasTensor>{plain, plain}}, {{"mask", std::vector<keras::KerasTensor>{m, m}}})
+          .at(0);
+  keras::Model model({ids, m},
+                     std::vector<keras::KerasTensor>{auto_mha, value_only, ignored_query_mask, auto_att, explicit_att});
+  Tensor id_values = Tensor::from_vector({2, 4}, {3, 1, 0, 0, 2, 5, 4, 0}).astype(keras::DType::int32);
+  Tensor mask_values = Tensor::from_vector({2, 4}, {1, 1, 0, 0, 1, 1, 1, 0}).astype(keras::DType::bool_);
+  auto out = model.predict({id_values, mask_values});
+  EXPECT_TRUE(keras::allclose(out[1], out[2], 0.0, 0.0)) << "an explicit query_mask is ignored";
+  EXPECT_TRUE(keras::allclose(out[3], out[4], 1e-6, 1e-6)) << keras::max_abs_diff(out[3], out[4]);
+  // Where the query is kept, the automatic masks equal value_mask alone; a
+  // masked query row attends to every position alike instead.
+  auto a = values_of(out[0]);
+  auto b = values_of(out[1]);
+  auto masks = values_of(mask_values.astype(keras::DType::float32));
+  bool masked_rows_differ = false;
+  for (std::size_t row = 0; row < 8; ++row) {
+    for (std::size_t f = 0; f < 4; ++f) {
+      const float d = std::abs(a[row * 4 + f] - b[row * 4 + f]);
+      if (masks[row] != 0.0F)
+        EXPECT_LT(d, 1e-5) << "row " << row;
+      else
+        masked_rows_differ = masked_rows_differ || d > 1e-6;
+    }
+  }
+  EXPECT_TRUE(masked_rows_differ);
+  // Attention zeroes the rows of masked queries.
+  auto att_values = values_of(out[3]);
+  for (std::size_t f = 0; f < 4; ++f) EXPECT_EQ(att_values[2 * 4 + f], 0.0F);
+}
+
 TEST(AttentionMath, GroupQueryAttentionWithOneGroupPerHeadEqualsMultiHeadAttention) {
   keras::clear_session();
   auto q = keras::Input({3, 4});

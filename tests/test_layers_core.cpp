@@ -51,6 +51,7 @@ TEST(CoreFixtures, InferenceNoops) { keras_test::expect_fixture_matches("inferen
 // Masking and Embedding(mask_zero) feeding recurrent layers (also needs LSTM/GRU/Bidirectional).
 TEST(CoreFixtures, MaskingRnn) { keras_test::expect_fixture_matches("masking_rnn"); }
 TEST(CoreFixtures, EmbeddingMaskRnn) { keras_test::expect_fixture_matches("embedding_mask_rnn"); }
+TEST(CoreFixtures, MaskingMore) { keras_test::expect_fixture_matches("masking_more"); }
 
 // ------------------------------------------------- models built in C++ = Keras'
 

@@ -95,6 +95,29 @@ TEST(Merge, MasksAreCombinedWithLogicalOr) {
   EXPECT_FALSE(L::Add()({a, keras::Input({4, 2})}).keras_mask().has_value());
 }
 
+// Concatenate's mask, as concatenate.py computes it: each input's [B, T]
+// mask broadcast to its [B, T, C] shape (all True for an unmasked input),
+// concatenated, then any() over the last axis.
+TEST(Concatenate, MasksOfMaskedInputs) {
+  keras::clear_session();
+  auto ids_a = keras::Input({4}, {.dtype = "int32"});
+  auto ids_b = keras::Input({4}, {.dtype = "int32"});
+  auto plain = keras::Input({4, 3});
+  KerasTensor a = L::Embedding(5, 3, {.mask_zero = true})(ids_a);
+  KerasTensor b = L::Embedding(5, 2, {.mask_zero = true})(ids_b);
+  auto both = L::Concatenate()({a, b}).keras_mask();
+  auto with_plain = L::Concatenate()({a, plain}).keras_mask();
+  ASSERT_TRUE(both && with_plain);
+  EXPECT_EQ(both->node()->operation->class_name(), "Any");
+  keras::Model model({ids_a, ids_b, plain}, std::vector<KerasTensor>{*both, *with_plain});
+  Tensor va = Tensor::from_vector({1, 4}, {1, 0, 2, 0}).astype(keras::DType::int32);
+  Tensor vb = Tensor::from_vector({1, 4}, {0, 0, 3, 4}).astype(keras::DType::int32);
+  auto out = model.predict({va, vb, Tensor::zeros({1, 4, 3})});
+  EXPECT_EQ(out[0].dtype(), keras::DType::bool_);
+  EXPECT_EQ(out[0].astype(keras::DType::float32).to_vector(), (std::vector<float>{1, 0, 1, 1}));
+  EXPECT_EQ(out[1].astype(keras::DType::float32).to_vector(), (std::vector<float>{1, 1, 1, 1}));
+}
+
 TEST(Concatenate, JoinsAlongTheAxis) {
   Tensor x = Tensor::from_vector({1, 2, 1}, {1, 2});
   Tensor y = Tensor::from_vector({1, 2, 2}, {3, 4, 5, 6});

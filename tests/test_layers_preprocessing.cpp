@@ -1,6 +1,7 @@
 // Preprocessing layers: Keras fixtures, configs built in C++, hand-checked math.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -193,6 +194,26 @@ TEST(CenterCrop, SmallerImagesAreCroppedToAspectThenResized) {
 }
 
 // ------------------------------------------------------------ Resizing
+
+// Integer images come back in their dtype, rounded (half to even) and clipped
+// to the image's own range, as Keras' numpy backend resizes them; CenterCrop
+// casts to the compute dtype first.
+TEST(Resizing, IntegerImagesKeepTheirDtype) {
+  Tensor x = Tensor::from_vector({1, 2, 2, 1}, {0, 3, 8, 255});
+  Tensor as_float = run_layer(layers::Resizing(3, 3), x);
+  for (DType dtype : {DType::uint8, DType::int32}) {
+    Tensor y = run_layer(layers::Resizing(3, 3), x.astype(dtype));
+    EXPECT_EQ(y.dtype(), dtype);
+    auto expected = as_float.to_vector();
+    auto got = y.to_vector();
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i)
+      EXPECT_EQ(got[i], std::clamp(std::nearbyint(expected[i]), 0.0F, 255.0F)) << i;
+  }
+  EXPECT_EQ(run_layer(layers::CenterCrop(1, 1), x.astype(DType::uint8)).dtype(), DType::float32);
+  auto input = keras::Input({2, 2, 1}, {.dtype = "uint8"});
+  EXPECT_EQ(layers::Resizing(3, 3)(input).dtype(), DType::uint8);
+}
 
 TEST(Resizing, BilinearUsesHalfPixelCentres) {
   Tensor y = run_layer(layers::Resizing(1, 4), Tensor::from_vector({1, 1, 2, 1}, {0, 1}));

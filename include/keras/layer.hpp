@@ -166,8 +166,11 @@ class Layer : public Operation {
   // NotImplementedError (Model::quantize skips them).
   void quantize(const std::string& mode, const std::optional<quantizers::QuantizationConfig>& config = std::nullopt);
 
-  // Masking: whether the Keras call signature takes `mask`, and whether the
-  // layer passes its input mask through.
+  // Masking, as Keras' Layer.__call__ does it. call_accepts_mask(): call()
+  // takes `mask`. supports_masking(): __call__ sets compute_mask()'s result
+  // on the first output; otherwise (the default, as for Keras layers that
+  // neither set it nor override compute_mask) the outputs carry no mask.
+  // Each class states its rule beside these overrides.
   virtual bool call_accepts_mask() const { return false; }
   virtual bool supports_masking() const { return false; }
   // Keras' input_dtype (what __call__ converts inputs to) and whether
@@ -175,10 +178,22 @@ class Layer : public Operation {
   // decide whether an auto-populated mask is recorded in the node.
   virtual DType input_dtype() const { return compute_dtype(); }
   virtual bool converts_input_args() const { return true; }
-  // The mask of the outputs of a symbolic call (Keras compute_mask); default:
-  // the first input's mask when supports_masking(), else none.
-  virtual std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                                  const Json& kwargs);
+  // The mask of the first output of a symbolic call (Keras compute_mask,
+  // called only when supports_masking()); `inputs` are the first argument's
+  // tensors. Default: Keras' previous_mask, the node's `mask` argument if it
+  // has one, else the first input's mask.
+  virtual std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node);
+  // The names of call()'s parameters in order (positional arguments bind to
+  // them); __call__ fills `mask` or `<name>_mask` from them (call_time_masks).
+  virtual std::vector<std::string> call_parameter_names() const;
+  // Layer.__call__ step 6, for a recorded node: the keyword arguments filled
+  // with input masks at call time. `structure` is a template whose tensor
+  // leaves ({"__tensor__": i}) stand for the mask of the node's input i.
+  struct CallMask {
+    std::string kwarg;
+    Json structure;
+  };
+  virtual std::vector<CallMask> call_time_masks(const Json& args, const Json& kwargs) const;
 
   // Single-tensor convenience used by most layers: override these two instead
   // of compute_output_spec()/call().

@@ -180,6 +180,9 @@ KerasTensor stack(const std::vector<KerasTensor>& xs, int axis = 0);
 KerasTensor expand_dims(const KerasTensor& x, int axis);
 KerasTensor squeeze(const KerasTensor& x, const Axis& axis = {});
 KerasTensor cast(const KerasTensor& x, const std::string& dtype);
+// zeros_like / ones_like: x's shape, in `dtype` (default: x's dtype).
+KerasTensor zeros_like(const KerasTensor& x, std::optional<std::string> dtype = std::nullopt);
+KerasTensor ones_like(const KerasTensor& x, std::optional<std::string> dtype = std::nullopt);
 // x[key]: one key item (x[1:3], x[0]) or a tuple of them (x[:, 1:3, ::2]).
 KerasTensor get_item(const KerasTensor& x, const KeyItem& key);
 KerasTensor get_item(const KerasTensor& x, const std::vector<KeyItem>& key);

@@ -377,10 +377,43 @@ std::vector<Layer::Child> Layer::walk_children() const {
   return children;
 }
 
-std::optional<KerasTensor> Layer::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                               const Json& /*kwargs*/) {
-  if (!supports_masking() || inputs.empty()) return std::nullopt;
+std::optional<KerasTensor> Layer::compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) {
+  if (auto given = node.kwargs.find("mask"); given != node.kwargs.end() && SpecArgs::is_ref(*given))
+    return node.inputs.at(given->at("__tensor__").get<std::size_t>());
+  if (inputs.empty()) return std::nullopt;
   return inputs.front().keras_mask();
+}
+
+std::vector<std::string> Layer::call_parameter_names() const {
+  if (call_accepts_mask()) return {"inputs", "mask", "training"};
+  return {"inputs", "training"};
+}
+
+std::vector<Layer::CallMask> Layer::call_time_masks(const Json& args, const Json& kwargs) const {
+  const std::vector<std::string> names = call_parameter_names();
+  auto takes = [&](const std::string& p) { return std::find(names.begin(), names.end(), p) != names.end(); };
+  auto given = [&](const std::string& p) {
+    auto it = kwargs.find(p);
+    return it != kwargs.end() && !it->is_null();
+  };
+  // CallSpec.tensor_arguments_dict: the bound arguments holding tensors.
+  std::vector<std::pair<std::string, const Json*>> tensor_arguments;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (is_tensor_argument(args[i])) tensor_arguments.emplace_back(i < names.size() ? names[i] : "", &args[i]);
+  }
+  for (const auto& [key, value] : kwargs.items()) {
+    if (is_tensor_argument(value)) tensor_arguments.emplace_back(key, &value);
+  }
+  std::vector<CallMask> fills;
+  if (tensor_arguments.size() == 1) {
+    if (takes("mask") && !given("mask")) fills.push_back({"mask", *tensor_arguments.front().second});
+  } else {
+    for (const auto& [name, value] : tensor_arguments) {
+      const std::string p = name + "_mask";
+      if (!name.empty() && takes(p) && !given(p)) fills.push_back({p, *value});
+    }
+  }
+  return fills;
 }
 
 Shape Layer::compute_output_shape(const Shape& input_shape) { return input_shape; }
@@ -481,10 +514,10 @@ std::vector<KerasTensor> Layer::symbolic_call(Json args_template, Json kwargs_te
     }
   }
   auto outputs = call_symbolic(std::move(args_template), std::move(kwargs_template), std::move(inputs));
-  if (!outputs.empty()) {
-    if (auto mask = compute_mask(first_arg_tensors, outputs.front().node()->args, outputs.front().node()->kwargs)) {
-      for (const auto& out : outputs) out.set_keras_mask(*mask);
-    }
+  // _set_mask_metadata: only layers that support masking set one, and a
+  // single mask goes to the first output (zip of the flattened structures).
+  if (!outputs.empty() && supports_masking()) {
+    if (auto mask = compute_mask(first_arg_tensors, *outputs.front().node())) outputs.front().set_keras_mask(*mask);
   }
   return outputs;
 }

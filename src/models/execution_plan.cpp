@@ -26,7 +26,9 @@ void fuse_for_inference(ExecutionPlan& plan) {
       ++readers[static_cast<std::size_t>(s)];
       reader_step[static_cast<std::size_t>(s)] = i;
     }
-    if (step.mask_symbolic >= 0) readers[static_cast<std::size_t>(step.mask_symbolic)] += 2;
+    for (const auto& fill : step.mask_fills)
+      for (const auto& leaf : fill.leaves)
+        if (leaf.second >= 0) readers[static_cast<std::size_t>(leaf.second)] += 2;
   }
   for (int s : plan.wanted)
     if (s >= 0) readers[static_cast<std::size_t>(s)] += 2;
@@ -115,9 +117,15 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
     const auto* layer = step.is_layer ? static_cast<const Layer*>(node->operation.get()) : nullptr;
     step.supports_masking = layer != nullptr && layer->supports_masking();
     for (const auto& input : node->inputs) step.inputs.push_back(slot_of(input));
-    if (auto source = mask_source_of(*node)) {
-      step.mask_source = slot_of(*source);
-      if (auto mask = source->keras_mask()) step.mask_symbolic = slot_of(*mask);
+    for (auto& call_mask : call_time_masks_of(*node)) {
+      PlanStep::MaskFill fill{call_mask.kwarg, {}, {}};
+      fill.structure = fill_mask_structure(call_mask.structure, [&](std::size_t i) -> Json {
+        const KerasTensor& input = node->inputs.at(i);
+        auto mask = input.keras_mask();
+        fill.leaves.emplace_back(slot_of(input), mask ? slot_of(*mask) : -1);
+        return Json{{"__tensor__", fill.leaves.size() - 1}};
+      });
+      step.mask_fills.push_back(std::move(fill));
     }
     int first_arg = -1;
     if (!node->args.empty() && CallArgs::is_ref(node->args[0]))
@@ -149,7 +157,9 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
     const PlanStep& step = plan->steps[static_cast<std::size_t>(i)];
     for (int s : step.inputs)
       if (s >= 0) last_read[static_cast<std::size_t>(s)] = i;
-    if (step.mask_symbolic >= 0) last_read[static_cast<std::size_t>(step.mask_symbolic)] = i;
+    for (const auto& fill : step.mask_fills)
+      for (const auto& leaf : fill.leaves)
+        if (leaf.second >= 0) last_read[static_cast<std::size_t>(leaf.second)] = i;
     for (int s : step.outputs) written_by[static_cast<std::size_t>(s)] = i;
   }
   for (std::size_t s = 0; s < n; ++s) {
@@ -216,11 +226,14 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
           throw ValueError("Missing a value for an input of operation '" + node.operation->name() + "'");
         args.tensors.push_back(values[static_cast<std::size_t>(slot)]);
       }
-      if (step.mask_source >= 0 || step.mask_symbolic >= 0) {
-        if (Tensor mask = mask_of(step.mask_source, step.mask_symbolic); mask.defined()) {
+      for (const auto& fill : step.mask_fills) {
+        args.kwargs[fill.kwarg] = fill_mask_structure(fill.structure, [&](std::size_t k) -> Json {
+          const auto& [slot, symbolic] = fill.leaves[k];
+          Tensor mask = mask_of(slot, symbolic);
+          if (!mask.defined()) return nullptr;
           args.tensors.push_back(mask);
-          args.kwargs["mask"] = Json{{"__tensor__", args.tensors.size() - 1}};
-        }
+          return Json{{"__tensor__", args.tensors.size() - 1}};
+        });
       }
       if (step.masked != nullptr) {
         auto result = step.masked->call_masked(args);

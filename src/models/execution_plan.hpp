@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "keras/operation.hpp"
@@ -22,10 +24,15 @@ struct PlanStep {
   bool is_layer = false;
   bool supports_masking = false;
   std::vector<int> inputs;  // slot of each node->inputs entry (-1: never computed)
-  // The single tensor argument whose mask Keras fills `mask` from (-1: none), and the slot of
-  // that argument's symbolic mask (-1: none).
-  int mask_source = -1;
-  int mask_symbolic = -1;
+  // The keyword arguments Keras fills with input masks at call time (Layer::call_time_masks):
+  // per leaf of `structure` ({"__tensor__": k}), the slot of the input and that of its
+  // symbolic mask (-1: none).
+  struct MaskFill {
+    std::string kwarg;
+    Json structure;
+    std::vector<std::pair<int, int>> leaves;
+  };
+  std::vector<MaskFill> mask_fills;
   std::vector<int> outputs;  // one slot per output
   // Per output: the slot whose run-time mask passes through (the first argument, for layers
   // that support masking and record no symbolic mask), -1 otherwise.

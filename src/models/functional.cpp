@@ -170,8 +170,10 @@ void FunctionalImpl::plan_execution() {
     const auto& node = t.node();
     if (!visited.insert(node.get()).second) return;
     for (const auto& x : node->inputs) visit(x);
-    if (auto source = mask_source_of(*node)) {
-      if (auto mask = source->keras_mask(); mask && can_compute(*mask)) visit(*mask);
+    for (const auto& fill : call_time_masks_of(*node)) {
+      for (std::size_t i : mask_leaves(fill.structure)) {
+        if (auto mask = node->inputs.at(i).keras_mask(); mask && can_compute(*mask)) visit(*mask);
+      }
     }
     execution_order_.push_back(node);
   };

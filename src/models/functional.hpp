@@ -3,6 +3,7 @@
 // functional_config.cpp writes and rebuilds its config.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -158,9 +159,14 @@ Pullback call_pullback(Pullback inner, std::vector<std::size_t> input_indices, s
 // the model's inputs are (dict keys sorted).
 std::vector<std::size_t> input_indices_of(const CallArgs& args, const TensorStructure& structure);
 
-// The single tensor argument of a layer node that Keras would fill `mask`
-// from at call time (its `mask` kwarg absent or None), if any.
-std::optional<KerasTensor> mask_source_of(const Node& node);
+// The keyword arguments of a layer node that Keras' __call__ fills with
+// input masks at call time (Layer::call_time_masks; none for raw ops).
+std::vector<Layer::CallMask> call_time_masks_of(const Node& node);
+// The node inputs (indices) whose masks a fill's structure reads.
+std::vector<std::size_t> mask_leaves(const Json& structure);
+// A fill's structure with each leaf replaced by `resolve(input index)`
+// (a tensor template or null).
+Json fill_mask_structure(const Json& structure, const std::function<Json(std::size_t)>& resolve);
 
 // Checks and converts a concrete input against a symbolic input's spec.
 Tensor conform_input(const Tensor& value, const TensorSpec& spec, const std::string& input_name);

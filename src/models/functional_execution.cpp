@@ -27,26 +27,37 @@ Tensor conform_input(const Tensor& value, const TensorSpec& spec, const std::str
   return value.astype(spec.dtype);
 }
 
-std::optional<KerasTensor> mask_source_of(const Node& node) {
-  if (!node.operation->is_layer() || !static_cast<const Layer&>(*node.operation).call_accepts_mask())
-    return std::nullopt;
-  if (auto it = node.kwargs.find("mask"); it != node.kwargs.end() && !it->is_null()) return std::nullopt;
-  const Json* only = nullptr;
-  int count = 0;
-  for (const auto& a : node.args) {
-    if (is_tensor_argument(a)) {
-      ++count;
-      only = &a;
+std::vector<Layer::CallMask> call_time_masks_of(const Node& node) {
+  if (!node.operation->is_layer()) return {};
+  return static_cast<const Layer&>(*node.operation).call_time_masks(node.args, node.kwargs);
+}
+
+std::vector<std::size_t> mask_leaves(const Json& structure) {
+  std::vector<std::size_t> out;
+  std::function<void(const Json&)> walk = [&](const Json& v) {
+    if (CallArgs::is_ref(v)) {
+      out.push_back(v.at("__tensor__").get<std::size_t>());
+    } else if (v.is_array() || v.is_object()) {
+      for (const auto& item : v) walk(item);
     }
+  };
+  walk(structure);
+  return out;
+}
+
+Json fill_mask_structure(const Json& structure, const std::function<Json(std::size_t)>& resolve) {
+  if (CallArgs::is_ref(structure)) return resolve(structure.at("__tensor__").get<std::size_t>());
+  if (structure.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : structure) out.push_back(fill_mask_structure(item, resolve));
+    return out;
   }
-  for (const auto& [key, a] : node.kwargs.items()) {
-    if (is_tensor_argument(a)) {
-      ++count;
-      only = &a;
-    }
+  if (structure.is_object()) {
+    Json out = Json::object();
+    for (const auto& [key, item] : structure.items()) out[key] = fill_mask_structure(item, resolve);
+    return out;
   }
-  if (count != 1 || !CallArgs::is_ref(*only)) return std::nullopt;
-  return node.inputs.at(only->at("__tensor__").get<std::size_t>());
+  return nullptr;
 }
 
 std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes,
@@ -85,11 +96,13 @@ std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes
         throw ValueError("Missing a value for an input of operation '" + node->operation->name() + "'");
       args.tensors.push_back(it->second);
     }
-    if (auto source = mask_source_of(*node)) {
-      if (Tensor mask = mask_of(*source); mask.defined()) {
+    for (const auto& fill : call_time_masks_of(*node)) {
+      args.kwargs[fill.kwarg] = fill_mask_structure(fill.structure, [&](std::size_t i) -> Json {
+        Tensor mask = mask_of(node->inputs.at(i));
+        if (!mask.defined()) return nullptr;
         args.tensors.push_back(mask);
-        args.kwargs["mask"] = Json{{"__tensor__", args.tensors.size() - 1}};
-      }
+        return Json{{"__tensor__", args.tensors.size() - 1}};
+      });
     }
     std::vector<Tensor> outputs;
     std::vector<Tensor> output_masks;

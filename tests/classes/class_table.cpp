@@ -5,6 +5,7 @@
 #include "classes/class_table.hpp"
 
 #include <cmath>
+#include <map>
 #include <numbers>
 
 #include "classes/references.hpp"
@@ -18,10 +19,151 @@ using K = ObjectKind;
 
 Json parse(const char* text) { return Json::parse(text); }
 
-// Mask behaviour, for the rows that state it (issue 10 completes the column).
-MaskColumn reads(std::vector<std::string> inputs, std::string output) { return {std::move(inputs), std::move(output)}; }
+// Keras 3.16's mask rule per layer class (see MaskColumn), from
+// keras/src/layers/** at the commit of the per-class list: supports_masking,
+// compute_mask and the call signature of each class.
 MaskColumn passes_through() { return {{}, "input"}; }
 MaskColumn computes() { return {{}, "computed"}; }
+MaskColumn drops() { return {{}, "none"}; }
+MaskColumn uses(std::vector<std::string> inputs, std::string output) { return {std::move(inputs), std::move(output)}; }
+
+const std::map<std::string, MaskColumn>& mask_rules() {
+  static const std::map<std::string, MaskColumn> rules = [] {
+    std::map<std::string, MaskColumn> r;
+    // supports_masking = True with the default compute_mask (the input's mask).
+    for (const char* c : {"Dense",
+                          "TernaryDense",
+                          "Identity",
+                          "Activation",
+                          "ReLU",
+                          "LeakyReLU",
+                          "ELU",
+                          "PReLU",
+                          "LayerNormalization",
+                          "GroupNormalization",
+                          "UnitNormalization",
+                          "Rescaling",
+                          "Normalization",
+                          "Dropout",
+                          "AlphaDropout",
+                          "SpatialDropout1D",
+                          "SpatialDropout2D",
+                          "SpatialDropout3D",
+                          "GaussianNoise",
+                          "GaussianDropout",
+                          "ActivityRegularization"})
+      r[c] = passes_through();
+    r["Softmax"] = {{"mask"}, "input", 99};             // masked logits; the mask must broadcast to the inputs
+    r["BatchNormalization"] = uses({"mask"}, "input");  // masked moments in training
+    // query_mask from the query, value_mask from the value; the output carries the query's mask.
+    r["MultiHeadAttention"] = uses({"query_mask", "value_mask"}, "input");
+    r["GroupQueryAttention"] = uses({"query_mask", "value_mask"}, "input");
+    // mask = [query_mask, value_mask]; compute_mask returns mask[0], the query's.
+    r["Attention"] = uses({"mask"}, "input");
+    r["AdditiveAttention"] = uses({"mask"}, "input");
+    r["Embedding"] = computes();  // not_equal(inputs, 0) with mask_zero (probed with mask_zero=True)
+    r["Embedding"].config_patch = {{"mask_zero", true}};
+    r["Masking"] = computes();  // any(inputs != mask_value, axis=-1)
+    for (const char* c : {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
+      r[c] = computes();                 // logical_or of the inputs' masks (none if one input has none)
+    r["Concatenate"] = computes();       // the masks brought to the inputs' ranks, concatenated, any(axis=-1)
+    r["Dot"] = drops();                  // compute_mask returns None
+    r["ReversibleEmbedding"] = drops();  // compute_mask returns None
+    // Use the mask they receive; no output mask (supports_masking = False, or compute_mask None).
+    for (const char* c : {"GlobalAveragePooling1D", "RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D",
+                          "ConvLSTM3D", "Bidirectional", "TimeDistributed", "Pipeline"})
+      r[c] = uses({"mask"}, "none");
+    for (const char* c : {"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}) r[c].mask_axes = 2;  // [batch, steps]
+    // Even with return_sequences (Keras 3.16: RNN sets supports_masking = False).
+    for (const char* c : {"RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
+      r[c].config_patch = {{"return_sequences", true}};
+    // Everything else: supports_masking = False (the mask is dropped, a warning in Keras).
+    for (const char* c : {"EinsumDense",
+                          "Conv1D",
+                          "Conv2D",
+                          "Conv3D",
+                          "Conv1DTranspose",
+                          "Conv2DTranspose",
+                          "Conv3DTranspose",
+                          "DepthwiseConv1D",
+                          "DepthwiseConv2D",
+                          "SeparableConv1D",
+                          "SeparableConv2D",
+                          "RMSNormalization",
+                          "MaxPooling1D",
+                          "MaxPooling2D",
+                          "MaxPooling3D",
+                          "AveragePooling1D",
+                          "AveragePooling2D",
+                          "AveragePooling3D",
+                          "GlobalMaxPooling1D",
+                          "GlobalMaxPooling2D",
+                          "GlobalMaxPooling3D",
+                          "GlobalAveragePooling2D",
+                          "GlobalAveragePooling3D",
+                          "AdaptiveMaxPooling1D",
+                          "AdaptiveMaxPooling2D",
+                          "AdaptiveMaxPooling3D",
+                          "AdaptiveAveragePooling1D",
+                          "AdaptiveAveragePooling2D",
+                          "AdaptiveAveragePooling3D",
+                          "CenterCrop",
+                          "Resizing",
+                          "Discretization",
+                          "CategoryEncoding",
+                          "Flatten",
+                          "Reshape",
+                          "Permute",
+                          "RepeatVector",
+                          "UpSampling1D",
+                          "UpSampling2D",
+                          "UpSampling3D",
+                          "ZeroPadding1D",
+                          "ZeroPadding2D",
+                          "ZeroPadding3D",
+                          "Cropping1D",
+                          "Cropping2D",
+                          "Cropping3D",
+                          "SpectralNormalization",
+                          "STFTSpectrogram",
+                          "MelSpectrogram",
+                          "RandomFlip",
+                          "RandomRotation",
+                          "RandomZoom",
+                          "RandomTranslation",
+                          "RandomShear",
+                          "RandomPerspective",
+                          "RandomElasticTransform",
+                          "RandomContrast",
+                          "RandomBrightness",
+                          "RandomColorDegeneration",
+                          "RandomInvert",
+                          "RandomPosterization",
+                          "RandomSharpness",
+                          "RandomHue",
+                          "RandomSaturation",
+                          "Solarization",
+                          "RandomGrayscale",
+                          "RandomColorJitter",
+                          "RandomErasing",
+                          "RandomGaussianBlur",
+                          "CutMix",
+                          "MixUp",
+                          "AutoContrast",
+                          "Equalization",
+                          "ContrastLimitedAdaptiveHistogramEqualization",
+                          "AugMix",
+                          "RandAugment",
+                          "RandomCrop",
+                          "MaxNumBoundingBoxes",
+                          "LayerScale",
+                          "StochasticDepth",
+                          "CustomScaleLayer"})
+      r[c] = drops();
+    return r;
+  }();
+  return rules;
+}
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -69,6 +211,9 @@ GradientColumn model_gradient(bool sequential) {
 // The table with each layer's gradient column filled from its cases.
 std::vector<ClassRow> with_gradients(std::vector<ClassRow> rows) {
   for (auto& row : rows) {
+    if (row.kind == K::layer && !row.masks) {
+      if (auto it = mask_rules().find(row.class_name); it != mask_rules().end()) row.masks = it->second;
+    }
     if (row.kind == K::layer && !row.gradient) row.gradient = layer_gradient(row.class_name);
     if (row.kind == K::model && (row.class_name == "Functional" || row.class_name == "Sequential"))
       row.gradient = model_gradient(row.class_name == "Sequential");
@@ -82,21 +227,21 @@ const std::vector<ClassRow>& rows() {
   static const std::vector<ClassRow> table = with_gradients({
       // ------------------------------------------------------------ layers
       {K::layer, "InputLayer"},
-      {K::layer, "Dense", {}, {}, passes_through()},
+      {K::layer, "Dense"},
       {K::layer, "EinsumDense"},
-      {K::layer, "Embedding", {}, {}, computes()},
-      {K::layer, "Identity", {}, {}, passes_through()},
-      {K::layer, "Masking", {}, {}, computes()},
-      {K::layer, "Activation", {}, {}, passes_through()},
-      {K::layer, "Softmax", {}, {}, reads({"inputs"}, "input")},
-      {K::layer, "ReLU", {}, {}, passes_through()},
-      {K::layer, "LeakyReLU", {}, {}, passes_through()},
-      {K::layer, "ELU", {}, {}, passes_through()},
-      {K::layer, "PReLU", {}, {}, passes_through()},
+      {K::layer, "Embedding"},
+      {K::layer, "Identity"},
+      {K::layer, "Masking"},
+      {K::layer, "Activation"},
+      {K::layer, "Softmax"},
+      {K::layer, "ReLU"},
+      {K::layer, "LeakyReLU"},
+      {K::layer, "ELU"},
+      {K::layer, "PReLU"},
       {K::layer, "MultiHeadAttention"},
       {K::layer, "GroupQueryAttention"},
-      {K::layer, "Attention", {}, {}, reads({"query", "value"}, "computed")},
-      {K::layer, "AdditiveAttention", {}, {}, reads({"query", "value"}, "computed")},
+      {K::layer, "Attention"},
+      {K::layer, "AdditiveAttention"},
       {K::layer, "Conv1D"},
       {K::layer, "Conv2D"},
       {K::layer, "Conv3D"},
@@ -107,18 +252,18 @@ const std::vector<ClassRow>& rows() {
       {K::layer, "DepthwiseConv2D"},
       {K::layer, "SeparableConv1D"},
       {K::layer, "SeparableConv2D"},
-      {K::layer, "Add", {}, {}, computes()},
-      {K::layer, "Subtract", {}, {}, computes()},
-      {K::layer, "Multiply", {}, {}, computes()},
-      {K::layer, "Average", {}, {}, computes()},
-      {K::layer, "Maximum", {}, {}, computes()},
-      {K::layer, "Minimum", {}, {}, computes()},
-      {K::layer, "Concatenate", {}, {}, computes()},
+      {K::layer, "Add"},
+      {K::layer, "Subtract"},
+      {K::layer, "Multiply"},
+      {K::layer, "Average"},
+      {K::layer, "Maximum"},
+      {K::layer, "Minimum"},
+      {K::layer, "Concatenate"},
       {K::layer, "Dot"},
-      {K::layer, "BatchNormalization", {}, {}, reads({"inputs"}, "input")},
-      {K::layer, "LayerNormalization", {}, {}, passes_through()},
-      {K::layer, "GroupNormalization", {}, {}, passes_through()},
-      {K::layer, "UnitNormalization", {}, {}, passes_through()},
+      {K::layer, "BatchNormalization"},
+      {K::layer, "LayerNormalization"},
+      {K::layer, "GroupNormalization"},
+      {K::layer, "UnitNormalization"},
       {K::layer, "RMSNormalization"},
       {K::layer, "MaxPooling1D"},
       {K::layer, "MaxPooling2D"},
@@ -129,7 +274,7 @@ const std::vector<ClassRow>& rows() {
       {K::layer, "GlobalMaxPooling1D"},
       {K::layer, "GlobalMaxPooling2D"},
       {K::layer, "GlobalMaxPooling3D"},
-      {K::layer, "GlobalAveragePooling1D", {}, {}, reads({"inputs"}, "none")},
+      {K::layer, "GlobalAveragePooling1D"},
       {K::layer, "GlobalAveragePooling2D"},
       {K::layer, "GlobalAveragePooling3D"},
       {K::layer, "AdaptiveMaxPooling1D"},
@@ -138,19 +283,19 @@ const std::vector<ClassRow>& rows() {
       {K::layer, "AdaptiveAveragePooling1D"},
       {K::layer, "AdaptiveAveragePooling2D"},
       {K::layer, "AdaptiveAveragePooling3D"},
-      {K::layer, "Rescaling", {}, {}, passes_through()},
+      {K::layer, "Rescaling"},
       {K::layer, "Normalization"},
       {K::layer, "CenterCrop"},
       {K::layer, "Resizing"},
       {K::layer, "Discretization"},
       {K::layer, "CategoryEncoding"},
-      {K::layer, "Dropout", {}, {}, passes_through()},
+      {K::layer, "Dropout"},
       {K::layer, "AlphaDropout"},
       {K::layer, "SpatialDropout1D"},
       {K::layer, "SpatialDropout2D"},
       {K::layer, "SpatialDropout3D"},
-      {K::layer, "GaussianNoise", {}, {}, passes_through()},
-      {K::layer, "GaussianDropout", {}, {}, passes_through()},
+      {K::layer, "GaussianNoise"},
+      {K::layer, "GaussianDropout"},
       {K::layer, "ActivityRegularization"},
       {K::layer, "Flatten"},
       {K::layer, "Reshape"},
@@ -203,9 +348,9 @@ const std::vector<ClassRow>& rows() {
                            "recurrent_dropout": 0.0, "seed": null}, "registered_name": null, "build_config": {"input_shape":
                            [null, 7]}}}, "registered_name": null, "build_config": {"input_shape": [null, 5, 7]}})")},
        rnn_reference()},
-      {K::layer, "SimpleRNN", {}, {}, reads({"inputs"}, "computed")},
-      {K::layer, "LSTM", {}, {}, reads({"inputs"}, "computed")},
-      {K::layer, "GRU", {}, {}, reads({"inputs"}, "computed")},
+      {K::layer, "SimpleRNN"},
+      {K::layer, "LSTM"},
+      {K::layer, "GRU"},
       {K::layer, "ConvLSTM1D"},
       {K::layer, "ConvLSTM2D"},
       {K::layer, "ConvLSTM3D",
@@ -228,8 +373,8 @@ const std::vector<ClassRow>& rows() {
                            "recurrent_dropout": 0.0, "seed": null}, "registered_name": null, "build_config": {"input_shape":
                            [null, 3, 4, 4, 4, 2]}})")},
        conv_lstm3d_reference()},
-      {K::layer, "Bidirectional", {}, {}, reads({"inputs"}, "computed")},
-      {K::layer, "TimeDistributed", {}, {}, reads({"inputs"}, "computed")},
+      {K::layer, "Bidirectional"},
+      {K::layer, "TimeDistributed"},
 
       // ---------------------------- issue 10: Keras fixtures of tests/data cover
       // these (augmentation_layers, augmentation_keras_cannot_reload,
@@ -447,6 +592,9 @@ const std::vector<ClassRow>& rows() {
       {K::operation, "Transpose"},
       {K::operation, "Reshape"},
       {K::operation, "ExpandDims"},
+      {K::operation, "ZerosLike"},
+      {K::operation, "OnesLike", op_config("numpy.py", "OnesLike", {{"dtype", "bool"}}),
+       full_like_reference("OnesLike", 1.0F)},
       {K::operation, "Squeeze"},
 
       // ------------------------------------------------------- activations
@@ -731,6 +879,13 @@ const std::vector<Allowance>& allow_list() {
   static const std::vector<Allowance> allowances = {
       {K::operation, "*", "gradient", "raw operations have no backward pass yet (training through one throws)"},
       {K::layer, "InputLayer", "gradient", "a graph's source: it computes nothing"},
+      {K::layer, "InputLayer", "masks", "a graph's source: no call hands it a mask"},
+      {K::layer, "SimpleRNNCell", "masks",
+       "a cell: its RNN calls it on one step with its states, masking the step itself"},
+      {K::layer, "LSTMCell", "masks", "a cell: its RNN calls it on one step with its states, masking the step itself"},
+      {K::layer, "GRUCell", "masks", "a cell: its RNN calls it on one step with its states, masking the step itself"},
+      {K::layer, "StackedRNNCells", "masks",
+       "a cell: its RNN calls it on one step with its states, masking the step itself"},
       // Issue 10's layers arrived before their backward passes (training through one throws).
       {K::layer, "StackedRNNCells", "gradient", kNoBackward},
       {K::layer, "ReversibleEmbedding", "gradient", kNoBackward},

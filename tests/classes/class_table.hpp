@@ -49,13 +49,20 @@ struct ForwardReference {
   std::function<double(const ForwardReference&)> check;
 };
 
-// Keras' masking behaviour of a class (issue 10 fills this in for every
-// layer). `inputs` names the call arguments whose masks the class reads
-// (empty: none); `output` is what mask its outputs carry: "none", "input"
-// (the first input's, passed through), or "computed" (its own compute_mask).
+// Keras 3.16's masking rule of a layer class (keras/src/layers/**: its
+// supports_masking, compute_mask and call signature). `inputs`: the keyword
+// arguments Layer.__call__ fills with input masks when the layer is called on
+// masked tensors ("mask", or "query_mask", "value_mask" for attention; empty:
+// it uses no mask). `output`: the mask of its (first) output: "input" (passes
+// the first input's mask through), "computed" (its own compute_mask), "none"
+// (drops it). `mask_axes`: the leading axes of each input the probe's mask
+// covers; default all but the last (Keras' [batch, steps] for sequences);
+// Softmax takes a full one, recurrent layers [batch, steps].
 struct MaskColumn {
   std::vector<std::string> inputs;
   std::string output = "none";
+  std::optional<int> mask_axes;
+  Json config_patch = Json::object();  // merged into the probed layer's config (Embedding: mask_zero)
 };
 
 // The backward pass (issue 14): a reference gradient with its tolerance.
@@ -78,7 +85,7 @@ struct ClassRow {
 struct Allowance {
   ObjectKind kind;
   std::string class_name;  // "*": every class of the kind
-  std::string column;      // "config" or "forward"
+  std::string column;      // "config", "forward", "gradient" or "masks"
   std::string reason;
 };
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -175,6 +176,22 @@ ForwardReference log_softmax_reference() {
         expected.data<float>()[i * 7 + j] = static_cast<float>(x.at(i * 7 + j) - top - std::log(sum));
     }
     return excess(run_op("LogSoftmax", Json::object(), {x}).at(0), expected, self.atol, self.rtol);
+  });
+}
+
+ForwardReference full_like_reference(const std::string& class_name, float value) {
+  return computed("constant by hand, dtype as given", 0.0, 0.0, [class_name, value](const ForwardReference& self) {
+    keras::Tensor a = uniform({3, 4}, -1.0, 1.0, 28);
+    auto x = keras::Input({4});
+    auto like = [&](std::optional<std::string> dtype) {
+      return class_name == "OnesLike" ? keras::ops::ones_like(x, dtype) : keras::ops::zeros_like(x, dtype);
+    };
+    keras::Model model({x}, std::vector<keras::KerasTensor>{like(std::nullopt), like("bool")});
+    auto out = model.predict({a});
+    if (out[0].dtype() != keras::DType::float32 || out[1].dtype() != keras::DType::bool_) return 1.0;
+    const keras::Tensor expected = keras::Tensor::full({3, 4}, value);
+    return std::max(excess(out[0], expected, self.atol, self.rtol),
+                    excess(out[1].astype(keras::DType::float32), expected, self.atol, self.rtol));
   });
 }
 

@@ -46,6 +46,8 @@ ForwardReference logical_not_reference();
 ForwardReference all_reference();
 ForwardReference log_softmax_reference();
 ForwardReference stack_reference();
+// ZerosLike / OnesLike: `value` in the input's shape, in the input's dtype or a given one.
+ForwardReference full_like_reference(const std::string& class_name, float value);
 double population_variance(const std::vector<double>& values);
 
 // Layers without a fixture: RNN(SimpleRNNCell) and ConvLSTM3D (1x1x1

@@ -171,6 +171,12 @@ KerasTensor squeeze(const KerasTensor& x, const Axis& axis) { return unary("Sque
 KerasTensor cast(const KerasTensor& x, const std::string& dtype) {
   return unary("Cast", x, Json{{"dtype", dtype_name(dtype_from_name(dtype))}});
 }
+KerasTensor zeros_like(const KerasTensor& x, std::optional<std::string> dtype) {
+  return unary("ZerosLike", x, Json{{"dtype", dtype ? Json(dtype_name(dtype_from_name(*dtype))) : Json(nullptr)}});
+}
+KerasTensor ones_like(const KerasTensor& x, std::optional<std::string> dtype) {
+  return unary("OnesLike", x, Json{{"dtype", dtype ? Json(dtype_name(dtype_from_name(*dtype))) : Json(nullptr)}});
+}
 KerasTensor get_item(const KerasTensor& x, const KeyItem& key) {
   return single("GetItem", Json::object(), {SymbolicArg(x), SymbolicArg(key.json())});
 }

@@ -665,6 +665,26 @@ RawOpDef softmax_like(const std::string& class_name, bool log) {
   return def;
 }
 
+// zeros_like / ones_like: x's shape, in `dtype` (null: x's dtype).
+RawOpDef full_like_def(const std::string& class_name, float value) {
+  RawOpDef def{class_name, kNumpy, {{"dtype", Json(nullptr)}}, nullptr, nullptr};
+  auto dtype_of = [](const RawOp& op, DType x) {
+    const Json& v = op.param("dtype");
+    if (v.is_null()) return x;
+    if (!v.is_string()) throw FormatError(op.describe() + ": 'dtype' must be a dtype name or null, got " + v.dump());
+    return dtype_from_name(v.get<std::string>());
+  };
+  def.spec = [dtype_of](const RawOp& op, const SpecArgs& args) {
+    const TensorSpec& x = spec_tensor(op, args, 0);
+    return std::vector<TensorSpec>{{x.shape, dtype_of(op, x.dtype)}};
+  };
+  def.run = [dtype_of, value](const RawOp& op, const CallArgs& args) {
+    const Tensor& x = run_tensor(op, args, 0);
+    return std::vector<Tensor>{Tensor::full(x.shape(), value, dtype_of(op, x.dtype()))};
+  };
+  return def;
+}
+
 std::vector<RawOpDef> build_defs() {
   using kernels::BinaryOp;
   std::vector<RawOpDef> defs;
@@ -752,6 +772,8 @@ std::vector<RawOpDef> build_defs() {
     defs.push_back(elu);
   }
 
+  defs.push_back(full_like_def("ZerosLike", 0.0F));
+  defs.push_back(full_like_def("OnesLike", 1.0F));
   defs.push_back(clip_def());
   defs.push_back(where_def());
   defs.push_back(cast_def());

@@ -16,6 +16,7 @@ class ActivationImpl final : public Layer {
   const std::string& activation() const { return activation_; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -33,8 +34,8 @@ class SoftmaxImpl final : public Layer {
   std::string class_name() const override { return "Softmax"; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: uses `mask` (masked logits) and passes it through.
   bool supports_masking() const override { return true; }
-  // Masked positions get a large negative logit and probability 0.
   bool call_accepts_mask() const override { return true; }
   std::vector<Tensor> call(const CallArgs& args) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -57,6 +58,7 @@ class ReLUImpl final : public Layer {
   const Json& threshold() const { return threshold_; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -75,6 +77,7 @@ class LeakyReLUImpl final : public Layer {
   std::string class_name() const override { return "LeakyReLU"; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -93,6 +96,7 @@ class ELUImpl final : public Layer {
   std::string class_name() const override { return "ELU"; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -108,6 +112,7 @@ class PReLUImpl final : public Layer {
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "PReLU"; }
   Json get_config() const override;
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }

@@ -40,7 +40,22 @@ struct AttentionMasks {
 class ProjectedAttentionImpl : public Layer {
  public:
   using Layer::Layer;
+  // Masks: __call__ fills query_mask, value_mask and key_mask from the masks
+  // of query, value and key (when several tensors are passed); the output
+  // carries the query's mask (supports_masking, default compute_mask).
   bool supports_masking() const override { return true; }
+  std::vector<std::string> call_parameter_names() const override {
+    return {"query",
+            "value",
+            "key",
+            "query_mask",
+            "value_mask",
+            "key_mask",
+            "attention_mask",
+            "return_attention_scores",
+            "training",
+            "use_causal_mask"};
+  }
   std::optional<Json> build_config() const override;
   void build_from_config(const Json& build_config) override;
 
@@ -63,6 +78,9 @@ class MultiHeadAttentionImpl final : public ProjectedAttentionImpl {
 
   std::string class_name() const override { return "MultiHeadAttention"; }
   Json get_config() const override;
+  // MultiHeadAttention.call reads query_mask from the query tensor itself,
+  // whatever was passed.
+  std::vector<CallMask> call_time_masks(const Json& args, const Json& kwargs) const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
 
@@ -117,9 +135,15 @@ class DotAttentionImpl final : public Layer {
 
   std::string class_name() const override { return additive_ ? "AdditiveAttention" : "Attention"; }
   Json get_config() const override;
+  // Masks (attention.py): `mask` is [query_mask, value_mask(, key_mask)],
+  // filled from the inputs list; value_mask masks the scores (the key mask is
+  // ignored) and query_mask zeroes the output rows. compute_mask: mask[0].
   bool call_accepts_mask() const override { return true; }
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  bool supports_masking() const override { return true; }
+  std::vector<std::string> call_parameter_names() const override {
+    return {"inputs", "mask", "training", "return_attention_scores", "use_causal_mask"};
+  }
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
 

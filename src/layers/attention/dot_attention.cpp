@@ -99,9 +99,13 @@ void DotAttentionImpl::build(const std::vector<Shape>& input_shapes) {
   if (score_mode_ == "concat") concat_score_weight_ = add_weight("concat_score_weight", {}, "ones");
 }
 
-std::optional<KerasTensor> DotAttentionImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                          const Json& /*kwargs*/) {
-  // The output carries the query's mask.
+std::optional<KerasTensor> DotAttentionImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) {
+  // mask[0]: the query's mask, from the `mask` list passed, else the query's.
+  if (auto given = node.kwargs.find("mask"); given != node.kwargs.end() && given->is_array() && !given->empty()) {
+    const Json& first = (*given)[0];
+    if (CallArgs::is_ref(first)) return node.inputs.at(first.at("__tensor__").get<std::size_t>());
+    return std::nullopt;
+  }
   if (inputs.empty()) return std::nullopt;
   return inputs.front().keras_mask();
 }

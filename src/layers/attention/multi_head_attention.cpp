@@ -528,6 +528,18 @@ std::vector<TensorSpec> MultiHeadAttentionImpl::compute_output_spec(const SpecAr
   return specs;
 }
 
+std::vector<Layer::CallMask> MultiHeadAttentionImpl::call_time_masks(const Json& args, const Json& kwargs) const {
+  auto fills = ProjectedAttentionImpl::call_time_masks(args, kwargs);
+  std::erase_if(fills, [](const CallMask& m) { return m.kwarg == "query_mask"; });
+  const Json* query = nullptr;
+  if (!args.empty())
+    query = &args[0];
+  else if (auto it = kwargs.find("query"); it != kwargs.end())
+    query = &*it;
+  if (query != nullptr && CallArgs::is_ref(*query)) fills.push_back({"query_mask", *query});
+  return fills;
+}
+
 std::vector<Tensor> MultiHeadAttentionImpl::call(const CallArgs& args) {
   auto in = attention_inputs(args, name());
   const Tensor& key_input = in.key ? *in.key : in.value;

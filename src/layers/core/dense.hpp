@@ -19,6 +19,7 @@ class DenseImpl final : public Layer {
     return dtype_policy().quantized() ? Differentiability::unsupported : Differentiability::differentiable;
   }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Masks: passes the input's mask through (supports_masking = True).
   bool supports_masking() const override { return true; }
   // Quantized: Keras' serialization spec of the mode (int8: kernel, bias,
   // kernel_scale; int4: kernel, bias, kernel_scale, kernel_zero, g_idx;

@@ -186,8 +186,7 @@ ad::Var EmbeddingImpl::forward_tape(const ad::Var& input, TapeVariables& variabl
   return ad::take(variables(embeddings_), ids, 0);
 }
 
-std::optional<KerasTensor> EmbeddingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                       const Json& /*kwargs*/) {
+std::optional<KerasTensor> EmbeddingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Node& /*node*/) {
   if (!options_.mask_zero || inputs.empty()) return std::nullopt;
   return symbolic_not_equal(inputs.front(), Json(0));
 }
@@ -290,7 +289,7 @@ std::vector<Tensor> ReversibleEmbeddingImpl::call(const CallArgs& args) {
 }
 
 std::optional<KerasTensor> ReversibleEmbeddingImpl::compute_mask(const std::vector<KerasTensor>& /*inputs*/,
-                                                                 const Json& /*args*/, const Json& /*kwargs*/) {
+                                                                 const Node& /*node*/) {
   return std::nullopt;
 }
 

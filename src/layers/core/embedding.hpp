@@ -24,11 +24,10 @@ class EmbeddingImpl : public Layer {
   // Quantized: embeddings, embeddings_scale (int4 grouped: then
   // embeddings_zero and g_idx), Keras' serialization spec.
   std::vector<VariablePtr> own_variables() const override;
-  // Keras sets supports_masking = mask_zero.
+  // Masks: ignores any incoming mask; with mask_zero (Keras' supports_masking
+  // = mask_zero) outputs not_equal(inputs, 0), else none.
   bool supports_masking() const override { return options_.mask_zero; }
-  // mask_zero: the symbolic op not_equal(inputs, 0).
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
 
   std::int64_t input_dim() const { return input_dim_; }
   std::int64_t output_dim() const { return output_dim_; }
@@ -63,8 +62,7 @@ class ReversibleEmbeddingImpl final : public EmbeddingImpl {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;

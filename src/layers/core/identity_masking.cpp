@@ -37,8 +37,7 @@ Json MaskingImpl::get_config() const {
   return config;
 }
 
-std::optional<KerasTensor> MaskingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                     const Json& /*kwargs*/) {
+std::optional<KerasTensor> MaskingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Node& /*node*/) {
   if (inputs.empty()) return std::nullopt;
   return symbolic_any(symbolic_not_equal(inputs.front(), mask_value_), -1, false);
 }

@@ -13,6 +13,7 @@ class IdentityImpl final : public Layer {
 
   std::string class_name() const override { return "Identity"; }
   bool writes_build_config() const override { return false; }
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
@@ -30,10 +31,10 @@ class MaskingImpl final : public Layer {
   std::string class_name() const override { return "Masking"; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: ignores any incoming mask; outputs any(inputs != mask_value, axis=-1).
   bool supports_masking() const override { return true; }
   // any(not_equal(inputs, mask_value), axis=-1) as symbolic op nodes.
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;

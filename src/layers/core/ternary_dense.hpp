@@ -14,6 +14,7 @@ class TernaryDenseImpl final : public Layer {
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Tensor forward(const Tensor& input, bool training) override;
+  // Masks: passes the input's mask through (supports_masking = True).
   bool supports_masking() const override { return true; }
 
  protected:

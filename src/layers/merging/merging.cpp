@@ -139,8 +139,7 @@ void MergeImpl::build(const std::vector<Shape>& input_shapes) {
                      shapes_to_string(input_shapes));
 }
 
-std::optional<KerasTensor> MergeImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                   const Json& /*kwargs*/) {
+std::optional<KerasTensor> MergeImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Node& /*node*/) {
   std::vector<KerasTensor> masks;
   for (const auto& x : inputs) {
     auto m = x.keras_mask();
@@ -311,13 +310,25 @@ std::vector<ad::Var> ConcatenateImpl::call_tape(const CallArgs& args, const std:
   return {ad::concatenate(tape_arg_list(args, tensors), axis_)};
 }
 
-std::optional<KerasTensor> ConcatenateImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                         const Json& /*kwargs*/) {
+std::optional<KerasTensor> ConcatenateImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Node& /*node*/) {
   bool any_mask = false;
   for (const auto& x : inputs) any_mask = any_mask || x.keras_mask().has_value();
   if (!any_mask) return std::nullopt;
-  // Keras builds ones_like / zeros_like nodes here, which keras-cpp's raw ops lack.
-  throw NotImplementedError("Concatenate '" + name() + "': concatenating masked inputs is not supported by keras-cpp");
+  // Each input's mask brought to the input's rank (all True when it has none),
+  // concatenated on the axis, then any() over the last axis, as Keras does.
+  std::vector<KerasTensor> masks;
+  for (const auto& x : inputs) {
+    auto m = x.keras_mask();
+    if (!m) {
+      masks.push_back(ops::ones_like(x, "bool"));
+    } else if (m->shape().size() < x.shape().size()) {
+      KerasTensor expanded = ops::expand_dims(*m, -1);  // created before zeros_like, as in Python
+      masks.push_back(ops::logical_or(expanded, ops::zeros_like(x, "bool")));
+    } else {
+      masks.push_back(*m);
+    }
+  }
+  return ops::any(ops::concatenate(masks, axis_), -1, false);
 }
 
 // ---------------------------------------------------------------- Dot

@@ -17,10 +17,10 @@ class MergeImpl : public Layer {
   static LayerPtr from_config(Kind kind, const Json& config);
 
   std::string class_name() const override;
+  // Masks: the logical_or of the inputs' masks when every input has one,
+  // else none (base_merge.py compute_mask).
   bool supports_masking() const override { return true; }
-  // The logical_or of the inputs' masks when every input has one.
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -43,8 +43,9 @@ class ConcatenateImpl final : public MergeImpl {
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "Concatenate"; }
   Json get_config() const override;
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  // Masks: when any input has one, each input's mask (all True if none)
+  // concatenated on `axis`, then any(axis=-1) (concatenate.py compute_mask).
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
@@ -66,7 +67,8 @@ class DotImpl final : public MergeImpl {
   static LayerPtr from_config(const Json& config);
   std::string class_name() const override { return "Dot"; }
   Json get_config() const override;
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>&, const Json&, const Json&) override {
+  // Masks: outputs none (compute_mask returns None).
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>&, const Node&) override {
     return std::nullopt;
   }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;

@@ -26,6 +26,7 @@ class BatchNormalizationImpl final : public Layer {
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
                                  TapeVariables& variables) override;
+  // Masks: uses `mask` for the moments in training; passes it through.
   bool call_accepts_mask() const override { return true; }
   bool supports_masking() const override { return true; }
 
@@ -67,6 +68,7 @@ class LayerNormalizationImpl final : public Layer {
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
 
  protected:
@@ -88,6 +90,7 @@ class GroupNormalizationImpl final : public Layer {
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
 
  protected:
@@ -110,6 +113,7 @@ class UnitNormalizationImpl final : public Layer {
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
 
  private:

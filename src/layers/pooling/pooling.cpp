@@ -207,7 +207,7 @@ std::vector<ad::Var> GlobalPoolingImpl::call_tape(const CallArgs& args, const st
 }
 
 std::optional<KerasTensor> GlobalPoolingImpl::compute_mask(const std::vector<KerasTensor>& /*inputs*/,
-                                                           const Json& /*args*/, const Json& /*kwargs*/) {
+                                                           const Node& /*node*/) {
   return std::nullopt;  // the pooled output has no time axis left to mask
 }
 

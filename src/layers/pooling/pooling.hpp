@@ -54,11 +54,11 @@ class GlobalPoolingImpl final : public Layer {
   std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
                                  TapeVariables& variables) override;
 
-  // GlobalAveragePooling1D takes a mask and consumes it.
+  // Masks: GlobalAveragePooling1D averages over the steps `mask` keeps and
+  // outputs no mask (compute_mask None); the others drop the mask.
   bool call_accepts_mask() const override { return masked(); }
   bool supports_masking() const override { return masked(); }
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
 
  private:
   bool masked() const { return mode_ == PoolMode::average && rank_ == 1; }

@@ -2,7 +2,9 @@
 #include "layers/config_utils.hpp"
 #include "layers/normalization/common.hpp"
 #include "layers/preprocessing/preprocessing_layers.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/image.hpp"
+#include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace keras::detail {
@@ -150,10 +152,25 @@ Shape ResizingImpl::compute_output_shape(const Shape& input_shape) {
                          "Resizing '" + name() + "'");
 }
 
+std::vector<TensorSpec> ResizingImpl::compute_output_spec(const SpecArgs& args) {
+  const TensorSpec& x = args.tensor(0);
+  const bool integer = !is_floating(x.dtype) && x.dtype != DType::bool_;
+  return {TensorSpec{compute_output_shape(x.shape), integer ? x.dtype : compute_dtype()}};
+}
+
 Tensor ResizingImpl::forward(const Tensor& input, bool /*training*/) {
-  // Float inputs are first cast to the compute dtype; integer ones are resized as they are.
+  // Float inputs are first cast to the compute dtype; integer ones are resized as they are
+  // and come back in their own dtype: rounded and clipped to the image's own range, as the
+  // numpy backend's resize does (Resizing then keeps that dtype).
   Tensor x = is_floating(input.dtype()) && input.dtype() != DType::float32 ? input.astype(DType::float32) : input;
-  return to_compute_dtype(resize_images(x, height_, width_, options_, "Resizing '" + name() + "'"), compute_dtype());
+  Tensor resized = resize_images(x, height_, width_, options_, "Resizing '" + name() + "'");
+  if (!is_floating(input.dtype()) && input.dtype() != DType::bool_) {
+    if (input.size() == 0) return resized.astype(input.dtype());
+    const float lo = kernels::min(x.astype(DType::float32)).to_vector().at(0);
+    const float hi = kernels::max(x.astype(DType::float32)).to_vector().at(0);
+    return kernels::clip(kernels::round(resized), lo, hi).astype(input.dtype());
+  }
+  return to_compute_dtype(resized, compute_dtype());
 }
 
 // ---------------------------------------------------------------- CenterCrop

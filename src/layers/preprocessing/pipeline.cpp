@@ -47,17 +47,19 @@ std::vector<Tensor> PipelineImpl::call(const CallArgs& args) {
   step.args = Json::array({Json{{"__tensor__", 0}}});
   step.tensors = {args.tensor(0)};
   step.training = args.training;
-  // The Pipeline's mask goes to the first layer that takes one (keras-cpp
-  // does not recompute masks between the steps at run time).
+  // Pipeline.call hands each layer that takes `mask` the mask of its input:
+  // the Pipeline's, then what the previous output carries (kept by layers that
+  // support masking, dropped by the others; a mask a layer computes itself,
+  // as Masking's, is not rebuilt here).
   std::optional<Tensor> mask = args.kwarg_tensor("mask");
   for (const auto& layer : layers_) {
     CallArgs call = step;
     if (mask && layer->call_accepts_mask()) {
       call.kwargs["mask"] = Json{{"__tensor__", 1}};
       call.tensors.push_back(*mask);
-      mask.reset();
     }
     step.tensors = {layer->call(call).at(0)};
+    if (!layer->supports_masking()) mask.reset();
   }
   return step.tensors;
 }

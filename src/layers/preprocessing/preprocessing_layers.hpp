@@ -37,6 +37,7 @@ class RescalingImpl final : public Layer {
   std::string class_name() const override { return "Rescaling"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
 
  private:
@@ -52,6 +53,7 @@ class NormalizationImpl final : public Layer {
   std::string class_name() const override { return "Normalization"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   void adapt(const Tensor& data);
 
@@ -93,6 +95,8 @@ class ResizingImpl final : public Layer {
   std::string class_name() const override { return "Resizing"; }
   Json get_config() const override;
   Shape compute_output_shape(const Shape& input_shape) override;
+  // Integer images keep their dtype; the others give the compute dtype.
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   Tensor forward(const Tensor& input, bool training) override;
 
   std::optional<std::string> bounding_box_format;
@@ -148,6 +152,7 @@ class PipelineImpl final : public Layer {
   std::string class_name() const override { return "Pipeline"; }
   Json get_config() const override;
   std::vector<std::shared_ptr<Layer>> layer_list() const override { return layers_; }
+  // Masks: hands `mask` to its first layer that takes one; its output carries none.
   bool call_accepts_mask() const override { return true; }
   bool converts_input_args() const override { return false; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;

@@ -17,6 +17,7 @@ class NoiseLayer : public Layer {
  public:
   NoiseLayer(const LayerBaseOptions& base, const std::string& prefix, Json amount, std::optional<std::int64_t> seed);
   bool writes_build_config() const override { return false; }
+  // Masks: Dropout, AlphaDropout, SpatialDropout*, GaussianNoise, GaussianDropout pass the mask through.
   bool supports_masking() const override { return true; }
   double amount() const { return amount_.get<double>(); }
 
@@ -97,6 +98,7 @@ class ActivityRegularizationImpl final : public Layer {
   std::string class_name() const override { return "ActivityRegularization"; }
   Json get_config() const override;
   bool writes_build_config() const override { return false; }
+  // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }

@@ -226,12 +226,6 @@ void RNNImpl::build(const std::vector<Shape>& input_shapes) {
   if (!cell_->built()) cell_->build_for({step});
 }
 
-std::optional<KerasTensor> RNNImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                 const Json& /*kwargs*/) {
-  if (!settings_.return_sequences || inputs.empty()) return std::nullopt;
-  return inputs.front().keras_mask();
-}
-
 std::vector<TensorSpec> RNNImpl::compute_output_spec(const SpecArgs& args) {
   const Shape& in = args.tensor(0).shape;
   if (in.size() < 3) throw ValueError("Layer '" + name() + "' expects inputs of rank >= 3, got " + shape_to_string(in));

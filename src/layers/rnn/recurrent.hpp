@@ -44,9 +44,13 @@ class RNNImpl : public Layer {
 
   std::string class_name() const override { return "RNN"; }
   Json get_config() const override;
+  // Masks (Keras 3.16 rnn.py): uses the `mask` of `sequences` to skip steps;
+  // supports_masking = False, so no output carries a mask (return_sequences
+  // included).
   bool call_accepts_mask() const override { return true; }
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::vector<std::string> call_parameter_names() const override {
+    return {"sequences", "initial_state", "mask", "training"};
+  }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   std::optional<Json> build_config() const override { return recurrent_build_config(*this, initial_state_shape_); }

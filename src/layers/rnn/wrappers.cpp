@@ -130,12 +130,6 @@ void BidirectionalImpl::build(const std::vector<Shape>& input_shapes) {
   if (!backward_->built()) backward_->build_for({input_shapes.at(0)});
 }
 
-std::optional<KerasTensor> BidirectionalImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Json& /*args*/,
-                                                           const Json& /*kwargs*/) {
-  if (!forward_->settings().return_sequences || inputs.empty()) return std::nullopt;
-  return inputs.front().keras_mask();
-}
-
 std::vector<TensorSpec> BidirectionalImpl::compute_output_spec(const SpecArgs& args) {
   SpecArgs inner;
   inner.args = Json::array({ref(0)});

@@ -20,9 +20,12 @@ class BidirectionalImpl final : public Layer {
 
   std::string class_name() const override { return "Bidirectional"; }
   Json get_config() const override;
+  // Masks (bidirectional.py): hands the `mask` of `sequences` to both
+  // directions; supports_masking = False, so its outputs carry none.
   bool call_accepts_mask() const override { return true; }
-  std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Json& args,
-                                          const Json& kwargs) override;
+  std::vector<std::string> call_parameter_names() const override {
+    return {"sequences", "initial_state", "mask", "training"};
+  }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   std::optional<Json> build_config() const override { return recurrent_build_config(*this, initial_state_shape_); }
@@ -49,6 +52,9 @@ class TimeDistributedImpl final : public Layer {
 
   std::string class_name() const override { return "TimeDistributed"; }
   Json get_config() const override;
+  // Masks (time_distributed.py): hands each step's slice of `mask` to the
+  // wrapped layer when its call takes one; supports_masking = False, so the
+  // output carries no mask.
   bool call_accepts_mask() const override { return true; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
