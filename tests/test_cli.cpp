@@ -133,7 +133,7 @@ TerminalRun run_on_terminal(const std::vector<std::string>& args, const std::str
 TEST(Cli, HelpAndVersionExitZero) {
   auto r = run({"--help"});
   EXPECT_EQ(r.status, 0) << r.err;
-  for (const char* command : {"info", "predict", "convert", "diff", "plot", "check"})
+  for (const char* command : {"info", "predict", "convert", "diff", "plot", "check", "fit", "evaluate"})
     EXPECT_NE(r.out.find(command), std::string::npos) << command << " missing from --help:\n" << r.out;
   EXPECT_EQ(r.out.find("completion"), std::string::npos) << "the completion command is hidden";
   r = run({"predict", "--help"});
@@ -141,7 +141,7 @@ TEST(Cli, HelpAndVersionExitZero) {
   for (const char* option : {"--input", "--x", "--output", "-o", "--weights", "--batch-size", "--overwrite", "--top-k",
                              "--rescale", "--quiet"})
     EXPECT_NE(r.out.find(option), std::string::npos) << option << " missing:\n" << r.out;
-  for (const char* command : {"info", "convert", "diff", "plot", "check"}) {
+  for (const char* command : {"info", "convert", "diff", "plot", "check", "fit", "evaluate"}) {
     r = run({command, "--help"});
     EXPECT_EQ(r.status, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
@@ -703,6 +703,9 @@ TEST(CliCompletion, BashCompletionIsInstalledAndWorks) {
   EXPECT_NE(complete("keras-cpp plot --ra").find("--rankdir"), std::string::npos);
   EXPECT_EQ(complete("keras-cpp plot m.keras --rankdir ''"), "TB\nLR\nBT\nRL\n");
   EXPECT_NE(complete("keras-cpp predict --").find("--top-k"), std::string::npos);
+  EXPECT_NE(complete("keras-cpp fit m.keras --").find("--validation-split"), std::string::npos);
+  EXPECT_EQ(complete("keras-cpp fit m.keras --verbose ''"), "0\n1\n2\n");
+  EXPECT_NE(complete("keras-cpp evaluate m.keras --").find("--json"), std::string::npos);
   EXPECT_NE(complete("keras-cpp --").find("--version"), std::string::npos);
 }
 

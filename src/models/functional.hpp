@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -41,6 +42,28 @@ class MaskedCallable {
   virtual MaskedRun call_masked_vjp(const CallArgs& args, Pullback* pullback) = 0;
 };
 
+// Activity regularization (Layer.activity_regularizer) in recorded runs. The
+// training code installs a hook for a train or test step; the tape calls it
+// with the outputs of each layer call (in nested models too). For a layer
+// with an activity regularizer the hook returns d(penalty)/d(output) for each
+// output (undefined: none), which backward() adds to what reaches the output;
+// for the others nullopt. While a hook is installed, nested models run on the
+// tape even when nothing in them needs a gradient, so that their layers'
+// penalties are counted.
+using ActivityHook =
+    std::function<std::optional<std::vector<Tensor>>(const Layer& layer, const std::vector<Tensor>& outputs)>;
+class ActivityHookScope {
+ public:
+  explicit ActivityHookScope(ActivityHook hook);
+  ~ActivityHookScope();
+  ActivityHookScope(const ActivityHookScope&) = delete;
+  ActivityHookScope& operator=(const ActivityHookScope&) = delete;
+
+ private:
+  ActivityHook hook_;
+  const ActivityHook* previous_;
+};
+
 // The backward pass of a graph run (functional_vjp.cpp): record_graph
 // records, per node whose outputs need a gradient, the pullback of its
 // call_vjp(); backward() sweeps them in reverse, summing the gradients of
@@ -64,9 +87,14 @@ class GraphTape {
     std::shared_ptr<Node> node;
     std::size_t outputs;
     Pullback pullback;
+    // A nested model whose layers regularized activities: its pullback runs
+    // even when no gradient reaches its outputs.
+    bool inner_activity = false;
   };
   std::vector<Entry> entries_;
   std::set<Key> needs_gradient_;
+  // d(activity penalty)/d(output) of regularized layers' outputs.
+  std::map<Key, Tensor> activity_grads_;
 };
 
 class FunctionalImpl : public ModelImpl, public MaskedCallable {

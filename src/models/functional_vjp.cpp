@@ -1,6 +1,7 @@
 // Backward passes through model graphs: the tape of a graph run (one
 // pullback per node call that needs a gradient) and its reverse sweep.
 #include <map>
+#include <utility>
 
 #include "keras/variable.hpp"
 #include "models/functional.hpp"
@@ -18,6 +19,20 @@ void accumulate(Tensor& total, const Tensor& add) {
 
 }  // namespace
 
+namespace {
+
+thread_local const ActivityHook* t_activity_hook = nullptr;
+// Set when a regularized layer's call ran since the flag was last cleared (nested models).
+thread_local bool t_activity_seen = false;
+
+}  // namespace
+
+ActivityHookScope::ActivityHookScope(ActivityHook hook) : hook_(std::move(hook)), previous_(t_activity_hook) {
+  t_activity_hook = &hook_;
+}
+
+ActivityHookScope::~ActivityHookScope() { t_activity_hook = previous_; }
+
 std::vector<Tensor> GraphTape::call(const std::shared_ptr<Node>& node, const CallArgs& args,
                                     std::vector<Tensor>* output_masks) {
   Operation& op = *node->operation;
@@ -25,32 +40,48 @@ std::vector<Tensor> GraphTape::call(const std::shared_ptr<Node>& node, const Cal
   for (const auto& input : node->inputs) needed = needed || needs_gradient_.count(key_of(input)) != 0;
   if (!needed && op.is_layer()) needed = !static_cast<const Layer&>(op).trainable_variables().empty();
   auto* model = dynamic_cast<MaskedCallable*>(&op);
-  if (!needed || op.differentiability() == Differentiability::constant) {
-    if (model == nullptr) return op.call(args);
-    MaskedRun run = model->call_masked(args);
-    *output_masks = std::move(run.masks);
-    return std::move(run.outputs);
-  }
+  const bool record = needed && op.differentiability() != Differentiability::constant;
+  const bool seen_before = std::exchange(t_activity_seen, false);
   // An operation without a backward pass throws here, naming its class.
   Pullback pullback;
   std::vector<Tensor> outputs;
-  if (model != nullptr) {
+  if (model != nullptr && (record || t_activity_hook != nullptr)) {
     MaskedRun run = model->call_masked_vjp(args, &pullback);
     outputs = std::move(run.outputs);
     *output_masks = std::move(run.masks);
-  } else {
+  } else if (model != nullptr) {
+    MaskedRun run = model->call_masked(args);
+    outputs = std::move(run.outputs);
+    *output_masks = std::move(run.masks);
+  } else if (record) {
     VjpResult result = op.call_vjp(args);
     outputs = std::move(result.outputs);
     pullback = std::move(result.pullback);
+  } else {
+    outputs = op.call(args);
   }
-  for (std::size_t i = 0; i < outputs.size(); ++i) needs_gradient_.insert({node.get(), static_cast<int>(i)});
-  entries_.push_back({node, outputs.size(), std::move(pullback)});
+  const bool inner_activity = t_activity_seen;
+  t_activity_seen = seen_before || inner_activity;
+  std::vector<Tensor> activity_grads;
+  if (t_activity_hook != nullptr && model == nullptr && op.is_layer()) {
+    if (auto grads = (*t_activity_hook)(static_cast<const Layer&>(op), outputs)) {
+      activity_grads = std::move(*grads);
+      t_activity_seen = true;
+    }
+  }
+  if (!record) return outputs;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    needs_gradient_.insert({node.get(), static_cast<int>(i)});
+    if (i < activity_grads.size() && activity_grads[i].defined())
+      accumulate(activity_grads_[{node.get(), static_cast<int>(i)}], activity_grads[i]);
+  }
+  entries_.push_back({node, outputs.size(), std::move(pullback), inner_activity});
   return outputs;
 }
 
 Gradients GraphTape::backward(const std::vector<KerasTensor>& sources, const std::vector<KerasTensor>& wanted,
                               const std::vector<Tensor>& wanted_grads) const {
-  std::map<Key, Tensor> grads;
+  std::map<Key, Tensor> grads = activity_grads_;
   for (std::size_t i = 0; i < wanted.size() && i < wanted_grads.size(); ++i)
     accumulate(grads[key_of(wanted[i])], wanted_grads[i]);
   Gradients out;
@@ -64,7 +95,7 @@ Gradients GraphTape::backward(const std::vector<KerasTensor>& sources, const std
       output_grads[i] = it->second;
       any = true;
     }
-    if (!any) continue;
+    if (!any && !entry->inner_activity) continue;
     Gradients g = entry->pullback(output_grads);
     // The call's tensors are the node's inputs, then an appended mask (no gradient).
     const auto& inputs = entry->node->inputs;

@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "keras/models.hpp"
+#include "keras/regularizers.hpp"
 #include "keras/variable.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
@@ -127,18 +129,49 @@ std::vector<std::pair<VariablePtr, Json>> variables_with(const Layer& root, cons
   return out;
 }
 
-std::vector<std::string> layers_with_activity_regularizer(const Layer& root) {
-  std::vector<std::string> out;
+namespace {
+
+// A layer's own activity_regularizer, from its config (models have none:
+// their config is their graph). MultiHeadAttention writes the one it hands to
+// its projections; Keras keeps it out of the layer's own (`_activity_regularizer`).
+std::optional<Json> own_activity_regularizer(const Layer& layer) {
+  if (!layer.layer_list().empty() || dynamic_cast<const ModelImpl*>(&layer) != nullptr) return std::nullopt;
+  if (layer.class_name() == "MultiHeadAttention") return std::nullopt;
+  const Json config = layer.get_config();
+  // ActivityRegularization's config carries l1 and l2 instead (it is the layer's whole point).
+  if (layer.class_name() == "ActivityRegularization")
+    return regularizers::L1L2(config.value("l1", 0.0), config.value("l2", 0.0));
+  auto it = config.find("activity_regularizer");
+  if (it == config.end() || it->is_null()) return std::nullopt;
+  return *it;
+}
+
+void walk_activity(const Layer& layer, bool in_graph, ActivityRegularized& out, std::set<const Layer*>& seen) {
+  if (!seen.insert(&layer).second) return;
+  if (auto regularizer = own_activity_regularizer(layer)) {
+    if (in_graph)
+      out.graph_layers.emplace(&layer, *regularizer);
+    else
+      out.sublayers.push_back(layer.name());
+  }
+  // A model's layers are nodes of its graph; any other layer calls its sublayers itself.
+  for (const auto& member : layer.layer_list()) walk_activity(*member, true, out, seen);
+  for (const auto& child : layer.tracked_sublayers()) walk_activity(*child.layer, false, out, seen);
+}
+
+}  // namespace
+
+ActivityRegularized activity_regularized_layers(const Layer& root) {
+  ActivityRegularized out;
   std::set<const Layer*> seen;
-  each_layer(
-      root,
-      [&](const Layer& layer) {
-        const Json config = layer.get_config();
-        if (auto it = config.find("activity_regularizer"); it != config.end() && !it->is_null())
-          out.push_back(layer.name());
-      },
-      seen);
+  walk_activity(root, true, out, seen);
   return out;
+}
+
+ad::Var activity_penalty(const Json& regularizer, const ad::Var& output) {
+  ad::Var penalty = ad::sum(regularization_penalty(regularizer, output));
+  if (output.rank() == 0) return penalty;
+  return ad::divide_no_nan(penalty, ad::scalar(static_cast<float>(output.dim(0))));
 }
 
 }  // namespace keras::training

@@ -3,6 +3,8 @@
 // loss, and projections applied to variables after each optimizer step.
 #pragma once
 
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,7 +31,19 @@ Tensor apply_constraint(const Json& constraint, const Tensor& w);
 // depthwise_kernel, recurrent_kernel, embeddings, gamma, ...).
 std::vector<std::pair<VariablePtr, Json>> variables_with(const Layer& root, const std::string& which);
 
-// Layers inside `root` (itself included) with an activity_regularizer.
-std::vector<std::string> layers_with_activity_regularizer(const Layer& root);
+// The layers inside `root` (itself included) with an activity_regularizer:
+// those of the model graphs, whose calls the tape sees, and sublayers called
+// inside another layer's own call (a wrapped layer, attention projections),
+// whose outputs keras-cpp does not regularize yet.
+struct ActivityRegularized {
+  std::map<const Layer*, Json> graph_layers;  // the layer -> its regularizer envelope
+  std::vector<std::string> sublayers;         // names
+};
+ActivityRegularized activity_regularized_layers(const Layer& root);
+
+// Layer.activity_regularizer's loss on one output: regularizer(output),
+// divided by the batch size (axis 0) when the output has one, as
+// Layer.__call__ adds it (keras/src/layers/layer.py).
+ad::Var activity_penalty(const Json& regularizer, const ad::Var& output);
 
 }  // namespace keras::training

@@ -1,6 +1,7 @@
 #include "training/train_step.hpp"
 
 #include <map>
+#include <optional>
 
 #include "keras/optimizers.hpp"
 #include "keras/variable.hpp"
@@ -53,6 +54,35 @@ ad::Var weight_penalties(const ModelImpl& model, std::vector<std::pair<VariableP
   return total;
 }
 
+// Keras' activity regularization losses of one step (Layer.__call__ adds
+// them on every call, in training and in evaluation): the tape hands each
+// regularized layer call's outputs to the hook, which sums the penalties into
+// `total` and, with `gradients`, returns d(penalty)/d(output) for the
+// backward pass.
+detail::ActivityHook activity_hook(const std::map<const Layer*, Json>& regularized, Tensor& total, bool gradients) {
+  return [&regularized, &total, gradients](const Layer& layer,
+                                           const std::vector<Tensor>& outputs) -> std::optional<std::vector<Tensor>> {
+    auto it = regularized.find(&layer);
+    if (it == regularized.end()) return std::nullopt;
+    std::vector<Tensor> grads(outputs.size());
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const Tensor& output = outputs[i];
+      if (!output.defined() || !is_floating(output.dtype())) continue;
+      ad::Var value = gradients ? ad::leaf(output.astype(DType::float32)) : ad::Var(output.astype(DType::float32));
+      ad::Var penalty = activity_penalty(it->second, value);
+      total = total.defined() ? kernels::add(total, penalty.value()) : penalty.value();
+      if (gradients) grads[i] = ad::gradients(penalty, {value})[0].astype(output.dtype());
+    }
+    return grads;
+  };
+}
+
+void refuse_sublayer_activity_regularizers(const ActivityRegularized& layers) {
+  if (!layers.sublayers.empty())
+    throw NotImplementedError("keras-cpp cannot apply the activity_regularizer of layer '" + layers.sublayers.front() +
+                              "' yet: it is called inside another layer, not as a node of the model's graph");
+}
+
 std::int64_t batch_size_of(const TrainingData& batch) {
   for (const auto& x : batch.x)
     if (x.defined() && x.rank() > 0) return x.dim(0);
@@ -62,11 +92,25 @@ std::int64_t batch_size_of(const TrainingData& batch) {
 }  // namespace
 
 Logs test_step(const Model& model, TrainerState& state, const TrainingData& batch) {
-  detail::MaskedRun run = forward_inference(model.impl(), batch.x);
+  detail::MaskedRun run;
+  Tensor activity;
+  auto* callable = dynamic_cast<detail::MaskedCallable*>(&model.impl());
+  const ActivityRegularized regularized =
+      state.loss ? activity_regularized_layers(model.impl()) : ActivityRegularized{};
+  if (callable != nullptr && !regularized.graph_layers.empty()) {
+    // The recorded run is the one that sees each layer call (the execution plan fuses them).
+    refuse_sublayer_activity_regularizers(regularized);
+    const detail::ActivityHookScope scope(activity_hook(regularized.graph_layers, activity, false));
+    Pullback unused;
+    run = callable->call_masked_vjp(model_call(batch.x, false), &unused);
+  } else {
+    run = forward_inference(model.impl(), batch.x);
+  }
   std::vector<ad::Var> predictions(run.outputs.begin(), run.outputs.end());
   if (state.loss) {
     ad::Var loss = (*state.loss)(batch.y, predictions, batch.sample_weight, run.masks);
     if (ad::Var penalties = weight_penalties(model.impl(), nullptr); penalties.defined()) loss = loss + penalties;
+    if (activity.defined()) loss = loss + ad::Var(activity);
     const auto n = static_cast<float>(batch_size_of(batch));
     state.loss_tracker.update_values(loss.value(), Tensor::scalar(n));
   }
@@ -81,15 +125,20 @@ Logs train_step(const Model& model, TrainerState& state, const TrainingData& bat
   if (!state.loss)
     throw ValueError("No loss to compute. Provide a `loss` argument in `compile()` to train model '" + impl.name() +
                      "'");
-  if (auto layers = layers_with_activity_regularizer(impl); !layers.empty())
-    throw NotImplementedError("keras-cpp cannot train through the activity_regularizer of layer '" + layers.front() +
-                              "' yet");
+  const ActivityRegularized regularized = activity_regularized_layers(impl);
+  refuse_sublayer_activity_regularizers(regularized);
   auto* callable = dynamic_cast<detail::MaskedCallable*>(&impl);
   if (callable == nullptr) throw NotImplementedError("keras-cpp cannot train a " + impl.class_name() + " model");
 
-  // Forward in training mode, keeping each call's pullback.
+  // Forward in training mode, keeping each call's pullback (and the activity penalties).
   Pullback pullback;
-  detail::MaskedRun run = callable->call_masked_vjp(model_call(batch.x, true), &pullback);
+  Tensor activity;
+  detail::MaskedRun run;
+  {
+    std::optional<detail::ActivityHookScope> scope;
+    if (!regularized.graph_layers.empty()) scope.emplace(activity_hook(regularized.graph_layers, activity, true));
+    run = callable->call_masked_vjp(model_call(batch.x, true), &pullback);
+  }
   std::vector<ad::Var> predictions;
   for (const auto& output : run.outputs)
     predictions.push_back(is_floating(output.dtype()) ? ad::leaf(output.astype(DType::float32)) : ad::Var(output));
@@ -97,6 +146,8 @@ Logs train_step(const Model& model, TrainerState& state, const TrainingData& bat
   ad::Var loss = (*state.loss)(batch.y, predictions, batch.sample_weight, run.masks);
   std::vector<std::pair<VariablePtr, ad::Var>> penalty_leaves;
   if (ad::Var penalties = weight_penalties(impl, &penalty_leaves); penalties.defined()) loss = loss + penalties;
+  // Constant here: its gradient reaches the outputs through the tape's activity seeds.
+  if (activity.defined()) loss = loss + ad::Var(activity);
 
   // d loss / d outputs and / d regularized variables, then through the model.
   std::vector<ad::Var> wrt;

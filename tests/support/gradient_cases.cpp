@@ -36,6 +36,14 @@ Tensor make_input(const GradientInput& in, std::uint64_t seed) {
   return keras::random::uniform(in.shape, -1.5F, 1.5F, seed);
 }
 
+// A layer envelope inside a case's config (wrapped layers, cells).
+Json envelope(const std::string& class_name, Json config) {
+  return Json{{"module", "keras.layers"},
+              {"class_name", class_name},
+              {"config", std::move(config)},
+              {"registered_name", nullptr}};
+}
+
 }  // namespace
 
 double gradient_case_excess(const GradientCase& c, std::vector<std::string>* problems) {
@@ -179,6 +187,22 @@ const std::vector<GradientCase>& gradient_cases() {
       {"SpatialDropout1D", {{"rate", 0.5}}, {{{2, 3, 4}}}},
       {"SpatialDropout3D", {{"rate", 0.5}}, {{{1, 2, 2, 2, 3}}}},
       {"ZeroPadding3D", {{"padding", 1}}, {{{1, 2, 1, 2, 2}}}},
+      // Recurrent layers: the time loop on the tape (backpropagation through time).
+      {"SimpleRNN", {{"units", 3}, {"return_sequences", true}}, {{{2, 4, 3}}}},
+      {"SimpleRNN", {{"units", 2}, {"go_backwards", true}, {"activation", "sigmoid"}}, {{{2, 3, 2}}}},
+      {"LSTM", {{"units", 3}}, {{{2, 4, 2}}}},
+      {"LSTM",
+       {{"units", 2}, {"return_sequences", true}, {"return_state", true}, {"unit_forget_bias", false}},
+       {{{2, 3, 2}}}},
+      {"GRU", {{"units", 3}, {"return_sequences", true}}, {{{2, 4, 2}}}},
+      {"GRU", {{"units", 2}, {"reset_after", false}, {"go_backwards", true}, {"return_state", true}}, {{{2, 3, 3}}}},
+      {"RNN", {{"cell", envelope("LSTMCell", {{"units", 2}})}, {"return_sequences", true}}, {{{2, 3, 2}}}},
+      {"RNN",
+       {{"cell", envelope("StackedRNNCells", {{"cells", Json::array({envelope("SimpleRNNCell", {{"units", 3}}),
+                                                                     envelope("GRUCell", {{"units", 2}})})}})}},
+       {{{2, 3, 2}}}},
+      {"Bidirectional", {{"layer", envelope("LSTM", {{"units", 2}, {"return_sequences", true}})}}, {{{2, 3, 2}}}},
+      {"Bidirectional", {{"layer", envelope("GRU", {{"units", 2}})}, {"merge_mode", "ave"}}, {{{2, 4, 3}}}},
   };
   return all;
 }

@@ -36,6 +36,8 @@ void add_convert_command(CLI::App& app, Context& context);
 void add_diff_command(CLI::App& app, Context& context);
 void add_plot_command(CLI::App& app, Context& context);
 void add_check_command(CLI::App& app, Context& context);
+void add_fit_command(CLI::App& app, Context& context);
+void add_evaluate_command(CLI::App& app, Context& context);
 void add_completion_command(CLI::App& app, Context& context);
 
 // The options every command spells the same way.

@@ -40,10 +40,11 @@ namespace {
 int run_command_line(int argc, char** argv) {
   // A closed stdout (keras-cpp info | head) ends writes with an error, not a signal.
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app("keras-cpp " KERAS_CPP_VERSION
-               ": inspect, run, convert, compare and draw Keras 3 model files (.keras, model directories, legacy "
-               ".h5, config JSON + weights) without Python.",
-               "keras-cpp");
+  CLI::App app(
+      "keras-cpp " KERAS_CPP_VERSION
+      ": inspect, run, train, convert, compare and draw Keras 3 model files (.keras, model directories, legacy "
+      ".h5, config JSON + weights) without Python.",
+      "keras-cpp");
   app.set_version_flag("--version", std::string("keras-cpp " KERAS_CPP_VERSION "\nwrites the Keras ") +
                                         keras::saving::kKerasVersion + " format (metadata.json keras_version \"" +
                                         keras::saving::kKerasVersion + "\")");
@@ -58,6 +59,8 @@ int run_command_line(int argc, char** argv) {
   keras_cli::add_diff_command(app, context);
   keras_cli::add_plot_command(app, context);
   keras_cli::add_check_command(app, context);
+  keras_cli::add_fit_command(app, context);
+  keras_cli::add_evaluate_command(app, context);
   keras_cli::add_completion_command(app, context);
   int error_status = 1;
   try {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <numeric>
 
+#include "arrays.hpp"
 #include "cli.hpp"
 #include "image.hpp"
 #include "keras/utils.hpp"
@@ -44,95 +45,17 @@ double parse_rescale(const std::string& text) {
   return number(text.substr(0, slash)) / denominator;
 }
 
-// The model inputs from the --input values: NAME=FILE fills the named
-// input; plain files fill the others in order; an .npz gives its arrays by
-// name (when they match input names) or in order; several images for one
-// input form a batch.
+// The model inputs from the --input values (arrays.hpp); image files are
+// decoded to the input's shape.
 std::vector<keras::Tensor> gather_inputs(const keras::Model& model, const PredictOptions& o) {
-  const auto names = model.input_names();
   const auto symbolic = model.inputs();
-  std::vector<std::vector<keras::Tensor>> slots(names.size());
-  std::vector<bool> from_image(names.size(), false);
   ImageInputOptions image_options;
   image_options.rescale = parse_rescale(o.rescale);
   image_options.interpolation = o.interpolation;
-  auto slot_of = [&](const std::string& name) -> std::ptrdiff_t {
-    auto it = std::find(names.begin(), names.end(), name);
-    return it == names.end() ? -1 : it - names.begin();
+  const ImageLoader load_image = [&](const std::string& file, std::size_t slot) {
+    return load_image_input(file, symbolic[slot].shape(), image_options);
   };
-  auto next_free = [&](const std::string& what) {
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (slots[i].empty()) return i;
-    }
-    // A single-input image model takes several images as a batch.
-    if (names.size() == 1 && from_image[0]) return std::size_t{0};
-    throw keras::ValueError("too many inputs: " + what + " is one more than the model's " +
-                            std::to_string(names.size()) + " input(s)");
-  };
-  auto load_file = [&](const std::string& file, std::size_t slot) {
-    if (is_image_file(file)) {
-      slots[slot].push_back(load_image_input(file, symbolic[slot].shape(), image_options));
-      from_image[slot] = true;
-    } else {
-      if (!slots[slot].empty()) throw keras::ValueError("input '" + names[slot] + "' given twice");
-      slots[slot].push_back(keras::load_npy(file));
-    }
-  };
-  std::vector<std::string> plain;
-  for (const auto& spec : o.inputs) {
-    const auto eq = spec.find('=');
-    std::error_code ec;
-    if (eq != std::string::npos && !std::filesystem::exists(spec, ec)) {
-      const std::string name = spec.substr(0, eq);
-      const auto slot = slot_of(name);
-      if (slot < 0) {
-        std::string known;
-        for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-        throw keras::ValueError("model has no input named '" + name + "' (its inputs are: " + known + ")");
-      }
-      load_file(spec.substr(eq + 1), static_cast<std::size_t>(slot));
-      continue;
-    }
-    plain.push_back(spec);
-  }
-  for (const auto& file : plain) {
-    if (file.ends_with(".npz")) {
-      auto arrays = keras::utils::load_npz(file);
-      std::vector<std::pair<std::string, keras::Tensor>> unnamed;
-      for (auto& [name, tensor] : arrays) {
-        const auto slot = slot_of(name);
-        if (slot >= 0) {
-          if (!slots[static_cast<std::size_t>(slot)].empty())
-            throw keras::ValueError("input '" + name + "' given twice (again in " + file + ")");
-          slots[static_cast<std::size_t>(slot)].push_back(tensor);
-        } else {
-          unnamed.emplace_back(name, tensor);
-        }
-      }
-      for (auto& [name, tensor] : unnamed) slots[next_free(file + "/" + name + ".npy")].push_back(tensor);
-      continue;
-    }
-    load_file(file, next_free(file));
-  }
-  std::vector<keras::Tensor> ordered;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (slots[i].empty()) throw keras::ValueError("missing --input for model input '" + names[i] + "'");
-    if (slots[i].size() == 1) {
-      ordered.push_back(slots[i].front());
-      continue;
-    }
-    // Images of one input stacked into a batch.
-    keras::Shape shape = slots[i].front().shape();
-    shape[0] = static_cast<std::int64_t>(slots[i].size());
-    keras::Tensor batch(shape, keras::DType::float32);
-    std::size_t offset = 0;
-    for (const auto& t : slots[i]) {
-      std::memcpy(static_cast<std::byte*>(batch.raw_data()) + offset, t.raw_data(), t.nbytes());
-      offset += t.nbytes();
-    }
-    ordered.push_back(batch);
-  }
-  return ordered;
+  return gather_arrays({model.input_names(), "input", "--input"}, o.inputs, load_image).tensors;
 }
 
 // Rows [begin, end) along axis 0.

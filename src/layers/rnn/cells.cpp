@@ -161,6 +161,26 @@ void write_cell_initializers(Json& config, const CellCommon& c) {
   config["bias_initializer"] = c.bias_initializer.serialize();
 }
 
+ad::Var RNNCellImpl::project_inputs_tape(const ad::Var& /*sequence*/, TapeVariables& /*variables*/) {
+  throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() +
+                            "': a model cannot be trained through it");
+}
+
+std::vector<ad::Var> RNNCellImpl::step_tape(const ad::Var& /*x_t*/, const std::vector<ad::Var>& /*states*/,
+                                            TapeVariables& /*variables*/) {
+  throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() +
+                            "': a model cannot be trained through it");
+}
+
+namespace {
+
+// project_dense on the tape: sequence [B, T, F] -> [T, B, N].
+ad::Var project_dense_tape(const ad::Var& sequence, const ad::Var& kernel, const ad::Var& bias) {
+  return ad::transpose(ad::dense(sequence, kernel, bias), {1, 0, 2});
+}
+
+}  // namespace
+
 std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units, const std::string& activation,
                                const std::string& recurrent_activation) {
   const std::int64_t rows = c_prev.size() / units;
@@ -232,6 +252,15 @@ std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector
   return {apply_activation(activation_, z)};
 }
 
+ad::Var SimpleRNNCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
+  return project_dense_tape(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
+}
+
+std::vector<ad::Var> SimpleRNNCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                                  TapeVariables& v) {
+  return {ad::activation(activation_, x_t + ad::matmul(states.at(0), v(recurrent_kernel_)))};
+}
+
 // ------------------------------------------------------------------ LSTMCell
 
 LSTMCellImpl::LSTMCellImpl(std::int64_t units, const layers::LSTMCellOptions& o)
@@ -282,6 +311,20 @@ Tensor LSTMCellImpl::project_inputs(const Tensor& sequence) {
 std::vector<Tensor> LSTMCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
   Tensor z = add_recurrent(x_t, states.at(0), recurrent_kernel_->value());
   return lstm_gates(z, states.at(1), units_, activation_, recurrent_activation_);
+}
+
+ad::Var LSTMCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
+  return project_dense_tape(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
+}
+
+// keras/src/layers/rnn/lstm.py: gates i, f, c, o in that order along the last axis.
+std::vector<ad::Var> LSTMCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states, TapeVariables& v) {
+  const std::vector<ad::Var> z = ad::split(x_t + ad::matmul(states.at(0), v(recurrent_kernel_)), 4, -1);
+  const ad::Var i = ad::activation(recurrent_activation_, z[0]);
+  const ad::Var f = ad::activation(recurrent_activation_, z[1]);
+  const ad::Var c = f * states.at(1) + i * ad::activation(activation_, z[2]);
+  const ad::Var o = ad::activation(recurrent_activation_, z[3]);
+  return {o * ad::activation(activation_, c), c};
 }
 
 // ------------------------------------------------------------------- GRUCell
@@ -393,6 +436,40 @@ std::vector<Tensor> GRUCellImpl::step(const Tensor& x_t, const std::vector<Tenso
       out[r * u + j] = z * ph[r * u + j] + (1.0F - z) * phh[r * u + j];
     }
   return {h};
+}
+
+ad::Var GRUCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
+  ad::Var input_bias;
+  if (bias_) {
+    // reset_after: row 0 is the input bias, row 1 the recurrent bias.
+    input_bias = reset_after_ ? ad::reshape(ad::slice(v(bias_), {0, 0}, {1, 3 * units_}), {3 * units_}) : v(bias_);
+  }
+  return project_dense_tape(sequence, v(kernel_), input_bias);
+}
+
+// keras/src/layers/rnn/gru.py: gates z, r and the candidate h along the last axis.
+std::vector<ad::Var> GRUCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states, TapeVariables& v) {
+  const ad::Var& h_prev = states.at(0);
+  const std::int64_t u = units_;
+  const ad::Var rk = v(recurrent_kernel_);
+  const std::vector<ad::Var> x = ad::split(x_t, 3, -1);
+  ad::Var candidate;
+  std::vector<ad::Var> inner;
+  if (reset_after_) {
+    ad::Var product = ad::matmul(h_prev, rk);
+    if (bias_) product = product + ad::reshape(ad::slice(v(bias_), {1, 0}, {1, 3 * u}), {3 * u});
+    inner = ad::split(product, 3, -1);
+  } else {
+    inner = ad::split(ad::matmul(h_prev, ad::slice(rk, {0, 0}, {u, 2 * u})), 2, -1);
+  }
+  const ad::Var z = ad::activation(recurrent_activation_, x[0] + inner[0]);
+  const ad::Var r = ad::activation(recurrent_activation_, x[1] + inner[1]);
+  if (reset_after_)
+    candidate = x[2] + r * inner[2];
+  else
+    candidate = x[2] + ad::matmul(r * h_prev, ad::slice(rk, {0, 2 * u}, {u, u}));
+  const ad::Var hh = ad::activation(activation_, candidate);
+  return {z * h_prev + (1.0F - z) * hh};
 }
 
 // -------------------------------------------------------------- ConvLSTMCell

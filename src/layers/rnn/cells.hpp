@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "keras/autodiff.hpp"
+#include "keras/layer.hpp"
 #include "keras/layers/rnn.hpp"
 #include "ops/conv.hpp"
 
@@ -83,6 +85,13 @@ class RNNCellImpl : public Layer {
   virtual Tensor project_inputs(const Tensor& sequence) = 0;
   // One step: x_t [B, *projected] and the states [B, *state] -> the new states.
   virtual std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) = 0;
+  // The backward pass: project_inputs() and step() on the tape (keras::ad),
+  // the cell's variables taken through `variables`. has_tape() says whether
+  // the cell has them; the defaults throw NotImplementedError.
+  virtual bool has_tape() const { return false; }
+  virtual ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables);
+  virtual std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                         TapeVariables& variables);
 
  protected:
   CellCommon common_;
@@ -97,6 +106,10 @@ class SimpleRNNCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  bool has_tape() const override { return true; }
+  ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
+  std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                 TapeVariables& variables) override;
   const std::string& activation() const { return activation_; }
   bool use_bias() const { return use_bias_; }
 
@@ -119,6 +132,10 @@ class LSTMCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override { return {{units_}, {units_}}; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  bool has_tape() const override { return true; }
+  ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
+  std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                 TapeVariables& variables) override;
   const std::string& activation() const { return activation_; }
   const std::string& recurrent_activation() const { return recurrent_activation_; }
   bool use_bias() const { return use_bias_; }
@@ -145,6 +162,10 @@ class GRUCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  bool has_tape() const override { return true; }
+  ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
+  std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                 TapeVariables& variables) override;
   const std::string& activation() const { return activation_; }
   const std::string& recurrent_activation() const { return recurrent_activation_; }
   bool use_bias() const { return use_bias_; }
@@ -213,6 +234,10 @@ class StackedRNNCellsImpl final : public RNNCellImpl {
   std::size_t output_state() const override;
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  bool has_tape() const override;
+  ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
+  std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;

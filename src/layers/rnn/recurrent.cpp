@@ -33,6 +33,40 @@ std::vector<Tensor> tensors_of(const CallArgs& args, const Json& value) {
 
 std::int64_t per_sample_size(const Shape& shape) { return shape_size(shape); }
 
+// keep[b * steps + t]: whether step t of sample b is used (empty without a mask).
+std::vector<std::uint8_t> kept_steps(const Tensor& mask, std::int64_t batch, std::int64_t steps,
+                                     const std::string& layer) {
+  std::vector<std::uint8_t> keep;
+  if (!mask.defined()) return keep;
+  if (mask.rank() < 2 || mask.dim(0) != batch || mask.dim(1) != steps)
+    throw ShapeMismatchError("Layer '" + layer + "': the mask has shape " + shape_to_string(mask.shape()) +
+                             ", expected (" + std::to_string(batch) + ", " + std::to_string(steps) + ")");
+  auto values = mask.to_vector();
+  const std::int64_t inner = mask.size() / (batch * steps);
+  keep.assign(static_cast<std::size_t>(batch * steps), 0);
+  // A step is skipped when every entry of its mask is false (numpy backend: all(logical_not(mask))).
+  for (std::int64_t i = 0; i < batch * steps; ++i)
+    for (std::int64_t k = 0; k < inner; ++k)
+      if (values[static_cast<std::size_t>(i * inner + k)] != 0.0F) keep[static_cast<std::size_t>(i)] = 1;
+  return keep;
+}
+
+// The tape values of a call argument holding one tensor or a list (as tensors_of).
+std::vector<ad::Var> vars_of(const Json& value, const std::vector<ad::Var>& tensors) {
+  std::vector<ad::Var> out;
+  if (value.is_null()) return out;
+  if (CallArgs::is_ref(value)) return {tensors.at(value.at("__tensor__").get<std::size_t>())};
+  if (value.is_array()) {
+    for (const auto& item : value) {
+      if (item.is_null()) continue;
+      if (!CallArgs::is_ref(item)) throw ValueError("Expected tensors in an RNN call argument, got " + value.dump());
+      out.push_back(tensors.at(item.at("__tensor__").get<std::size_t>()));
+    }
+    return out;
+  }
+  throw ValueError("Expected a tensor or a list of tensors in an RNN call argument, got " + value.dump());
+}
+
 void refuse_stateful(bool stateful, const std::string& name) {
   if (stateful)
     throw NotImplementedError("Layer '" + name +
@@ -284,20 +318,7 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
     }
   }
 
-  // mask[b * steps + t]: whether step t of sample b is used.
-  std::vector<std::uint8_t> keep;
-  if (mask_in.defined()) {
-    if (mask_in.rank() < 2 || mask_in.dim(0) != batch || mask_in.dim(1) != steps)
-      throw ShapeMismatchError("Layer '" + name() + "': the mask has shape " + shape_to_string(mask_in.shape()) +
-                               ", expected (" + std::to_string(batch) + ", " + std::to_string(steps) + ")");
-    auto values = mask_in.to_vector();
-    const std::int64_t inner = mask_in.size() / (batch * steps);
-    keep.assign(static_cast<std::size_t>(batch * steps), 0);
-    // A step is skipped when every entry of its mask is false (numpy backend: all(logical_not(mask))).
-    for (std::int64_t i = 0; i < batch * steps; ++i)
-      for (std::int64_t k = 0; k < inner; ++k)
-        if (values[static_cast<std::size_t>(i * inner + k)] != 0.0F) keep[static_cast<std::size_t>(i)] = 1;
-  }
+  const std::vector<std::uint8_t> keep = kept_steps(mask_in, batch, steps, name());
 
   Tensor projected = cell_->project_inputs(sequence);  // [T, B, *proj]
   Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
@@ -375,6 +396,102 @@ std::vector<Tensor> RNNImpl::call(const CallArgs& args) {
   out.push_back(settings_.return_sequences ? finish(r.outputs, true) : finish(r.last_output, false));
   if (settings_.return_state) {
     for (const auto& s : r.states) out.push_back(finish(s, false));
+  }
+  return out;
+}
+
+std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                        TapeVariables& variables) {
+  if (!cell_->has_tape())
+    throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() + "' (its " +
+                              cell_->class_name() + "): a model cannot be trained through it");
+  // call() runs without the cells' dropout; training through it would not be Keras' training.
+  if (args.training && (cell_->common().dropout > 0.0 || cell_->common().recurrent_dropout > 0.0))
+    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
+                              "' with dropout or recurrent_dropout yet");
+  ad::Var sequence = tape_arg(args, tensors, 0);
+  if (sequence.dtype() != DType::float32) sequence = ad::cast(sequence, DType::float32);
+  if (sequence.rank() < 3)
+    throw ShapeMismatchError("Layer '" + name() + "' expects inputs of rank >= 3, got shape " +
+                             shape_to_string(sequence.shape()));
+  const std::int64_t batch = sequence.dim(0);
+  const std::int64_t steps = sequence.dim(1);
+  if (steps <= 0) throw ValueError("Layer '" + name() + "' received a sequence with no timesteps");
+  Tensor mask;
+  if (const Json* m = args.kwarg("mask")) {
+    auto masks = tensors_of(args, *m);
+    if (!masks.empty()) mask = masks.front();
+  }
+  std::vector<ad::Var> initial;
+  if (const Json* st = args.kwarg("initial_state")) initial = vars_of(*st, tensors);
+  if (initial.empty() && args.num_args() > 1) initial = vars_of(args.args[1], tensors);
+
+  const auto state_shapes = cell_->state_shapes();
+  auto full_shape = [&](const Shape& per_sample) {
+    Shape full = {batch};
+    full.insert(full.end(), per_sample.begin(), per_sample.end());
+    return full;
+  };
+  std::vector<ad::Var> states;
+  if (initial.empty()) {
+    for (const auto& shape : state_shapes) states.emplace_back(Tensor::zeros(full_shape(shape)));
+  } else {
+    if (initial.size() != state_shapes.size())
+      throw ValueError("Layer '" + name() + "' expects " + std::to_string(state_shapes.size()) +
+                       " initial state(s), got " + std::to_string(initial.size()));
+    for (std::size_t i = 0; i < initial.size(); ++i) {
+      ad::Var state = initial[i].dtype() == DType::float32 ? initial[i] : ad::cast(initial[i], DType::float32);
+      if (state.shape() != full_shape(state_shapes[i]))
+        throw ShapeMismatchError("Layer '" + name() + "': initial state " + std::to_string(i) + " has shape " +
+                                 shape_to_string(state.shape()) + ", expected " +
+                                 shape_to_string(full_shape(state_shapes[i])));
+      states.push_back(state);
+    }
+  }
+  const std::vector<std::uint8_t> keep = kept_steps(mask, batch, steps, name());
+
+  ad::Var projected = cell_->project_inputs_tape(sequence, variables);  // [T, B, *proj]
+  const Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
+  const std::vector<ad::Var> inputs = ad::split(projected, steps, 0);
+  const std::size_t out_state = cell_->output_state();
+  std::vector<ad::Var> outputs;
+  ad::Var last_output;
+  for (std::int64_t k = 0; k < steps; ++k) {
+    const std::int64_t t = settings_.go_backwards ? steps - 1 - k : k;
+    std::vector<ad::Var> next =
+        cell_->step_tape(ad::reshape(inputs[static_cast<std::size_t>(t)], step_shape), states, variables);
+    ad::Var output = next.at(out_state);
+    if (!keep.empty()) {
+      std::vector<float> kept(static_cast<std::size_t>(batch));
+      bool any_masked = false;
+      for (std::int64_t b = 0; b < batch; ++b) {
+        kept[static_cast<std::size_t>(b)] = keep[static_cast<std::size_t>(b * steps + t)];
+        any_masked |= kept[static_cast<std::size_t>(b)] == 0.0F;
+      }
+      if (any_masked) {
+        // As run(): masked samples keep their states; their output is the previous one or zeros.
+        auto condition = [&](int rank) {
+          Shape shape(static_cast<std::size_t>(rank), 1);
+          shape[0] = batch;
+          return Tensor::from_vector(shape, kept);
+        };
+        const ad::Var held =
+            settings_.zero_output_for_mask ? ad::Var(Tensor::zeros(output.shape())) : states[out_state];
+        output = ad::where(condition(output.rank()), output, held);
+        for (std::size_t i = 0; i < next.size(); ++i)
+          next[i] = ad::where(condition(next[i].rank()), next[i], states[i]);
+      }
+    }
+    states = std::move(next);
+    if (settings_.return_sequences) outputs.push_back(output);  // processing order, as run()
+    last_output = output;
+  }
+  const DType dtype = compute_dtype();
+  auto finish = [&](const ad::Var& v) { return dtype == DType::float32 ? v : ad::cast(v, dtype); };
+  std::vector<ad::Var> out;
+  out.push_back(settings_.return_sequences ? finish(ad::stack(outputs, 1)) : finish(last_output));
+  if (settings_.return_state) {
+    for (const auto& state : states) out.push_back(finish(state));
   }
   return out;
 }

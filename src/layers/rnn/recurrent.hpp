@@ -70,6 +70,12 @@ class RNNImpl : public Layer {
     std::vector<Tensor> states;
   };
   Result run(const Tensor& sequence, const Tensor& mask, std::vector<Tensor> initial_states);
+  // The backward pass: the same time loop on the tape (cells with has_tape()).
+  Differentiability differentiability() const override {
+    return cell_->has_tape() ? Differentiability::differentiable : Differentiability::unsupported;
+  }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;

@@ -1,4 +1,6 @@
 // keras.layers.StackedRNNCells (keras/src/layers/rnn/stacked_rnn_cells.py).
+#include <algorithm>
+
 #include "layers/registrations.hpp"
 #include "layers/rnn/cells.hpp"
 
@@ -80,6 +82,39 @@ std::vector<Tensor> StackedRNNCellsImpl::step(const Tensor& x_t, const std::vect
       one_step.insert(one_step.end(), output.shape().begin() + 1, output.shape().end());
       Tensor p = cells_[i + 1]->project_inputs(output.reshape(one_step));
       projected = p.reshape(Shape(p.shape().begin() + 1, p.shape().end()));
+    }
+    next_states.insert(next_states.end(), next.begin(), next.end());
+    offset += n;
+  }
+  return next_states;
+}
+
+bool StackedRNNCellsImpl::has_tape() const {
+  return std::all_of(cells_.begin(), cells_.end(), [](const auto& cell) { return cell->has_tape(); });
+}
+
+ad::Var StackedRNNCellsImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) {
+  return cells_.front()->project_inputs_tape(sequence, variables);
+}
+
+std::vector<ad::Var> StackedRNNCellsImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                                    TapeVariables& variables) {
+  std::vector<ad::Var> next_states;
+  ad::Var projected = x_t;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < cells_.size(); ++i) {
+    const auto& cell = cells_[i];
+    const std::size_t n = cell->state_shapes().size();
+    std::vector<ad::Var> own(states.begin() + static_cast<std::ptrdiff_t>(offset),
+                             states.begin() + static_cast<std::ptrdiff_t>(offset + n));
+    std::vector<ad::Var> next = cell->step_tape(projected, own, variables);
+    if (i + 1 < cells_.size()) {
+      // As step(): the next cell's input contribution for this single step.
+      const ad::Var& output = next.at(cell->output_state());
+      Shape one_step = {output.dim(0), 1};
+      one_step.insert(one_step.end(), output.shape().begin() + 1, output.shape().end());
+      ad::Var p = cells_[i + 1]->project_inputs_tape(ad::reshape(output, one_step), variables);
+      projected = ad::reshape(p, Shape(p.shape().begin() + 1, p.shape().end()));
     }
     next_states.insert(next_states.end(), next.begin(), next.end());
     offset += n;

@@ -213,6 +213,79 @@ std::vector<Tensor> BidirectionalImpl::call(const CallArgs& args) {
   return out;
 }
 
+std::vector<ad::Var> BidirectionalImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                  TapeVariables& variables) {
+  // call()'s argument plumbing, with each tensor's tape value beside it.
+  struct Inner {
+    CallArgs args;
+    std::vector<ad::Var> vars;
+    Json push(const ad::Var& v) {
+      args.tensors.push_back(v.value());
+      vars.push_back(v);
+      return ref(args.tensors.size() - 1);
+    }
+  };
+  auto var_of = [&](const Json& r) { return tensors.at(r.at("__tensor__").get<std::size_t>()); };
+  auto vars_in = [&](const Json& value) {
+    std::vector<ad::Var> out;
+    if (CallArgs::is_ref(value)) return std::vector<ad::Var>{var_of(value)};
+    if (value.is_array()) {
+      for (const auto& item : value)
+        if (CallArgs::is_ref(item)) out.push_back(var_of(item));
+    }
+    return out;
+  };
+  std::vector<ad::Var> mask;
+  if (const Json* m = args.kwarg("mask")) mask = vars_in(*m);
+  std::vector<ad::Var> initial;
+  if (const Json* st = args.kwarg("initial_state")) initial = vars_in(*st);
+  if (initial.empty() && args.num_args() > 1) initial = vars_in(args.args[1]);
+  if (!initial.empty() && initial.size() % 2 != 0)
+    throw ValueError("Bidirectional '" + name() + "' needs an even number of initial states (forward, then backward)");
+  const std::size_t half = initial.size() / 2;
+  auto make = [&](std::size_t first_state) {
+    Inner inner;
+    inner.args.training = args.training;
+    inner.args.args = Json::array({inner.push(tape_arg(args, tensors, 0))});
+    inner.args.kwargs = Json::object();
+    if (!mask.empty()) inner.args.kwargs["mask"] = inner.push(mask.front());
+    if (!initial.empty()) {
+      Json list = Json::array();
+      for (std::size_t i = first_state; i < first_state + half; ++i) list.push_back(inner.push(initial[i]));
+      inner.args.kwargs["initial_state"] = list;
+    }
+    return inner;
+  };
+  Inner forward_call = make(0);
+  Inner backward_call = make(half);
+  auto y = forward_->call_tape(forward_call.args, forward_call.vars, variables);
+  auto y_rev = backward_->call_tape(backward_call.args, backward_call.vars, variables);
+  std::vector<ad::Var> states;
+  states.insert(states.end(), y.begin() + 1, y.end());
+  states.insert(states.end(), y_rev.begin() + 1, y_rev.end());
+  ad::Var a = y.front().dtype() == DType::float32 ? y.front() : ad::cast(y.front(), DType::float32);
+  ad::Var b = y_rev.front().dtype() == DType::float32 ? y_rev.front() : ad::cast(y_rev.front(), DType::float32);
+  if (forward_->settings().return_sequences) b = ad::flip(b, {1});
+  std::vector<ad::Var> out;
+  if (!merge_mode_) {
+    out = {a, b};
+  } else if (*merge_mode_ == "concat") {
+    out = {ad::concatenate({a, b}, -1)};
+  } else if (*merge_mode_ == "sum") {
+    out = {a + b};
+  } else if (*merge_mode_ == "ave") {
+    out = {(a + b) / 2.0F};
+  } else {
+    out = {a * b};
+  }
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32) {
+    for (auto& v : out) v = ad::cast(v, dtype);
+  }
+  if (forward_->settings().return_state) out.insert(out.end(), states.begin(), states.end());
+  return out;
+}
+
 // ----------------------------------------------------------- TimeDistributed
 
 TimeDistributedImpl::TimeDistributedImpl(LayerPtr layer, const LayerBaseOptions& base)

@@ -28,6 +28,13 @@ class BidirectionalImpl final : public Layer {
   }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  // The backward pass: both directions on the tape, merged as call() merges them.
+  Differentiability differentiability() const override {
+    return forward_->cell()->has_tape() && backward_->cell()->has_tape() ? Differentiability::differentiable
+                                                                         : Differentiability::unsupported;
+  }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
   std::optional<Json> build_config() const override { return recurrent_build_config(*this, initial_state_shape_); }
   void build_from_config(const Json& build_config) override;
 
