@@ -37,8 +37,11 @@ DTypePolicy DTypePolicy::from_json(const Json& value) {
   if (value.is_object()) {
     const std::string cls = detail::config_value(value, "class_name", "");
     if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
-      const Json& config = value.at("config");
-      return DTypePolicy(config.at("name").get<std::string>());
+      // Keras' DTypePolicy(name=None) is the global default policy; a name of another type is refused by key.
+      const Json config = detail::config_value<Json>(value, "config", Json::object());
+      if (!config.is_object()) detail::throw_bad_config_value("config", "an object", config, cls);
+      if (!config.contains("name") || config.at("name").is_null()) return DTypePolicy();
+      return DTypePolicy(detail::config_value<std::string>(config, "name", ""));
     }
     if (cls.find("Quantized") != std::string::npos || cls == "Int4DTypePolicy" || cls == "TernaryDTypePolicy" ||
         cls == "DTypePolicyMap") {
