@@ -5,6 +5,8 @@
 #               run examples/save_model.R
 #   make r-install / r-test / r-check   the R package alone (on the Release build)
 #   make lint / make format / make bench
+#   make fuzz        the libFuzzer targets (fuzz/README.md), FUZZ_SECONDS each (default 60)
+#   make test-tsan   the thread and save fault tests under ThreadSanitizer (not in `make test`)
 #   make fresh-check   make demo && make test in a clean clone inside a minimal Debian 12 chroot
 SHELL := /bin/bash
 # ccache keys on paths relative to the checkout, so a clone elsewhere (CI) reuses
@@ -39,7 +41,7 @@ R_TEST_DIR = $(CURDIR)/r/tests/testthat
 R_MAKEVARS = $(abspath $(BUILD_DIR))/r-ccache.mk
 export R_MAKEVARS_USER = $(R_MAKEVARS)
 
-.PHONY: all deps configure build demo test test-release test-asan lint format bench fresh-check clean \
+.PHONY: all deps configure build demo test test-release test-asan test-tsan fuzz lint format bench fresh-check clean \
         r-package r-install r-test r-check
 
 all: build
@@ -104,6 +106,31 @@ test-asan: deps
 	@$(call timed,sanitizer build ($(ASAN_BUILD_DIR)),cmake --build $(ASAN_BUILD_DIR) -j $(JOBS))
 	@$(call timed,sanitizer tests ($(ASAN_BUILD_DIR)),cd $(ASAN_BUILD_DIR) && $(ASAN_ENV) $(CTEST))
 
+# ThreadSanitizer over the tests that run keras-cpp from many threads at once (tests/test_threads.cpp)
+# and the save fault tests (tests/test_save_faults.cpp, whose children are forked from a threaded
+# process): clang, its own build directory, only the library, the CLI (a dependency of every test)
+# and these two tests. Not part of `make test`: a third full build of the library (about as long as
+# the sanitizer build) for two tests. tests/tsan.supp silences libgomp's internals only (libgomp is
+# not built for TSan); every entry there says why.
+TSAN_BUILD_DIR ?= build-tsan
+TSAN_CMAKE_FLAGS = -DKERAS_SANITIZE=thread -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+  -DKERAS_BUILD_BENCH=OFF -DKERAS_BUILD_EXAMPLES=OFF -DKERAS_BUILD_FUZZ=OFF
+TSAN_ENV = TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1"
+TSAN_TESTS = test_threads test_save_faults
+test-tsan: deps
+	CC=clang CXX=clang++ cmake -S . -B $(TSAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(TSAN_CMAKE_FLAGS) $(CMAKE_FLAGS)
+	@$(call timed,thread sanitizer build ($(TSAN_BUILD_DIR)),cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target $(TSAN_TESTS))
+	@$(call timed,thread sanitizer tests ($(TSAN_BUILD_DIR)),for t in $(TSAN_TESTS); do $(TSAN_ENV) $(TSAN_BUILD_DIR)/bin/$$t || exit 1; done)
+
+# The libFuzzer targets (fuzz/README.md) for FUZZ_SECONDS each, one process at a time, after
+# replaying fuzz/regressions/ (scripts/fuzz; build directory build-fuzz). The figures of each run
+# are printed and appended to build-fuzz/fuzz-stats.txt.
+#   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS="fuzz_config fuzz_archive"
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	JOBS=$(JOBS) ./scripts/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: build
 	./scripts/install-deps --bench
 	./scripts/run-bench
@@ -122,4 +149,4 @@ format:
 	./scripts/lint --format
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) build-fuzz

@@ -151,10 +151,9 @@ DTypePolicy DTypePolicy::from_json(const Json& value) {
     throw FormatError("The dtype policy " + cls + " needs a 'config' object, got " + value.dump());
   const Json& config = *it;
   if (cls == "DTypePolicy" || cls == "FloatDTypePolicy" || cls == "Policy") {
-    auto name = config.find("name");
-    if (name == config.end() || !name->is_string())
-      throw FormatError("The dtype policy " + cls + " needs a string 'name', got " + value.dump());
-    return DTypePolicy(name->get<std::string>());
+    // Keras' DTypePolicy(name=None) is the global default policy; a name of another type is refused by key.
+    if (!config.contains("name") || config.at("name").is_null()) return DTypePolicy();
+    return DTypePolicy(detail::config_value<std::string>(config, "name", ""));
   }
   if (cls == "QuantizedDTypePolicy" || cls == "Int4DTypePolicy" || cls == "QuantizedFloat8DTypePolicy") {
     auto mode = config.find("mode");
