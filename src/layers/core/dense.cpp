@@ -16,7 +16,7 @@ LayerBaseOptions dense_base(const layers::DenseOptions& o) { return {o.name, o.d
 }  // namespace
 
 DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
-    : Layer(dense_base(options), "dense"), units_(units), options_(options) {
+    : QuantizedKernelLayer(dense_base(options), "dense"), units_(units), options_(options) {
   if (units <= 0)
     throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
                      std::to_string(units));
@@ -77,22 +77,9 @@ void DenseImpl::quantized_build(std::int64_t input_dim) {
   } else if (mode == "int4") {
     inputs_quantizer_ = quant::inputs_quantizer(options_.quantization_config, mode);
     kernel_ = add_weight("kernel", {input_dim, (units_ + 1) / 2}, zeros, false, DType::int8);
-    const auto block = int4_block_size();
-    const Shape scale_shape = block ? Shape{(input_dim + *block - 1) / *block, units_} : Shape{units_};
-    kernel_scale_ = add_weight("kernel_scale", scale_shape, ones, false);
-    if (block) {
-      kernel_zero_ = add_weight("kernel_zero", scale_shape, zeros, false, DType::int8);
-      g_idx_ = add_weight("g_idx", {input_dim}, zeros, false, DType::float32);
-      g_idx_->assign(quant::group_indices(input_dim, *block));
-    }
+    add_int4_scales(input_dim, units_, int4_block_size());
   } else if (mode == "float8") {
-    const std::int64_t history = dtype_policy().amax_history_length();
-    inputs_scale_ = add_weight("inputs_scale", {}, ones, true, DType::float32);
-    inputs_amax_history_ = add_weight("inputs_amax_history", {history}, zeros, true, DType::float32);
-    kernel_scale_ = add_weight("kernel_scale", {}, ones, true, DType::float32);
-    kernel_amax_history_ = add_weight("kernel_amax_history", {history}, zeros, true, DType::float32);
-    outputs_grad_scale_ = add_weight("outputs_grad_scale", {}, ones, true, DType::float32);
-    outputs_grad_amax_history_ = add_weight("outputs_grad_amax_history", {history}, zeros, true, DType::float32);
+    add_float8_variables();
   } else {
     throw NotImplementedError("Dense layer '" + name() + "': quantization mode '" + mode +
                               "' is not supported by keras-cpp");
@@ -102,17 +89,7 @@ void DenseImpl::quantized_build(std::int64_t input_dim) {
 std::vector<VariablePtr> DenseImpl::own_variables() const {
   const std::string& mode = dtype_policy().quantization_mode();
   if (mode.empty() || !built()) return Layer::own_variables();
-  std::vector<VariablePtr> spec{kernel_, bias_};
-  if (mode == "float8")
-    spec.insert(spec.end(), {inputs_scale_, inputs_amax_history_, kernel_scale_, kernel_amax_history_,
-                             outputs_grad_scale_, outputs_grad_amax_history_});
-  else
-    spec.insert(spec.end(), {kernel_scale_, kernel_zero_, g_idx_});
-  // Entries a layer lacks (no bias, no zero point) take no index.
-  std::vector<VariablePtr> out;
-  for (const auto& v : spec)
-    if (v) out.push_back(v);
-  return out;
+  return quantized_own_variables(kernel_, bias_);
 }
 
 void DenseImpl::quantize_weights(const quantizers::QuantizationConfig& config) {

@@ -3,10 +3,11 @@
 #include "keras/layers/core.hpp"
 #include "keras/regularizers.hpp"
 #include "layers/config_utils.hpp"
+#include "layers/core/quantization.hpp"
 
 namespace keras::detail {
 
-class DenseImpl final : public Layer {
+class DenseImpl final : public quant::QuantizedKernelLayer {
  public:
   DenseImpl(std::int64_t units, const layers::DenseOptions& options);
   static LayerPtr from_config(const Json& config);
@@ -48,9 +49,6 @@ class DenseImpl final : public Layer {
   VariablePtr bias_;
   // Quantized modes.
   std::optional<quantizers::AbsMaxQuantizer> inputs_quantizer_;
-  VariablePtr kernel_scale_, kernel_zero_, g_idx_;
-  VariablePtr inputs_scale_, inputs_amax_history_, kernel_amax_history_, outputs_grad_scale_,
-      outputs_grad_amax_history_;
 };
 
 // The keyword arguments Dense and TernaryDense read alike (Options has

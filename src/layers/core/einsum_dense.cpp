@@ -161,7 +161,7 @@ EinsumAnalysis analyze_einsum_string(const std::string& equation, const std::opt
 }
 
 EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, const layers::EinsumDenseOptions& options)
-    : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, "einsum_dense"),
+    : QuantizedKernelLayer(LayerBaseOptions{options.name, options.dtype, options.trainable}, "einsum_dense"),
       equation_(std::move(equation)),
       partial_output_shape_(std::move(output_shape)),
       options_(options) {
@@ -294,22 +294,9 @@ void EinsumDenseImpl::quantized_build(const Shape& kernel_shape, int input_rank)
   } else if (mode == "int4") {
     const auto [rows, columns] = int4_rows_columns();
     kernel_ = add_weight("kernel", {rows, (columns + 1) / 2}, zeros, false, DType::int8);
-    const auto block = quant::int4_block_size(options_.quantization_config, dtype_policy());
-    const Shape scale_shape = block ? Shape{(rows + *block - 1) / *block, columns} : Shape{columns};
-    kernel_scale_ = add_weight("kernel_scale", scale_shape, ones, false);
-    if (block) {
-      kernel_zero_ = add_weight("kernel_zero", scale_shape, zeros, false, DType::int8);
-      g_idx_ = add_weight("g_idx", {rows}, zeros, false, DType::float32);
-      g_idx_->assign(quant::group_indices(rows, *block));
-    }
+    add_int4_scales(rows, columns, quant::int4_block_size(options_.quantization_config, dtype_policy()));
   } else if (mode == "float8") {
-    const std::int64_t history = dtype_policy().amax_history_length();
-    inputs_scale_ = add_weight("inputs_scale", {}, ones, true, DType::float32);
-    inputs_amax_history_ = add_weight("inputs_amax_history", {history}, zeros, true, DType::float32);
-    kernel_scale_ = add_weight("kernel_scale", {}, ones, true, DType::float32);
-    kernel_amax_history_ = add_weight("kernel_amax_history", {history}, zeros, true, DType::float32);
-    outputs_grad_scale_ = add_weight("outputs_grad_scale", {}, ones, true, DType::float32);
-    outputs_grad_amax_history_ = add_weight("outputs_grad_amax_history", {history}, zeros, true, DType::float32);
+    add_float8_variables();
   } else {
     throw NotImplementedError("EinsumDense layer '" + name() + "': quantization mode '" + mode +
                               "' is not supported by keras-cpp");
@@ -319,16 +306,7 @@ void EinsumDenseImpl::quantized_build(const Shape& kernel_shape, int input_rank)
 std::vector<VariablePtr> EinsumDenseImpl::own_variables() const {
   const std::string& mode = dtype_policy().quantization_mode();
   if (mode.empty() || !built()) return Layer::own_variables();
-  std::vector<VariablePtr> spec{kernel_, bias_};
-  if (mode == "float8")
-    spec.insert(spec.end(), {inputs_scale_, inputs_amax_history_, kernel_scale_, kernel_amax_history_,
-                             outputs_grad_scale_, outputs_grad_amax_history_});
-  else
-    spec.insert(spec.end(), {kernel_scale_, kernel_zero_, g_idx_});
-  std::vector<VariablePtr> out;
-  for (const auto& v : spec)
-    if (v) out.push_back(v);
-  return out;
+  return quantized_own_variables(kernel_, bias_);
 }
 
 void EinsumDenseImpl::quantize_weights(const quantizers::QuantizationConfig& config) {

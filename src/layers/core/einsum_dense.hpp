@@ -22,7 +22,7 @@ struct EinsumAnalysis {
 EinsumAnalysis analyze_einsum_string(const std::string& equation, const std::optional<std::string>& bias_axes,
                                      const Shape& input_shape, const Shape& partial_output_shape);
 
-class EinsumDenseImpl final : public Layer {
+class EinsumDenseImpl final : public quant::QuantizedKernelLayer {
  public:
   EinsumDenseImpl(std::string equation, Shape output_shape, const layers::EinsumDenseOptions& options);
   // For layers that own EinsumDense sublayers (MultiHeadAttention's projections).
@@ -68,9 +68,6 @@ class EinsumDenseImpl final : public Layer {
   Shape kernel_shape_;  // the float kernel's shape
   quant::EinsumQuantInfo quant_info_;
   std::optional<quantizers::AbsMaxQuantizer> inputs_quantizer_;
-  VariablePtr kernel_scale_, kernel_zero_, g_idx_;
-  VariablePtr inputs_scale_, inputs_amax_history_, kernel_amax_history_, outputs_grad_scale_,
-      outputs_grad_amax_history_;
 };
 
 }  // namespace keras::detail

@@ -6,11 +6,49 @@
 #include <set>
 
 #include "keras/error.hpp"
+#include "keras/initializers.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace keras::detail::quant {
+
+void QuantizedKernelLayer::add_int4_scales(std::int64_t rows, std::int64_t columns,
+                                           std::optional<std::int64_t> block_size) {
+  const Shape scale_shape = block_size ? Shape{(rows + *block_size - 1) / *block_size, columns} : Shape{columns};
+  kernel_scale_ = add_weight("kernel_scale", scale_shape, initializers::Ones(), false);
+  if (block_size) {
+    kernel_zero_ = add_weight("kernel_zero", scale_shape, initializers::Zeros(), false, DType::int8);
+    g_idx_ = add_weight("g_idx", {rows}, initializers::Zeros(), false, DType::float32);
+    g_idx_->assign(group_indices(rows, *block_size));
+  }
+}
+
+void QuantizedKernelLayer::add_float8_variables() {
+  const std::int64_t history = dtype_policy().amax_history_length();
+  const auto zeros = initializers::Zeros();
+  const auto ones = initializers::Ones();
+  inputs_scale_ = add_weight("inputs_scale", {}, ones, true, DType::float32);
+  inputs_amax_history_ = add_weight("inputs_amax_history", {history}, zeros, true, DType::float32);
+  kernel_scale_ = add_weight("kernel_scale", {}, ones, true, DType::float32);
+  kernel_amax_history_ = add_weight("kernel_amax_history", {history}, zeros, true, DType::float32);
+  outputs_grad_scale_ = add_weight("outputs_grad_scale", {}, ones, true, DType::float32);
+  outputs_grad_amax_history_ = add_weight("outputs_grad_amax_history", {history}, zeros, true, DType::float32);
+}
+
+std::vector<VariablePtr> QuantizedKernelLayer::quantized_own_variables(const VariablePtr& kernel,
+                                                                       const VariablePtr& bias) const {
+  std::vector<VariablePtr> spec{kernel, bias};
+  if (dtype_policy().quantization_mode() == "float8")
+    spec.insert(spec.end(), {inputs_scale_, inputs_amax_history_, kernel_scale_, kernel_amax_history_,
+                             outputs_grad_scale_, outputs_grad_amax_history_});
+  else
+    spec.insert(spec.end(), {kernel_scale_, kernel_zero_, g_idx_});
+  std::vector<VariablePtr> out;
+  for (const auto& v : spec)
+    if (v) out.push_back(v);
+  return out;
+}
 
 namespace {
 

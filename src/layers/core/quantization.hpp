@@ -15,6 +15,26 @@
 
 namespace keras::detail::quant {
 
+// A layer with a quantizable kernel (Dense, EinsumDense): the variables
+// Keras' quantized_build adds beside the kernel and bias, and their save order.
+class QuantizedKernelLayer : public Layer {
+ protected:
+  using Layer::Layer;
+  // int4: kernel_scale [groups, columns] (per channel: [columns]); grouped, also
+  // kernel_zero and g_idx (floor(row / block_size)) over `rows`.
+  void add_int4_scales(std::int64_t rows, std::int64_t columns, std::optional<std::int64_t> block_size);
+  // float8: the scale and amax history of the inputs, the kernel and the
+  // outputs' gradient, in Keras' order (trainable, as Keras creates them).
+  void add_float8_variables();
+  // Keras' serialization spec of the mode: kernel, bias, then float8's six
+  // variables or kernel_scale, kernel_zero, g_idx; absent ones take no index.
+  std::vector<VariablePtr> quantized_own_variables(const VariablePtr& kernel, const VariablePtr& bias) const;
+
+  VariablePtr kernel_scale_, kernel_zero_, g_idx_;
+  VariablePtr inputs_scale_, inputs_amax_history_, kernel_amax_history_, outputs_grad_scale_,
+      outputs_grad_amax_history_;
+};
+
 // abs_max_quantize: scale = hi / (max|x| + epsilon) over `axes` (kept as
 // size-1 axes), values = clip(round_half_even(x * scale), lo, hi) as int8;
 // every step in float32 as Keras' numpy and tensor paths compute it.
