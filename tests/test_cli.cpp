@@ -25,6 +25,7 @@
 
 #include "keras/keras.hpp"
 #include "keras/utils.hpp"
+#include "support/cli_run.hpp"
 #include "support/fixture_check.hpp"
 #include "support/test_support.hpp"
 
@@ -36,35 +37,12 @@ using keras_test::read_text_file;
 using keras_test::TempDir;
 
 const std::string kCli = KERAS_INSTALLED_CLI;
+using Run = keras_test::CliRun;
+using keras_test::shell_quote;
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the installed keras-cpp with stdout and stderr captured apart, stdin
-// empty, and COLUMNS=100 (the width Keras' summaries were printed at).
+// Runs the installed keras-cpp with COLUMNS=100 (the width Keras' summaries were printed at).
 Run run(const std::vector<std::string>& args, const std::string& env = "COLUMNS=100") {
-  TempDir tmp;
-  std::string command = env + " " + quote(kCli);
-  for (const auto& a : args) command += " " + quote(a);
-  command += " 2>" + quote((tmp / "stderr").string()) + " </dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed");
-  Run r;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) r.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text_file(tmp / "stderr");
-  return r;
+  return keras_test::run_program(kCli, args, env);
 }
 
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
@@ -689,9 +667,10 @@ TEST(CliCompletion, BashCompletionIsInstalledAndWorks) {
   // Completes as bash would: COMP_WORDS / COMP_CWORD in, COMPREPLY out.
   auto complete = [&](const std::string& words) {
     TempDir tmp;
-    const std::string command = "bash -c " + quote("source " + quote(script.string()) + "; COMP_WORDS=(" + words +
-                                                   "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _keras_cpp; "
-                                                   "printf '%s\\n' \"${COMPREPLY[@]}\"");
+    const std::string command =
+        "bash -c " + shell_quote("source " + shell_quote(script.string()) + "; COMP_WORDS=(" + words +
+                                 "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _keras_cpp; "
+                                 "printf '%s\\n' \"${COMPREPLY[@]}\"");
     FILE* pipe = popen(command.c_str(), "r");
     std::string out;
     std::array<char, 4096> buffer{};

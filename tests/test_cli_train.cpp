@@ -2,12 +2,10 @@
 // compile config, saving it with its optimizer state, and Keras' metric names
 // and values; their usage errors and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 
 #include "keras/keras.hpp"
+#include "support/cli_run.hpp"
+#include "support/sum_of_three.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -15,53 +13,15 @@ namespace {
 using keras::Tensor;
 using keras_test::data_path;
 using keras_test::read_text_file;
+using keras_test::sum_of_three;
 using keras_test::TempDir;
 namespace layers = keras::layers;
+using Run = keras_test::CliRun;
 
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// The CLI of this build, stdout and stderr captured apart, stdin empty.
-Run run(const std::vector<std::string>& args) {
-  TempDir tmp;
-  std::string command = quote(KERAS_CLI_PATH);
-  for (const auto& a : args) command += " " + quote(a);
-  command += " 2>" + quote((tmp / "stderr").string()) + " </dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed");
-  Run r;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) r.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text_file(tmp / "stderr");
-  return r;
-}
+// The CLI of this build.
+Run run(const std::vector<std::string>& args) { return keras_test::run_program(KERAS_CLI_PATH, args); }
 
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
-
-// The data set: x ~ N(0, 1) of shape (512, 8) with a fixed seed, y = 1
-// where the sum of the first three features is positive.
-std::pair<Tensor, Tensor> sum_of_three() {
-  const std::int64_t n = 512;
-  Tensor x = keras::random::normal({n, 8}, 0.0F, 1.0F, 2024);
-  std::vector<float> y(static_cast<std::size_t>(n));
-  const auto values = x.to_vector();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto row = static_cast<std::size_t>(i * 8);
-    y[static_cast<std::size_t>(i)] = values[row] + values[row + 1] + values[row + 2] > 0.0F ? 1.0F : 0.0F;
-  }
-  return {x, Tensor::from_vector({n, 1}, y)};
-}
 
 // Input(8) -> Dense(16, relu) -> Dense(1, sigmoid), Adam(0.01), binary crossentropy, saved to `dir`.
 struct Files {

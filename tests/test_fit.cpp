@@ -10,26 +10,15 @@
 #include "keras/callbacks.hpp"
 #include "keras/keras.hpp"
 #include "support/gradient_check.hpp"
+#include "support/sum_of_three.hpp"
 #include "support/test_support.hpp"
 
 namespace {
 
 using keras::Tensor;
+using keras_test::sum_of_three;
 namespace layers = keras::layers;
 namespace opt = keras::optimizers;
-
-// The data set: x ~ N(0, 1) of shape (512, 8), y = 1 where the sum
-// of the first three features is positive.
-std::pair<Tensor, Tensor> sum_of_three(std::int64_t n = 512) {
-  Tensor x = keras::random::normal({n, 8}, 0.0F, 1.0F, 2024);
-  std::vector<float> y(static_cast<std::size_t>(n));
-  const auto values = x.to_vector();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto row = static_cast<std::size_t>(i * 8);
-    y[static_cast<std::size_t>(i)] = values[row] + values[row + 1] + values[row + 2] > 0.0F ? 1.0F : 0.0F;
-  }
-  return {x, Tensor::from_vector({n, 1}, y)};
-}
 
 keras::Model mlp() {
   keras::KerasTensor input = keras::Input({8});
