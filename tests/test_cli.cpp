@@ -62,6 +62,18 @@ struct TerminalRun {
   std::string screen;  // everything the program wrote to the terminal
 };
 
+// Whether this machine can open a pseudo-terminal: a chroot without devpts
+// mounted on /dev/pts (../shared/tools/fresh-machine's) cannot, and the
+// terminal tests then have nothing to run on.
+bool pseudo_terminals_available() {
+  const int fd = posix_openpt(O_RDWR | O_NOCTTY);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+#define REQUIRE_PSEUDO_TERMINAL() \
+  if (!pseudo_terminals_available()) GTEST_SKIP() << "no pseudo-terminal here (is devpts mounted on /dev/pts?)"
+
 // Runs keras-cpp on a pseudo-terminal (stdin, stdout and stderr all on it).
 // When the output contains `prompt`, `answer` is typed.
 TerminalRun run_on_terminal(const std::vector<std::string>& args, const std::string& prompt = "",
@@ -610,6 +622,7 @@ TEST(CliCheck, OkOrTheListOfProblems) {
 // ------------------------------------------------------------------ terminal
 
 TEST(CliTerminal, OverwritePrompt) {
+  REQUIRE_PSEUDO_TERMINAL();
   TempDir tmp;
   const auto target = (tmp / "m.keras").string();
   ASSERT_EQ(run({"convert", model_path("seed_dense_softmax"), target}).status, 0);
@@ -630,6 +643,7 @@ TEST(CliTerminal, OverwritePrompt) {
 }
 
 TEST(CliTerminal, ProgressBarOnlyOnATerminal) {
+  REQUIRE_PSEUDO_TERMINAL();
   TempDir tmp;
   // 64 samples in batches of 1: 64 steps.
   keras::Tensor x = keras::random::uniform({64, 3}, 0.0F, 1.0F, 7);
