@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
-#include <mutex>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -21,15 +19,6 @@ namespace keras::saving {
 namespace fs = std::filesystem;
 
 namespace {
-
-// libzip converts DOS times with localtime/mktime. glibc's first tzset()
-// frees and re-duplicates its copy of TZ under an internal lock that
-// ThreadSanitizer cannot see; reading the time zone once, before any archive
-// is opened, leaves later calls read-only (they find TZ unchanged).
-void initialize_time_zone_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { tzset(); });
-}
 
 // Keras' guard thresholds (saving_lib.py, 3.16).
 constexpr std::uint64_t kMemberBombFloor = std::uint64_t{1} << 32;   // 4 GiB
@@ -137,7 +126,6 @@ ZipReader ZipReader::open(const fs::path& path) {
   if (ec) throw IOError("Cannot access " + path.string() + ": " + ec.message());
   if (size == 0) throw FormatError("Not a zip archive: " + path.string() + " (the file is empty)");
 
-  initialize_time_zone_once();
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_file_create(path.c_str(), 0, -1, &error);
@@ -176,7 +164,6 @@ ZipReader ZipReader::from_memory(std::vector<std::byte>&& bytes, std::string dis
 
 ZipReader ZipReader::open_source(void* source_ptr, std::string display_name, std::shared_ptr<const void> keep_alive) {
   auto* source = static_cast<zip_source_t*>(source_ptr);
-  initialize_time_zone_once();
   zip_error_t error;
   zip_error_init(&error);
   // ZIP_CHECKCONS compares local headers with the central directory, which
@@ -378,7 +365,6 @@ DosDateTime to_dos(std::optional<std::time_t> mtime) {
 }  // namespace
 
 ZipWriter::ZipWriter() : state_(std::make_unique<State>()) {
-  initialize_time_zone_once();
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* sink = zip_source_buffer_create(nullptr, 0, 0, &error);
