@@ -110,8 +110,8 @@ test-asan: deps
 # and the save fault tests (tests/test_save_faults.cpp, whose children are forked from a threaded
 # process): clang, its own build directory, only the library, the CLI (a dependency of every test)
 # and these two tests. Not part of `make test`: a third full build of the library (about as long as
-# the sanitizer build) for two tests. tests/tsan.supp silences libgomp's internals only (libgomp is
-# not built for TSan); every entry there says why.
+# the sanitizer build) for two tests. tests/tsan.supp silences only the internals of uninstrumented
+# system libraries (libgomp's thread pool, glibc's tzset); every entry there says why.
 TSAN_BUILD_DIR ?= build-tsan
 TSAN_CMAKE_FLAGS = -DKERAS_SANITIZE=thread -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
   -DKERAS_BUILD_BENCH=OFF -DKERAS_BUILD_EXAMPLES=OFF -DKERAS_BUILD_FUZZ=OFF
