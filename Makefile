@@ -92,9 +92,11 @@ r-install: r-package
 r-test: r-install
 	cd $(R_BUILD_DIR) && Rscript $(CURDIR)/scripts/r-tests.R $(R_TEST_DIR)
 
-# R CMD check without the PDF manual; an ERROR or a WARNING fails (NOTEs are shown).
+# R CMD check without the PDF manual; an ERROR or a WARNING fails (NOTEs are shown). In a UTF-8
+# locale: the package's encoding is UTF-8, and in an ASCII session (a minimal system without
+# LANG) the check warns that it cannot switch to en_US.UTF-8. C.UTF-8 comes with libc-bin.
 r-check: r-package
-	cd $(R_BUILD_DIR) && KERAS_CPP_PREFIX=$(R_PREFIX) R CMD check --no-manual kerascpp_*.tar.gz > check.log 2>&1; \
+	cd $(R_BUILD_DIR) && LC_ALL=C.UTF-8 KERAS_CPP_PREFIX=$(R_PREFIX) R CMD check --no-manual kerascpp_*.tar.gz > check.log 2>&1; \
 	  rc=$$?; grep -E "^(\* checking.*(NOTE|WARNING|ERROR)|Status:)" check.log; \
 	  if [[ $$rc -ne 0 ]] || grep -qE "^Status:.*(ERROR|WARNING)" check.log; then \
 	    cat check.log; echo "R CMD check failed (full log: $(R_BUILD_DIR)/check.log)"; exit 1; fi
