@@ -45,7 +45,7 @@ Run run(const std::vector<std::string>& args, const std::string& env = "COLUMNS=
   return keras_test::run_program(kCli, args, env);
 }
 
-int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+using keras_test::count_lines;
 
 std::string model_path(const std::string& case_name) { return (fixture_dir(case_name) / "model.keras").string(); }
 
@@ -153,13 +153,7 @@ TEST(Cli, BadUsageExitsTwoWithOneLine) {
            {"plot", model_path("seed_dense_softmax"), "-o", "m.svg", "--rankdir", "UP"},
            {"convert", model_path("seed_dense_softmax"), "x.keras", "--quantize", "int3"},
            {"diff", model_path("seed_dense_softmax")}}) {
-    std::string joined;
-    for (const auto& a : args) joined += a + " ";
-    auto r = run(args);
-    EXPECT_EQ(r.status, 2) << joined << "\n" << r.err;
-    EXPECT_EQ(count_lines(r.err), 1) << joined << "\n" << r.err;
-    EXPECT_NE(r.err.find("--help"), std::string::npos) << joined << "\n" << r.err;
-    EXPECT_TRUE(r.out.empty()) << joined << "\n" << r.out;
+    keras_test::expect_usage_error(run(args), args);
   }
 }
 

@@ -21,7 +21,7 @@ using Run = keras_test::CliRun;
 // The CLI of this build.
 Run run(const std::vector<std::string>& args) { return keras_test::run_program(KERAS_CLI_PATH, args); }
 
-int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+using keras_test::count_lines;
 
 // Input(8) -> Dense(16, relu) -> Dense(1, sigmoid), Adam(0.01), binary crossentropy, saved to `dir`.
 struct Files {
@@ -154,13 +154,7 @@ TEST(CliFit, UsageAndErrors) {
            {"fit", f.model, "--x", f.x, "--y", f.y, "-o", out, "--verbose", "3"},
            {"evaluate", f.model, "--y", f.y},
            {"evaluate", f.model, "--x", f.x, "--y", f.y, "--batch-size", "-1"}}) {
-    std::string joined;
-    for (const auto& a : args) joined += a + " ";
-    auto r = run(args);
-    EXPECT_EQ(r.status, 2) << joined << "\n" << r.err;
-    EXPECT_EQ(count_lines(r.err), 1) << joined << "\n" << r.err;
-    EXPECT_NE(r.err.find("--help"), std::string::npos) << joined << "\n" << r.err;
-    EXPECT_TRUE(r.out.empty()) << joined << "\n" << r.out;
+    keras_test::expect_usage_error(run(args), args);
   }
   EXPECT_FALSE(std::filesystem::exists(out));
   // Errors: exit 1, one line naming the file at fault, nothing written.

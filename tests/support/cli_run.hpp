@@ -2,8 +2,10 @@
 // the shell, stdout and stderr captured apart, stdin empty.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <stdexcept>
@@ -42,6 +44,19 @@ inline CliRun run_program(const std::string& program, const std::vector<std::str
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_text_file(tmp / "stderr");
   return r;
+}
+
+inline int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+// A usage error as the CLI reports one: exit status 2, one line on stderr
+// pointing to --help, nothing on stdout.
+inline void expect_usage_error(const CliRun& r, const std::vector<std::string>& args) {
+  std::string joined;
+  for (const auto& a : args) joined += a + " ";
+  EXPECT_EQ(r.status, 2) << joined << "\n" << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << joined << "\n" << r.err;
+  EXPECT_NE(r.err.find("--help"), std::string::npos) << joined << "\n" << r.err;
+  EXPECT_TRUE(r.out.empty()) << joined << "\n" << r.out;
 }
 
 }  // namespace keras_test

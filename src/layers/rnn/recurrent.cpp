@@ -286,13 +286,16 @@ std::vector<TensorSpec> RNNImpl::compute_output_spec(const SpecArgs& args) {
   return specs;
 }
 
+void RNNImpl::check_sequence_shape(const Shape& shape) const {
+  if (shape.size() < 3)
+    throw ShapeMismatchError("Layer '" + name() + "' expects inputs of rank >= 3, got shape " + shape_to_string(shape));
+  if (shape[1] <= 0) throw ValueError("Layer '" + name() + "' received a sequence with no timesteps");
+}
+
 RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std::vector<Tensor> initial_states) {
-  if (sequence.rank() < 3)
-    throw ShapeMismatchError("Layer '" + name() + "' expects inputs of rank >= 3, got shape " +
-                             shape_to_string(sequence.shape()));
+  check_sequence_shape(sequence.shape());
   const std::int64_t batch = sequence.dim(0);
   const std::int64_t steps = sequence.dim(1);
-  if (steps <= 0) throw ValueError("Layer '" + name() + "' received a sequence with no timesteps");
   const auto state_shapes = cell_->state_shapes();
 
   // States: [B, *state]; zeros unless given.
@@ -411,12 +414,9 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
                               "' with dropout or recurrent_dropout yet");
   ad::Var sequence = tape_arg(args, tensors, 0);
   if (sequence.dtype() != DType::float32) sequence = ad::cast(sequence, DType::float32);
-  if (sequence.rank() < 3)
-    throw ShapeMismatchError("Layer '" + name() + "' expects inputs of rank >= 3, got shape " +
-                             shape_to_string(sequence.shape()));
+  check_sequence_shape(sequence.shape());
   const std::int64_t batch = sequence.dim(0);
   const std::int64_t steps = sequence.dim(1);
-  if (steps <= 0) throw ValueError("Layer '" + name() + "' received a sequence with no timesteps");
   Tensor mask;
   if (const Json* m = args.kwarg("mask")) {
     auto masks = tensors_of(args, *m);

@@ -70,6 +70,8 @@ class RNNImpl : public Layer {
     std::vector<Tensor> states;
   };
   Result run(const Tensor& sequence, const Tensor& mask, std::vector<Tensor> initial_states);
+  // A sequence run() and call_tape() accept: rank >= 3 with at least one timestep.
+  void check_sequence_shape(const Shape& shape) const;
   // The backward pass: the same time loop on the tape (cells with has_tape()).
   Differentiability differentiability() const override {
     return cell_->has_tape() ? Differentiability::differentiable : Differentiability::unsupported;
