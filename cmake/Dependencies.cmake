@@ -17,6 +17,22 @@ keras_require(HDF5 COMPONENTS C DEBIAN libhdf5-dev)
 keras_require(libzip DEBIAN "libzip-dev zipcmp zipmerge ziptool")
 keras_require(nlohmann_json 3.10 DEBIAN nlohmann-json3-dev)
 
+# keras_require_library(<VAR prefix> <header> <library> DEBIAN <package>): a library without a
+# CMake package, found by header and library; linked by absolute path (as HDF5 is).
+macro(keras_require_library prefix header library)
+  cmake_parse_arguments(_keras_lib "" "DEBIAN" "" ${ARGN})
+  find_path(${prefix}_INCLUDE_DIR ${header})
+  find_library(${prefix}_LIBRARY ${library})
+  if(NOT ${prefix}_INCLUDE_DIR OR NOT ${prefix}_LIBRARY)
+    message(FATAL_ERROR "keras-cpp needs ${library}: install the Debian package '${_keras_lib_DEBIAN}' "
+                        "(sudo apt-get install ${_keras_lib_DEBIAN}), or run scripts/install-deps for all of them.")
+  endif()
+endmacro()
+# Loading reads a STORED model.weights.h5 in place: minizip says where a member's data starts
+# (libzip 1.7 does not), libdeflate checks its CRC-32 with carry-less multiplication.
+keras_require_library(KERAS_MINIZIP minizip/unzip.h minizip DEBIAN libminizip-dev)
+keras_require_library(KERAS_LIBDEFLATE libdeflate.h deflate DEBIAN libdeflate-dev)
+
 # Debian's dnnl-config.cmake calls find_package(OpenCL) (its GPU runtime is built in), but
 # libdnnl-dev only recommends the OpenCL loader and headers: without them its own lookup fails
 # with "Could NOT find OpenCL". Check first, so that the error names the package.

@@ -373,6 +373,67 @@ TEST(ZipReader, CorruptedMemberDataFailsTheCrcCheck) {
   EXPECT_NE(message.find("config.json"), std::string::npos) << message;
 }
 
+// A STORED member is handed out where it lies in the archive (no copy), with the
+// CRC-32 checked as read() checks it; a compressed one is left to read().
+TEST(ZipReader, StoredMembersAreReadInPlace) {
+  ZipWriter writer;
+  writer.add("config.json", to_bytes("{}"));
+  std::string weights;
+  for (int i = 0; weights.size() < 300000; ++i) weights += "weight " + std::to_string(i) + "\n";
+  writer.add("model.weights.h5", to_bytes(weights));
+  std::vector<std::byte> archive = writer.finish_to_memory();
+  const std::span<const std::byte> all(archive);
+
+  ZipReader reader = ZipReader::view(all, "view.keras");
+  const auto in_place = reader.read_in_place("model.weights.h5");
+  ASSERT_TRUE(in_place.has_value());
+  EXPECT_GE(in_place->bytes.data(), all.data());
+  EXPECT_LE(in_place->bytes.data() + in_place->bytes.size(), all.data() + all.size());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(in_place->bytes.data()), in_place->bytes.size()), weights);
+  EXPECT_EQ(to_string(reader.read("model.weights.h5")), weights);
+  EXPECT_THROW(reader.read_in_place("model.weights.h5", 1000), keras::UnsafeContentError);
+  EXPECT_THROW(reader.read_in_place("absent.json"), keras::FormatError);
+
+  // The same through a mapped file.
+  keras_test::TempDir dir;
+  writer = ZipWriter();
+  writer.add("model.weights.h5", to_bytes(weights));
+  writer.finish_to_file(dir / "mapped.keras");
+  ZipReader mapped = ZipReader::open(dir / "mapped.keras");
+  const auto from_file = mapped.read_in_place("model.weights.h5");
+  ASSERT_TRUE(from_file.has_value());
+  EXPECT_NE(from_file->keep_alive, nullptr);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(from_file->bytes.data()), from_file->bytes.size()), weights);
+
+  // One flipped byte: the CRC check refuses it unless told not to check.
+  const std::size_t at = to_string(archive).find("weight 777\n");
+  ASSERT_NE(at, std::string::npos);
+  archive[at] = std::byte{'W'};
+  ZipReader corrupt = ZipReader::view(std::span<const std::byte>(archive), "corrupt.keras");
+  const std::string message =
+      expect_throw_message<keras::FormatError>([&] { corrupt.read_in_place("model.weights.h5"); });
+  EXPECT_NE(message.find("corrupt.keras"), std::string::npos) << message;
+  EXPECT_NE(message.find("model.weights.h5"), std::string::npos) << message;
+  EXPECT_NE(message.find("CRC"), std::string::npos) << message;
+  const auto unchecked = corrupt.read_in_place("model.weights.h5", keras::saving::kNoSizeLimit, false);
+  ASSERT_TRUE(unchecked.has_value());
+  EXPECT_EQ(static_cast<char>(unchecked->bytes[at - (in_place->bytes.data() - all.data())]), 'W');
+}
+
+TEST(ZipReader, CompressedMembersAreNotReadInPlace) {
+  if (!have_program("zip")) {
+    std::printf("zip not installed: no DEFLATE archive built\n");
+    return;
+  }
+  keras_test::TempDir dir;
+  write_file(dir / "config.json", std::string(100000, 'k'));
+  std::string out;
+  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && zip -q -9 deflated.zip config.json", &out), 0) << out;
+  ZipReader deflated = ZipReader::open(dir / "deflated.zip");
+  EXPECT_FALSE(deflated.read_in_place("config.json").has_value());
+  EXPECT_EQ(to_string(deflated.read("config.json")), std::string(100000, 'k'));
+}
+
 TEST(ZipWriter, RefusesBadAndDuplicateNames) {
   ZipWriter writer;
   writer.add("config.json", to_bytes("{}"));

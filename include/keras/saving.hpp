@@ -47,9 +47,15 @@ struct LoadModelOptions {
   // (keras/limits.hpp, docs/limits.md); a file beyond one is refused with an
   // error naming it.
   LoadLimits limits;
+  // A STORED model.weights.h5 is read in place from the mapped archive; its
+  // CRC-32 is checked unless this is false (a trusted file loads a little faster).
+  bool verify_crc = true;
 };
 
 // Reads a .keras zip, a model directory, or (later) a legacy .h5 file.
+// A .keras file is memory-mapped while it loads: a file replaced by rename (as
+// keras-cpp's saves do) is safe, but one truncated or rewritten in place by
+// another process during the load ends this process with SIGBUS.
 Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& options = {});
 // Reads a .keras archive held in memory.
 Model load_model(std::span<const std::byte> archive, const LoadModelOptions& options = {});

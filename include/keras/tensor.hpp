@@ -97,6 +97,8 @@ class Tensor {
   Tensor astype(DType dtype) const;          // converted copy (or this tensor if same dtype)
   Tensor reshape(const Shape& shape) const;  // shares storage; one dim may be -1
   Tensor clone() const;
+  // True when no other Tensor shares this one's buffer (then moving it hands the buffer over).
+  bool sole_owner() const { return storage_.use_count() == 1; }
 
   // Elementwise values as float / int64, converted from any dtype.
   std::vector<float> to_vector() const;

@@ -36,6 +36,9 @@ class Variable {
   std::uint64_t version() const { return version_; }
   // Replaces the value after checking the shape; casts to the variable's dtype.
   void assign(const Tensor& value);
+  // The same, taking over `value`'s buffer when nothing else shares it and the
+  // dtype matches (loading hands each dataset it read over without a copy).
+  void assign(Tensor&& value);
 
  private:
   std::string name_;

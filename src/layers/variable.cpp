@@ -35,6 +35,15 @@ Tensor& Variable::mutable_value() {
   return value_;
 }
 
+void Variable::assign(Tensor&& value) {
+  if (value.shape() != shape_ || value.dtype() != dtype_ || !value.sole_owner()) {
+    assign(static_cast<const Tensor&>(value));
+    return;
+  }
+  value_ = std::move(value);
+  ++version_;
+}
+
 void Variable::assign(const Tensor& value) {
   if (value.shape() != shape_)
     throw ShapeMismatchError(

@@ -1,9 +1,12 @@
 // ZipReader / ZipWriter on top of libzip.
 #include "saving/zip_archive.hpp"
 
+#include <minizip/unzip.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -13,6 +16,8 @@
 #include "keras/error.hpp"
 #include "keras/limits.hpp"
 #include "saving/atomic_write.hpp"
+#include "saving/crc32.hpp"
+#include "saving/mapped_file.hpp"
 
 namespace keras::saving {
 
@@ -97,6 +102,7 @@ ZipReader::ZipReader(ZipReader&& other) noexcept
     : archive_(std::exchange(other.archive_, nullptr)),
       display_name_(std::move(other.display_name_)),
       buffer_(std::move(other.buffer_)),
+      bytes_(other.bytes_),
       archive_size_(other.archive_size_) {}
 
 ZipReader& ZipReader::operator=(ZipReader&& other) noexcept {
@@ -105,6 +111,7 @@ ZipReader& ZipReader::operator=(ZipReader&& other) noexcept {
     archive_ = std::exchange(other.archive_, nullptr);
     display_name_ = std::move(other.display_name_);
     buffer_ = std::move(other.buffer_);
+    bytes_ = other.bytes_;
     archive_size_ = other.archive_size_;
   }
   return *this;
@@ -122,22 +129,14 @@ ZipReader ZipReader::open(const fs::path& path) {
   if (status.type() == fs::file_type::directory) {
     throw FormatError("Not a zip archive: " + path.string() + " is a directory");
   }
-  const std::uintmax_t size = fs::file_size(path, ec);
-  if (ec) throw IOError("Cannot access " + path.string() + ": " + ec.message());
-  if (size == 0) throw FormatError("Not a zip archive: " + path.string() + " (the file is empty)");
+  const std::shared_ptr<const MappedFile> mapping = MappedFile::open(path);
+  if (mapping->bytes().empty()) throw FormatError("Not a zip archive: " + path.string() + " (the file is empty)");
+  return view_of(mapping->bytes(), path.string(), mapping);
+}
 
-  zip_error_t error;
-  zip_error_init(&error);
-  zip_source_t* source = zip_source_file_create(path.c_str(), 0, -1, &error);
-  if (source == nullptr) {
-    std::string reason = libzip_error_text(&error);
-    zip_error_fini(&error);
-    throw IOError("Cannot open " + path.string() + ": " + reason);
-  }
-  zip_error_fini(&error);
-  ZipReader reader = open_source(source, path.string(), nullptr);
-  reader.archive_size_ = size;
-  return reader;
+ZipReader ZipReader::view(std::span<const std::byte> bytes, std::string display_name) {
+  if (bytes.empty()) throw FormatError("Not a zip archive: " + display_name + " (no bytes)");
+  return view_of(bytes, std::move(display_name), nullptr);
 }
 
 ZipReader ZipReader::from_memory(std::span<const std::byte> bytes, std::string display_name) {
@@ -147,18 +146,24 @@ ZipReader ZipReader::from_memory(std::span<const std::byte> bytes, std::string d
 ZipReader ZipReader::from_memory(std::vector<std::byte>&& bytes, std::string display_name) {
   if (bytes.empty()) throw FormatError("Not a zip archive: " + display_name + " (no bytes)");
   auto buffer = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+  const std::span<const std::byte> span(*buffer);
+  return view_of(span, std::move(display_name), std::move(buffer));
+}
+
+ZipReader ZipReader::view_of(std::span<const std::byte> bytes, std::string display_name,
+                             std::shared_ptr<const void> keep_alive) {
   zip_error_t error;
   zip_error_init(&error);
-  zip_source_t* source = zip_source_buffer_create(buffer->data(), buffer->size(), 0, &error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
   if (source == nullptr) {
     std::string reason = libzip_error_text(&error);
     zip_error_fini(&error);
     throw IOError("Cannot read " + display_name + ": " + reason);
   }
   zip_error_fini(&error);
-  const std::uint64_t size = buffer->size();
-  ZipReader reader = open_source(source, std::move(display_name), std::move(buffer));
-  reader.archive_size_ = size;
+  ZipReader reader = open_source(source, std::move(display_name), std::move(keep_alive));
+  reader.bytes_ = bytes;
+  reader.archive_size_ = bytes.size();
   return reader;
 }
 
@@ -252,8 +257,8 @@ ZipEntryInfo ZipReader::info(std::string_view name) const {
   return info;
 }
 
-std::vector<std::byte> ZipReader::read(std::string_view name, std::uint64_t max_bytes) const {
-  const ZipEntryInfo entry = info(name);
+ZipEntryInfo ZipReader::checked_entry(std::string_view name, std::uint64_t max_bytes) const {
+  ZipEntryInfo entry = info(name);
   check_zip_member_bomb(name, entry.size, entry.compressed_size);
   const LoadLimits& limits = keras::detail::current_load_limits();
   if (entry.size > limits.inflate_ratio_floor && limits.max_inflate_ratio > 0 &&
@@ -277,6 +282,11 @@ std::vector<std::byte> ZipReader::read(std::string_view name, std::uint64_t max_
     throw FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ +
                       ": encrypted members are not supported");
   }
+  return entry;
+}
+
+std::vector<std::byte> ZipReader::read(std::string_view name, std::uint64_t max_bytes) const {
+  const ZipEntryInfo entry = checked_entry(name, max_bytes);
 
   zip_file_t* file = zip_fopen_index(archive_, static_cast<zip_uint64_t>(locate(name)), 0);
   if (file == nullptr) {
@@ -316,6 +326,72 @@ std::vector<std::byte> ZipReader::read(std::string_view name, std::uint64_t max_
   return bytes;
 }
 
+namespace {
+
+// minizip reading an archive held in memory (its I/O callbacks over one span).
+struct MemoryStream {
+  std::span<const std::byte> bytes;
+  std::uint64_t position = 0;
+};
+
+voidpf ZCALLBACK memory_open(voidpf opaque, const void*, int) { return opaque; }
+uLong ZCALLBACK memory_read(voidpf, voidpf stream, void* buffer, uLong size) {
+  auto* memory = static_cast<MemoryStream*>(stream);
+  const std::uint64_t left = memory->bytes.size() - std::min<std::uint64_t>(memory->position, memory->bytes.size());
+  const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(size, left));
+  if (count > 0) std::memcpy(buffer, memory->bytes.data() + memory->position, count);
+  memory->position += count;
+  return static_cast<uLong>(count);
+}
+uLong ZCALLBACK memory_write(voidpf, voidpf, const void*, uLong) { return 0; }  // read-only
+ZPOS64_T ZCALLBACK memory_tell(voidpf, voidpf stream) { return static_cast<MemoryStream*>(stream)->position; }
+long ZCALLBACK memory_seek(voidpf, voidpf stream, ZPOS64_T offset, int origin) {
+  auto* memory = static_cast<MemoryStream*>(stream);
+  std::uint64_t base = 0;
+  if (origin == ZLIB_FILEFUNC_SEEK_CUR) base = memory->position;
+  if (origin == ZLIB_FILEFUNC_SEEK_END) base = memory->bytes.size();
+  if (offset > memory->bytes.size() || base > memory->bytes.size() - offset) return -1;
+  memory->position = base + offset;
+  return 0;
+}
+int ZCALLBACK memory_close(voidpf, voidpf) { return 0; }
+int ZCALLBACK memory_error(voidpf, voidpf) { return 0; }
+
+}  // namespace
+
+// libzip 1.7 does not say where a member's data starts; minizip does, after
+// checking the member's local header against the central directory.
+std::optional<std::uint64_t> ZipReader::data_offset(std::string_view name) const {
+  MemoryStream stream{bytes_, 0};
+  zlib_filefunc64_def functions{memory_open, memory_read,  memory_write, memory_tell,
+                                memory_seek, memory_close, memory_error, &stream};
+  unzFile archive = unzOpen2_64(display_name_.c_str(), &functions);
+  if (archive == nullptr) return std::nullopt;
+  struct Closer {
+    unzFile archive;
+    ~Closer() { unzClose(archive); }
+  } closer{archive};
+  const std::string member(name);
+  if (unzLocateFile(archive, member.c_str(), 1) != UNZ_OK || unzOpenCurrentFile(archive) != UNZ_OK) return std::nullopt;
+  const ZPOS64_T offset = unzGetCurrentFileZStreamPos64(archive);
+  unzCloseCurrentFile(archive);
+  return offset;
+}
+
+std::optional<ZipReader::InPlace> ZipReader::read_in_place(std::string_view name, std::uint64_t max_bytes,
+                                                           bool verify_crc) const {
+  const ZipEntryInfo entry = checked_entry(name, max_bytes);
+  if (bytes_.empty() || entry.method != ZIP_CM_STORE || entry.compressed_size != entry.size) return std::nullopt;
+  const std::optional<std::uint64_t> offset = data_offset(name);
+  // Whatever minizip and libzip disagree on is left to read(), whose errors name the fault.
+  if (!offset || *offset > bytes_.size() || entry.size > bytes_.size() - *offset) return std::nullopt;
+  const std::span<const std::byte> data =
+      bytes_.subspan(static_cast<std::size_t>(*offset), static_cast<std::size_t>(entry.size));
+  if (verify_crc && crc32(data) != entry.crc)
+    throw FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ + ": CRC error");
+  return InPlace{data, buffer_};
+}
+
 void ZipReader::check_extraction_bombs() const {
   for (const std::string& name : members()) {
     const ZipEntryInfo entry = info(name);
@@ -325,8 +401,101 @@ void ZipReader::check_extraction_bombs() const {
 
 // ---------------------------------------------------------------- ZipWriter
 
+namespace {
+
+// libzip's output written to a file descriptor through a 1 MiB buffer (libzip writes headers
+// and 8 KiB pieces of data). It presents an empty archive to read, so it is only for new ones.
+struct DescriptorSink {
+  int fd = -1;
+  std::vector<std::byte> buffer;
+  zip_error_t error{};
+
+  bool write_through(const std::byte* bytes, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t wrote = ::write(fd, bytes + done, size - done);
+      if (wrote < 0 && errno == EINTR) continue;
+      if (wrote <= 0) {
+        zip_error_set(&error, ZIP_ER_WRITE, errno);
+        return false;
+      }
+      done += static_cast<std::size_t>(wrote);
+    }
+    return true;
+  }
+  bool flush() {
+    if (!write_through(buffer.data(), buffer.size())) return false;
+    buffer.clear();
+    return true;
+  }
+};
+
+constexpr std::size_t kSinkBuffer = std::size_t{1} << 20;
+
+zip_int64_t descriptor_sink(void* userdata, void* data, zip_uint64_t length, zip_source_cmd_t command) {
+  auto* sink = static_cast<DescriptorSink*>(userdata);
+  switch (command) {
+    case ZIP_SOURCE_SUPPORTS:
+      return ZIP_SOURCE_SUPPORTS_WRITABLE;
+    case ZIP_SOURCE_STAT: {
+      auto* stat = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, length, &sink->error);
+      if (stat == nullptr) return -1;
+      zip_stat_init(stat);
+      stat->size = 0;  // nothing to read: a new archive
+      stat->valid |= ZIP_STAT_SIZE;
+      return sizeof(zip_stat_t);
+    }
+    case ZIP_SOURCE_ERROR:
+      return zip_error_to_data(&sink->error, data, length);
+    case ZIP_SOURCE_WRITE: {
+      const auto* bytes = static_cast<const std::byte*>(data);
+      if (sink->buffer.size() + length > kSinkBuffer && !sink->flush()) return -1;
+      if (length >= kSinkBuffer) {  // large pieces go straight through
+        return sink->write_through(bytes, static_cast<std::size_t>(length)) ? static_cast<zip_int64_t>(length) : -1;
+      }
+      sink->buffer.insert(sink->buffer.end(), bytes, bytes + length);
+      return static_cast<zip_int64_t>(length);
+    }
+    case ZIP_SOURCE_SEEK_WRITE: {
+      auto* args = ZIP_SOURCE_GET_ARGS(zip_source_args_seek_t, data, length, &sink->error);
+      if (args == nullptr || !sink->flush()) return -1;
+      if (::lseek(sink->fd, static_cast<off_t>(args->offset), args->whence) < 0) {
+        zip_error_set(&sink->error, ZIP_ER_SEEK, errno);
+        return -1;
+      }
+      return 0;
+    }
+    case ZIP_SOURCE_TELL_WRITE: {
+      const off_t at = ::lseek(sink->fd, 0, SEEK_CUR);
+      if (at < 0) {
+        zip_error_set(&sink->error, ZIP_ER_TELL, errno);
+        return -1;
+      }
+      return static_cast<zip_int64_t>(at) + static_cast<zip_int64_t>(sink->buffer.size());
+    }
+    case ZIP_SOURCE_COMMIT_WRITE:
+      return sink->flush() ? 0 : -1;
+    case ZIP_SOURCE_BEGIN_WRITE:
+    case ZIP_SOURCE_ROLLBACK_WRITE:  // the caller discards the unnamed file
+    case ZIP_SOURCE_REMOVE:
+    case ZIP_SOURCE_OPEN:
+    case ZIP_SOURCE_CLOSE:
+    case ZIP_SOURCE_FREE:
+    case ZIP_SOURCE_READ:
+    case ZIP_SOURCE_SEEK:
+    case ZIP_SOURCE_TELL:
+      return 0;
+    default:
+      zip_error_set(&sink->error, ZIP_ER_OPNOTSUPP, 0);
+      return -1;
+  }
+}
+
+}  // namespace
+
 struct ZipWriter::State {
-  zip_source_t* sink = nullptr;  // in-memory buffer the archive is written to
+  zip_source_t* sink = nullptr;                // in-memory buffer the archive is written to (unless streamed)
+  std::unique_ptr<DescriptorSink> descriptor;  // the streamed archive's output
   zip_t* archive = nullptr;
   // libzip reads member data only at zip_close, so it must stay alive until then.
   std::vector<std::vector<std::byte>> payloads;
@@ -387,6 +556,24 @@ ZipWriter::ZipWriter() : state_(std::make_unique<State>()) {
   state_->archive = archive;
 }
 
+ZipWriter::ZipWriter(int output_fd) : state_(std::make_unique<State>()) {
+  state_->descriptor = std::make_unique<DescriptorSink>();
+  state_->descriptor->fd = output_fd;
+  zip_error_init(&state_->descriptor->error);
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* sink = zip_source_function_create(descriptor_sink, state_->descriptor.get(), &error);
+  zip_t* archive = sink == nullptr ? nullptr : zip_open_from_source(sink, ZIP_CREATE | ZIP_TRUNCATE, &error);
+  if (archive == nullptr) {
+    std::string reason = libzip_error_text(&error);
+    zip_error_fini(&error);
+    if (sink != nullptr) zip_source_free(sink);
+    throw IOError("Cannot create a zip archive: " + reason);
+  }
+  zip_error_fini(&error);
+  state_->archive = archive;  // owns the sink
+}
+
 ZipWriter::ZipWriter(ZipWriter&& other) noexcept = default;
 ZipWriter& ZipWriter::operator=(ZipWriter&& other) noexcept = default;
 ZipWriter::~ZipWriter() = default;
@@ -397,13 +584,18 @@ void ZipWriter::add(const std::string& name, std::span<const std::byte> bytes, s
 
 void ZipWriter::add(const std::string& name, std::vector<std::byte>&& bytes, std::optional<std::time_t> mtime) {
   if (!state_ || state_->archive == nullptr) throw ValueError("ZipWriter::add after the archive was finished");
+  state_->payloads.push_back(std::move(bytes));
+  add_view(name, state_->payloads.back(), mtime);
+}
+
+void ZipWriter::add_view(const std::string& name, std::span<const std::byte> payload,
+                         std::optional<std::time_t> mtime) {
+  if (!state_ || state_->archive == nullptr) throw ValueError("ZipWriter::add after the archive was finished");
   std::string reason = unsafe_member_name_reason(name);
   if (!reason.empty()) throw ValueError("Invalid ZIP member name " + single_quoted(name) + ": " + reason);
   if (!state_->names.insert(name).second) throw ValueError("Duplicate ZIP member name " + single_quoted(name));
 
   zip_t* archive = state_->archive;
-  state_->payloads.push_back(std::move(bytes));
-  const std::vector<std::byte>& payload = state_->payloads.back();
   zip_source_t* source = zip_source_buffer(archive, payload.empty() ? nullptr : payload.data(), payload.size(), 0);
   if (source == nullptr) throw IOError("Cannot add ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
   const zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_ENC_GUESS);
@@ -447,6 +639,18 @@ std::vector<std::byte> ZipWriter::finish_to_memory() {
   if (filled != bytes.size()) throw IOError("Cannot read back the zip archive: short read");
   state_.reset();
   return bytes;
+}
+
+void ZipWriter::finish(const std::string& shown_name) {
+  if (!state_ || state_->archive == nullptr) throw ValueError("ZipWriter::finish called twice");
+  if (!state_->descriptor) throw ValueError("ZipWriter::finish is for archives streamed to a descriptor");
+  if (state_->names.empty()) throw ValueError("Cannot write a zip archive without members");
+  if (zip_close(state_->archive) != 0) {
+    std::string reason = zip_strerror(state_->archive);
+    throw IOError("Cannot write " + shown_name + ": " + reason);
+  }
+  state_->archive = nullptr;
+  state_.reset();
 }
 
 void ZipWriter::finish_to_file(const fs::path& path) {

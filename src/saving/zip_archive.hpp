@@ -51,11 +51,16 @@ inline constexpr std::uint64_t kNoSizeLimit = std::numeric_limits<std::uint64_t>
 class ZipReader {
  public:
   // FileNotFoundError when `path` does not exist, FormatError (naming the
-  // path and libzip's reason) when it is empty, truncated or not a zip.
+  // path and libzip's reason) when it is empty, truncated or not a zip. The
+  // file is read through a read-only mapping (MappedFile), so that
+  // read_in_place() can hand out its STORED members without a copy.
   static ZipReader open(const std::filesystem::path& path);
   // The archive bytes are copied; `display_name` is used in messages.
   static ZipReader from_memory(std::span<const std::byte> bytes, std::string display_name = "<memory>");
   static ZipReader from_memory(std::vector<std::byte>&& bytes, std::string display_name = "<memory>");
+  // The archive bytes are not copied: they must outlive the reader and every
+  // span read_in_place() returns.
+  static ZipReader view(std::span<const std::byte> bytes, std::string display_name = "<memory>");
 
   ZipReader(ZipReader&& other) noexcept;
   ZipReader& operator=(ZipReader&& other) noexcept;
@@ -76,6 +81,17 @@ class ZipReader {
   // encrypted, or unreadable (bad CRC, unsupported compression).
   std::vector<std::byte> read(std::string_view name, std::uint64_t max_bytes = kNoSizeLimit) const;
 
+  // A STORED member as it lies in the archive's bytes, without a copy: the
+  // span, and what keeps it alive (the mapping or buffer; empty for view()).
+  // Same guards as read(); the CRC-32 is checked unless `verify_crc` is false.
+  // std::nullopt when the member is compressed: read() it then.
+  struct InPlace {
+    std::span<const std::byte> bytes;
+    std::shared_ptr<const void> keep_alive;
+  };
+  std::optional<InPlace> read_in_place(std::string_view name, std::uint64_t max_bytes = kNoSizeLimit,
+                                       bool verify_crc = true) const;
+
   // Keras guard #2, run before extracting assets: refuses the archive when any
   // member declares > 256 MiB and > 100x its stored size (UnsafeContentError).
   void check_extraction_bombs() const;
@@ -83,11 +99,18 @@ class ZipReader {
  private:
   ZipReader() = default;
   static ZipReader open_source(void* source, std::string display_name, std::shared_ptr<const void> keep_alive);
+  static ZipReader view_of(std::span<const std::byte> bytes, std::string display_name,
+                           std::shared_ptr<const void> keep_alive);
   std::int64_t locate(std::string_view name) const;  // -1 when absent
+  // read()'s guards: bomb, inflate ratio, size limit, encryption.
+  ZipEntryInfo checked_entry(std::string_view name, std::uint64_t max_bytes) const;
+  // The offset of a member's data in bytes_, from its local header (minizip).
+  std::optional<std::uint64_t> data_offset(std::string_view name) const;
 
   zip* archive_ = nullptr;
   std::string display_name_;
-  std::shared_ptr<const void> buffer_;  // backing bytes of an in-memory archive
+  std::shared_ptr<const void> buffer_;  // backing bytes of an in-memory or mapped archive
+  std::span<const std::byte> bytes_;    // all of the archive
   std::uint64_t archive_size_ = 0;
 };
 
@@ -98,6 +121,9 @@ class ZipReader {
 class ZipWriter {
  public:
   ZipWriter();
+  // Streams the archive to `output_fd` (an empty file open for writing, which
+  // the caller owns and closes) instead of memory; finish() ends it.
+  explicit ZipWriter(int output_fd);
   ZipWriter(ZipWriter&& other) noexcept;
   ZipWriter& operator=(ZipWriter&& other) noexcept;
   ZipWriter(const ZipWriter&) = delete;
@@ -110,11 +136,16 @@ class ZipWriter {
   // backslash or duplicate name, or after finish.
   void add(const std::string& name, std::span<const std::byte> bytes, std::optional<std::time_t> mtime = std::nullopt);
   void add(const std::string& name, std::vector<std::byte>&& bytes, std::optional<std::time_t> mtime = std::nullopt);
+  // The same without a copy: `bytes` must stay alive until the archive is finished.
+  void add_view(const std::string& name, std::span<const std::byte> bytes,
+                std::optional<std::time_t> mtime = std::nullopt);
 
   // Finishes the archive; the writer cannot be used afterwards.
   std::vector<std::byte> finish_to_memory();
   // Finishes the archive and writes it to `path` through write_file_atomically.
   void finish_to_file(const std::filesystem::path& path);
+  // Finishes an archive streamed to a descriptor (IOError naming `shown_name`).
+  void finish(const std::string& shown_name);
 
  private:
   struct State;
