@@ -2,11 +2,16 @@
 // sharded), config-only JSON, custom objects and safe mode.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 
 #include "keras/keras.hpp"
 #include "ops/linalg.hpp"
 #include "saving/compare.hpp"
+#include "saving/h5_file.hpp"
+#include "saving/weights_walk.hpp"
+#include "saving/zip_archive.hpp"
 #include "support/fixture_check.hpp"
 #include "support/test_support.hpp"
 
@@ -237,3 +242,110 @@ TEST(ConfigOnly, ModelFromJsonCompilesLikeKeras) {
 }
 
 }  // namespace
+
+namespace {
+
+// The archive of a one-Dense model whose kernel is all `value`.
+std::vector<std::byte> archive_with_kernel_of(float value) {
+  keras::KerasTensor input = keras::Input({64});
+  keras::Model model(input, keras::layers::Dense(64)(input));
+  std::vector<keras::Tensor> weights = model.get_weights();
+  weights[0] = keras::Tensor::full(weights[0].shape(), value);
+  model.set_weights(weights);
+  return keras::save_model(model);
+}
+
+}  // namespace
+
+// load_model reads the STORED model.weights.h5 in place, so it checks the member's CRC-32
+// itself: a flipped byte inside a kernel is refused naming the member, unless verify_crc is off.
+TEST(LoadInPlace, CorruptedWeightsFailTheCrcUnlessUnchecked) {
+  constexpr float kValue = 1234.5F;
+  std::vector<std::byte> archive = archive_with_kernel_of(kValue);
+  EXPECT_EQ(keras::load_model(std::span<const std::byte>(archive)).get_weights()[0].to_vector().front(), kValue);
+
+  std::byte pattern[sizeof(float)];
+  std::memcpy(pattern, &kValue, sizeof kValue);
+  const auto found = std::search(archive.begin(), archive.end(), std::begin(pattern), std::end(pattern));
+  ASSERT_NE(found, archive.end());
+  const auto index = static_cast<std::size_t>(found - archive.begin());
+  archive[index + 3] ^= std::byte{0x01};  // the sign-and-exponent byte of the first element
+
+  std::string message;
+  try {
+    keras::load_model(std::span<const std::byte>(archive));
+    ADD_FAILURE() << "a corrupted weights member loaded";
+  } catch (const keras::FormatError& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("model.weights.h5"), std::string::npos) << message;
+  EXPECT_NE(message.find("CRC"), std::string::npos) << message;
+
+  keras::LoadModelOptions unchecked;
+  unchecked.verify_crc = false;
+  const keras::Model loaded = keras::load_model(std::span<const std::byte>(archive), unchecked);
+  const std::vector<float> kernel = loaded.get_weights()[0].to_vector();
+  EXPECT_NE(kernel.front(), kValue);
+  EXPECT_EQ(kernel.back(), kValue);
+}
+
+// A loaded model owns its weights: the archive it was read from may go away.
+TEST(LoadInPlace, LoadedWeightsOutliveTheArchive) {
+  keras::Model loaded;
+  {
+    TempDir dir;
+    std::vector<std::byte> archive = archive_with_kernel_of(0.25F);
+    {
+      std::ofstream out(dir / "m.keras", std::ios::binary);
+      out.write(reinterpret_cast<const char*>(archive.data()), static_cast<std::streamsize>(archive.size()));
+    }
+    loaded = keras::load_model(dir / "m.keras");
+  }
+  for (float v : loaded.get_weights()[0].to_vector()) ASSERT_EQ(v, 0.25F);
+}
+
+// save_model to a path streams the archive (HDF5 built in an unnamed scratch file, the zip
+// streamed into the target's unnamed temporary): the file must hold what the in-memory archive
+// holds, compiled model and optimizer state included, and leave nothing else in the directory.
+TEST(StreamedSave, FileArchiveMatchesTheInMemoryOne) {
+  keras::KerasTensor input = keras::Input({6});
+  keras::KerasTensor hidden = keras::layers::Dense(5, {.activation = "relu"})(input);
+  keras::Model model(input, keras::layers::Dense(2)(hidden));
+  model.compile({.optimizer = std::make_shared<keras::optimizers::Adam>(), .loss = "mse"});
+  const keras::Tensor x = keras::random::normal({8, 6}, 0.0F, 1.0F, 3);
+  const keras::Tensor y = keras::random::normal({8, 2}, 0.0F, 1.0F, 4);
+  model.train_on_batch({x}, {y});
+
+  TempDir dir;
+  keras::save_model(model, dir / "m.keras");
+  keras::save_model(model, dir / "m.keras", {.overwrite = true});  // replacing an existing file
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) names.push_back(entry.path().filename());
+  EXPECT_EQ(names, std::vector<std::string>{"m.keras"});
+
+  const std::vector<std::byte> in_memory = keras::save_model(model);
+  auto streamed = keras::saving::ZipReader::open(dir / "m.keras");
+  auto reference = keras::saving::ZipReader::view(in_memory);
+  ASSERT_EQ(streamed.members(), reference.members());
+  for (const auto& name : streamed.members()) EXPECT_EQ(streamed.info(name).method, 0) << name;  // STORED
+  EXPECT_EQ(streamed.read("config.json"), reference.read("config.json"));
+  // The same HDF5 file, byte for byte (cut to its end, not to the driver's growth step).
+  EXPECT_EQ(streamed.read("model.weights.h5"), reference.read("model.weights.h5"));
+
+  const keras::Model loaded = keras::load_model(dir / "m.keras");
+  EXPECT_TRUE(keras::allclose(loaded.predict(x).at(0), model.predict(x).at(0), 0, 0));
+}
+
+// save_weights builds its HDF5 file inside the target's unnamed temporary file.
+TEST(StreamedSave, WeightsFileMatchesTheInMemoryImage) {
+  keras::KerasTensor input = keras::Input({4});
+  keras::Model model(input, keras::layers::Dense(3)(input));
+  TempDir dir;
+  keras::save_weights(model, dir / "m.weights.h5");
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) names.push_back(entry.path().filename());
+  EXPECT_EQ(names, std::vector<std::string>{"m.weights.h5"});
+  auto image = keras::saving::H5File::create_in_memory("m.weights.h5");
+  keras::saving::save_weights_to(model.impl(), image.root());
+  EXPECT_EQ(file_bytes(dir / "m.weights.h5"), image.image());
+}

@@ -75,7 +75,7 @@ class FileDescriptor {
 int create_exclusive_temp(const fs::path& target, fs::path* temp_path) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     fs::path candidate = detail::sibling_temp_path(target, "tmp");
-    int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = ::open(candidate.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) {
       *temp_path = candidate;
       return fd;
@@ -156,11 +156,11 @@ namespace {
 
 // The content written to a named temporary file beside the target, then renamed
 // over it: where unnamed temporary files are not available.
-void write_through_named_temp(const fs::path& target, std::span<const std::byte> bytes) {
+void write_through_named_temp(const fs::path& target, const std::function<void(int, const fs::path&)>& produce) {
   fs::path temp;
   FileDescriptor fd(create_exclusive_temp(target, &temp));
   TempGuard guard(temp);
-  write_all(fd.get(), bytes, target, temp);
+  produce(fd.get(), temp);
   fsync_or_throw(fd.get(), target, temp);
   if (fd.close_checked() != 0) {
     throw IOError("Cannot write " + target.string() + " (temporary file " + temp.string() +
@@ -180,17 +180,24 @@ bool link_unnamed(int fd, const fs::path& temp) {
 
 }  // namespace
 
+void write_file_atomically(const fs::path& target_path, std::span<const std::byte> bytes) {
+  stream_file_atomically(target_path, [&](int fd, const fs::path& shown_name) {
+    write_all(fd, bytes, without_trailing_separator(target_path), shown_name);
+  });
+}
+
 // The content goes to an unnamed O_TMPFILE file in the target's directory, so
 // a process killed while writing leaves nothing behind; once complete and
 // synced it is linked under a temporary name and renamed over the target (a
 // name exists only between those two calls).
-void write_file_atomically(const fs::path& target_path, std::span<const std::byte> bytes) {
+void stream_file_atomically(const fs::path& target_path, const std::function<void(int, const fs::path&)>& produce) {
   const fs::path target = without_trailing_separator(target_path);
 #ifdef O_TMPFILE
-  FileDescriptor fd(::open(directory_of(target).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+  // Read and write: a producer may map the file (H5File::create_on_descriptor).
+  FileDescriptor fd(::open(directory_of(target).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666));
   if (fd.get() >= 0) {
     const fs::path unnamed = directory_of(target) / "(unnamed temporary file)";
-    write_all(fd.get(), bytes, target, unnamed);
+    produce(fd.get(), unnamed);
     fsync_or_throw(fd.get(), target, unnamed);
     for (int attempt = 0; attempt < 100; ++attempt) {
       const fs::path temp = detail::sibling_temp_path(target, "tmp");
@@ -208,8 +215,29 @@ void write_file_atomically(const fs::path& target_path, std::span<const std::byt
   // Otherwise (no O_TMPFILE on this file system, or a directory that is not
   // there or not writable) the named path does the work and says what failed.
 #endif
-  write_through_named_temp(target, bytes);
+  write_through_named_temp(target, produce);
   fsync_directory_best_effort(directory_of(target));
+}
+
+int open_scratch_file(const fs::path& target_path) {
+  const fs::path target = without_trailing_separator(target_path);
+#ifdef O_TMPFILE
+  const int unnamed = ::open(directory_of(target).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (unnamed >= 0) return unnamed;
+#endif
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const fs::path candidate = detail::sibling_temp_path(target, "scratch");
+    const int fd = ::open(candidate.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::unlink(candidate.c_str());
+      return fd;
+    }
+    if (errno != EEXIST) {
+      throw IOError("Cannot write " + target.string() + ": cannot create a scratch file in " +
+                    directory_of(target).string() + ": " + errno_message(errno));
+    }
+  }
+  throw IOError("Cannot write " + target.string() + ": no free scratch file name in " + directory_of(target).string());
 }
 
 void replace_file_atomically(const fs::path& target_path, const std::function<void(const fs::path&)>& produce) {

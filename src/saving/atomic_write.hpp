@@ -17,6 +17,18 @@ namespace keras::saving {
 // left untouched, no temporary file remains, and IOError is thrown.
 void write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes);
 
+// Same, but `produce` writes the content itself to `fd`: an empty file open for
+// writing at offset 0 (unnamed, or named as `shown_name` says), which it must
+// not close; e.g. a zip archive streamed without being held in memory.
+void stream_file_atomically(const std::filesystem::path& target,
+                            const std::function<void(int fd, const std::filesystem::path& shown_name)>& produce);
+
+// An unnamed scratch file in the directory of `target`, open for reading and
+// writing: O_TMPFILE, or else a uniquely named file removed at once. It goes
+// away with its descriptor, even when the process is killed. IOError when the
+// directory allows neither.
+int open_scratch_file(const std::filesystem::path& target);
+
 // Same, but `produce` writes the content itself to the temporary path it is
 // given (an empty file that already exists; truncating it is fine), e.g. to
 // let HDF5 create a large file directly on disk. A keras::Error thrown by

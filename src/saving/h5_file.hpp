@@ -86,10 +86,24 @@ class H5File {
   // without copying. `display_name` is used in messages.
   static H5File open_image(std::span<const std::byte> bytes, std::string display_name);
   static H5File open_image(std::vector<std::byte>&& bytes, std::string display_name);
+  // The same without a copy: `bytes` (a STORED zip member read in place) stay
+  // alive as long as `keep_alive` does, which the file holds.
+  static H5File open_image_view(std::span<const std::byte> bytes, std::shared_ptr<const void> keep_alive,
+                                std::string display_name);
   // Creates (truncates) a file on disk. IOError when it cannot be created.
-  static H5File create(const std::filesystem::path& path);
+  // `display_name` (default: the path) names the file in messages, for paths
+  // such as /proc/self/fd/N that mean nothing to the user.
+  static H5File create(const std::filesystem::path& path, std::string display_name = {});
   // Creates an empty file in memory; image() returns its bytes.
   static H5File create_in_memory(std::string display_name);
+  // Creates a file whose bytes live in `fd`'s file (an empty file open for
+  // reading and writing, owned by the caller), written through a shared
+  // mapping: no copy in anonymous memory, and no path needed (an unnamed
+  // O_TMPFILE file works). close_on_descriptor() must end it.
+  static H5File create_on_descriptor(int fd, std::string display_name);
+  // Flushes and closes a create_on_descriptor() file, truncates the
+  // descriptor's file to the HDF5 file's size and returns that size.
+  std::uint64_t close_on_descriptor();
 
   H5File(H5File&&) noexcept;
   H5File& operator=(H5File&&) noexcept;

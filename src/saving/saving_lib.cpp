@@ -14,6 +14,7 @@
 #include "saving/dialects.hpp"
 #include "saving/h5_file.hpp"
 #include "saving/legacy_h5.hpp"
+#include "saving/mapped_file.hpp"
 #include "saving/optimizer_state.hpp"
 #include "saving/weights_walk.hpp"
 #include "saving/zip_archive.hpp"
@@ -45,6 +46,40 @@ std::vector<std::byte> weights_h5(const Model& model) {
   auto file = saving::H5File::create_in_memory("model.weights.h5");
   saving::save_weights_to(model.impl(), file.root());
   return file.image();
+}
+
+// Closes a descriptor on scope exit.
+struct ScratchDescriptor {
+  explicit ScratchDescriptor(int descriptor) : fd(descriptor) {}
+  int fd;
+  ScratchDescriptor(const ScratchDescriptor&) = delete;
+  ScratchDescriptor& operator=(const ScratchDescriptor&) = delete;
+  ~ScratchDescriptor() { ::close(fd); }
+};
+
+// A .keras file without a copy of the weights in anonymous memory: HDF5 builds
+// model.weights.h5 in an unnamed scratch file beside the target (through a shared mapping, so
+// the page cache holds it), and libzip streams the archive from its mapping into the target's
+// unnamed temporary file, which replaces the target once complete. Neither file has a name a
+// killed process could leave behind.
+void save_archive_to_file(const Model& model, const std::filesystem::path& filepath) {
+  const std::string metadata = metadata_json();
+  const std::string config = config_json(model);
+  const ScratchDescriptor scratch{saving::open_scratch_file(filepath)};
+  const std::string shown = filepath.string() + " (model.weights.h5)";
+  {
+    auto file = saving::H5File::create_on_descriptor(scratch.fd, shown);
+    saving::save_weights_to(model.impl(), file.root());
+    file.close_on_descriptor();
+  }
+  const auto weights = saving::MappedFile::map_descriptor(scratch.fd, shown);
+  saving::stream_file_atomically(filepath, [&](int fd, const std::filesystem::path&) {
+    saving::ZipWriter zip(fd);
+    zip.add("metadata.json", to_bytes(metadata));
+    zip.add("config.json", to_bytes(config));
+    zip.add_view("model.weights.h5", weights->bytes(), std::time(nullptr));
+    zip.finish(filepath.string());
+  });
 }
 
 }  // namespace
@@ -136,7 +171,7 @@ void check_variable_bytes(const Model& model, const std::string& origin) {
   }
 }
 
-Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, bool compile) {
+Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, bool compile, bool verify_crc) {
   const LoadLimits& limits = detail::current_load_limits();
   if (!zip.has("config.json")) throw FormatError(origin + ": the archive has no config.json member");
   check_size(zip.info("config.json").size, limits.max_config_bytes, origin + " config.json", "max_config_bytes");
@@ -152,8 +187,11 @@ Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, boo
   Model model = model_from_config_json(to_text(zip.read("config.json")), origin, compile);
   if (zip.has("model.weights.h5")) {
     check_variable_bytes(model, origin);
-    auto bytes = zip.read("model.weights.h5");
-    auto file = saving::H5File::open_image(std::move(bytes), origin + "/model.weights.h5");
+    // Keras writes the member STORED: HDF5 reads it where it lies in the mapped archive.
+    const std::string member_name = origin + "/model.weights.h5";
+    auto in_place = zip.read_in_place("model.weights.h5", saving::kNoSizeLimit, verify_crc);
+    auto file = in_place ? saving::H5File::open_image_view(in_place->bytes, in_place->keep_alive, member_name)
+                         : saving::H5File::open_image(zip.read("model.weights.h5"), member_name);
     saving::prepare_optimizer_for_file(model.impl(), file.root());
     saving::load_weights_from(model.impl(), file.root(), origin + "/model.weights.h5");
   } else if (zip.has("model.weights.npz")) {
@@ -198,8 +236,7 @@ void save_model(const Model& model, const std::filesystem::path& filepath, const
         "When using `zipped=False`, the `filepath` argument should not end in `.keras`. Received: filepath=" + path);
   check_overwrite(filepath, options);
   if (zipped) {
-    auto bytes = save_model(model);
-    saving::write_file_atomically(filepath, bytes);
+    save_archive_to_file(model, filepath);
     return;
   }
   saving::AtomicDirectory dir(filepath, true);
@@ -255,7 +292,7 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
                               ". Please ensure the file is an accessible `.keras` zip file.");
     const detail::LoadLimitsScope limits_scope(options.limits);
     auto zip = saving::ZipReader::open(filepath);
-    return load_from_zip(zip, path, options.compile);
+    return load_from_zip(zip, path, options.compile, options.verify_crc);
   }
   if (path.ends_with(".h5") || path.ends_with(".hdf5")) {
     const detail::LoadLimitsScope limits_scope(options.limits);
@@ -268,8 +305,9 @@ Model load_model(const std::filesystem::path& filepath, const LoadModelOptions& 
 
 Model load_model(std::span<const std::byte> archive, const LoadModelOptions& options) {
   const detail::LoadLimitsScope limits_scope(options.limits);
-  auto zip = saving::ZipReader::from_memory(archive, "<memory>");
-  return load_from_zip(zip, "<memory>", options.compile);
+  // The caller's bytes outlive the load: read them in place.
+  auto zip = saving::ZipReader::view(archive, "<memory>");
+  return load_from_zip(zip, "<memory>", options.compile, options.verify_crc);
 }
 
 std::vector<std::string> saving::archive_members(const std::filesystem::path& filepath) {
