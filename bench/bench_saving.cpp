@@ -1,0 +1,239 @@
+// Saving and loading a large model against plain file I/O of the same bytes (issue 11):
+//   dense_134M/save         keras::save_model of Input(4096) -> 8 x Dense(4096) (537 MB of float32)
+//   dense_134M/plain_write  writing the archive's bytes once (write + fsync, as the save does)
+//   dense_134M/load         keras::load_model of that file (CRC-32 checked)
+//   dense_134M/plain_read   reading the file's bytes, touching every page and computing their
+//                           CRC-32 with the routine load_model uses (keras::saving::crc32)
+// and the same for a 5 GiB stack (Input(8192) -> 20 x Dense(8192), zip64) when
+// KERAS_BENCH_5GIB=1. Each row's label carries peak_anon_mib (the peak of anonymous memory
+// during the call, above what the process held before it, sampled every millisecond) and
+// weight_mib, for scripts/bench-results. Files go to KERAS_BENCH_TMP (default /var/tmp).
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "keras/keras.hpp"
+#include "saving/crc32.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Stack {
+  const char* name;
+  std::int64_t width;
+  int layers;
+};
+
+const Stack kStacks[] = {{"dense_134M", 4096, 8}, {"dense_5GiB", 8192, 20}};
+
+fs::path scratch_dir() {
+  const char* dir = std::getenv("KERAS_BENCH_TMP");
+  return dir != nullptr && *dir != '\0' ? fs::path(dir) : fs::path("/var/tmp");
+}
+
+// Anonymous resident memory (RssAnon) in bytes.
+std::int64_t anon_bytes() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::strtoll(line.c_str() + 8, nullptr, 10) * 1024;
+  }
+  return -1;
+}
+
+// Samples RssAnon every millisecond while alive; peak() is the highest value above the start.
+class AnonPeak {
+ public:
+  AnonPeak() : start_(anon_bytes()), peak_(start_) {
+    sampler_ = std::thread([this] {
+      while (!stop_.load()) {
+        const std::int64_t now = anon_bytes();
+        if (now > peak_.load()) peak_.store(now);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  }
+  AnonPeak(const AnonPeak&) = delete;
+  AnonPeak& operator=(const AnonPeak&) = delete;
+  ~AnonPeak() { stop(); }
+  double peak_mib() {
+    stop();
+    return static_cast<double>(std::max<std::int64_t>(peak_.load() - start_, 0)) / (1024.0 * 1024.0);
+  }
+
+ private:
+  void stop() {
+    stop_.store(true);
+    if (sampler_.joinable()) sampler_.join();
+  }
+  std::int64_t start_;
+  std::atomic<std::int64_t> peak_;
+  std::atomic<bool> stop_{false};
+  std::thread sampler_;
+};
+
+// One model per stack, built and saved once (its initializers run at the first save).
+struct Built {
+  Built() = default;
+  Built(const Built&) = delete;
+  Built& operator=(const Built&) = delete;
+  ~Built() {  // the scratch file goes with the model
+    std::error_code ec;
+    if (!file.empty()) fs::remove(file, ec);
+  }
+  keras::Model model;
+  fs::path file;
+  std::uint64_t weight_bytes = 0;
+  std::string error;
+};
+
+Built& built(const Stack& stack) {
+  static std::map<std::string, Built> cache;
+  auto found = cache.find(stack.name);
+  if (found != cache.end()) return found->second;
+  cache.clear();  // one big model at a time
+  Built& out = cache[stack.name];
+  try {
+    keras::KerasTensor x = keras::Input({stack.width});
+    keras::KerasTensor input = x;
+    for (int i = 0; i < stack.layers; ++i) x = keras::layers::Dense(stack.width)(x);
+    out.model = keras::Model(input, x);
+    for (const auto& w : out.model.get_weights()) out.weight_bytes += w.nbytes();
+    out.file =
+        scratch_dir() / (std::string("keras-cpp-bench-") + stack.name + "-" + std::to_string(getpid()) + ".keras");
+    keras::save_model(out.model, out.file, {.overwrite = true});
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+bool enabled(const Stack& stack) {
+  if (stack.width < 8192) return true;
+  const char* flag = std::getenv("KERAS_BENCH_5GIB");
+  return flag != nullptr && std::string(flag) == "1";
+}
+
+void label(benchmark::State& state, const Built& b, double peak_mib) {
+  state.SetLabel("peak_anon_mib=" + std::to_string(peak_mib) +
+                 " weight_mib=" + std::to_string(static_cast<double>(b.weight_bytes) / (1024.0 * 1024.0)) +
+                 " file_mib=" + std::to_string(static_cast<double>(fs::file_size(b.file)) / (1024.0 * 1024.0)));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * fs::file_size(b.file)));
+}
+
+bool usable(benchmark::State& state, const Stack& stack, Built** out) {
+  if (!enabled(stack)) {
+    state.SkipWithError("set KERAS_BENCH_5GIB=1 to build and time the 5 GiB stack");
+    return false;
+  }
+  Built& b = built(stack);
+  if (!b.error.empty()) {
+    state.SkipWithError(b.error.c_str());
+    return false;
+  }
+  *out = &b;
+  return true;
+}
+
+void bench_save(benchmark::State& state, const Stack& stack) {
+  Built* b = nullptr;
+  if (!usable(state, stack, &b)) return;
+  double peak = 0;
+  for (auto _ : state) {
+    AnonPeak sampler;
+    keras::save_model(b->model, b->file, {.overwrite = true});
+    peak = std::max(peak, sampler.peak_mib());
+  }
+  label(state, *b, peak);
+}
+
+void bench_load(benchmark::State& state, const Stack& stack) {
+  Built* b = nullptr;
+  if (!usable(state, stack, &b)) return;
+  double peak = 0;
+  for (auto _ : state) {
+    AnonPeak sampler;
+    keras::Model loaded = keras::load_model(b->file, {.compile = false});
+    benchmark::DoNotOptimize(loaded);
+    peak = std::max(peak, sampler.peak_mib());
+  }
+  label(state, *b, peak);
+}
+
+constexpr std::size_t kChunk = std::size_t{8} << 20;
+
+// The archive's size in bytes written once, in 8 MiB chunks, then fsync'd (save_model fsyncs too).
+void bench_plain_write(benchmark::State& state, const Stack& stack) {
+  Built* b = nullptr;
+  if (!usable(state, stack, &b)) return;
+  const std::uint64_t size = fs::file_size(b->file);
+  const fs::path target = b->file.string() + ".plain";
+  std::vector<char> chunk(kChunk, 'k');
+  double peak = 0;
+  for (auto _ : state) {
+    AnonPeak sampler;
+    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    for (std::uint64_t done = 0; fd >= 0 && done < size;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - done));
+      const ssize_t wrote = ::write(fd, chunk.data(), n);
+      if (wrote <= 0) break;
+      done += static_cast<std::uint64_t>(wrote);
+    }
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    peak = std::max(peak, sampler.peak_mib());
+  }
+  fs::remove(target);
+  label(state, *b, peak);
+}
+
+// The file read once into an 8 MiB buffer (every page touched) with its CRC-32.
+void bench_plain_read(benchmark::State& state, const Stack& stack) {
+  Built* b = nullptr;
+  if (!usable(state, stack, &b)) return;
+  std::vector<std::byte> chunk(kChunk);
+  double peak = 0;
+  for (auto _ : state) {
+    AnonPeak sampler;
+    std::uint32_t crc = 0;
+    const int fd = ::open(b->file.c_str(), O_RDONLY | O_CLOEXEC);
+    for (ssize_t got = 0; fd >= 0 && (got = ::read(fd, chunk.data(), chunk.size())) > 0;)
+      crc = keras::saving::crc32(std::span<const std::byte>(chunk.data(), static_cast<std::size_t>(got)), crc);
+    if (fd >= 0) ::close(fd);
+    benchmark::DoNotOptimize(crc);
+    peak = std::max(peak, sampler.peak_mib());
+  }
+  label(state, *b, peak);
+}
+
+const int kRegistered = [] {
+  for (const Stack& stack : kStacks) {
+    const std::string name = stack.name;
+    for (auto [what, fn] : {std::pair{"save", &bench_save}, std::pair{"plain_write", &bench_plain_write},
+                            std::pair{"load", &bench_load}, std::pair{"plain_read", &bench_plain_read}}) {
+      benchmark::RegisterBenchmark((name + "/" + what).c_str(), [fn, &stack](benchmark::State& s) { fn(s, stack); })
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(3)
+          ->UseRealTime();
+    }
+  }
+  return 0;
+}();
+
+}  // namespace
