@@ -364,4 +364,51 @@ TEST(Fit, TrainsAMaskedLSTM) {
   EXPECT_GE(after.at("accuracy"), 0.9);
 }
 
+// Self-attention in a model: Embedding with mask_zero feeding a causal
+// MultiHeadAttention (the padding mask reaches query_mask and value_mask)
+// learns to tell sequences apart; with dropout > 0 training is refused, as
+// call() applies no attention dropout.
+TEST(Fit, TrainsAMaskedMultiHeadAttention) {
+  keras::KerasTensor input = keras::Input({5}, {.dtype = "int32"});
+  keras::KerasTensor embedded = layers::Embedding(6, 4, {.mask_zero = true})(input);
+  keras::KerasTensor attended =
+      layers::MultiHeadAttention(2, 3).call({embedded, embedded}, {{"use_causal_mask", keras::Json(true)}}).at(0);
+  keras::KerasTensor pooled = layers::GlobalAveragePooling1D()(attended);
+  keras::Model model(input, layers::Dense(1, {.activation = "sigmoid"})(pooled));
+  model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.05}),
+                 .loss = "binary_crossentropy",
+                 .metrics = {"accuracy"}});
+  // Label 1 when token 5 occurs; trailing zeros are padding.
+  std::vector<std::int64_t> ids;
+  std::vector<float> labels;
+  const auto d = keras::random::uniform({64, 5}, 0.0F, 6.0F, 11).to_vector();
+  for (std::int64_t s = 0; s < 64; ++s) {
+    const std::int64_t length = 2 + s % 4;
+    bool has_five = false;
+    for (std::int64_t t = 0; t < 5; ++t) {
+      std::int64_t id = t < length ? 1 + static_cast<std::int64_t>(d[static_cast<std::size_t>(s * 5 + t)]) % 5 : 0;
+      ids.push_back(id);
+      has_five = has_five || id == 5;
+    }
+    labels.push_back(has_five ? 1.0F : 0.0F);
+  }
+  Tensor x = Tensor::from_vector_i64({64, 5}, ids, keras::DType::int32);
+  Tensor y = Tensor::from_vector({64, 1}, labels);
+  const double before = model.evaluate(x, y, {.verbose = 0}).at("loss");
+  model.fit(x, y, {.batch_size = 16, .epochs = 40, .verbose = 0, .seed = 3});
+  const keras::Logs after = model.evaluate(x, y, {.verbose = 0});
+  EXPECT_LT(after.at("loss"), 0.5 * before);
+  EXPECT_GE(after.at("accuracy"), 0.9);
+
+  keras::KerasTensor q = keras::Input({3, 2});
+  keras::Model dropped(q, layers::MultiHeadAttention(1, 2, {.dropout = 0.1}).call({q, q}).at(0));
+  dropped.compile({.optimizer = "sgd", .loss = "mse"});
+  try {
+    dropped.train_on_batch({Tensor::full({1, 3, 2}, 0.5F)}, {Tensor::full({1, 3, 2}, 0.1F)});
+    FAIL() << "trained a MultiHeadAttention without its dropout";
+  } catch (const keras::NotImplementedError& e) {
+    EXPECT_NE(std::string(e.what()).find("dropout"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace

@@ -30,6 +30,13 @@ Tensor make_input(const GradientInput& in, std::uint64_t seed) {
       std::shuffle(v.begin(), v.end(), rng);
       return Tensor::from_vector(in.shape, v);
     }
+    case Values::mask: {
+      const auto u = keras::random::uniform(in.shape, 0.0F, 1.0F, seed).to_vector();
+      Tensor m(in.shape, keras::DType::bool_);
+      auto* p = m.data<std::uint8_t>();
+      for (std::size_t i = 0; i < u.size(); ++i) p[i] = u[i] < 0.25F ? 0 : 1;
+      return m;
+    }
     case Values::real:
       break;
   }
@@ -67,6 +74,17 @@ double gradient_case_excess(const GradientCase& c, std::vector<std::string>* pro
       args.args.push_back(ref);
   }
   if (c.list_input) args.args.push_back(list);
+  args.kwargs = c.kwargs;
+  for (const auto& [key, in] : c.kwarg_tensors) {
+    const Json ref{{"__tensor__", args.tensors.size()}};
+    if (key.ends_with("[]"))  // one entry of a list argument (Attention's mask list)
+      args.kwargs[key.substr(0, key.size() - 2)].push_back(ref);
+    else
+      args.kwargs[key] = ref;
+    args.tensors.push_back(make_input(in, 100 + args.tensors.size()));
+    // A keyword `value`/`key` is part of the build shapes (attention layers).
+    if (keras::is_floating(args.tensors.back().dtype())) shapes.push_back(in.shape);
+  }
   args.training = c.training;
   layer->build_for(shapes, c.list_input);
   // Variables drawn away from zero so that no kink sits at the test point.
@@ -203,6 +221,62 @@ const std::vector<GradientCase>& gradient_cases() {
        {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("LSTM", {{"units", 2}, {"return_sequences", true}})}}, {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("GRU", {{"units", 2}})}, {"merge_mode", "ave"}}, {{{2, 4, 3}}}},
+      // Attention: projections, masked softmax and output projection on the tape.
+      {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}, {{{2, 3, 4}}, {{2, 4, 4}}}},
+      {"MultiHeadAttention",
+       {{"num_heads", 2}, {"key_dim", 2}, {"value_dim", 3}, {"use_gate", true}, {"output_shape", 5}},
+       {{{2, 3, 4}}, {{2, 4, 3}}, {{2, 4, 2}}},
+       false,
+       {},
+       false,
+       {{"query_mask", {{2, 3}, Values::mask}},
+        {"value_mask", {{2, 4}, Values::mask}},
+        {"attention_mask", {{2, 3, 4}, Values::mask}}},
+       {{"use_causal_mask", true}}},
+      {"MultiHeadAttention",
+       {{"num_heads", 2}, {"key_dim", 2}, {"dropout", 0.3}},
+       {{{2, 3, 4}}, {{2, 3, 4}}},
+       false,
+       {},
+       false,
+       {{"value_mask", {{2, 3}, Values::mask}}},
+       {{"return_attention_scores", true}}},
+      {"MultiHeadAttention",
+       {{"num_heads", 1}, {"key_dim", 2}, {"attention_axes", Json::array({1, 2})}},
+       {{{1, 2, 3, 3}}, {{1, 2, 3, 3}}}},
+      {"GroupQueryAttention",
+       {{"head_dim", 2}, {"num_query_heads", 4}, {"num_key_value_heads", 2}},
+       {{{2, 3, 4}}, {{2, 4, 4}}},
+       false,
+       {},
+       false,
+       {{"value_mask", {{2, 4}, Values::mask}}}},
+      {"GroupQueryAttention",
+       {{"head_dim", 2}, {"num_query_heads", 2}, {"num_key_value_heads", 1}, {"use_gate", true}},
+       {{{2, 3, 4}}, {{2, 3, 4}}, {{2, 3, 5}}},
+       false,
+       {},
+       false,
+       {},
+       {{"use_causal_mask", true}, {"return_attention_scores", true}}},
+      {"Attention", {{"use_scale", true}}, {{{2, 3, 4}}, {{2, 4, 4}}}, true},
+      {"Attention",
+       {{"score_mode", "concat"}, {"use_scale", true}},
+       {{{2, 3, 4}}, {{2, 4, 4}}, {{2, 4, 4}}},
+       true,
+       {},
+       false,
+       {{"mask[]", {{2, 3}, Values::mask}}, {"mask[]", {{2, 4}, Values::mask}}},
+       {{"return_attention_scores", true}}},
+      {"AdditiveAttention", Json::object(), {{{2, 3, 4}}, {{2, 4, 4}}}, true},
+      {"AdditiveAttention",
+       {{"use_scale", false}},
+       {{{2, 3, 4}}, {{2, 3, 4}}},
+       true,
+       {},
+       false,
+       {{"mask[]", {{2, 3}, Values::mask}}, {"mask[]", {{2, 3}, Values::mask}}},
+       {{"use_causal_mask", true}}},
   };
   return all;
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "keras/autodiff.hpp"
 #include "keras/layers/attention.hpp"
 #include "layers/core/einsum_dense.hpp"
 
@@ -58,6 +59,9 @@ class ProjectedAttentionImpl : public Layer {
   }
   std::optional<Json> build_config() const override;
   void build_from_config(const Json& build_config) override;
+  // The backward pass: call() on the tape (dropout > 0 in training is refused:
+  // call() applies no attention dropout).
+  Differentiability differentiability() const override;
 
  protected:
   void before_symbolic_call(const SpecArgs& args) override;
@@ -65,6 +69,10 @@ class ProjectedAttentionImpl : public Layer {
   // dtype, followed by the scores when they were asked for.
   std::vector<Tensor> project_output(const Tensor& attended, const Tensor& gate, const Tensor& scores,
                                      bool return_attention_scores);
+  std::vector<ad::Var> project_output_tape(const ad::Var& attended, const ad::Var& gate, const ad::Var& scores,
+                                           bool return_attention_scores, TapeVariables& variables, bool training);
+  // NotImplementedError when training with a dropout call() does not apply.
+  void refuse_training_dropout(const Json& dropout, bool training) const;
 
   bool built_with_key_ = false;
   std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
@@ -83,6 +91,8 @@ class MultiHeadAttentionImpl final : public ProjectedAttentionImpl {
   std::vector<CallMask> call_time_masks(const Json& args, const Json& kwargs) const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -111,6 +121,8 @@ class GroupQueryAttentionImpl final : public ProjectedAttentionImpl {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -146,12 +158,18 @@ class DotAttentionImpl final : public Layer {
   std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  // The backward pass: call() on the tape; dropout > 0 in training is refused
+  // (call() applies none).
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
 
  private:
   Tensor scores(const Tensor& query, const Tensor& key) const;
+  ad::Var scores_tape(const ad::Var& query, const ad::Var& key, TapeVariables& variables) const;
 
   bool additive_;
   bool use_scale_;
