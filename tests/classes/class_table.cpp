@@ -941,7 +941,6 @@ const std::vector<Allowance>& allow_list() {
       {K::layer, "ConvLSTM1D", "gradient", kNoBackward},
       {K::layer, "ConvLSTM2D", "gradient", kNoBackward},
       {K::layer, "ConvLSTM3D", "gradient", kNoBackward},
-      {K::layer, "TimeDistributed", "gradient", kNoBackward},
       {K::loss, "Circle", "config", kUncoveredLoss},
       {K::loss, "Circle", "forward", kUncoveredLoss},
       {K::loss, "CategoricalGeneralizedCrossEntropy", "config", kUncoveredLoss},

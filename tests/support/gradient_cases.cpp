@@ -221,6 +221,18 @@ const std::vector<GradientCase>& gradient_cases() {
        {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("LSTM", {{"units", 2}, {"return_sequences", true}})}}, {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("GRU", {{"units", 2}})}, {"merge_mode", "ave"}}, {{{2, 4, 3}}}},
+      // TimeDistributed: the wrapped layer's tape over the folded batch (and mask).
+      {"TimeDistributed", {{"layer", envelope("Dense", {{"units", 3}, {"activation", "tanh"}})}}, {{{2, 3, 4}}}},
+      {"TimeDistributed",
+       {{"layer", envelope("Conv1D", {{"filters", 2}, {"kernel_size", 2}, {"padding", "same"}})}},
+       {{{2, 3, 4, 2}}}},
+      {"TimeDistributed",
+       {{"layer", envelope("LSTM", {{"units", 2}})}},
+       {{{2, 3, 4, 2}}},
+       false,
+       {},
+       false,
+       {{"mask", {{2, 3, 4}, Values::mask}}}},
       // Attention: projections, masked softmax and output projection on the tape.
       {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}, {{{2, 3, 4}}, {{2, 4, 4}}}},
       {"MultiHeadAttention",
