@@ -221,6 +221,10 @@ const std::vector<GradientCase>& gradient_cases() {
        {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("LSTM", {{"units", 2}, {"return_sequences", true}})}}, {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("GRU", {{"units", 2}})}, {"merge_mode", "ave"}}, {{{2, 4, 3}}}},
+      // keras.applications' layers.
+      {"LayerScale", {{"init_values", 0.1}, {"projection_dim", 4}}, {{{2, 3, 4}}}},
+      {"StochasticDepth", {{"drop_path_rate", 0.5}}, {{{2, 3}}}},
+      {"CustomScaleLayer", {{"scale", 0.17}}, {{{2, 3}}, {{2, 3}}}, true},
       // TimeDistributed: the wrapped layer's tape over the folded batch (and mask).
       {"TimeDistributed", {{"layer", envelope("Dense", {{"units", 3}, {"activation", "tanh"}})}}, {{{2, 3, 4}}}},
       {"TimeDistributed",
