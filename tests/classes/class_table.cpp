@@ -876,9 +876,6 @@ const std::vector<Allowance>& allow_list() {
   static const std::string kUncoveredLoss = "not in the losses_metrics fixture (48 Keras loss cases)";
   static const std::string kUncoveredMetric = "not in the losses_metrics fixture (19 Keras metric cases)";
   static const std::string kNoBackward = "no backward pass yet: training through it throws NotImplementedError";
-  static const std::string kCellStep =
-      "called alone (one step) it has no backward pass yet; inside RNN, SimpleRNN, LSTM, GRU and Bidirectional its "
-      "step is on the tape and checked through those rows";
   static const std::vector<Allowance> allowances = {
       {K::operation, "*", "gradient", "raw operations have no backward pass yet (training through one throws)"},
       {K::layer, "InputLayer", "gradient", "a graph's source: it computes nothing"},
@@ -890,7 +887,6 @@ const std::vector<Allowance>& allow_list() {
       {K::layer, "StackedRNNCells", "masks",
        "a cell: its RNN calls it on one step with its states, masking the step itself"},
       // Issue 10's layers arrived before their backward passes (training through one throws).
-      {K::layer, "StackedRNNCells", "gradient", kCellStep},
       {K::layer, "ReversibleEmbedding", "gradient", kNoBackward},
       {K::layer, "SpectralNormalization", "gradient", kNoBackward},
       {K::layer, "TernaryDense", "gradient", kNoBackward},
@@ -932,9 +928,6 @@ const std::vector<Allowance>& allow_list() {
       {K::layer, "Normalization", "gradient", kNoBackward},
       {K::layer, "CenterCrop", "gradient", kNoBackward},
       {K::layer, "Resizing", "gradient", kNoBackward},
-      {K::layer, "SimpleRNNCell", "gradient", kCellStep},
-      {K::layer, "LSTMCell", "gradient", kCellStep},
-      {K::layer, "GRUCell", "gradient", kCellStep},
       {K::layer, "ConvLSTM1D", "gradient", kNoBackward},
       {K::layer, "ConvLSTM2D", "gradient", kNoBackward},
       {K::layer, "ConvLSTM3D", "gradient", kNoBackward},

@@ -172,6 +172,112 @@ std::vector<ad::Var> RNNCellImpl::step_tape(const ad::Var& /*x_t*/, const std::v
                             "': a model cannot be trained through it");
 }
 
+// ------------------------------------------------------------ a cell alone
+
+namespace {
+
+void collect_refs(const Json& value, std::vector<std::size_t>& out) {
+  if (CallArgs::is_ref(value)) {
+    out.push_back(value.at("__tensor__").get<std::size_t>());
+  } else if (value.is_array()) {
+    for (const auto& item : value) collect_refs(item, out);
+  } else if (!value.is_null()) {
+    throw ValueError("Expected a tensor or a list of tensors as an RNN cell's states, got " + value.dump());
+  }
+}
+
+Shape with_batch(std::int64_t batch, const Shape& per_sample) {
+  Shape full = {batch};
+  full.insert(full.end(), per_sample.begin(), per_sample.end());
+  return full;
+}
+
+}  // namespace
+
+std::vector<std::size_t> RNNCellImpl::state_indices(const Json& args, const Json& kwargs,
+                                                    const std::vector<Shape>& shapes, std::int64_t batch) const {
+  std::vector<std::size_t> refs;
+  if (args.size() > 1)
+    collect_refs(args[1], refs);
+  else if (auto it = kwargs.find("states"); it != kwargs.end())
+    collect_refs(*it, refs);
+  const auto expected = state_shapes();
+  if (refs.size() != expected.size())
+    throw ValueError("The cell '" + name() + "' (" + class_name() + ") expects " + std::to_string(expected.size()) +
+                     " state(s), got " + std::to_string(refs.size()));
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const Shape& shape = shapes.at(refs[i]);
+    const Shape want = with_batch(batch, expected[i]);
+    bool same = shape.size() == want.size();
+    for (std::size_t d = 0; same && d < shape.size(); ++d) same = shape[d] == want[d] || shape[d] < 0 || want[d] < 0;
+    if (!same)
+      throw ShapeMismatchError("The cell '" + name() + "': state " + std::to_string(i) + " has shape " +
+                               shape_to_string(shape) + ", expected " + shape_to_string(want));
+  }
+  return refs;
+}
+
+std::vector<TensorSpec> RNNCellImpl::compute_output_spec(const SpecArgs& args) {
+  const TensorSpec& input = args.tensor(0);
+  if (input.shape.empty()) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar");
+  std::vector<Shape> shapes;
+  for (const auto& t : args.tensors) shapes.push_back(t.shape);
+  const std::int64_t batch = input.shape.front();
+  state_indices(args.args, args.kwargs, shapes, batch);
+  const auto states = state_shapes();
+  std::vector<TensorSpec> specs = {TensorSpec{with_batch(batch, states.at(output_state())), compute_dtype()}};
+  for (const auto& s : states) specs.push_back(TensorSpec{with_batch(batch, s), compute_dtype()});
+  return specs;
+}
+
+std::vector<Tensor> RNNCellImpl::call(const CallArgs& args) {
+  auto as_float = [](const Tensor& t) { return t.dtype() == DType::float32 ? t : t.astype(DType::float32); };
+  const Tensor x = as_float(args.tensor(0));
+  if (x.rank() < 2) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar or vector");
+  std::vector<Shape> shapes;
+  for (const auto& t : args.tensors) shapes.push_back(t.shape());
+  std::vector<Tensor> states;
+  for (std::size_t i : state_indices(args.args, args.kwargs, shapes, x.dim(0)))
+    states.push_back(as_float(args.tensors.at(i)));
+  // One step: [B, *step] -> [B, 1, *step] -> [1, B, *projected] -> [B, *projected].
+  Tensor projected = project_inputs(kernels::expand_dims(x, 1));
+  Tensor step_input = projected.reshape(Shape(projected.shape().begin() + 1, projected.shape().end()));
+  std::vector<Tensor> next = step(step_input, states);
+  std::vector<Tensor> out = {next.at(output_state())};
+  out.insert(out.end(), next.begin(), next.end());
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32)
+    for (auto& t : out) t = t.astype(dtype);
+  return out;
+}
+
+std::vector<ad::Var> RNNCellImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                            TapeVariables& variables) {
+  if (!has_tape())
+    throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() +
+                              "': a model cannot be trained through it");
+  if (args.training && (common_.dropout > 0.0 || common_.recurrent_dropout > 0.0))
+    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
+                              "' with dropout or recurrent_dropout yet");
+  auto as_float = [](const ad::Var& v) { return v.dtype() == DType::float32 ? v : ad::cast(v, DType::float32); };
+  const ad::Var x = as_float(tape_arg(args, tensors, 0));
+  if (x.rank() < 2) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar or vector");
+  std::vector<Shape> shapes;
+  for (const auto& t : tensors) shapes.push_back(t.shape());
+  std::vector<ad::Var> states;
+  for (std::size_t i : state_indices(args.args, args.kwargs, shapes, x.dim(0)))
+    states.push_back(as_float(tensors.at(i)));
+  ad::Var projected = project_inputs_tape(ad::expand_dims(x, 1), variables);
+  ad::Var step_input = ad::reshape(projected, Shape(projected.shape().begin() + 1, projected.shape().end()));
+  std::vector<ad::Var> next = step_tape(step_input, states, variables);
+  std::vector<ad::Var> out = {next.at(output_state())};
+  out.insert(out.end(), next.begin(), next.end());
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32)
+    for (auto& v : out) v = ad::cast(v, dtype);
+  return out;
+}
+
 namespace {
 
 // project_dense on the tape: sequence [B, T, F] -> [T, B, N].

@@ -93,8 +93,27 @@ class RNNCellImpl : public Layer {
   virtual std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                          TapeVariables& variables);
 
+  // A cell called alone, as Keras' cell(inputs, states, training): one step
+  // from inputs [B, *step] and the states (a list, nested for
+  // StackedRNNCells). The outputs are Keras' (output, new_states) flattened:
+  // the output, then every new state. The cell's dropout is not applied
+  // (as in RNNImpl), so training with dropout is refused.
+  std::vector<std::string> call_parameter_names() const override { return {"inputs", "states", "training"}; }
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override {
+    return has_tape() ? Differentiability::differentiable : Differentiability::unsupported;
+  }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
+
  protected:
   CellCommon common_;
+
+ private:
+  // The tensor indices of the `states` argument, flattened in order, checked against state_shapes().
+  std::vector<std::size_t> state_indices(const Json& args, const Json& kwargs, const std::vector<Shape>& shapes,
+                                         std::int64_t batch) const;
 };
 
 class SimpleRNNCellImpl final : public RNNCellImpl {
