@@ -219,6 +219,16 @@ const std::vector<GradientCase>& gradient_cases() {
        {{"cell", envelope("StackedRNNCells", {{"cells", Json::array({envelope("SimpleRNNCell", {{"units", 3}}),
                                                                      envelope("GRUCell", {{"units", 2}})})}})}},
        {{{2, 3, 2}}}},
+      // ConvLSTM: the convolutions of every step on the tape.
+      {"ConvLSTM1D", {{"filters", 2}, {"kernel_size", 2}, {"return_sequences", true}}, {{{2, 3, 4, 2}}}},
+      {"ConvLSTM2D",
+       {{"filters", 2},
+        {"kernel_size", 2},
+        {"padding", "same"},
+        {"data_format", "channels_first"},
+        {"return_state", true}},
+       {{{1, 2, 2, 3, 3}}}},
+      {"ConvLSTM3D", {{"filters", 1}, {"kernel_size", 2}, {"go_backwards", true}}, {{{1, 2, 2, 3, 2, 1}}}},
       // Cells called alone: one step from the inputs and the states.
       {"SimpleRNNCell", {{"units", 4}}, {{{2, 3}}, {{2, 4}}}},
       {"LSTMCell",

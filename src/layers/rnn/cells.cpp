@@ -714,4 +714,42 @@ std::vector<Tensor> ConvLSTMCellImpl::step(const Tensor& x_t, const std::vector<
   return lstm_gates(z, states.at(1), settings_.filters, settings_.activation, settings_.recurrent_activation);
 }
 
+// project_inputs() on the tape: the convolution over the folded [B * T] batch.
+ad::Var ConvLSTMCellImpl::project_inputs_tape(const ad::Var& sequence_in, TapeVariables& v) {
+  ad::Var sequence = sequence_in.dtype() == DType::float32 ? sequence_in : ad::cast(sequence_in, DType::float32);
+  const int rank = settings_.rank;
+  if (settings_.data_format == "channels_first") {  // [B, T, C, *S] -> [B, T, *S, C]
+    std::vector<int> perm = {0, 1};
+    for (int i = 0; i < rank; ++i) perm.push_back(3 + i);
+    perm.push_back(2);
+    sequence = ad::transpose(sequence, perm);
+  }
+  const std::int64_t batch = sequence.dim(0);
+  const std::int64_t steps = sequence.dim(1);
+  Shape folded = {batch * steps};
+  folded.insert(folded.end(), sequence.shape().begin() + 2, sequence.shape().end());
+  ad::Var y = ad::conv(ad::reshape(sequence, folded), v(kernel_), bias_ ? v(bias_) : ad::Var(), settings_.strides,
+                       settings_.padding, settings_.dilation_rate);
+  Shape unfolded = {batch, steps};
+  unfolded.insert(unfolded.end(), y.shape().begin() + 1, y.shape().end());
+  std::vector<int> perm = {1, 0};
+  for (int i = 2; i < static_cast<int>(unfolded.size()); ++i) perm.push_back(i);
+  return ad::transpose(ad::reshape(y, unfolded), perm);
+}
+
+// step() on the tape: the recurrent convolution ("same", stride 1), then the LSTM gates i, f, c, o.
+std::vector<ad::Var> ConvLSTMCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                                 TapeVariables& v) {
+  const std::vector<std::int64_t> ones(static_cast<std::size_t>(settings_.rank), 1);
+  const ad::Var recurrent = ad::conv(states.at(0), v(recurrent_kernel_), ad::Var(), ones, "same");
+  const std::vector<ad::Var> z = ad::split(x_t + recurrent, 4, -1);
+  const std::string& act = settings_.activation;
+  const std::string& rec = settings_.recurrent_activation;
+  const ad::Var i = ad::activation(rec, z[0]);
+  const ad::Var f = ad::activation(rec, z[1]);
+  const ad::Var c = f * states.at(1) + i * ad::activation(act, z[2]);
+  const ad::Var o = ad::activation(rec, z[3]);
+  return {o * ad::activation(act, c), c};
+}
+
 }  // namespace keras::detail

@@ -225,6 +225,10 @@ class ConvLSTMCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override;
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  bool has_tape() const override { return true; }
+  ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
+  std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                 TapeVariables& variables) override;
   const ConvLSTMCellSettings& settings() const { return settings_; }
   // Per-sample output shape [*out_spatial, filters] (channels_last) for a step input [*spatial, C] or [C, *spatial].
   Shape step_output_shape(const Shape& step_shape) const;

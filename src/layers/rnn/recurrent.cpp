@@ -440,7 +440,8 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
       throw ValueError("Layer '" + name() + "' expects " + std::to_string(state_shapes.size()) +
                        " initial state(s), got " + std::to_string(initial.size()));
     for (std::size_t i = 0; i < initial.size(); ++i) {
-      ad::Var state = initial[i].dtype() == DType::float32 ? initial[i] : ad::cast(initial[i], DType::float32);
+      ad::Var state =
+          to_internal_tape(initial[i].dtype() == DType::float32 ? initial[i] : ad::cast(initial[i], DType::float32));
       if (state.shape() != full_shape(state_shapes[i]))
         throw ShapeMismatchError("Layer '" + name() + "': initial state " + std::to_string(i) + " has shape " +
                                  shape_to_string(state.shape()) + ", expected " +
@@ -487,11 +488,14 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
     last_output = output;
   }
   const DType dtype = compute_dtype();
-  auto finish = [&](const ad::Var& v) { return dtype == DType::float32 ? v : ad::cast(v, dtype); };
+  auto finish = [&](const ad::Var& v, bool is_sequence) {
+    ad::Var out = to_external_tape(v, is_sequence);
+    return dtype == DType::float32 ? out : ad::cast(out, dtype);
+  };
   std::vector<ad::Var> out;
-  out.push_back(settings_.return_sequences ? finish(ad::stack(outputs, 1)) : finish(last_output));
+  out.push_back(settings_.return_sequences ? finish(ad::stack(outputs, 1), true) : finish(last_output, false));
   if (settings_.return_state) {
-    for (const auto& state : states) out.push_back(finish(state));
+    for (const auto& state : states) out.push_back(finish(state, false));
   }
   return out;
 }
@@ -690,22 +694,45 @@ Shape ConvLSTMImpl::external_state_shape(const Shape& internal) const {
   return out;
 }
 
-Tensor ConvLSTMImpl::to_external(const Tensor& value, bool is_sequence) const {
-  if (!channels_first()) return value;
-  const int lead = is_sequence ? 2 : 1;  // batch (and time) axes stay in front
+namespace {
+
+// channels_first layouts: the cell's last (channel) axis moves to just after
+// the `lead` batch (and time) axes, and back.
+std::vector<int> channels_to_front(int rank, int lead) {
   std::vector<int> perm;
   for (int i = 0; i < lead; ++i) perm.push_back(i);
-  perm.push_back(value.rank() - 1);
-  for (int i = lead; i < value.rank() - 1; ++i) perm.push_back(i);
-  return kernels::transpose(value, perm);
+  perm.push_back(rank - 1);
+  for (int i = lead; i < rank - 1; ++i) perm.push_back(i);
+  return perm;
+}
+
+std::vector<int> channels_to_back(int rank) {
+  std::vector<int> perm = {0};
+  for (int i = 2; i < rank; ++i) perm.push_back(i);
+  perm.push_back(1);
+  return perm;
+}
+
+}  // namespace
+
+Tensor ConvLSTMImpl::to_external(const Tensor& value, bool is_sequence) const {
+  if (!channels_first()) return value;
+  return kernels::transpose(value, channels_to_front(value.rank(), is_sequence ? 2 : 1));
 }
 
 Tensor ConvLSTMImpl::to_internal(const Tensor& state) const {
   if (!channels_first()) return state;
-  std::vector<int> perm = {0};
-  for (int i = 2; i < state.rank(); ++i) perm.push_back(i);
-  perm.push_back(1);
-  return kernels::transpose(state, perm);
+  return kernels::transpose(state, channels_to_back(state.rank()));
+}
+
+ad::Var ConvLSTMImpl::to_external_tape(const ad::Var& value, bool is_sequence) const {
+  if (!channels_first()) return value;
+  return ad::transpose(value, channels_to_front(value.rank(), is_sequence ? 2 : 1));
+}
+
+ad::Var ConvLSTMImpl::to_internal_tape(const ad::Var& state) const {
+  if (!channels_first()) return state;
+  return ad::transpose(state, channels_to_back(state.rank()));
 }
 
 }  // namespace keras::detail
