@@ -323,6 +323,12 @@ TEST(RnnMath, ACellCalledAloneIsOneStepOfItsRNN) {
   ASSERT_EQ(alone.size(), 3U);
   ASSERT_EQ(inside.size(), 3U);
   for (std::size_t i = 0; i < 3; ++i) keras_test::expect_close(alone[i], inside[i], 1e-6, 1e-6, "cell output");
+  // The model calling the cell saves and loads.
+  keras_test::TempDir dir;
+  keras::save_model(step, dir / "cell.keras");
+  auto reloaded = keras::load_model(dir / "cell.keras").predict({xs, hs, cs});
+  ASSERT_EQ(reloaded.size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) keras_test::expect_close(reloaded[i], alone[i], 1e-6, 1e-6, "reloaded cell");
   // Trained alone on its h output, the loss goes down.
   keras::Model trained({x, h, c}, outputs[0]);
   trained.compile({.optimizer = "adam", .loss = "mse"});
