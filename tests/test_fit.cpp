@@ -319,6 +319,16 @@ TEST(TrainOnBatch, RefusesLayersWithoutABackwardPass) {
   } catch (const keras::NotImplementedError& e) {
     EXPECT_NE(std::string(e.what()).find("Rescaling"), std::string::npos) << e.what();
   }
+  // A wrapper trains only when what it wraps does.
+  keras::Model wrapped =
+      keras::Sequential({keras::Input({2, 3}), layers::TimeDistributed(layers::Rescaling(2.0)), layers::Dense(2)});
+  wrapped.compile({.optimizer = "sgd", .loss = "mse"});
+  try {
+    wrapped.train_on_batch({Tensor::full({1, 2, 3}, 0.5F)}, {Tensor::full({1, 2, 2}, 0.1F)});
+    FAIL() << "trained through a TimeDistributed Rescaling layer";
+  } catch (const keras::NotImplementedError& e) {
+    EXPECT_NE(std::string(e.what()).find("Rescaling"), std::string::npos) << e.what();
+  }
   // The recurrent layers train, but not yet with their cells' dropout (call() does not apply it).
   keras::Model lstm = keras::Sequential({keras::Input({3, 2}), layers::LSTM(2, {.dropout = 0.2})});
   lstm.compile({.optimizer = "sgd", .loss = "mse"});

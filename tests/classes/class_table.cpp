@@ -7,6 +7,8 @@
 #include <cmath>
 #include <map>
 #include <numbers>
+#include <set>
+#include <sstream>
 
 #include "classes/references.hpp"
 #include "support/gradient_cases.hpp"
@@ -170,16 +172,25 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 // A layer's gradient column: every case of support/gradient_cases.cpp for it.
 std::optional<GradientColumn> layer_gradient(const std::string& class_name) {
   std::size_t count = 0;
-  for (const auto& c : gradient_cases()) count += c.class_name == class_name ? 1 : 0;
+  std::set<std::string> tolerances;  // each case's, as "rtol 0.01, atol 0.001, step 0.01"
+  for (const auto& c : gradient_cases()) {
+    if (c.class_name != class_name) continue;
+    ++count;
+    std::ostringstream t;
+    t << "rtol " << c.tolerance.rtol << ", atol " << c.tolerance.atol << ", step " << c.tolerance.step;
+    tolerances.insert(t.str());
+  }
   if (count == 0) return std::nullopt;
-  return GradientColumn{
-      "call_vjp() against central differences of call(), " + std::to_string(count) + " case(s) of gradient_cases.cpp",
-      0.0, [class_name] {
-        double worst = -1.0;
-        for (const auto& c : gradient_cases())
-          if (c.class_name == class_name) worst = std::max(worst, gradient_case_excess(c));
-        return worst;
-      }};
+  std::string stated;
+  for (const auto& t : tolerances) stated += (stated.empty() ? "" : "; ") + t;
+  return GradientColumn{"call_vjp() against central differences of call(), " + std::to_string(count) +
+                            " case(s) of gradient_cases.cpp (" + stated + ")",
+                        0.0, [class_name] {
+                          double worst = -1.0;
+                          for (const auto& c : gradient_cases())
+                            if (c.class_name == class_name) worst = std::max(worst, gradient_case_excess(c));
+                          return worst;
+                        }};
 }
 
 // A model's backward pass: a layer called twice, a merge and a nested model.
