@@ -183,6 +183,7 @@ std::vector<Tensor> DotAttentionImpl::call(const CallArgs& args) {
   if (auto padding = score_padding(value_mask, bool_kwarg(args.kwarg("use_causal_mask")), s.dim(-2), s.dim(-1)))
     s = kernels::where(*padding, kernels::add(s, -1.0e9F), s);
   Tensor weights = kernels::softmax(s, -1);
+  if (auto drop = weights_dropout(weights.shape(), args.training)) weights = kernels::multiply(weights, *drop);
   Tensor output = kernels::matmul(weights, value);
   if (query_mask) output = kernels::where(kernels::expand_dims(*query_mask, -1), output, Tensor::scalar(0.0F));
   const DType dtype = compute_dtype();
@@ -192,6 +193,16 @@ std::vector<Tensor> DotAttentionImpl::call(const CallArgs& args) {
   }
   if (bool_kwarg(args.kwarg("return_attention_scores"))) return {output, weights};
   return {output};
+}
+
+std::optional<Tensor> DotAttentionImpl::weights_dropout(const Shape& shape, bool training) {
+  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
+  if (!training || rate <= 0.0) return std::nullopt;
+  std::optional<std::uint64_t> seed;
+  if (seed_.is_number_integer()) seed = static_cast<std::uint64_t>(seed_.get<std::int64_t>()) * 1000003ULL + draws_++;
+  const auto keep = static_cast<float>(1.0 - rate);
+  Tensor kept = kernels::less(random::uniform(shape, 0.0F, 1.0F, seed), Tensor::scalar(keep));
+  return kernels::where(kept, Tensor::scalar(1.0F / keep), Tensor::scalar(0.0F));
 }
 
 ad::Var DotAttentionImpl::scores_tape(const ad::Var& query, const ad::Var& key, TapeVariables& variables) const {
@@ -213,9 +224,6 @@ ad::Var DotAttentionImpl::scores_tape(const ad::Var& query, const ad::Var& key, 
 
 std::vector<ad::Var> DotAttentionImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
                                                  TapeVariables& variables) {
-  if (args.training && dropout_.is_number() && dropout_.get<double>() > 0.0)
-    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
-                              "' with dropout > 0 yet (its call applies no attention dropout)");
   std::vector<ad::Var> inputs = tape_arg_list(args, tensors, 0);
   validate_inputs(inputs.size(), class_name());
   auto as_float = [](const ad::Var& v) { return v.dtype() == DType::float32 ? v : ad::cast(v, DType::float32); };
@@ -237,6 +245,7 @@ std::vector<ad::Var> DotAttentionImpl::call_tape(const CallArgs& args, const std
   if (auto padding = score_padding(value_mask, bool_kwarg(args.kwarg("use_causal_mask")), s.dim(-2), s.dim(-1)))
     s = ad::where(*padding, s + -1.0e9F, s);
   ad::Var weights = ad::softmax(s, {-1});
+  if (auto drop = weights_dropout(weights.shape(), args.training)) weights = weights * ad::Var(*drop);
   ad::Var output = ad::matmul(weights, value);
   if (query_mask) output = ad::where(kernels::expand_dims(*query_mask, -1), output, ad::Var(Tensor::scalar(0.0F)));
   const DType dtype = compute_dtype();

@@ -1,6 +1,7 @@
 // MultiHeadAttention and GroupQueryAttention
 // (keras/src/layers/attention/multi_head_attention.py, grouped_query_attention.py).
 #include <cmath>
+#include <functional>
 
 #include "keras/layers/activations.hpp"
 #include "keras/layers/regularization.hpp"
@@ -105,11 +106,13 @@ AttentionResult fused_dot_product(const Tensor& q, const Tensor& k, const Tensor
 }
 
 // The explicit path: scaled query, einsum scores, keras.layers.Softmax with a
-// mask (masked logits -1e9, masked probabilities zeroed), einsum combination.
+// mask (masked logits -1e9, masked probabilities zeroed), `drop` (the dropout
+// layer) on the probabilities, einsum combination. The scores returned are
+// the probabilities before dropout, as Keras returns them.
 AttentionResult einsum_attention(const Tensor& q, const Tensor& k, const Tensor& v, std::optional<Tensor> mask,
                                  float scale, const std::string& dot_equation, bool key_first,
                                  const std::string& combine_equation, const std::vector<int>& norm_axes,
-                                 int mask_expansion_axis) {
+                                 int mask_expansion_axis, const std::function<Tensor(const Tensor&)>& drop) {
   Tensor scaled = kernels::multiply(q, scale);
   Tensor scores = key_first ? kernels::einsum(dot_equation, k, scaled) : kernels::einsum(dot_equation, scaled, k);
   std::optional<Tensor> m;
@@ -120,7 +123,7 @@ AttentionResult einsum_attention(const Tensor& q, const Tensor& k, const Tensor&
   Tensor probs =
       norm_axes.size() == 1 ? kernels::softmax(scores, norm_axes.front()) : kernels::softmax(scores, norm_axes);
   if (m) probs = kernels::where(*m, probs, Tensor::scalar(0.0F));
-  return {kernels::einsum(combine_equation, probs, v), probs};
+  return {kernels::einsum(combine_equation, drop(probs), v), probs};
 }
 
 // The tape versions of fused_dot_product and einsum_attention: the same
@@ -142,7 +145,7 @@ AttentionTapeResult einsum_attention_tape(const ad::Var& q, const ad::Var& k, co
                                           const std::optional<Tensor>& mask, float scale,
                                           const std::string& dot_equation, bool key_first,
                                           const std::string& combine_equation, const std::vector<int>& norm_axes,
-                                          int mask_expansion_axis) {
+                                          int mask_expansion_axis, const std::function<ad::Var(const ad::Var&)>& drop) {
   ad::Var scaled = q * scale;
   ad::Var scores = key_first ? ad::einsum(dot_equation, k, scaled) : ad::einsum(dot_equation, scaled, k);
   std::optional<Tensor> m;
@@ -152,7 +155,7 @@ AttentionTapeResult einsum_attention_tape(const ad::Var& q, const ad::Var& k, co
   }
   ad::Var probs = ad::softmax(scores, norm_axes);
   if (m) probs = ad::where(*m, probs, ad::Var(Tensor::scalar(0.0F)));
-  return {ad::einsum(combine_equation, probs, v), probs};
+  return {ad::einsum(combine_equation, drop(probs), v), probs};
 }
 
 // Tensor arguments of an attention call: query, value, key (positional or keyword) and the masks.
@@ -444,11 +447,15 @@ Differentiability ProjectedAttentionImpl::differentiability() const {
   return Differentiability::differentiable;
 }
 
-void ProjectedAttentionImpl::refuse_training_dropout(const Json& dropout, bool training) const {
-  const double rate = dropout.is_number() ? dropout.get<double>() : 0.0;
-  if (training && rate > 0.0)
-    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
-                              "' with dropout > 0 yet (its call applies no attention dropout)");
+std::function<Tensor(const Tensor&)> ProjectedAttentionImpl::score_dropout(bool training) {
+  if (!training || !dropout_layer_) return [](const Tensor& probs) { return probs; };
+  return [this](const Tensor& probs) { return dropout_layer_->forward(probs, true); };
+}
+
+std::function<ad::Var(const ad::Var&)> ProjectedAttentionImpl::score_dropout_tape(bool training,
+                                                                                  TapeVariables& variables) {
+  if (!training || !dropout_layer_) return [](const ad::Var& probs) { return probs; };
+  return [this, &variables](const ad::Var& probs) { return dropout_layer_->forward_tape(probs, variables, true); };
 }
 
 // --------------------------------------------------------- MultiHeadAttention
@@ -588,7 +595,8 @@ void MultiHeadAttentionImpl::build(const std::vector<Shape>& shapes) {
   // Keras creates these two (variable-free) layers here; they are saved as empty groups.
   track("_softmax", layers::Softmax({.dtype = dtype_policy().name()}).ptr());
   const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  track("_dropout_layer", layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr());
+  dropout_layer_ = layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
+  track("_dropout_layer", dropout_layer_);
 
   Shape out_known = options_.output_shape ? *options_.output_shape : Shape{query.back()};
   auto eq = build_proj_equation(query_rank - 1, 2, static_cast<int>(out_known.size()));
@@ -655,14 +663,13 @@ std::vector<Tensor> MultiHeadAttentionImpl::call(const CallArgs& args) {
     const int n_axes = static_cast<int>(attention_axes_->size());
     for (int i = equations_.scores_rank - n_axes; i < equations_.scores_rank; ++i) norm_axes.push_back(i);
     r = einsum_attention(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true, equations_.combine,
-                         norm_axes, -n_axes * 2 - 1);
+                         norm_axes, -n_axes * 2 - 1, score_dropout(args.training));
   }
   return project_output(r.output, gate, r.scores, in.return_attention_scores);
 }
 
 std::vector<ad::Var> MultiHeadAttentionImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
                                                        TapeVariables& variables) {
-  refuse_training_dropout(dropout_, args.training);
   auto in = attention_tape_inputs(args, tensors, name());
   const ad::Var& key_input = in.key ? *in.key : in.value;
   std::optional<Tensor> mask =
@@ -683,7 +690,8 @@ std::vector<ad::Var> MultiHeadAttentionImpl::call_tape(const CallArgs& args, con
     const int n_axes = static_cast<int>(attention_axes_->size());
     for (int i = equations_.scores_rank - n_axes; i < equations_.scores_rank; ++i) norm_axes.push_back(i);
     r = einsum_attention_tape(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true,
-                              equations_.combine, norm_axes, -n_axes * 2 - 1);
+                              equations_.combine, norm_axes, -n_axes * 2 - 1,
+                              score_dropout_tape(args.training, variables));
   }
   return project_output_tape(r.output, gate, r.scores, in.return_attention_scores, variables, args.training);
 }
@@ -782,7 +790,8 @@ void GroupQueryAttentionImpl::build(const std::vector<Shape>& shapes) {
   track("_value_dense", value_dense_);
   track("_softmax", layers::Softmax({.dtype = dtype_policy().name()}).ptr());
   const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  track("_dropout_layer", layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr());
+  dropout_layer_ = layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
+  track("_dropout_layer", dropout_layer_);
   output_dense_ = std::make_shared<EinsumDenseImpl>("bquh,uhm->bqm", Shape{kUnknownDim, query.back()}, bias("m"),
                                                     sublayer_options(), "attention_output");
   output_dense_->build_for({{kUnknownDim, kUnknownDim, num_query_heads_, head_dim_}});
@@ -821,13 +830,12 @@ std::vector<Tensor> GroupQueryAttentionImpl::call(const CallArgs& args) {
   const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
   AttentionResult r = fused ? fused_dot_product(query, key, value, mask, scale)
                             : einsum_attention(query, key, value, mask, scale, "bquh,bkuh->buqk", /*key_first=*/false,
-                                               "buqk,bkuh->bquh", {-1}, -3);
+                                               "buqk,bkuh->bquh", {-1}, -3, score_dropout(args.training));
   return project_output(r.output, gate, r.scores, in.return_attention_scores);
 }
 
 std::vector<ad::Var> GroupQueryAttentionImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
                                                         TapeVariables& variables) {
-  refuse_training_dropout(dropout_, args.training);
   auto in = attention_tape_inputs(args, tensors, name());
   const ad::Var& key_input = in.key ? *in.key : in.value;
   std::optional<Tensor> mask =
@@ -843,7 +851,8 @@ std::vector<ad::Var> GroupQueryAttentionImpl::call_tape(const CallArgs& args, co
   const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
   AttentionTapeResult r = fused ? fused_dot_product_tape(query, key, value, mask, scale)
                                 : einsum_attention_tape(query, key, value, mask, scale, "bquh,bkuh->buqk",
-                                                        /*key_first=*/false, "buqk,bkuh->bquh", {-1}, -3);
+                                                        /*key_first=*/false, "buqk,bkuh->bquh", {-1}, -3,
+                                                        score_dropout_tape(args.training, variables));
   return project_output_tape(r.output, gate, r.scores, in.return_attention_scores, variables, args.training);
 }
 
