@@ -9,7 +9,6 @@
 #include "layers/attention/attention_layers.hpp"
 #include "saving/compare.hpp"
 #include "support/fixture_check.hpp"
-#include "support/gradient_check.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -331,71 +330,6 @@ TEST(AttentionErrors, BadArgumentsAreRefused) {
   auto k = keras::Input({6, 8});
   auto v = keras::Input({7, 8});
   EXPECT_THROW(layers::MultiHeadAttention(2, 4).call({q, v, k}), keras::ValueError);
-}
-
-// ------------------------------------------------------------ training
-
-// In training the attention dropout is applied, and on the tape: call_vjp()
-// gives what call() gives on a fresh copy with the same seed (so the same
-// draw), and its gradients match central differences over such fresh copies.
-TEST(AttentionTraining, DropoutIsOnTheTape) {
-  struct Case {
-    std::string class_name;
-    keras::Json config;
-    bool list_input;
-  };
-  const std::vector<Case> cases = {
-      {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}, {"dropout", 0.5}, {"seed", 3}}, false},
-      {"GroupQueryAttention",
-       {{"head_dim", 2}, {"num_query_heads", 2}, {"num_key_value_heads", 1}, {"dropout", 0.5}, {"seed", 3}},
-       false},
-      {"Attention", {{"use_scale", true}, {"dropout", 0.5}, {"seed", 3}}, true},
-      {"AdditiveAttention", {{"dropout", 0.5}, {"seed", 3}}, true},
-  };
-  const Tensor query = keras::random::uniform({2, 3, 4}, -1.5F, 1.5F, 1);
-  const Tensor value = keras::random::uniform({2, 4, 4}, -1.5F, 1.5F, 2);
-  for (const auto& c : cases) {
-    std::vector<Tensor> values;  // the weights every copy gets, drawn once
-    auto make = [&] {
-      keras::LayerPtr layer = keras::saving::deserialize_layer(keras::Json{{"module", "keras.layers"},
-                                                                           {"class_name", c.class_name},
-                                                                           {"config", c.config},
-                                                                           {"registered_name", nullptr}});
-      layer->build_for({query.shape(), value.shape()}, c.list_input);
-      auto weights = layer->weights();
-      for (std::size_t i = 0; i < weights.size(); ++i) {
-        if (values.size() == i) values.push_back(keras::random::uniform(weights[i]->shape(), -1.0F, 1.0F, 10 + i));
-        weights[i]->assign(values[i]);
-      }
-      return layer;
-    };
-    keras::CallArgs args;
-    args.tensors = {query, value};
-    const keras::Json q = keras::Json{{"__tensor__", 0}};
-    const keras::Json v = keras::Json{{"__tensor__", 1}};
-    args.args = c.list_input ? keras::Json::array({keras::Json::array({q, v})}) : keras::Json::array({q, v});
-    args.training = true;
-    keras::VjpResult vjp = make()->call_vjp(args);
-    const Tensor expected = make()->call(args).at(0);
-    keras_test::expect_close(vjp.outputs.at(0), expected, 1e-5, 1e-5, c.class_name + " call_vjp vs call()");
-    keras::CallArgs inference = args;
-    inference.training = false;
-    EXPECT_GT(keras::max_abs_diff(make()->call(inference).at(0), expected), 1e-2) << c.class_name << " drops nothing";
-    const Tensor r = keras_test::random_projection(expected.shape());
-    const keras::Gradients grads = vjp.pullback({r});
-    for (std::size_t t = 0; t < 2; ++t) {
-      const Tensor numeric = keras_test::numeric_gradient(
-          [&](const Tensor& x) {
-            keras::CallArgs work = args;
-            work.tensors[t] = x;
-            return make()->call(work).at(0);
-          },
-          args.tensors[t], r, 1e-2);
-      std::vector<std::string> problems;
-      EXPECT_LE(keras_test::gradient_excess(grads.inputs.at(t), numeric, {}, c.class_name, &problems), 0.0)
-          << c.class_name << " input " << t << (problems.empty() ? "" : ": " + problems.front());
-    }
-  }
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ struct GradientCase {
   // its tensor to a list argument of that name.
   std::vector<std::pair<std::string, GradientInput>> kwarg_tensors = {};
   keras::Json kwargs = keras::Json::object();
+  // A training call with seeded random draws (dropout; the config gives the
+  // seed), checked on fresh same-seed copies (gradient_case_excess).
+  bool seeded_training = false;
 };
 
 const std::vector<GradientCase>& gradient_cases();

@@ -379,6 +379,14 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
 }
 
 std::vector<Tensor> RNNImpl::call(const CallArgs& args) {
+  if (args.training && cell_->has_dropout() && cell_->has_dropout_tape()) {
+    // Training with the cell's dropout: the tape's computation on constants (one implementation of the masks).
+    std::vector<ad::Var> constants(args.tensors.begin(), args.tensors.end());
+    TapeVariables none;
+    std::vector<Tensor> out;
+    for (const auto& v : call_tape(args, constants, none)) out.push_back(v.value());
+    return out;
+  }
   Tensor sequence = as_float(args.tensor(0));
   Tensor mask;
   if (const Json* m = args.kwarg("mask")) {
@@ -408,10 +416,10 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
   if (!cell_->has_tape())
     throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() + "' (its " +
                               cell_->class_name() + "): a model cannot be trained through it");
-  // call() runs without the cells' dropout; training through it would not be Keras' training.
-  if (args.training && (cell_->common().dropout > 0.0 || cell_->common().recurrent_dropout > 0.0))
-    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
-                              "' with dropout or recurrent_dropout yet");
+  const bool dropout = args.training && cell_->has_dropout();
+  if (dropout && !cell_->has_dropout_tape())
+    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() + "' (its " +
+                              cell_->class_name() + ") with dropout or recurrent_dropout yet");
   ad::Var sequence = tape_arg(args, tensors, 0);
   if (sequence.dtype() != DType::float32) sequence = ad::cast(sequence, DType::float32);
   check_sequence_shape(sequence.shape());
@@ -451,6 +459,14 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
   }
   const std::vector<std::uint8_t> keep = kept_steps(mask, batch, steps, name());
 
+  // The cell's dropout masks live for this call only (every step shares them).
+  struct DropoutScope {
+    RNNCellImpl* cell;
+    ~DropoutScope() {
+      if (cell != nullptr) cell->end_dropout();
+    }
+  } scope{dropout ? cell_.get() : nullptr};
+  if (dropout) cell_->begin_dropout(batch, sequence.dim(-1));
   ad::Var projected = cell_->project_inputs_tape(sequence, variables);  // [T, B, *proj]
   const Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
   const std::vector<ad::Var> inputs = ad::split(projected, steps, 0);
