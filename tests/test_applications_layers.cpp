@@ -95,6 +95,50 @@ TEST(ApplicationsBlocks, StochasticDepthDropsWholeSamplesInTraining) {
   EXPECT_LT(dropped, 64);
 }
 
+// In training the pullback passes each sample's keep/drop factor: the
+// gradient of a dropped sample is zero, of a kept one 1 / (1 - rate).
+TEST(ApplicationsBlocks, StochasticDepthTrainsThroughTheSamplesItKeeps) {
+  convnext::StochasticDepth depth(0.5);
+  keras::CallArgs args;
+  args.tensors = {Tensor::full({64, 2, 2, 1}, 1.0F)};
+  args.args = Json::array({Json{{"__tensor__", 0}}});
+  args.training = true;
+  depth->build_for({args.tensors[0].shape()});
+  keras::VjpResult vjp = depth->call_vjp(args);
+  const Tensor grad = vjp.pullback({Tensor::full({64, 2, 2, 1}, 1.0F)}).inputs.at(0);
+  // x is ones, so each output element is its own factor.
+  EXPECT_EQ(grad.to_vector(), vjp.outputs.at(0).to_vector());
+  int dropped = 0;
+  for (float v : grad.to_vector()) {
+    ASSERT_TRUE(v == 0.0F || v == 2.0F) << v;
+    dropped += v == 0.0F ? 1 : 0;
+  }
+  EXPECT_GT(dropped, 0);
+  EXPECT_LT(dropped, 64 * 4);
+}
+
+// A ConvNeXt block trains end to end (LayerScale's gamma included) and lowers its loss.
+TEST(ApplicationsBlocks, ConvNeXtBlockTrains) {
+  keras::Model model = convnext_block(4, 0.0);
+  model.compile(
+      {.optimizer = std::make_shared<keras::optimizers::Adam>(keras::optimizers::AdamOptions{.learning_rate = 0.01}),
+       .loss = "mse"});
+  Tensor x = sample_images({4, 8, 8, 4});
+  Tensor y = keras::random::uniform({4, 8, 8, 4}, -0.5F, 0.5F, 3);
+  Tensor gamma_before;
+  for (const auto& layer : model.layers())
+    if (layer->class_name() == "LayerScale") gamma_before = layer->own_variables()[0]->value().clone();
+  const double first = model.train_on_batch({x}, {y}).at("loss");
+  double last = first;
+  for (int step = 0; step < 30; ++step) last = model.train_on_batch({x}, {y}).at("loss");
+  EXPECT_LT(last, 0.9 * first);
+  for (const auto& layer : model.layers()) {
+    if (layer->class_name() == "LayerScale") {
+      EXPECT_GT(keras::max_abs_diff(layer->own_variables()[0]->value(), gamma_before), 1e-3);
+    }
+  }
+}
+
 // The Inception-ResNet-A residual: x + scale * conv(branches), through CustomScaleLayer.
 TEST(ApplicationsBlocks, InceptionResNetBlockRoundTripsAndPredicts) {
   auto input = keras::Input({8, 8, 6});

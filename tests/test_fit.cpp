@@ -319,12 +319,32 @@ TEST(TrainOnBatch, RefusesLayersWithoutABackwardPass) {
   } catch (const keras::NotImplementedError& e) {
     EXPECT_NE(std::string(e.what()).find("Rescaling"), std::string::npos) << e.what();
   }
-  // The recurrent layers train, but not yet with their cells' dropout (call() does not apply it).
-  keras::Model lstm = keras::Sequential({keras::Input({3, 2}), layers::LSTM(2, {.dropout = 0.2})});
-  lstm.compile({.optimizer = "sgd", .loss = "mse"});
+  // A wrapper trains only when what it wraps does.
+  keras::Model wrapped =
+      keras::Sequential({keras::Input({2, 3}), layers::TimeDistributed(layers::Rescaling(2.0)), layers::Dense(2)});
+  wrapped.compile({.optimizer = "sgd", .loss = "mse"});
   try {
-    lstm.train_on_batch({Tensor::full({1, 3, 2}, 0.5F)}, {Tensor::full({1, 2}, 0.1F)});
-    FAIL() << "trained an LSTM without its dropout";
+    wrapped.train_on_batch({Tensor::full({1, 2, 3}, 0.5F)}, {Tensor::full({1, 2, 2}, 0.1F)});
+    FAIL() << "trained through a TimeDistributed Rescaling layer";
+  } catch (const keras::NotImplementedError& e) {
+    EXPECT_NE(std::string(e.what()).find("Rescaling"), std::string::npos) << e.what();
+  }
+  // ConvLSTM trains, but not yet with its cell's dropout; nor does a stack of cells with dropout.
+  keras::Model conv = keras::Sequential({keras::Input({2, 3, 1}), layers::ConvLSTM1D(1, {2}, {.dropout = 0.2})});
+  conv.compile({.optimizer = "sgd", .loss = "mse"});
+  try {
+    conv.train_on_batch({Tensor::full({1, 2, 3, 1}, 0.5F)}, {Tensor::full({1, 2, 1}, 0.1F)});
+    FAIL() << "trained a ConvLSTM1D without its dropout";
+  } catch (const keras::NotImplementedError& e) {
+    EXPECT_NE(std::string(e.what()).find("dropout"), std::string::npos) << e.what();
+  }
+  keras::Model stacked = keras::Sequential(
+      {keras::Input({3, 2}),
+       layers::RNN(std::vector<keras::LayerRef>{layers::LSTMCell(2, {.dropout = 0.2}), layers::SimpleRNNCell(2)})});
+  stacked.compile({.optimizer = "sgd", .loss = "mse"});
+  try {
+    stacked.train_on_batch({Tensor::full({1, 3, 2}, 0.5F)}, {Tensor::full({1, 2}, 0.1F)});
+    FAIL() << "trained stacked cells without their dropout";
   } catch (const keras::NotImplementedError& e) {
     EXPECT_NE(std::string(e.what()).find("dropout"), std::string::npos) << e.what();
   }
@@ -334,17 +354,47 @@ TEST(TrainOnBatch, RefusesLayersWithoutABackwardPass) {
 // feeding an LSTM (masked steps keep the state) learns to tell sequences
 // apart, and its gradient matches central differences.
 TEST(Fit, TrainsAMaskedLSTM) {
-  keras::Model model =
-      keras::Sequential({keras::Input({5}, {.dtype = "int32"}), layers::Embedding(6, 3, {.mask_zero = true}),
-                         layers::Bidirectional(layers::LSTM(4)), layers::Dense(1, {.activation = "sigmoid"})});
-  model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.05}),
-                 .loss = "binary_crossentropy",
-                 .metrics = {"accuracy"}});
+  for (double dropout : {0.0, 0.1}) {
+    keras::Model model = keras::Sequential(
+        {keras::Input({5}, {.dtype = "int32"}), layers::Embedding(6, 3, {.mask_zero = true}),
+         layers::Bidirectional(layers::LSTM(4, {.dropout = dropout, .recurrent_dropout = dropout, .seed = 2})),
+         layers::Dense(1, {.activation = "sigmoid"})});
+    model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.05}),
+                   .loss = "binary_crossentropy",
+                   .metrics = {"accuracy"}});
+    // Label 1 when token 5 occurs; trailing zeros are padding.
+    std::vector<std::int64_t> ids;
+    std::vector<float> labels;
+    Tensor draws = keras::random::uniform({64, 5}, 0.0F, 6.0F, 5);
+    const auto d = draws.to_vector();
+    for (std::int64_t s = 0; s < 64; ++s) {
+      const std::int64_t length = 2 + s % 4;
+      bool has_five = false;
+      for (std::int64_t t = 0; t < 5; ++t) {
+        std::int64_t id = t < length ? 1 + static_cast<std::int64_t>(d[static_cast<std::size_t>(s * 5 + t)]) % 5 : 0;
+        ids.push_back(id);
+        has_five = has_five || id == 5;
+      }
+      labels.push_back(has_five ? 1.0F : 0.0F);
+    }
+    Tensor x = Tensor::from_vector_i64({64, 5}, ids, keras::DType::int32);
+    Tensor y = Tensor::from_vector({64, 1}, labels);
+    const double before = model.evaluate(x, y, {.verbose = 0}).at("loss");
+    model.fit(x, y, {.batch_size = 16, .epochs = 40, .verbose = 0, .seed = 3});
+    const keras::Logs after = model.evaluate(x, y, {.verbose = 0});
+    EXPECT_LT(after.at("loss"), 0.5 * before);
+    EXPECT_GE(after.at("accuracy"), 0.9) << "dropout " << dropout;
+  }
+}
+
+// Self-attention in a model: Embedding with mask_zero feeding a causal
+// MultiHeadAttention (the padding mask reaches query_mask and value_mask)
+// learns to tell sequences apart, without and with attention dropout.
+TEST(Fit, TrainsAMaskedMultiHeadAttention) {
   // Label 1 when token 5 occurs; trailing zeros are padding.
   std::vector<std::int64_t> ids;
   std::vector<float> labels;
-  Tensor draws = keras::random::uniform({64, 5}, 0.0F, 6.0F, 5);
-  const auto d = draws.to_vector();
+  const auto d = keras::random::uniform({64, 5}, 0.0F, 6.0F, 11).to_vector();
   for (std::int64_t s = 0; s < 64; ++s) {
     const std::int64_t length = 2 + s % 4;
     bool has_five = false;
@@ -357,11 +407,23 @@ TEST(Fit, TrainsAMaskedLSTM) {
   }
   Tensor x = Tensor::from_vector_i64({64, 5}, ids, keras::DType::int32);
   Tensor y = Tensor::from_vector({64, 1}, labels);
-  const double before = model.evaluate(x, y, {.verbose = 0}).at("loss");
-  model.fit(x, y, {.batch_size = 16, .epochs = 40, .verbose = 0, .seed = 3});
-  const keras::Logs after = model.evaluate(x, y, {.verbose = 0});
-  EXPECT_LT(after.at("loss"), 0.5 * before);
-  EXPECT_GE(after.at("accuracy"), 0.9);
+  for (double dropout : {0.0, 0.1}) {
+    keras::KerasTensor input = keras::Input({5}, {.dtype = "int32"});
+    keras::KerasTensor embedded = layers::Embedding(6, 4, {.mask_zero = true})(input);
+    keras::KerasTensor attended = layers::MultiHeadAttention(2, 3, {.dropout = dropout, .seed = 5})
+                                      .call({embedded, embedded}, {{"use_causal_mask", keras::Json(true)}})
+                                      .at(0);
+    keras::KerasTensor pooled = layers::GlobalAveragePooling1D()(attended);
+    keras::Model model(input, layers::Dense(1, {.activation = "sigmoid"})(pooled));
+    model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.05}),
+                   .loss = "binary_crossentropy",
+                   .metrics = {"accuracy"}});
+    const double before = model.evaluate(x, y, {.verbose = 0}).at("loss");
+    model.fit(x, y, {.batch_size = 16, .epochs = 40, .verbose = 0, .seed = 3});
+    const keras::Logs after = model.evaluate(x, y, {.verbose = 0});
+    EXPECT_LT(after.at("loss"), 0.5 * before) << "dropout " << dropout;
+    EXPECT_GE(after.at("accuracy"), 0.9) << "dropout " << dropout;
+  }
 }
 
 }  // namespace

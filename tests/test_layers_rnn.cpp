@@ -296,6 +296,49 @@ TEST(RnnMath, InitialStateKeywordStartsTheRecurrence) {
   EXPECT_EQ(again[0].item(), 8.0F);
 }
 
+// A cell called alone (Keras' cell(inputs, states)) computes the step its RNN
+// computes: outputs (h, [h, c]) flattened; in a model it trains.
+TEST(RnnMath, ACellCalledAloneIsOneStepOfItsRNN) {
+  keras::clear_session();
+  layers::LSTMCell cell(2);
+  auto x = keras::Input({3});
+  auto h = keras::Input({2});
+  auto c = keras::Input({2});
+  auto outputs = cell.call({x, std::vector<keras::KerasTensor>{h, c}});
+  ASSERT_EQ(outputs.size(), 3U);
+  EXPECT_EQ(outputs[0].shape(), (Shape{keras::kUnknownDim, 2}));
+  keras::Model step({x, h, c}, outputs);
+  // The same cell (same weights) inside an RNN over one timestep.
+  auto sequence = keras::Input({1, 3});
+  auto h0 = keras::Input({2});
+  auto c0 = keras::Input({2});
+  auto rnn_outputs = layers::RNN(cell, {.return_state = true})
+                         .call({sequence}, {{"initial_state", std::vector<keras::KerasTensor>{h0, c0}}});
+  keras::Model rnn({sequence, h0, c0}, rnn_outputs);
+  const Tensor xs = keras::random::uniform({4, 3}, -1.0F, 1.0F, 1);
+  const Tensor hs = keras::random::uniform({4, 2}, -1.0F, 1.0F, 2);
+  const Tensor cs = keras::random::uniform({4, 2}, -1.0F, 1.0F, 3);
+  auto alone = step.predict({xs, hs, cs});
+  auto inside = rnn.predict({xs.reshape({4, 1, 3}), hs, cs});
+  ASSERT_EQ(alone.size(), 3U);
+  ASSERT_EQ(inside.size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) keras_test::expect_close(alone[i], inside[i], 1e-6, 1e-6, "cell output");
+  // The model calling the cell saves and loads.
+  keras_test::TempDir dir;
+  keras::save_model(step, dir / "cell.keras");
+  auto reloaded = keras::load_model(dir / "cell.keras").predict({xs, hs, cs});
+  ASSERT_EQ(reloaded.size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) keras_test::expect_close(reloaded[i], alone[i], 1e-6, 1e-6, "reloaded cell");
+  // Trained alone on its h output, the loss goes down.
+  keras::Model trained({x, h, c}, outputs[0]);
+  trained.compile({.optimizer = "adam", .loss = "mse"});
+  const Tensor target = keras::random::uniform({4, 2}, -0.5F, 0.5F, 4);
+  const double first = trained.train_on_batch({xs, hs, cs}, {target}).at("loss");
+  double last = first;
+  for (int i = 0; i < 50; ++i) last = trained.train_on_batch({xs, hs, cs}, {target}).at("loss");
+  EXPECT_LT(last, 0.9 * first);
+}
+
 TEST(RnnMath, TimeDistributedAppliesTheLayerToEveryStep) {
   keras::clear_session();
   auto x = keras::Input({3, 2});

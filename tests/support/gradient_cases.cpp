@@ -30,6 +30,13 @@ Tensor make_input(const GradientInput& in, std::uint64_t seed) {
       std::shuffle(v.begin(), v.end(), rng);
       return Tensor::from_vector(in.shape, v);
     }
+    case Values::mask: {
+      const auto u = keras::random::uniform(in.shape, 0.0F, 1.0F, seed).to_vector();
+      Tensor m(in.shape, keras::DType::bool_);
+      auto* p = m.data<std::uint8_t>();
+      for (std::size_t i = 0; i < u.size(); ++i) p[i] = u[i] < 0.25F ? 0 : 1;
+      return m;
+    }
     case Values::real:
       break;
   }
@@ -46,16 +53,16 @@ Json envelope(const std::string& class_name, Json config) {
 
 }  // namespace
 
-double gradient_case_excess(const GradientCase& c, std::vector<std::string>* problems) {
-  keras::LayerPtr layer = keras::saving::deserialize_layer(Json{
+namespace {
+
+keras::LayerPtr make_layer(const GradientCase& c) {
+  return keras::saving::deserialize_layer(Json{
       {"module", "keras.layers"}, {"class_name", c.class_name}, {"config", c.config}, {"registered_name", nullptr}});
-  const std::string what = c.class_name + " " + c.config.dump();
-  if (layer->differentiability() != keras::Differentiability::differentiable) {
-    if (problems != nullptr) problems->push_back(what + ": not differentiable");
-    return std::numeric_limits<double>::infinity();
-  }
+}
+
+// A case's call arguments; `shapes` gets the shapes the layer is built for.
+keras::CallArgs case_args(const GradientCase& c, std::vector<Shape>& shapes) {
   keras::CallArgs args;
-  std::vector<Shape> shapes;
   Json list = Json::array();
   for (std::size_t i = 0; i < c.inputs.size(); ++i) {
     args.tensors.push_back(make_input(c.inputs[i], 100 + i));
@@ -67,7 +74,98 @@ double gradient_case_excess(const GradientCase& c, std::vector<std::string>* pro
       args.args.push_back(ref);
   }
   if (c.list_input) args.args.push_back(list);
-  args.training = c.training;
+  args.kwargs = c.kwargs;
+  for (const auto& [key, in] : c.kwarg_tensors) {
+    const Json ref{{"__tensor__", args.tensors.size()}};
+    if (key.ends_with("[]"))  // one entry of a list argument (Attention's mask list)
+      args.kwargs[key.substr(0, key.size() - 2)].push_back(ref);
+    else
+      args.kwargs[key] = ref;
+    args.tensors.push_back(make_input(in, 100 + args.tensors.size()));
+    // A keyword `value`/`key` is part of the build shapes (attention layers).
+    if (keras::is_floating(args.tensors.back().dtype())) shapes.push_back(in.shape);
+  }
+  args.training = c.training || c.seeded_training;
+  return args;
+}
+
+// A training call that draws random numbers from the layer's seed (dropout):
+// every evaluation runs on a fresh copy (same config, weights and seed, so
+// the same draws). call_vjp() on one copy must give call() on another, differ
+// from inference (something is dropped), and its pullback of the first
+// output must match central differences over fresh copies.
+double seeded_training_excess(const GradientCase& c, const std::string& what, std::vector<std::string>* problems) {
+  constexpr double kFailed = std::numeric_limits<double>::infinity();
+  auto fail = [&](const std::string& message) {
+    if (problems != nullptr) problems->push_back(what + ": " + message);
+    return kFailed;
+  };
+  std::vector<Shape> shapes;
+  const keras::CallArgs args = case_args(c, shapes);
+  std::vector<Tensor> weights;  // drawn once, given to every copy
+  // Copies with variable `changed` (if any) set to `value`.
+  auto copy = [&](std::size_t changed = SIZE_MAX, const Tensor& value = Tensor()) {
+    keras::LayerPtr layer = make_layer(c);
+    layer->build_for(shapes, c.list_input);
+    auto variables = layer->trainable_variables();
+    for (std::size_t i = 0; i < variables.size(); ++i) {
+      if (weights.size() == i) weights.push_back(keras::random::uniform(variables[i]->shape(), -1.0F, 1.0F, 7 + i));
+      variables[i]->assign(i == changed ? value : weights[i]);
+    }
+    return layer;
+  };
+  keras::LayerPtr traced = copy();
+  keras::VjpResult vjp = traced->call_vjp(args);
+  const std::vector<Tensor> expected = copy()->call(args);
+  if (vjp.outputs.size() != expected.size()) return fail("call_vjp and call() return different output counts");
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    if (!keras::allclose(vjp.outputs[i], expected[i], 1e-4, 1e-5))
+      return fail("call_vjp output " + std::to_string(i) + " differs from call() on a same-seed copy by " +
+                  std::to_string(keras::max_abs_diff(vjp.outputs[i], expected[i])));
+  keras::CallArgs inference = args;
+  inference.training = false;
+  if (keras::max_abs_diff(copy()->call(inference).at(0), expected.at(0)) < 1e-3)
+    return fail("the training call drops nothing");
+  const Tensor r = random_projection(expected.at(0).shape());
+  const keras::Gradients grads = vjp.pullback({r});
+  double worst = -1.0;
+  for (std::size_t t = 0; t < args.tensors.size(); ++t) {
+    if (!keras::is_floating(args.tensors[t].dtype()) || !grads.inputs.at(t).defined()) continue;
+    auto f = [&](const Tensor& x) {
+      keras::CallArgs work = args;
+      work.tensors[t] = x;
+      return copy()->call(work).at(0);
+    };
+    const Tensor numeric = numeric_gradient(f, args.tensors[t], r, c.tolerance.step);
+    worst = std::max(
+        worst, gradient_excess(grads.inputs[t], numeric, c.tolerance, what + " input " + std::to_string(t), problems));
+  }
+  const auto variables = traced->trainable_variables();
+  for (std::size_t i = 0; i < variables.size(); ++i) {
+    Tensor analytic;
+    for (const auto& [v, g] : grads.variables)
+      if (v == variables[i]) analytic = g;
+    if (!analytic.defined()) return fail("no gradient for variable " + variables[i]->path());
+    auto f = [&](const Tensor& value) { return copy(i, value)->call(args).at(0); };
+    const Tensor numeric = numeric_gradient(f, weights[i], r, c.tolerance.step);
+    worst = std::max(
+        worst, gradient_excess(analytic, numeric, c.tolerance, what + " variable " + variables[i]->path(), problems));
+  }
+  return worst;
+}
+
+}  // namespace
+
+double gradient_case_excess(const GradientCase& c, std::vector<std::string>* problems) {
+  keras::LayerPtr layer = make_layer(c);
+  const std::string what = c.class_name + " " + c.config.dump();
+  if (layer->differentiability() != keras::Differentiability::differentiable) {
+    if (problems != nullptr) problems->push_back(what + ": not differentiable");
+    return std::numeric_limits<double>::infinity();
+  }
+  if (c.seeded_training) return seeded_training_excess(c, what, problems);
+  std::vector<Shape> shapes;
+  const keras::CallArgs args = case_args(c, shapes);
   layer->build_for(shapes, c.list_input);
   // Variables drawn away from zero so that no kink sits at the test point.
   for (const auto& v : layer->trainable_variables())
@@ -201,8 +299,201 @@ const std::vector<GradientCase>& gradient_cases() {
        {{"cell", envelope("StackedRNNCells", {{"cells", Json::array({envelope("SimpleRNNCell", {{"units", 3}}),
                                                                      envelope("GRUCell", {{"units", 2}})})}})}},
        {{{2, 3, 2}}}},
+      // ConvLSTM: the convolutions of every step on the tape.
+      {"ConvLSTM1D", {{"filters", 2}, {"kernel_size", 2}, {"return_sequences", true}}, {{{2, 3, 4, 2}}}},
+      {"ConvLSTM2D",
+       {{"filters", 2},
+        {"kernel_size", 2},
+        {"padding", "same"},
+        {"data_format", "channels_first"},
+        {"return_state", true}},
+       {{{1, 2, 2, 3, 3}}}},
+      {"ConvLSTM3D", {{"filters", 1}, {"kernel_size", 2}, {"go_backwards", true}}, {{{1, 2, 2, 3, 2, 1}}}},
+      // Training with dropout (seeded: fresh copies draw the same masks).
+      {"SimpleRNN",
+       {{"units", 3}, {"dropout", 0.3}, {"recurrent_dropout", 0.3}, {"seed", 3}, {"return_sequences", true}},
+       {{{2, 3, 4}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"LSTM",
+       {{"units", 3}, {"dropout", 0.4}, {"seed", 3}},
+       {{{2, 3, 4}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"LSTM",
+       {{"units", 2}, {"dropout", 0.3}, {"recurrent_dropout", 0.4}, {"seed", 4}, {"return_state", true}},
+       {{{2, 3, 3}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"GRU",
+       {{"units", 3}, {"dropout", 0.3}, {"recurrent_dropout", 0.3}, {"seed", 5}},
+       {{{2, 3, 4}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"GRU",
+       {{"units", 2}, {"reset_after", false}, {"recurrent_dropout", 0.4}, {"seed", 6}, {"return_sequences", true}},
+       {{{2, 3, 3}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"Bidirectional",
+       {{"layer", envelope("GRU", {{"units", 2}, {"dropout", 0.3}, {"seed", 7}})}},
+       {{{2, 3, 3}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"MultiHeadAttention",
+       {{"num_heads", 2}, {"key_dim", 3}, {"dropout", 0.5}, {"seed", 3}},
+       {{{2, 3, 4}}, {{2, 4, 4}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"GroupQueryAttention",
+       {{"head_dim", 2}, {"num_query_heads", 2}, {"num_key_value_heads", 1}, {"dropout", 0.5}, {"seed", 3}},
+       {{{2, 3, 4}}, {{2, 4, 4}}},
+       false,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"Attention",
+       {{"use_scale", true}, {"dropout", 0.5}, {"seed", 3}},
+       {{{2, 3, 4}}, {{2, 4, 4}}},
+       true,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      {"AdditiveAttention",
+       {{"dropout", 0.5}, {"seed", 3}},
+       {{{2, 3, 4}}, {{2, 4, 4}}},
+       true,
+       {},
+       false,
+       {},
+       Json::object(),
+       true},
+      // Cells called alone: one step from the inputs and the states.
+      {"SimpleRNNCell", {{"units", 4}}, {{{2, 3}}, {{2, 4}}}},
+      {"LSTMCell",
+       {{"units", 3}, {"unit_forget_bias", false}},
+       {{{2, 2}}},
+       false,
+       {},
+       false,
+       {{"states[]", {{2, 3}}}, {"states[]", {{2, 3}}}}},
+      {"GRUCell", {{"units", 3}}, {{{2, 2}}, {{2, 3}}}},
+      {"GRUCell",
+       {{"units", 2}, {"reset_after", false}, {"activation", "relu"}},
+       {{{2, 3}, Values::distinct}, {{2, 2}}}},
+      {"StackedRNNCells",
+       {{"cells", Json::array({envelope("SimpleRNNCell", {{"units", 3}}), envelope("LSTMCell", {{"units", 2}})})}},
+       {{{2, 2}}},
+       false,
+       {},
+       false,
+       {{"states[]", {{2, 3}}}, {"states[]", {{2, 2}}}, {"states[]", {{2, 2}}}}},
       {"Bidirectional", {{"layer", envelope("LSTM", {{"units", 2}, {"return_sequences", true}})}}, {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("GRU", {{"units", 2}})}, {"merge_mode", "ave"}}, {{{2, 4, 3}}}},
+      // keras.applications' layers.
+      {"LayerScale", {{"init_values", 0.1}, {"projection_dim", 4}}, {{{2, 3, 4}}}},
+      {"StochasticDepth", {{"drop_path_rate", 0.5}}, {{{2, 3}}}},
+      {"CustomScaleLayer", {{"scale", 0.17}}, {{{2, 3}}, {{2, 3}}}, true},
+      // TimeDistributed: the wrapped layer's tape over the folded batch (and mask).
+      {"TimeDistributed", {{"layer", envelope("Dense", {{"units", 3}, {"activation", "tanh"}})}}, {{{2, 3, 4}}}},
+      {"TimeDistributed",
+       {{"layer", envelope("Conv1D", {{"filters", 2}, {"kernel_size", 2}, {"padding", "same"}})}},
+       {{{2, 3, 4, 2}}}},
+      {"TimeDistributed",
+       {{"layer", envelope("LSTM", {{"units", 2}})}},
+       {{{2, 3, 4, 2}}},
+       false,
+       {},
+       false,
+       {{"mask", {{2, 3, 4}, Values::mask}}}},
+      // Attention: projections, masked softmax and output projection on the tape.
+      {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}, {{{2, 3, 4}}, {{2, 4, 4}}}},
+      {"MultiHeadAttention",
+       {{"num_heads", 2}, {"key_dim", 2}, {"value_dim", 3}, {"use_gate", true}, {"output_shape", 5}},
+       {{{2, 3, 4}}, {{2, 4, 3}}, {{2, 4, 2}}},
+       false,
+       {},
+       false,
+       {{"query_mask", {{2, 3}, Values::mask}},
+        {"value_mask", {{2, 4}, Values::mask}},
+        {"attention_mask", {{2, 3, 4}, Values::mask}}},
+       {{"use_causal_mask", true}}},
+      {"MultiHeadAttention",
+       {{"num_heads", 2}, {"key_dim", 2}, {"dropout", 0.3}},
+       {{{2, 3, 4}}, {{2, 3, 4}}},
+       false,
+       {},
+       false,
+       {{"value_mask", {{2, 3}, Values::mask}}},
+       {{"return_attention_scores", true}}},
+      {"MultiHeadAttention",
+       {{"num_heads", 1}, {"key_dim", 2}, {"attention_axes", Json::array({1, 2})}},
+       {{{1, 2, 3, 3}}, {{1, 2, 3, 3}}}},
+      {"GroupQueryAttention",
+       {{"head_dim", 2}, {"num_query_heads", 4}, {"num_key_value_heads", 2}},
+       {{{2, 3, 4}}, {{2, 4, 4}}},
+       false,
+       {},
+       false,
+       {{"value_mask", {{2, 4}, Values::mask}}}},
+      {"GroupQueryAttention",
+       {{"head_dim", 2}, {"num_query_heads", 2}, {"num_key_value_heads", 1}, {"use_gate", true}},
+       {{{2, 3, 4}}, {{2, 3, 4}}, {{2, 3, 5}}},
+       false,
+       {},
+       false,
+       {},
+       {{"use_causal_mask", true}, {"return_attention_scores", true}}},
+      {"Attention", {{"use_scale", true}}, {{{2, 3, 4}}, {{2, 4, 4}}}, true},
+      {"Attention",
+       {{"score_mode", "concat"}, {"use_scale", true}},
+       {{{2, 3, 4}}, {{2, 4, 4}}, {{2, 4, 4}}},
+       true,
+       {},
+       false,
+       {{"mask[]", {{2, 3}, Values::mask}}, {"mask[]", {{2, 4}, Values::mask}}},
+       {{"return_attention_scores", true}}},
+      {"AdditiveAttention", Json::object(), {{{2, 3, 4}}, {{2, 4, 4}}}, true},
+      {"AdditiveAttention",
+       {{"use_scale", false}},
+       {{{2, 3, 4}}, {{2, 3, 4}}},
+       true,
+       {},
+       false,
+       {{"mask[]", {{2, 3}, Values::mask}}, {"mask[]", {{2, 3}, Values::mask}}},
+       {{"use_causal_mask", true}}},
   };
   return all;
 }

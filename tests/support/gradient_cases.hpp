@@ -14,7 +14,8 @@
 namespace keras_test {
 
 // What a test input holds.
-enum class Values { real, positive, ids, distinct };
+// mask: a boolean tensor, about one entry in four false (a mask argument).
+enum class Values { real, positive, ids, distinct, mask };
 
 struct GradientInput {
   keras::Shape shape;
@@ -30,6 +31,14 @@ struct GradientCase {
   bool list_input = false;
   GradientTolerance tolerance{};
   bool training = false;
+  // Keyword arguments: tensors (masks, attention's value) and plain values
+  // (use_causal_mask, return_attention_scores); a key ending in "[]" appends
+  // its tensor to a list argument of that name.
+  std::vector<std::pair<std::string, GradientInput>> kwarg_tensors = {};
+  keras::Json kwargs = keras::Json::object();
+  // A training call with seeded random draws (dropout; the config gives the
+  // seed), checked on fresh same-seed copies (gradient_case_excess).
+  bool seeded_training = false;
 };
 
 const std::vector<GradientCase>& gradient_cases();

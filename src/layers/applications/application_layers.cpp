@@ -21,6 +21,9 @@ Json required_number(const Json& config, const std::string& key, const std::stri
   return value;
 }
 
+// A tape value in the compute dtype (the tape computes in float32).
+ad::Var to_compute(const ad::Var& v, DType dtype) { return v.dtype() == dtype ? v : ad::cast(v, dtype); }
+
 void check_number(const Json& value, const std::string& key, const std::string& layer) {
   if (!value.is_number() || value.is_boolean())
     throw ValueError(layer + ": `" + key + "` must be a number, got " + value.dump());
@@ -68,6 +71,11 @@ Tensor LayerScaleImpl::forward(const Tensor& input, bool /*training*/) {
   return layer_utils::to_dtype(kernels::multiply(x, gamma_->value()), compute_dtype());
 }
 
+ad::Var LayerScaleImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
+  if (!gamma_) throw ValueError("LayerScale '" + name() + "' is not built");
+  return to_compute(input * variables(gamma_), compute_dtype());
+}
+
 // ----------------------------------------------------------- StochasticDepth
 
 StochasticDepthImpl::StochasticDepthImpl(Json drop_path_rate, const applications::ApplicationLayerOptions& o)
@@ -97,6 +105,15 @@ Tensor StochasticDepthImpl::forward(const Tensor& input, bool training) {
   Tensor keep = kernels::floor(kernels::add(random::uniform(noise_shape), static_cast<float>(keep_prob)));
   Tensor scaled = kernels::multiply(x.astype(DType::float32), static_cast<float>(1.0 / keep_prob));
   return layer_utils::to_dtype(kernels::multiply(scaled, keep), compute_dtype());
+}
+
+ad::Var StochasticDepthImpl::forward_tape(const ad::Var& input, TapeVariables& /*variables*/, bool training) {
+  if (!training) return to_compute(input, compute_dtype());
+  const double keep_prob = 1.0 - drop_path_rate_.get<double>();
+  Shape noise_shape(static_cast<std::size_t>(input.rank()), 1);
+  noise_shape[0] = input.dim(0);
+  Tensor keep = kernels::floor(kernels::add(random::uniform(noise_shape), static_cast<float>(keep_prob)));
+  return to_compute((input * static_cast<float>(1.0 / keep_prob)) * ad::Var(keep), compute_dtype());
 }
 
 // ---------------------------------------------------------- CustomScaleLayer
@@ -136,6 +153,15 @@ std::vector<Tensor> CustomScaleLayerImpl::call(const CallArgs& args) {
                b = layer_utils::autocast(inputs[1], compute_dtype());
   Tensor out = kernels::add(a, kernels::multiply(b, static_cast<float>(scale_.get<double>())));
   return {layer_utils::to_dtype(out, compute_dtype())};
+}
+
+std::vector<ad::Var> CustomScaleLayerImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                     TapeVariables& /*variables*/) {
+  auto inputs = tape_arg_list(args, tensors, 0);
+  if (inputs.size() != 2)
+    throw ValueError("CustomScaleLayer '" + name() + "' is called on a list of two tensors, got " +
+                     std::to_string(inputs.size()));
+  return {to_compute(inputs[0] + inputs[1] * static_cast<float>(scale_.get<double>()), compute_dtype())};
 }
 
 }  // namespace keras::detail

@@ -2,6 +2,7 @@
 // (keras/src/applications/convnext.py, inception_resnet_v2.py).
 #pragma once
 
+#include "keras/autodiff.hpp"
 #include "keras/layers/applications.hpp"
 
 namespace keras::detail {
@@ -25,6 +26,8 @@ class LayerScaleImpl final : public ApplicationLayer {
   std::string class_name() const override { return "LayerScale"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -42,6 +45,9 @@ class StochasticDepthImpl final : public ApplicationLayer {
   std::string class_name() const override { return "StochasticDepth"; }
   Json get_config() const override;
   Tensor forward(const Tensor& input, bool training) override;
+  // In training the tape draws its own per-sample keep/drop noise, as forward() does.
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
  private:
   Json drop_path_rate_;
@@ -55,6 +61,9 @@ class CustomScaleLayerImpl final : public ApplicationLayer {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  private:
   Json scale_;

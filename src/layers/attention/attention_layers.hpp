@@ -1,10 +1,12 @@
 // Attention layers (keras/src/layers/attention/*.py).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "keras/autodiff.hpp"
 #include "keras/layers/attention.hpp"
 #include "layers/core/einsum_dense.hpp"
 
@@ -58,6 +60,8 @@ class ProjectedAttentionImpl : public Layer {
   }
   std::optional<Json> build_config() const override;
   void build_from_config(const Json& build_config) override;
+  // The backward pass: call() on the tape, the attention dropout included.
+  Differentiability differentiability() const override;
 
  protected:
   void before_symbolic_call(const SpecArgs& args) override;
@@ -65,9 +69,15 @@ class ProjectedAttentionImpl : public Layer {
   // dtype, followed by the scores when they were asked for.
   std::vector<Tensor> project_output(const Tensor& attended, const Tensor& gate, const Tensor& scores,
                                      bool return_attention_scores);
+  std::vector<ad::Var> project_output_tape(const ad::Var& attended, const ad::Var& gate, const ad::Var& scores,
+                                           bool return_attention_scores, TapeVariables& variables, bool training);
+  // Keras' _dropout_layer on the attention probabilities: identity unless training.
+  std::function<Tensor(const Tensor&)> score_dropout(bool training);
+  std::function<ad::Var(const ad::Var&)> score_dropout_tape(bool training, TapeVariables& variables);
 
   bool built_with_key_ = false;
   std::shared_ptr<EinsumDenseImpl> query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_;
+  LayerPtr dropout_layer_;
 };
 
 class MultiHeadAttentionImpl final : public ProjectedAttentionImpl {
@@ -83,6 +93,8 @@ class MultiHeadAttentionImpl final : public ProjectedAttentionImpl {
   std::vector<CallMask> call_time_masks(const Json& args, const Json& kwargs) const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -111,6 +123,8 @@ class GroupQueryAttentionImpl final : public ProjectedAttentionImpl {
   Json get_config() const override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -146,18 +160,27 @@ class DotAttentionImpl final : public Layer {
   std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  // The backward pass: call() on the tape, the weights' dropout included.
+  Differentiability differentiability() const override { return Differentiability::differentiable; }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
 
  private:
   Tensor scores(const Tensor& query, const Tensor& key) const;
+  ad::Var scores_tape(const ad::Var& query, const ad::Var& key, TapeVariables& variables) const;
+  // The dropout of the attention weights in training: 0 or 1 / (1 - rate) per
+  // weight, from the layer's seed stream (a new draw every call), or none.
+  std::optional<Tensor> weights_dropout(const Shape& shape, bool training);
 
   bool additive_;
   bool use_scale_;
   std::string score_mode_;
   Json dropout_;
   Json seed_;
+  std::uint64_t draws_ = 0;
   VariablePtr scale_;
   VariablePtr concat_score_weight_;
 };

@@ -45,6 +45,26 @@ Tensor as_bool(const Tensor& t) { return t.dtype() == DType::bool_ ? t : kernels
 
 bool bool_kwarg(const Json* v) { return v != nullptr && v->is_boolean() && v->get<bool>(); }
 
+// Where the scores are pushed down by 1e9: outside the value mask [B, 1, Tv]
+// and/or above the causal triangle [1, Tq, Tv]; none without either.
+std::optional<Tensor> score_padding(const std::optional<Tensor>& value_mask, bool causal_mask, std::int64_t tq,
+                                    std::int64_t tv) {
+  std::optional<Tensor> score_mask;
+  if (causal_mask) {
+    Tensor causal({1, tq, tv}, DType::bool_);
+    auto* p = causal.data<std::uint8_t>();
+    for (std::int64_t i = 0; i < tq; ++i)
+      for (std::int64_t j = 0; j < tv; ++j) p[i * tv + j] = j <= i ? 1 : 0;
+    score_mask = value_mask ? kernels::logical_and(kernels::expand_dims(*value_mask, -2), causal) : causal;
+  } else if (value_mask) {
+    score_mask = *value_mask;
+  }
+  if (!score_mask) return std::nullopt;
+  Tensor padding = kernels::logical_not(*score_mask);
+  if (padding.rank() == 2) padding = kernels::expand_dims(padding, -2);
+  return padding;
+}
+
 }  // namespace
 
 DotAttentionImpl::DotAttentionImpl(bool additive, bool use_scale, std::string score_mode, Json dropout, Json seed,
@@ -160,31 +180,78 @@ std::vector<Tensor> DotAttentionImpl::call(const CallArgs& args) {
     throw ValueError(class_name() + " layer '" + name() + "' mask must be a list, namely [query_mask, value_mask].");
   }
   Tensor s = scores(query, key);
-  // Score mask: the value mask [B, 1, Tv] and/or the causal triangle [1, Tq, Tv].
-  std::optional<Tensor> score_mask;
-  if (bool_kwarg(args.kwarg("use_causal_mask"))) {
-    const std::int64_t tq = s.dim(-2);
-    const std::int64_t tv = s.dim(-1);
-    Tensor causal({1, tq, tv}, DType::bool_);
-    auto* p = causal.data<std::uint8_t>();
-    for (std::int64_t i = 0; i < tq; ++i)
-      for (std::int64_t j = 0; j < tv; ++j) p[i * tv + j] = j <= i ? 1 : 0;
-    score_mask = value_mask ? kernels::logical_and(kernels::expand_dims(*value_mask, -2), causal) : causal;
-  } else if (value_mask) {
-    score_mask = *value_mask;
-  }
-  if (score_mask) {
-    Tensor padding = kernels::logical_not(*score_mask);
-    if (padding.rank() == 2) padding = kernels::expand_dims(padding, -2);
-    s = kernels::where(padding, kernels::add(s, -1.0e9F), s);
-  }
+  if (auto padding = score_padding(value_mask, bool_kwarg(args.kwarg("use_causal_mask")), s.dim(-2), s.dim(-1)))
+    s = kernels::where(*padding, kernels::add(s, -1.0e9F), s);
   Tensor weights = kernels::softmax(s, -1);
+  if (auto drop = weights_dropout(weights.shape(), args.training)) weights = kernels::multiply(weights, *drop);
   Tensor output = kernels::matmul(weights, value);
   if (query_mask) output = kernels::where(kernels::expand_dims(*query_mask, -1), output, Tensor::scalar(0.0F));
   const DType dtype = compute_dtype();
   if (dtype != DType::float32) {
     output = output.astype(dtype);
     weights = weights.astype(dtype);
+  }
+  if (bool_kwarg(args.kwarg("return_attention_scores"))) return {output, weights};
+  return {output};
+}
+
+std::optional<Tensor> DotAttentionImpl::weights_dropout(const Shape& shape, bool training) {
+  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
+  if (!training || rate <= 0.0) return std::nullopt;
+  std::optional<std::uint64_t> seed;
+  if (seed_.is_number_integer()) seed = static_cast<std::uint64_t>(seed_.get<std::int64_t>()) * 1000003ULL + draws_++;
+  const auto keep = static_cast<float>(1.0 - rate);
+  Tensor kept = kernels::less(random::uniform(shape, 0.0F, 1.0F, seed), Tensor::scalar(keep));
+  return kernels::where(kept, Tensor::scalar(1.0F / keep), Tensor::scalar(0.0F));
+}
+
+ad::Var DotAttentionImpl::scores_tape(const ad::Var& query, const ad::Var& key, TapeVariables& variables) const {
+  if (!additive_ && score_mode_ == "dot") {
+    std::vector<int> perm;
+    for (int i = 0; i < key.rank(); ++i) perm.push_back(i);
+    std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+    ad::Var s = ad::matmul(query, ad::transpose(key, perm));
+    return scale_ ? s * variables(scale_) : s;
+  }
+  ad::Var sum = ad::expand_dims(query, -2) + ad::expand_dims(key, -3);  // [B, Tq, Tv, dim]
+  if (additive_) {
+    ad::Var t = ad::tanh(sum);
+    return ad::sum(scale_ ? variables(scale_) * t : t, {-1});
+  }
+  if (scale_) sum = variables(scale_) * sum;
+  return variables(concat_score_weight_) * ad::sum(ad::tanh(sum), {-1});
+}
+
+std::vector<ad::Var> DotAttentionImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                 TapeVariables& variables) {
+  std::vector<ad::Var> inputs = tape_arg_list(args, tensors, 0);
+  validate_inputs(inputs.size(), class_name());
+  auto as_float = [](const ad::Var& v) { return v.dtype() == DType::float32 ? v : ad::cast(v, DType::float32); };
+  const ad::Var query = as_float(inputs[0]);
+  const ad::Var value = as_float(inputs[1]);
+  const ad::Var key = inputs.size() > 2 ? as_float(inputs[2]) : value;
+  std::optional<Tensor> query_mask;
+  std::optional<Tensor> value_mask;
+  auto constant = [&](const Json& r) { return tensors.at(r.at("__tensor__").get<std::size_t>()).value(); };
+  if (const Json* m = args.kwarg("mask"); m != nullptr && m->is_array()) {
+    if (m->size() < 2 || m->size() > 3)
+      throw ValueError(class_name() + " layer '" + name() + "' accepts a mask list of length 2 or 3");
+    if (CallArgs::is_ref((*m)[0])) query_mask = as_bool(constant((*m)[0]));
+    if (CallArgs::is_ref((*m)[1])) value_mask = as_bool(constant((*m)[1]));
+  } else if (m != nullptr && !m->is_null()) {
+    throw ValueError(class_name() + " layer '" + name() + "' mask must be a list, namely [query_mask, value_mask].");
+  }
+  ad::Var s = scores_tape(query, key, variables);
+  if (auto padding = score_padding(value_mask, bool_kwarg(args.kwarg("use_causal_mask")), s.dim(-2), s.dim(-1)))
+    s = ad::where(*padding, s + -1.0e9F, s);
+  ad::Var weights = ad::softmax(s, {-1});
+  if (auto drop = weights_dropout(weights.shape(), args.training)) weights = weights * ad::Var(*drop);
+  ad::Var output = ad::matmul(weights, value);
+  if (query_mask) output = ad::where(kernels::expand_dims(*query_mask, -1), output, ad::Var(Tensor::scalar(0.0F)));
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32) {
+    output = ad::cast(output, dtype);
+    weights = ad::cast(weights, dtype);
   }
   if (bool_kwarg(args.kwarg("return_attention_scores"))) return {output, weights};
   return {output};

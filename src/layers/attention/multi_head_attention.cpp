@@ -1,6 +1,7 @@
 // MultiHeadAttention and GroupQueryAttention
 // (keras/src/layers/attention/multi_head_attention.py, grouped_query_attention.py).
 #include <cmath>
+#include <functional>
 
 #include "keras/layers/activations.hpp"
 #include "keras/layers/regularization.hpp"
@@ -105,11 +106,13 @@ AttentionResult fused_dot_product(const Tensor& q, const Tensor& k, const Tensor
 }
 
 // The explicit path: scaled query, einsum scores, keras.layers.Softmax with a
-// mask (masked logits -1e9, masked probabilities zeroed), einsum combination.
+// mask (masked logits -1e9, masked probabilities zeroed), `drop` (the dropout
+// layer) on the probabilities, einsum combination. The scores returned are
+// the probabilities before dropout, as Keras returns them.
 AttentionResult einsum_attention(const Tensor& q, const Tensor& k, const Tensor& v, std::optional<Tensor> mask,
                                  float scale, const std::string& dot_equation, bool key_first,
                                  const std::string& combine_equation, const std::vector<int>& norm_axes,
-                                 int mask_expansion_axis) {
+                                 int mask_expansion_axis, const std::function<Tensor(const Tensor&)>& drop) {
   Tensor scaled = kernels::multiply(q, scale);
   Tensor scores = key_first ? kernels::einsum(dot_equation, k, scaled) : kernels::einsum(dot_equation, scaled, k);
   std::optional<Tensor> m;
@@ -120,7 +123,39 @@ AttentionResult einsum_attention(const Tensor& q, const Tensor& k, const Tensor&
   Tensor probs =
       norm_axes.size() == 1 ? kernels::softmax(scores, norm_axes.front()) : kernels::softmax(scores, norm_axes);
   if (m) probs = kernels::where(*m, probs, Tensor::scalar(0.0F));
-  return {kernels::einsum(combine_equation, probs, v), probs};
+  return {kernels::einsum(combine_equation, drop(probs), v), probs};
+}
+
+// The tape versions of fused_dot_product and einsum_attention: the same
+// arithmetic in the same order, on keras::ad (the masks are constants).
+struct AttentionTapeResult {
+  ad::Var output;
+  ad::Var scores;  // undefined on the fused dot-product path
+};
+
+AttentionTapeResult fused_dot_product_tape(const ad::Var& q, const ad::Var& k, const ad::Var& v,
+                                           const std::optional<Tensor>& mask, float scale) {
+  ad::Var logits = ad::einsum("btnh,bsnh->bnts", q, k) * scale;
+  if (mask) logits = ad::where(expand_to_rank(*mask, 4, -3), logits, ad::Var(Tensor::scalar(kDotProductMaskValue)));
+  ad::Var probs = ad::softmax(logits, {-1});
+  return {ad::einsum("bnts,bsnh->btnh", probs, v), ad::Var()};
+}
+
+AttentionTapeResult einsum_attention_tape(const ad::Var& q, const ad::Var& k, const ad::Var& v,
+                                          const std::optional<Tensor>& mask, float scale,
+                                          const std::string& dot_equation, bool key_first,
+                                          const std::string& combine_equation, const std::vector<int>& norm_axes,
+                                          int mask_expansion_axis, const std::function<ad::Var(const ad::Var&)>& drop) {
+  ad::Var scaled = q * scale;
+  ad::Var scores = key_first ? ad::einsum(dot_equation, k, scaled) : ad::einsum(dot_equation, scaled, k);
+  std::optional<Tensor> m;
+  if (mask) {
+    m = expand_to_rank(*mask, scores.rank(), mask_expansion_axis);
+    scores = ad::where(*m, scores, ad::Var(Tensor::scalar(kSoftmaxMaskValue)));
+  }
+  ad::Var probs = ad::softmax(scores, norm_axes);
+  if (m) probs = ad::where(*m, probs, ad::Var(Tensor::scalar(0.0F)));
+  return {ad::einsum(combine_equation, drop(probs), v), probs};
 }
 
 // Tensor arguments of an attention call: query, value, key (positional or keyword) and the masks.
@@ -154,6 +189,44 @@ AttentionCallInputs attention_inputs(const CallArgs& args, const std::string& la
   in.masks.value_mask = args.kwarg_tensor("value_mask");
   in.masks.key_mask = args.kwarg_tensor("key_mask");
   in.masks.attention_mask = args.kwarg_tensor("attention_mask");
+  in.masks.use_causal_mask = bool_kwarg(args, "use_causal_mask");
+  in.return_attention_scores = bool_kwarg(args, "return_attention_scores");
+  return in;
+}
+
+// attention_inputs() on the tape: query, value and key as tape values, the masks as constants.
+struct AttentionTapeInputs {
+  ad::Var query;
+  ad::Var value;
+  std::optional<ad::Var> key;
+  AttentionMasks masks;
+  bool return_attention_scores = false;
+};
+
+AttentionTapeInputs attention_tape_inputs(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                          const std::string& layer) {
+  auto as_float = [](const ad::Var& v) { return v.dtype() == DType::float32 ? v : ad::cast(v, DType::float32); };
+  auto constant = [&](const std::string& key) -> std::optional<Tensor> {
+    ad::Var v = tape_kwarg(args, tensors, key);
+    if (!v.defined()) return std::nullopt;
+    return v.value();
+  };
+  AttentionTapeInputs in;
+  in.query = as_float(tape_arg(args, tensors, 0));
+  if (args.arg_is_tensor(1))
+    in.value = as_float(tape_arg(args, tensors, 1));
+  else if (ad::Var v = tape_kwarg(args, tensors, "value"); v.defined())
+    in.value = as_float(v);
+  else
+    throw ValueError("Attention layer '" + layer + "' needs a `value` tensor");
+  if (args.arg_is_tensor(2))
+    in.key = as_float(tape_arg(args, tensors, 2));
+  else if (ad::Var k = tape_kwarg(args, tensors, "key"); k.defined())
+    in.key = as_float(k);
+  in.masks.query_mask = constant("query_mask");
+  in.masks.value_mask = constant("value_mask");
+  in.masks.key_mask = constant("key_mask");
+  in.masks.attention_mask = constant("attention_mask");
   in.masks.use_causal_mask = bool_kwarg(args, "use_causal_mask");
   in.return_attention_scores = bool_kwarg(args, "return_attention_scores");
   return in;
@@ -358,6 +431,33 @@ std::vector<Tensor> ProjectedAttentionImpl::project_output(const Tensor& attende
   return {output};
 }
 
+std::vector<ad::Var> ProjectedAttentionImpl::project_output_tape(const ad::Var& attended, const ad::Var& gate,
+                                                                 const ad::Var& scores, bool return_attention_scores,
+                                                                 TapeVariables& variables, bool training) {
+  ad::Var output = output_dense_->forward_tape(gate_dense_ ? attended * gate : attended, variables, training);
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32) output = ad::cast(output, dtype);
+  if (return_attention_scores) return {output, dtype == DType::float32 ? scores : ad::cast(scores, dtype)};
+  return {output};
+}
+
+Differentiability ProjectedAttentionImpl::differentiability() const {
+  for (const auto& dense : {query_dense_, key_dense_, value_dense_, output_dense_, gate_dense_})
+    if (dense && dense->differentiability() != Differentiability::differentiable) return Differentiability::unsupported;
+  return Differentiability::differentiable;
+}
+
+std::function<Tensor(const Tensor&)> ProjectedAttentionImpl::score_dropout(bool training) {
+  if (!training || !dropout_layer_) return [](const Tensor& probs) { return probs; };
+  return [this](const Tensor& probs) { return dropout_layer_->forward(probs, true); };
+}
+
+std::function<ad::Var(const ad::Var&)> ProjectedAttentionImpl::score_dropout_tape(bool training,
+                                                                                  TapeVariables& variables) {
+  if (!training || !dropout_layer_) return [](const ad::Var& probs) { return probs; };
+  return [this, &variables](const ad::Var& probs) { return dropout_layer_->forward_tape(probs, variables, true); };
+}
+
 // --------------------------------------------------------- MultiHeadAttention
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(std::int64_t num_heads, std::int64_t key_dim,
@@ -495,7 +595,8 @@ void MultiHeadAttentionImpl::build(const std::vector<Shape>& shapes) {
   // Keras creates these two (variable-free) layers here; they are saved as empty groups.
   track("_softmax", layers::Softmax({.dtype = dtype_policy().name()}).ptr());
   const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  track("_dropout_layer", layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr());
+  dropout_layer_ = layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
+  track("_dropout_layer", dropout_layer_);
 
   Shape out_known = options_.output_shape ? *options_.output_shape : Shape{query.back()};
   auto eq = build_proj_equation(query_rank - 1, 2, static_cast<int>(out_known.size()));
@@ -562,9 +663,37 @@ std::vector<Tensor> MultiHeadAttentionImpl::call(const CallArgs& args) {
     const int n_axes = static_cast<int>(attention_axes_->size());
     for (int i = equations_.scores_rank - n_axes; i < equations_.scores_rank; ++i) norm_axes.push_back(i);
     r = einsum_attention(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true, equations_.combine,
-                         norm_axes, -n_axes * 2 - 1);
+                         norm_axes, -n_axes * 2 - 1, score_dropout(args.training));
   }
   return project_output(r.output, gate, r.scores, in.return_attention_scores);
+}
+
+std::vector<ad::Var> MultiHeadAttentionImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                       TapeVariables& variables) {
+  auto in = attention_tape_inputs(args, tensors, name());
+  const ad::Var& key_input = in.key ? *in.key : in.value;
+  std::optional<Tensor> mask =
+      merged_attention_mask(in.masks, in.query.dim(1), in.value.dim(1), options_.sliding_window);
+  ad::Var gate;
+  if (gate_dense_) gate = gate_dense_->forward_tape(in.query, variables, args.training);
+  ad::Var query = query_dense_->forward_tape(in.query, variables, args.training);
+  ad::Var key = key_dense_->forward_tape(key_input, variables, args.training);
+  ad::Var value = value_dense_->forward_tape(in.value, variables, args.training);
+  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(key_dim_)));
+  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
+  const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
+  AttentionTapeResult r;
+  if (fused) {
+    r = fused_dot_product_tape(query, key, value, mask, scale);
+  } else {
+    std::vector<int> norm_axes;
+    const int n_axes = static_cast<int>(attention_axes_->size());
+    for (int i = equations_.scores_rank - n_axes; i < equations_.scores_rank; ++i) norm_axes.push_back(i);
+    r = einsum_attention_tape(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true,
+                              equations_.combine, norm_axes, -n_axes * 2 - 1,
+                              score_dropout_tape(args.training, variables));
+  }
+  return project_output_tape(r.output, gate, r.scores, in.return_attention_scores, variables, args.training);
 }
 
 // ------------------------------------------------------- GroupQueryAttention
@@ -661,7 +790,8 @@ void GroupQueryAttentionImpl::build(const std::vector<Shape>& shapes) {
   track("_value_dense", value_dense_);
   track("_softmax", layers::Softmax({.dtype = dtype_policy().name()}).ptr());
   const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  track("_dropout_layer", layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr());
+  dropout_layer_ = layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
+  track("_dropout_layer", dropout_layer_);
   output_dense_ = std::make_shared<EinsumDenseImpl>("bquh,uhm->bqm", Shape{kUnknownDim, query.back()}, bias("m"),
                                                     sublayer_options(), "attention_output");
   output_dense_->build_for({{kUnknownDim, kUnknownDim, num_query_heads_, head_dim_}});
@@ -700,8 +830,30 @@ std::vector<Tensor> GroupQueryAttentionImpl::call(const CallArgs& args) {
   const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
   AttentionResult r = fused ? fused_dot_product(query, key, value, mask, scale)
                             : einsum_attention(query, key, value, mask, scale, "bquh,bkuh->buqk", /*key_first=*/false,
-                                               "buqk,bkuh->bquh", {-1}, -3);
+                                               "buqk,bkuh->bquh", {-1}, -3, score_dropout(args.training));
   return project_output(r.output, gate, r.scores, in.return_attention_scores);
+}
+
+std::vector<ad::Var> GroupQueryAttentionImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                        TapeVariables& variables) {
+  auto in = attention_tape_inputs(args, tensors, name());
+  const ad::Var& key_input = in.key ? *in.key : in.value;
+  std::optional<Tensor> mask =
+      merged_attention_mask(in.masks, in.query.dim(1), in.value.dim(1), options_.sliding_window);
+  ad::Var gate;
+  if (gate_dense_) gate = gate_dense_->forward_tape(in.query, variables, args.training);
+  ad::Var query = query_dense_->forward_tape(in.query, variables, args.training);
+  const std::int64_t repeats = num_query_heads_ / num_key_value_heads_;
+  ad::Var key = ad::repeat(key_dense_->forward_tape(key_input, variables, args.training), repeats, 2);
+  ad::Var value = ad::repeat(value_dense_->forward_tape(in.value, variables, args.training), repeats, 2);
+  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim_)));
+  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
+  const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
+  AttentionTapeResult r = fused ? fused_dot_product_tape(query, key, value, mask, scale)
+                                : einsum_attention_tape(query, key, value, mask, scale, "bquh,bkuh->buqk",
+                                                        /*key_first=*/false, "buqk,bkuh->bquh", {-1}, -3,
+                                                        score_dropout_tape(args.training, variables));
+  return project_output_tape(r.output, gate, r.scores, in.return_attention_scores, variables, args.training);
 }
 
 }  // namespace keras::detail

@@ -172,14 +172,179 @@ std::vector<ad::Var> RNNCellImpl::step_tape(const ad::Var& /*x_t*/, const std::v
                             "': a model cannot be trained through it");
 }
 
+// ----------------------------------------------------------------- dropout
+
 namespace {
 
-// project_dense on the tape: sequence [B, T, F] -> [T, B, N].
-ad::Var project_dense_tape(const ad::Var& sequence, const ad::Var& kernel, const ad::Var& bias) {
-  return ad::transpose(ad::dense(sequence, kernel, bias), {1, 0, 2});
+// Keras' backend.random.dropout of ones: 0 or 1 / (1 - rate) per entry.
+Tensor dropout_mask(const Shape& shape, double rate, std::optional<std::uint64_t> seed) {
+  const auto keep = static_cast<float>(1.0 - rate);
+  Tensor kept = kernels::less(random::uniform(shape, 0.0F, 1.0F, seed), Tensor::scalar(keep));
+  return kernels::where(kept, Tensor::scalar(1.0F / keep), Tensor::scalar(0.0F));
 }
 
 }  // namespace
+
+void RNNCellImpl::begin_dropout(std::int64_t batch, std::int64_t input_dim) {
+  end_dropout();
+  auto next_seed = [&]() -> std::optional<std::uint64_t> {
+    if (!common_.seed.is_number_integer()) return std::nullopt;
+    return static_cast<std::uint64_t>(common_.seed.get<std::int64_t>()) * 1000003ULL + dropout_draws_++;
+  };
+  const std::int64_t units = state_shapes().at(0).at(0);
+  // Keras applies them only for 0 < rate < 1.
+  for (std::size_t i = 0; i < dropout_mask_count(); ++i) {
+    if (common_.dropout > 0.0 && common_.dropout < 1.0)
+      input_masks_.push_back(dropout_mask({batch, input_dim}, common_.dropout, next_seed()));
+  }
+  for (std::size_t i = 0; i < dropout_mask_count(); ++i) {
+    if (common_.recurrent_dropout > 0.0 && common_.recurrent_dropout < 1.0)
+      recurrent_masks_.push_back(dropout_mask({batch, units}, common_.recurrent_dropout, next_seed()));
+  }
+}
+
+void RNNCellImpl::end_dropout() {
+  input_masks_.clear();
+  recurrent_masks_.clear();
+}
+
+ad::Var RNNCellImpl::masked_projection(const ad::Var& sequence, const ad::Var& kernel, const ad::Var& bias) const {
+  auto masked = [&](std::size_t i) {
+    return input_masks_.empty() ? sequence : sequence * ad::Var(kernels::expand_dims(input_masks_[i], 1));
+  };
+  if (input_masks_.size() <= 1) return ad::transpose(ad::dense(masked(0), kernel, bias), {1, 0, 2});
+  const auto parts = static_cast<std::int64_t>(input_masks_.size());
+  const std::int64_t width = kernel.dim(1) / parts;
+  std::vector<ad::Var> gates;
+  for (std::int64_t g = 0; g < parts; ++g) {
+    ad::Var k = ad::slice(kernel, {0, g * width}, {kernel.dim(0), width});
+    ad::Var b = bias.defined() ? ad::slice(bias, {g * width}, {width}) : ad::Var();
+    gates.push_back(ad::dense(masked(static_cast<std::size_t>(g)), k, b));
+  }
+  return ad::transpose(ad::concatenate(gates, -1), {1, 0, 2});
+}
+
+ad::Var RNNCellImpl::masked_state(const ad::Var& h, std::size_t index) const {
+  if (recurrent_masks_.empty()) return h;
+  return h * ad::Var(recurrent_masks_.size() == 1 ? recurrent_masks_.front() : recurrent_masks_.at(index));
+}
+
+ad::Var RNNCellImpl::masked_recurrent(const ad::Var& h, const ad::Var& recurrent_kernel, std::size_t first_mask) const {
+  if (recurrent_masks_.size() <= 1) return ad::matmul(masked_state(h, 0), recurrent_kernel);
+  const std::int64_t units = recurrent_kernel.dim(0);
+  const std::int64_t parts = recurrent_kernel.dim(1) / units;
+  std::vector<ad::Var> gates;
+  for (std::int64_t g = 0; g < parts; ++g)
+    gates.push_back(ad::matmul(masked_state(h, first_mask + static_cast<std::size_t>(g)),
+                               ad::slice(recurrent_kernel, {0, g * units}, {units, units})));
+  return ad::concatenate(gates, -1);
+}
+
+// ------------------------------------------------------------ a cell alone
+
+namespace {
+
+void collect_refs(const Json& value, std::vector<std::size_t>& out) {
+  if (CallArgs::is_ref(value)) {
+    out.push_back(value.at("__tensor__").get<std::size_t>());
+  } else if (value.is_array()) {
+    for (const auto& item : value) collect_refs(item, out);
+  } else if (!value.is_null()) {
+    throw ValueError("Expected a tensor or a list of tensors as an RNN cell's states, got " + value.dump());
+  }
+}
+
+Shape with_batch(std::int64_t batch, const Shape& per_sample) {
+  Shape full = {batch};
+  full.insert(full.end(), per_sample.begin(), per_sample.end());
+  return full;
+}
+
+}  // namespace
+
+std::vector<std::size_t> RNNCellImpl::state_indices(const Json& args, const Json& kwargs,
+                                                    const std::vector<Shape>& shapes, std::int64_t batch) const {
+  std::vector<std::size_t> refs;
+  if (args.size() > 1)
+    collect_refs(args[1], refs);
+  else if (auto it = kwargs.find("states"); it != kwargs.end())
+    collect_refs(*it, refs);
+  const auto expected = state_shapes();
+  if (refs.size() != expected.size())
+    throw ValueError("The cell '" + name() + "' (" + class_name() + ") expects " + std::to_string(expected.size()) +
+                     " state(s), got " + std::to_string(refs.size()));
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const Shape& shape = shapes.at(refs[i]);
+    const Shape want = with_batch(batch, expected[i]);
+    bool same = shape.size() == want.size();
+    for (std::size_t d = 0; same && d < shape.size(); ++d) same = shape[d] == want[d] || shape[d] < 0 || want[d] < 0;
+    if (!same)
+      throw ShapeMismatchError("The cell '" + name() + "': state " + std::to_string(i) + " has shape " +
+                               shape_to_string(shape) + ", expected " + shape_to_string(want));
+  }
+  return refs;
+}
+
+std::vector<TensorSpec> RNNCellImpl::compute_output_spec(const SpecArgs& args) {
+  const TensorSpec& input = args.tensor(0);
+  if (input.shape.empty()) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar");
+  std::vector<Shape> shapes;
+  for (const auto& t : args.tensors) shapes.push_back(t.shape);
+  const std::int64_t batch = input.shape.front();
+  state_indices(args.args, args.kwargs, shapes, batch);
+  const auto states = state_shapes();
+  std::vector<TensorSpec> specs = {TensorSpec{with_batch(batch, states.at(output_state())), compute_dtype()}};
+  for (const auto& s : states) specs.push_back(TensorSpec{with_batch(batch, s), compute_dtype()});
+  return specs;
+}
+
+std::vector<Tensor> RNNCellImpl::call(const CallArgs& args) {
+  auto as_float = [](const Tensor& t) { return t.dtype() == DType::float32 ? t : t.astype(DType::float32); };
+  const Tensor x = as_float(args.tensor(0));
+  if (x.rank() < 2) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar or vector");
+  std::vector<Shape> shapes;
+  for (const auto& t : args.tensors) shapes.push_back(t.shape());
+  std::vector<Tensor> states;
+  for (std::size_t i : state_indices(args.args, args.kwargs, shapes, x.dim(0)))
+    states.push_back(as_float(args.tensors.at(i)));
+  // One step: [B, *step] -> [B, 1, *step] -> [1, B, *projected] -> [B, *projected].
+  Tensor projected = project_inputs(kernels::expand_dims(x, 1));
+  Tensor step_input = projected.reshape(Shape(projected.shape().begin() + 1, projected.shape().end()));
+  std::vector<Tensor> next = step(step_input, states);
+  std::vector<Tensor> out = {next.at(output_state())};
+  out.insert(out.end(), next.begin(), next.end());
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32)
+    for (auto& t : out) t = t.astype(dtype);
+  return out;
+}
+
+std::vector<ad::Var> RNNCellImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                            TapeVariables& variables) {
+  if (!has_tape())
+    throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() +
+                              "': a model cannot be trained through it");
+  if (args.training && has_dropout())
+    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
+                              "' called alone with dropout or recurrent_dropout yet");
+  auto as_float = [](const ad::Var& v) { return v.dtype() == DType::float32 ? v : ad::cast(v, DType::float32); };
+  const ad::Var x = as_float(tape_arg(args, tensors, 0));
+  if (x.rank() < 2) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar or vector");
+  std::vector<Shape> shapes;
+  for (const auto& t : tensors) shapes.push_back(t.shape());
+  std::vector<ad::Var> states;
+  for (std::size_t i : state_indices(args.args, args.kwargs, shapes, x.dim(0)))
+    states.push_back(as_float(tensors.at(i)));
+  ad::Var projected = project_inputs_tape(ad::expand_dims(x, 1), variables);
+  ad::Var step_input = ad::reshape(projected, Shape(projected.shape().begin() + 1, projected.shape().end()));
+  std::vector<ad::Var> next = step_tape(step_input, states, variables);
+  std::vector<ad::Var> out = {next.at(output_state())};
+  out.insert(out.end(), next.begin(), next.end());
+  const DType dtype = compute_dtype();
+  if (dtype != DType::float32)
+    for (auto& v : out) v = ad::cast(v, dtype);
+  return out;
+}
 
 std::vector<Tensor> lstm_gates(const Tensor& z, const Tensor& c_prev, std::int64_t units, const std::string& activation,
                                const std::string& recurrent_activation) {
@@ -253,12 +418,12 @@ std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector
 }
 
 ad::Var SimpleRNNCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
-  return project_dense_tape(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
+  return masked_projection(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
 }
 
 std::vector<ad::Var> SimpleRNNCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                                   TapeVariables& v) {
-  return {ad::activation(activation_, x_t + ad::matmul(states.at(0), v(recurrent_kernel_)))};
+  return {ad::activation(activation_, x_t + masked_recurrent(states.at(0), v(recurrent_kernel_)))};
 }
 
 // ------------------------------------------------------------------ LSTMCell
@@ -314,12 +479,12 @@ std::vector<Tensor> LSTMCellImpl::step(const Tensor& x_t, const std::vector<Tens
 }
 
 ad::Var LSTMCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
-  return project_dense_tape(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
+  return masked_projection(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
 }
 
 // keras/src/layers/rnn/lstm.py: gates i, f, c, o in that order along the last axis.
 std::vector<ad::Var> LSTMCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states, TapeVariables& v) {
-  const std::vector<ad::Var> z = ad::split(x_t + ad::matmul(states.at(0), v(recurrent_kernel_)), 4, -1);
+  const std::vector<ad::Var> z = ad::split(x_t + masked_recurrent(states.at(0), v(recurrent_kernel_)), 4, -1);
   const ad::Var i = ad::activation(recurrent_activation_, z[0]);
   const ad::Var f = ad::activation(recurrent_activation_, z[1]);
   const ad::Var c = f * states.at(1) + i * ad::activation(activation_, z[2]);
@@ -444,7 +609,7 @@ ad::Var GRUCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables&
     // reset_after: row 0 is the input bias, row 1 the recurrent bias.
     input_bias = reset_after_ ? ad::reshape(ad::slice(v(bias_), {0, 0}, {1, 3 * units_}), {3 * units_}) : v(bias_);
   }
-  return project_dense_tape(sequence, v(kernel_), input_bias);
+  return masked_projection(sequence, v(kernel_), input_bias);
 }
 
 // keras/src/layers/rnn/gru.py: gates z, r and the candidate h along the last axis.
@@ -456,18 +621,18 @@ std::vector<ad::Var> GRUCellImpl::step_tape(const ad::Var& x_t, const std::vecto
   ad::Var candidate;
   std::vector<ad::Var> inner;
   if (reset_after_) {
-    ad::Var product = ad::matmul(h_prev, rk);
+    ad::Var product = masked_recurrent(h_prev, rk);
     if (bias_) product = product + ad::reshape(ad::slice(v(bias_), {1, 0}, {1, 3 * u}), {3 * u});
     inner = ad::split(product, 3, -1);
   } else {
-    inner = ad::split(ad::matmul(h_prev, ad::slice(rk, {0, 0}, {u, 2 * u})), 2, -1);
+    inner = ad::split(masked_recurrent(h_prev, ad::slice(rk, {0, 0}, {u, 2 * u})), 2, -1);
   }
   const ad::Var z = ad::activation(recurrent_activation_, x[0] + inner[0]);
   const ad::Var r = ad::activation(recurrent_activation_, x[1] + inner[1]);
   if (reset_after_)
     candidate = x[2] + r * inner[2];
   else
-    candidate = x[2] + ad::matmul(r * h_prev, ad::slice(rk, {0, 2 * u}, {u, u}));
+    candidate = x[2] + ad::matmul(r * masked_state(h_prev, 2), ad::slice(rk, {0, 2 * u}, {u, u}));
   const ad::Var hh = ad::activation(activation_, candidate);
   return {z * h_prev + (1.0F - z) * hh};
 }
@@ -606,6 +771,44 @@ std::vector<Tensor> ConvLSTMCellImpl::step(const Tensor& x_t, const std::vector<
   const float* px = x_t.data<float>();
   for (std::int64_t i = 0; i < z.size(); ++i) pz[i] += px[i];
   return lstm_gates(z, states.at(1), settings_.filters, settings_.activation, settings_.recurrent_activation);
+}
+
+// project_inputs() on the tape: the convolution over the folded [B * T] batch.
+ad::Var ConvLSTMCellImpl::project_inputs_tape(const ad::Var& sequence_in, TapeVariables& v) {
+  ad::Var sequence = sequence_in.dtype() == DType::float32 ? sequence_in : ad::cast(sequence_in, DType::float32);
+  const int rank = settings_.rank;
+  if (settings_.data_format == "channels_first") {  // [B, T, C, *S] -> [B, T, *S, C]
+    std::vector<int> perm = {0, 1};
+    for (int i = 0; i < rank; ++i) perm.push_back(3 + i);
+    perm.push_back(2);
+    sequence = ad::transpose(sequence, perm);
+  }
+  const std::int64_t batch = sequence.dim(0);
+  const std::int64_t steps = sequence.dim(1);
+  Shape folded = {batch * steps};
+  folded.insert(folded.end(), sequence.shape().begin() + 2, sequence.shape().end());
+  ad::Var y = ad::conv(ad::reshape(sequence, folded), v(kernel_), bias_ ? v(bias_) : ad::Var(), settings_.strides,
+                       settings_.padding, settings_.dilation_rate);
+  Shape unfolded = {batch, steps};
+  unfolded.insert(unfolded.end(), y.shape().begin() + 1, y.shape().end());
+  std::vector<int> perm = {1, 0};
+  for (int i = 2; i < static_cast<int>(unfolded.size()); ++i) perm.push_back(i);
+  return ad::transpose(ad::reshape(y, unfolded), perm);
+}
+
+// step() on the tape: the recurrent convolution ("same", stride 1), then the LSTM gates i, f, c, o.
+std::vector<ad::Var> ConvLSTMCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                                 TapeVariables& v) {
+  const std::vector<std::int64_t> ones(static_cast<std::size_t>(settings_.rank), 1);
+  const ad::Var recurrent = ad::conv(states.at(0), v(recurrent_kernel_), ad::Var(), ones, "same");
+  const std::vector<ad::Var> z = ad::split(x_t + recurrent, 4, -1);
+  const std::string& act = settings_.activation;
+  const std::string& rec = settings_.recurrent_activation;
+  const ad::Var i = ad::activation(rec, z[0]);
+  const ad::Var f = ad::activation(rec, z[1]);
+  const ad::Var c = f * states.at(1) + i * ad::activation(act, z[2]);
+  const ad::Var o = ad::activation(rec, z[3]);
+  return {o * ad::activation(act, c), c};
 }
 
 }  // namespace keras::detail

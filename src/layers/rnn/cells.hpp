@@ -93,8 +93,50 @@ class RNNCellImpl : public Layer {
   virtual std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                          TapeVariables& variables);
 
+  // Keras' DropoutRNNCell in training: masks drawn once per call of the RNN
+  // (every step shares them) for the step inputs and the recurrent state;
+  // dropout_mask_count() masks of each, one per gate where Keras'
+  // implementation 1 draws several (LSTM and GRU with recurrent_dropout).
+  // has_dropout_tape(): whether project_inputs_tape() and step_tape() apply them.
+  virtual bool has_dropout_tape() const { return false; }
+  virtual std::size_t dropout_mask_count() const { return 1; }
+  virtual bool has_dropout() const { return common_.dropout > 0.0 || common_.recurrent_dropout > 0.0; }
+  void begin_dropout(std::int64_t batch, std::int64_t input_dim);
+  void end_dropout();
+
+  // A cell called alone, as Keras' cell(inputs, states, training): one step
+  // from inputs [B, *step] and the states (a list, nested for
+  // StackedRNNCells). The outputs are Keras' (output, new_states) flattened:
+  // the output, then every new state. The cell's dropout is not applied
+  // (as in RNNImpl), so training with dropout is refused.
+  std::vector<std::string> call_parameter_names() const override { return {"inputs", "states", "training"}; }
+  std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
+  std::vector<Tensor> call(const CallArgs& args) override;
+  Differentiability differentiability() const override {
+    return has_tape() ? Differentiability::differentiable : Differentiability::unsupported;
+  }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
+
  protected:
+  // project_dense on the tape with the input masks: sequence [B, T, F] ->
+  // [T, B, N], each gate's columns of `kernel` (and `bias`) fed its own mask.
+  ad::Var masked_projection(const ad::Var& sequence, const ad::Var& kernel, const ad::Var& bias) const;
+  // h [B, U] . recurrent_kernel [U, parts * U] with the recurrent masks from
+  // `first_mask` on (one per part of U columns; a single mask for all).
+  ad::Var masked_recurrent(const ad::Var& h, const ad::Var& recurrent_kernel, std::size_t first_mask = 0) const;
+  // h with recurrent mask `index` applied (h itself without masks).
+  ad::Var masked_state(const ad::Var& h, std::size_t index) const;
+
   CellCommon common_;
+  std::vector<Tensor> input_masks_, recurrent_masks_;  // empty: none (inference, no dropout)
+
+ private:
+  std::uint64_t dropout_draws_ = 0;
+
+  // The tensor indices of the `states` argument, flattened in order, checked against state_shapes().
+  std::vector<std::size_t> state_indices(const Json& args, const Json& kwargs, const std::vector<Shape>& shapes,
+                                         std::int64_t batch) const;
 };
 
 class SimpleRNNCellImpl final : public RNNCellImpl {
@@ -104,6 +146,7 @@ class SimpleRNNCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "SimpleRNNCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
+  bool has_dropout_tape() const override { return true; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   bool has_tape() const override { return true; }
@@ -130,6 +173,9 @@ class LSTMCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "LSTMCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override { return {{units_}, {units_}}; }
+  bool has_dropout_tape() const override { return true; }
+  // recurrent_dropout switches Keras to implementation 1: a mask per gate.
+  std::size_t dropout_mask_count() const override { return common_.recurrent_dropout != 0.0 ? 4 : 1; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   bool has_tape() const override { return true; }
@@ -160,6 +206,8 @@ class GRUCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "GRUCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
+  bool has_dropout_tape() const override { return true; }
+  std::size_t dropout_mask_count() const override { return common_.recurrent_dropout != 0.0 ? 3 : 1; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   bool has_tape() const override { return true; }
@@ -206,6 +254,10 @@ class ConvLSTMCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override;
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  bool has_tape() const override { return true; }
+  ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
+  std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
+                                 TapeVariables& variables) override;
   const ConvLSTMCellSettings& settings() const { return settings_; }
   // Per-sample output shape [*out_spatial, filters] (channels_last) for a step input [*spatial, C] or [C, *spatial].
   Shape step_output_shape(const Shape& step_shape) const;
@@ -235,6 +287,8 @@ class StackedRNNCellsImpl final : public RNNCellImpl {
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   bool has_tape() const override;
+  // Any of its cells' (it applies none of them yet).
+  bool has_dropout() const override;
   ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
   std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                  TapeVariables& variables) override;

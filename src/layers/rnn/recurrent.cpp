@@ -379,6 +379,14 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
 }
 
 std::vector<Tensor> RNNImpl::call(const CallArgs& args) {
+  if (args.training && cell_->has_dropout() && cell_->has_dropout_tape()) {
+    // Training with the cell's dropout: the tape's computation on constants (one implementation of the masks).
+    std::vector<ad::Var> constants(args.tensors.begin(), args.tensors.end());
+    TapeVariables none;
+    std::vector<Tensor> out;
+    for (const auto& v : call_tape(args, constants, none)) out.push_back(v.value());
+    return out;
+  }
   Tensor sequence = as_float(args.tensor(0));
   Tensor mask;
   if (const Json* m = args.kwarg("mask")) {
@@ -408,10 +416,10 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
   if (!cell_->has_tape())
     throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() + "' (its " +
                               cell_->class_name() + "): a model cannot be trained through it");
-  // call() runs without the cells' dropout; training through it would not be Keras' training.
-  if (args.training && (cell_->common().dropout > 0.0 || cell_->common().recurrent_dropout > 0.0))
-    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
-                              "' with dropout or recurrent_dropout yet");
+  const bool dropout = args.training && cell_->has_dropout();
+  if (dropout && !cell_->has_dropout_tape())
+    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() + "' (its " +
+                              cell_->class_name() + ") with dropout or recurrent_dropout yet");
   ad::Var sequence = tape_arg(args, tensors, 0);
   if (sequence.dtype() != DType::float32) sequence = ad::cast(sequence, DType::float32);
   check_sequence_shape(sequence.shape());
@@ -440,7 +448,8 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
       throw ValueError("Layer '" + name() + "' expects " + std::to_string(state_shapes.size()) +
                        " initial state(s), got " + std::to_string(initial.size()));
     for (std::size_t i = 0; i < initial.size(); ++i) {
-      ad::Var state = initial[i].dtype() == DType::float32 ? initial[i] : ad::cast(initial[i], DType::float32);
+      ad::Var state =
+          to_internal_tape(initial[i].dtype() == DType::float32 ? initial[i] : ad::cast(initial[i], DType::float32));
       if (state.shape() != full_shape(state_shapes[i]))
         throw ShapeMismatchError("Layer '" + name() + "': initial state " + std::to_string(i) + " has shape " +
                                  shape_to_string(state.shape()) + ", expected " +
@@ -450,6 +459,14 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
   }
   const std::vector<std::uint8_t> keep = kept_steps(mask, batch, steps, name());
 
+  // The cell's dropout masks live for this call only (every step shares them).
+  struct DropoutScope {
+    RNNCellImpl* cell;
+    ~DropoutScope() {
+      if (cell != nullptr) cell->end_dropout();
+    }
+  } scope{dropout ? cell_.get() : nullptr};
+  if (dropout) cell_->begin_dropout(batch, sequence.dim(-1));
   ad::Var projected = cell_->project_inputs_tape(sequence, variables);  // [T, B, *proj]
   const Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
   const std::vector<ad::Var> inputs = ad::split(projected, steps, 0);
@@ -487,11 +504,14 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
     last_output = output;
   }
   const DType dtype = compute_dtype();
-  auto finish = [&](const ad::Var& v) { return dtype == DType::float32 ? v : ad::cast(v, dtype); };
+  auto finish = [&](const ad::Var& v, bool is_sequence) {
+    ad::Var out = to_external_tape(v, is_sequence);
+    return dtype == DType::float32 ? out : ad::cast(out, dtype);
+  };
   std::vector<ad::Var> out;
-  out.push_back(settings_.return_sequences ? finish(ad::stack(outputs, 1)) : finish(last_output));
+  out.push_back(settings_.return_sequences ? finish(ad::stack(outputs, 1), true) : finish(last_output, false));
   if (settings_.return_state) {
-    for (const auto& state : states) out.push_back(finish(state));
+    for (const auto& state : states) out.push_back(finish(state, false));
   }
   return out;
 }
@@ -690,22 +710,45 @@ Shape ConvLSTMImpl::external_state_shape(const Shape& internal) const {
   return out;
 }
 
-Tensor ConvLSTMImpl::to_external(const Tensor& value, bool is_sequence) const {
-  if (!channels_first()) return value;
-  const int lead = is_sequence ? 2 : 1;  // batch (and time) axes stay in front
+namespace {
+
+// channels_first layouts: the cell's last (channel) axis moves to just after
+// the `lead` batch (and time) axes, and back.
+std::vector<int> channels_to_front(int rank, int lead) {
   std::vector<int> perm;
   for (int i = 0; i < lead; ++i) perm.push_back(i);
-  perm.push_back(value.rank() - 1);
-  for (int i = lead; i < value.rank() - 1; ++i) perm.push_back(i);
-  return kernels::transpose(value, perm);
+  perm.push_back(rank - 1);
+  for (int i = lead; i < rank - 1; ++i) perm.push_back(i);
+  return perm;
+}
+
+std::vector<int> channels_to_back(int rank) {
+  std::vector<int> perm = {0};
+  for (int i = 2; i < rank; ++i) perm.push_back(i);
+  perm.push_back(1);
+  return perm;
+}
+
+}  // namespace
+
+Tensor ConvLSTMImpl::to_external(const Tensor& value, bool is_sequence) const {
+  if (!channels_first()) return value;
+  return kernels::transpose(value, channels_to_front(value.rank(), is_sequence ? 2 : 1));
 }
 
 Tensor ConvLSTMImpl::to_internal(const Tensor& state) const {
   if (!channels_first()) return state;
-  std::vector<int> perm = {0};
-  for (int i = 2; i < state.rank(); ++i) perm.push_back(i);
-  perm.push_back(1);
-  return kernels::transpose(state, perm);
+  return kernels::transpose(state, channels_to_back(state.rank()));
+}
+
+ad::Var ConvLSTMImpl::to_external_tape(const ad::Var& value, bool is_sequence) const {
+  if (!channels_first()) return value;
+  return ad::transpose(value, channels_to_front(value.rank(), is_sequence ? 2 : 1));
+}
+
+ad::Var ConvLSTMImpl::to_internal_tape(const ad::Var& state) const {
+  if (!channels_first()) return state;
+  return ad::transpose(state, channels_to_back(state.rank()));
 }
 
 }  // namespace keras::detail

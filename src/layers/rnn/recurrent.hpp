@@ -89,6 +89,8 @@ class RNNImpl : public Layer {
   virtual Shape external_state_shape(const Shape& internal_per_sample) const { return internal_per_sample; }
   virtual Tensor to_external(const Tensor& value, bool /*is_sequence*/) const { return value; }
   virtual Tensor to_internal(const Tensor& state) const { return state; }
+  virtual ad::Var to_external_tape(const ad::Var& value, bool /*is_sequence*/) const { return value; }
+  virtual ad::Var to_internal_tape(const ad::Var& state) const { return state; }
 
   std::shared_ptr<RNNCellImpl> cell_;
   RNNSettings settings_;
@@ -131,6 +133,8 @@ class ConvLSTMImpl final : public RNNImpl {
   Shape external_state_shape(const Shape& internal_per_sample) const override;
   Tensor to_external(const Tensor& value, bool is_sequence) const override;
   Tensor to_internal(const Tensor& state) const override;
+  ad::Var to_external_tape(const ad::Var& value, bool is_sequence) const override;
+  ad::Var to_internal_tape(const ad::Var& state) const override;
 
  private:
   bool channels_first() const;

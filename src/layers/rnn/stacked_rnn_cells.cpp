@@ -122,6 +122,10 @@ std::vector<ad::Var> StackedRNNCellsImpl::step_tape(const ad::Var& x_t, const st
   return next_states;
 }
 
+bool StackedRNNCellsImpl::has_dropout() const {
+  return std::any_of(cells_.begin(), cells_.end(), [](const auto& cell) { return cell->has_dropout(); });
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {

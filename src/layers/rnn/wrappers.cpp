@@ -336,39 +336,81 @@ std::vector<TensorSpec> TimeDistributedImpl::compute_output_spec(const SpecArgs&
   return {TensorSpec{out, specs.front().dtype}};
 }
 
+namespace {
+
+// TimeDistributed's folding of [B, T, ...] into [B * T, ...] and back.
+Shape folded_shape(const Shape& shape) {
+  Shape folded = {shape.at(0) * shape.at(1)};
+  folded.insert(folded.end(), shape.begin() + 2, shape.end());
+  return folded;
+}
+
+Shape unfolded_shape(const Shape& inner, std::int64_t batch, std::int64_t steps) {
+  Shape out = {batch, steps};
+  out.insert(out.end(), inner.begin() + 1, inner.end());
+  return out;
+}
+
+}  // namespace
+
+std::optional<Tensor> TimeDistributedImpl::step_mask(const CallArgs& args, const Shape& input_shape) const {
+  if (!layer_->call_accepts_mask()) return std::nullopt;
+  auto mask = args.kwarg_tensor("mask");
+  if (!mask) return std::nullopt;
+  if (mask->rank() < 2 || mask->dim(0) != input_shape[0] || mask->dim(1) != input_shape[1])
+    throw ShapeMismatchError("The `mask` passed to the `TimeDistributed` layer '" + name() + "' has shape " +
+                             shape_to_string(mask->shape()) + ", incompatible with the input shape " +
+                             shape_to_string(input_shape));
+  return mask->reshape(folded_shape(mask->shape()));
+}
+
+void TimeDistributedImpl::check_input_rank(const Shape& shape) const {
+  if (shape.size() < 3)
+    throw ShapeMismatchError("TimeDistributed '" + name() + "' needs inputs of rank >= 3, got " +
+                             shape_to_string(shape));
+}
+
 std::vector<Tensor> TimeDistributedImpl::call(const CallArgs& args) {
   const Tensor& x = args.tensor(0);
-  if (x.rank() < 3)
-    throw ShapeMismatchError("TimeDistributed '" + name() + "' needs inputs of rank >= 3, got " +
-                             shape_to_string(x.shape()));
-  const std::int64_t batch = x.dim(0);
-  const std::int64_t steps = x.dim(1);
+  check_input_rank(x.shape());
   // Folding time into the batch applies the layer to every step at once (per-sample layers only).
-  Shape folded = {batch * steps};
-  folded.insert(folded.end(), x.shape().begin() + 2, x.shape().end());
   CallArgs inner;
   inner.training = args.training;
-  inner.tensors.push_back(x.reshape(folded));
+  inner.tensors.push_back(x.reshape(folded_shape(x.shape())));
   inner.args = Json::array({ref(0)});
-  if (layer_->call_accepts_mask()) {
-    if (auto mask = args.kwarg_tensor("mask")) {
-      if (mask->rank() < 2 || mask->dim(0) != batch || mask->dim(1) != steps)
-        throw ShapeMismatchError("The `mask` passed to the `TimeDistributed` layer '" + name() + "' has shape " +
-                                 shape_to_string(mask->shape()) + ", incompatible with the input shape " +
-                                 shape_to_string(x.shape()));
-      Shape mask_folded = {batch * steps};
-      mask_folded.insert(mask_folded.end(), mask->shape().begin() + 2, mask->shape().end());
-      inner.tensors.push_back(mask->reshape(mask_folded));
-      inner.kwargs["mask"] = ref(1);
-    }
+  if (auto mask = step_mask(args, x.shape())) {
+    inner.tensors.push_back(*mask);
+    inner.kwargs["mask"] = ref(1);
   }
   auto outputs = layer_->call(inner);
   if (outputs.size() != 1)
     throw NotImplementedError("TimeDistributed '" + name() + "' wraps a layer with several outputs");
   const Tensor& y = outputs.front();
-  Shape out = {batch, steps};
-  out.insert(out.end(), y.shape().begin() + 1, y.shape().end());
-  return {y.reshape(out)};
+  return {y.reshape(unfolded_shape(y.shape(), x.dim(0), x.dim(1)))};
+}
+
+std::vector<ad::Var> TimeDistributedImpl::call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                                    TapeVariables& variables) {
+  const ad::Var& x = tape_arg(args, tensors, 0);
+  check_input_rank(x.shape());
+  CallArgs inner;
+  inner.training = args.training;
+  std::vector<ad::Var> vars = {ad::reshape(x, folded_shape(x.shape()))};
+  inner.tensors.push_back(vars.front().value());
+  inner.args = Json::array({ref(0)});
+  CallArgs with_values = args;  // step_mask() reads the mask from the call's tensors
+  with_values.tensors.clear();
+  for (const auto& v : tensors) with_values.tensors.push_back(v.value());
+  if (auto mask = step_mask(with_values, x.shape())) {
+    inner.tensors.push_back(*mask);
+    vars.emplace_back(*mask);
+    inner.kwargs["mask"] = ref(1);
+  }
+  auto outputs = layer_->call_tape(inner, vars, variables);
+  if (outputs.size() != 1)
+    throw NotImplementedError("TimeDistributed '" + name() + "' wraps a layer with several outputs");
+  const ad::Var& y = outputs.front();
+  return {ad::reshape(y, unfolded_shape(y.shape(), x.dim(0), x.dim(1)))};
 }
 
 }  // namespace keras::detail

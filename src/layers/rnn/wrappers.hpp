@@ -65,12 +65,20 @@ class TimeDistributedImpl final : public Layer {
   bool call_accepts_mask() const override { return true; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
+  // The backward pass: the wrapped layer's tape over the folded batch.
+  Differentiability differentiability() const override { return layer_->differentiability(); }
+  std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,
+                                 TapeVariables& variables) override;
   const LayerPtr& layer() const { return layer_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
 
  private:
+  void check_input_rank(const Shape& shape) const;
+  // The `mask` argument folded to [B * T, ...], when the wrapped layer takes one.
+  std::optional<Tensor> step_mask(const CallArgs& args, const Shape& input_shape) const;
+
   LayerPtr layer_;
 };
 
