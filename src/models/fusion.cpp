@@ -2,8 +2,10 @@
 
 #include <cmath>
 
+#include "layers/activations/activation_functions.hpp"
 #include "layers/activations/activation_layers.hpp"
 #include "layers/convolutional/conv.hpp"
+#include "layers/core/dense.hpp"
 #include "layers/normalization/normalization_layers.hpp"
 #include "ops/threads.hpp"
 
@@ -31,6 +33,14 @@ std::optional<std::optional<PostOp>> FusedConv::post_op_of_name(const std::strin
   if (activation == "silu" || activation == "swish") return PostOp::silu;
   if (activation == "hard_silu" || activation == "hard_swish") return PostOp::hard_silu;
   if (activation == "gelu") return PostOp::gelu_erf;
+  if (activation == "leaky_relu") return PostOp::leaky_relu;
+  if (activation == "elu") return PostOp::elu;
+  if (activation == "selu") return PostOp::selu;
+  if (activation == "exponential") return PostOp::exponential;
+  if (activation == "hard_sigmoid") return PostOp::hard_sigmoid;
+  if (activation == "hard_tanh") return PostOp::hard_tanh;
+  if (activation == "mish") return PostOp::mish;
+  if (activation == "log_sigmoid") return PostOp::log_sigmoid;
   return std::nullopt;
 }
 
@@ -163,6 +173,81 @@ Tensor FusedConv::run(const Tensor& x) const {
   const bool usable = x.dtype() == DType::float32 && x.rank() == g.rank + 2 && x.dim(-1) == channels_;
   if (!usable) return run_unfused(x);  // the layers report what is wrong
   return prepare(x.shape())->run(x);
+}
+
+namespace {
+
+const DenseImpl* as_dense(const Layer& layer) { return dynamic_cast<const DenseImpl*>(&layer); }
+
+// The Dense's activation name (Keras' canonical name, "linear" for none).
+const std::string& dense_activation(const Layer& layer) { return as_dense(layer)->activation(); }
+
+}  // namespace
+
+bool FusedDense::starts_chain(const Layer& layer) {
+  const DenseImpl* dense = as_dense(layer);
+  if (dense == nullptr || !float32_layer(layer) || !layer.built() || layer.dtype_policy().quantized()) return false;
+  return dense->kernel() && dense->kernel()->shape().size() == 2;
+}
+
+bool FusedDense::activation_fuses(const Layer& dense) {
+  return FusedConv::post_op_of_name(dense_activation(dense)).has_value();
+}
+
+FusedDense::FusedDense(std::shared_ptr<Layer> dense, std::shared_ptr<Layer> activation)
+    : dense_(std::move(dense)), activation_(std::move(activation)), after_("linear") {
+  const std::string& name = dense_activation(*dense_);
+  if (auto op = FusedConv::post_op_of_name(name)) {
+    if (*op) post_ops_.push_back(**op);
+  } else {
+    after_ = name;
+  }
+  if (activation_) post_ops_.push_back(*FusedConv::post_op_of(*activation_));
+}
+
+Tensor FusedDense::run_unfused(const Tensor& x) const {
+  Tensor y = dense_->forward(x, false);
+  if (activation_) y = activation_->forward(y, false);
+  return y;
+}
+
+Tensor FusedDense::finish(Tensor y) const { return after_ == "linear" ? y : apply_activation(after_, y); }
+
+Tensor FusedDense::run(const Tensor& x) const {
+  const auto& dense = static_cast<const DenseImpl&>(*dense_);
+  const VariablePtr& kernel = dense.kernel();
+  const std::int64_t k = kernel->shape()[0];
+  const std::int64_t n = kernel->shape()[1];
+  if (x.dtype() != DType::float32 || x.rank() == 0 || x.dim(-1) != k || x.size() == 0 || k == 0 || n == 0)
+    return run_unfused(x);  // the layers report what is wrong, or compute the empty result
+  const std::int64_t rows = x.size() / k;
+  const VariablePtr& bias = dense.bias();
+  const std::uint64_t kernel_version = kernel->version();
+  const std::uint64_t bias_version = bias ? bias->version() : 0;
+  // A primitive is partitioned for the OpenMP team it was made for.
+  const std::pair<std::int64_t, int> key{rows, kernels::current_threads()};
+  std::shared_ptr<const kernels::PreparedDense> found;
+  std::shared_ptr<const kernels::PreparedDense> share;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = prepared_.find(key);
+    if (it != prepared_.end() && it->second.kernel_version == kernel_version && it->second.bias_version == bias_version)
+      found = it->second.dense;
+    // Weights changed (assign, an optimizer step): drop every stale preparation.
+    if (!found)
+      std::erase_if(prepared_, [&](const auto& entry) {
+        return entry.second.kernel_version != kernel_version || entry.second.bias_version != bias_version;
+      });
+    if (!found && !prepared_.empty()) share = prepared_.begin()->second.dense;
+  }
+  if (found) return finish(found->run(x));
+  auto prepared = std::make_shared<const kernels::PreparedDense>(rows, kernel->value(), bias ? bias->value() : Tensor(),
+                                                                 post_ops_, share.get());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    prepared_[key] = Prepared{prepared, kernel_version, bias_version};
+  }
+  return finish(prepared->run(x));
 }
 
 }  // namespace keras::detail

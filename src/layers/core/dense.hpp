@@ -32,6 +32,8 @@ class DenseImpl final : public quant::QuantizedKernelLayer {
   const VariablePtr& kernel() const { return kernel_; }
   const VariablePtr& bias() const { return bias_; }
   const VariablePtr& kernel_scale() const { return kernel_scale_; }
+  // The activation's canonical name ("linear" for none).
+  const std::string& activation() const { return options_.activation; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
