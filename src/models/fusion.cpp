@@ -245,6 +245,9 @@ Tensor FusedDense::run(const Tensor& x) const {
                                                                  post_ops_, share.get());
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Bounded: every batch size (a last partial batch too) has a preparation of its own.
+    constexpr std::size_t kMaxPrepared = 16;
+    if (prepared_.size() >= kMaxPrepared && prepared_.count(key) == 0) prepared_.erase(prepared_.begin());
     prepared_[key] = Prepared{prepared, kernel_version, bias_version};
   }
   return finish(prepared->run(x));
