@@ -158,6 +158,18 @@ TEST(DenseFusion, FollowsAssignedKernelAndBias) {
   EXPECT_TRUE(moved);
 }
 
+TEST(DenseFusion, AQuantizedLayerRunsUnfused) {
+  // The plan fuses while the layer is float; Model::quantize changes it afterwards.
+  auto input = keras::Input({kIn});
+  auto output = L::Dense(kUnits, {.activation = "relu", .name = "d"})(input);
+  keras::Model model(input, output);
+  model.set_weights({random_kernel(kIn, kUnits, 31), keras::random::uniform({kUnits}, -1.0F, 1.0F, 32)});
+  const Tensor x = keras::random::uniform({2, kIn}, -3.0F, 3.0F, 33);
+  model.predict(x, 2);
+  model.quantize("int8");
+  expect_close(model.predict(x, 2).at(0), unfused(model, {"d"}, x), "int8 after quantize");
+}
+
 TEST(DenseFusion, InputsOfRankThreeAndSequentialModels) {
   keras::Sequential model(
       {L::Dense(kUnits, {.activation = "gelu", .name = "d1"}), L::Dense(5, {.activation = "tanh", .name = "d2"})});

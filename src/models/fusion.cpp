@@ -214,6 +214,8 @@ Tensor FusedDense::run_unfused(const Tensor& x) const {
 Tensor FusedDense::finish(Tensor y) const { return after_ == "linear" ? y : apply_activation(after_, y); }
 
 Tensor FusedDense::run(const Tensor& x) const {
+  // The layer can change after the plan fused it (Model::quantize, a new dtype policy).
+  if (!starts_chain(*dense_)) return run_unfused(x);
   const auto& dense = static_cast<const DenseImpl&>(*dense_);
   const VariablePtr& kernel = dense.kernel();
   const std::int64_t k = kernel->shape()[0];
