@@ -13,10 +13,13 @@
 #include "keras/keras.hpp"
 #include "models/execution_plan.hpp"
 #include "models/functional.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/linalg.hpp"
 
 namespace {
 
 namespace L = keras::layers;
+using keras::Shape;
 using keras::Tensor;
 
 constexpr std::int64_t kIn = 48;
@@ -176,6 +179,46 @@ TEST(DenseFusion, InputsOfRankThreeAndSequentialModels) {
   model.build({-1, 6, kIn});
   const Tensor x = keras::random::uniform({4, 6, kIn}, -3.0F, 3.0F, 21);
   expect_close(model.predict(x, 4).at(0), unfused(model, {"d1", "d2"}, x), "Sequential on [4, 6, 48]");
+}
+
+// EinsumDense equations that are a plain matrix product run through a prepared matmul at
+// inference (every call, inside MultiHeadAttention too): same tolerance against the einsum.
+TEST(EinsumDenseMatmul, PlainProductsMatchTheEinsum) {
+  struct Case {
+    std::string equation;
+    Shape input;  // batch included
+    Shape output;
+    std::optional<std::string> bias_axes;
+    std::string activation;
+  };
+  const std::vector<Case> cases = {
+      {"abc,cde->abde", {3, 5, 16}, {5, 4, 8}, "de", "linear"},  // bias fused
+      {"abc,cde->abde", {3, 5, 16}, {5, 4, 8}, "e", "relu"},     // bias [8] broadcast after
+      {"abcd,cde->abe", {2, 5, 4, 8}, {5, 16}, "e", "gelu"},     // two contracted axes
+      {"...b,bc->...c", {7, 16}, {9}, "c", "tanh"},
+      {"ab,bc->ac", {1, 16}, {9}, std::nullopt, "linear"},
+      {"abc,bd->acd", {3, 5, 16}, {16, 6}, "d", "linear"},  // contracts a middle axis: the einsum path
+  };
+  std::uint64_t seed = 300;
+  for (const auto& c : cases) {
+    auto input = keras::Input(Shape(c.input.begin() + 1, c.input.end()));
+    auto output = L::EinsumDense(c.equation, c.output,
+                                 {.activation = c.activation, .bias_axes = c.bias_axes, .name = "e"})(input);
+    keras::Model model(input, output);
+    auto layer = model.get_layer("e").ptr();
+    for (const auto& v : layer->weights()) v->assign(keras::random::uniform(v->shape(), -1.0F, 1.0F, seed++));
+    for (int round = 0; round < 2; ++round) {
+      const Tensor x = keras::random::uniform(c.input, -3.0F, 3.0F, seed++);
+      Tensor expected = keras::kernels::einsum(c.equation, x, layer->weights().at(0)->value());
+      if (c.bias_axes) expected = keras::kernels::add(expected, layer->weights().at(1)->value());
+      expected = L::Activation(c.activation).ptr()->forward(expected, false);
+      const std::string what = c.equation + " bias " + c.bias_axes.value_or("none") + " round " + std::to_string(round);
+      expect_close(layer->forward(x, false), expected, what);
+      expect_close(model.predict(x, c.input[0]).at(0), expected, what + " (predict)");
+      // Round 2 runs after a new kernel: the preparation must follow it.
+      layer->weights().at(0)->assign(keras::random::uniform(layer->weights().at(0)->shape(), -1.0F, 1.0F, seed++));
+    }
+  }
 }
 
 }  // namespace

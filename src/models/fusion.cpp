@@ -203,6 +203,7 @@ FusedDense::FusedDense(std::shared_ptr<Layer> dense, std::shared_ptr<Layer> acti
     after_ = name;
   }
   if (activation_) post_ops_.push_back(*FusedConv::post_op_of(*activation_));
+  prepared_ = std::make_shared<const PreparedMatmulCache>(post_ops_);
 }
 
 Tensor FusedDense::run_unfused(const Tensor& x) const {
@@ -222,37 +223,7 @@ Tensor FusedDense::run(const Tensor& x) const {
   const std::int64_t n = kernel->shape()[1];
   if (x.dtype() != DType::float32 || x.rank() == 0 || x.dim(-1) != k || x.size() == 0 || k == 0 || n == 0)
     return run_unfused(x);  // the layers report what is wrong, or compute the empty result
-  const std::int64_t rows = x.size() / k;
-  const VariablePtr& bias = dense.bias();
-  const std::uint64_t kernel_version = kernel->version();
-  const std::uint64_t bias_version = bias ? bias->version() : 0;
-  // A primitive is partitioned for the OpenMP team it was made for.
-  const std::pair<std::int64_t, int> key{rows, kernels::current_threads()};
-  std::shared_ptr<const kernels::PreparedDense> found;
-  std::shared_ptr<const kernels::PreparedDense> share;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = prepared_.find(key);
-    if (it != prepared_.end() && it->second.kernel_version == kernel_version && it->second.bias_version == bias_version)
-      found = it->second.dense;
-    // Weights changed (assign, an optimizer step): drop every stale preparation.
-    if (!found)
-      std::erase_if(prepared_, [&](const auto& entry) {
-        return entry.second.kernel_version != kernel_version || entry.second.bias_version != bias_version;
-      });
-    if (!found && !prepared_.empty()) share = prepared_.begin()->second.dense;
-  }
-  if (found) return finish(found->run(x));
-  auto prepared = std::make_shared<const kernels::PreparedDense>(rows, kernel->value(), bias ? bias->value() : Tensor(),
-                                                                 post_ops_, share.get());
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // Bounded: every batch size (a last partial batch too) has a preparation of its own.
-    constexpr std::size_t kMaxPrepared = 16;
-    if (prepared_.size() >= kMaxPrepared && prepared_.count(key) == 0) prepared_.erase(prepared_.begin());
-    prepared_[key] = Prepared{prepared, kernel_version, bias_version};
-  }
-  return finish(prepared->run(x));
+  return finish(prepared_->run(x, kernel, dense.bias(), k, n));
 }
 
 }  // namespace keras::detail

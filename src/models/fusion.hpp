@@ -23,6 +23,7 @@
 namespace keras::detail {
 
 class ConvLayerBase;
+class PreparedMatmulCache;
 class BatchNormalizationImpl;
 
 // A chain of layers the plan runs as one step at inference.
@@ -82,11 +83,6 @@ class FusedDense final : public FusedStep {
   static bool activation_fuses(const Layer& dense);
 
  private:
-  struct Prepared {
-    std::shared_ptr<const kernels::PreparedDense> dense;
-    std::uint64_t kernel_version = 0;
-    std::uint64_t bias_version = 0;
-  };
   Tensor run_unfused(const Tensor& x) const;
   Tensor finish(Tensor y) const;  // applies after_
 
@@ -94,9 +90,7 @@ class FusedDense final : public FusedStep {
   std::shared_ptr<Layer> activation_;
   std::vector<kernels::PostOp> post_ops_;
   std::string after_;  // the Dense's activation when it is no post-op ("linear": none)
-  mutable std::mutex mutex_;
-  // Per (rows, OpenMP team size).
-  mutable std::map<std::pair<std::int64_t, int>, Prepared> prepared_;
+  std::shared_ptr<const PreparedMatmulCache> prepared_;
 };
 
 }  // namespace keras::detail
