@@ -17,8 +17,11 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
   const std::int64_t rows = x.size() / k;
   const std::uint64_t kernel_version = kernel->version();
   const std::uint64_t bias_version = bias ? bias->version() : 0;
+  auto same = [](const std::weak_ptr<Variable>& a, const VariablePtr& b) {
+    return !a.owner_before(b) && !b.owner_before(a);
+  };
   auto current = [&](const Prepared& p) {
-    return p.kernel == kernel.get() && p.bias == bias.get() && p.kernel_version == kernel_version &&
+    return same(p.kernel, kernel) && same(p.bias, bias) && p.kernel_version == kernel_version &&
            p.bias_version == bias_version;
   };
   // A primitive is partitioned for the OpenMP team it was made for.
@@ -46,7 +49,7 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
     // Bounded: every batch size (a last partial batch too) has a preparation of its own.
     constexpr std::size_t kMaxPrepared = 16;
     if (prepared_.size() >= kMaxPrepared && prepared_.count(key) == 0) prepared_.erase(prepared_.begin());
-    prepared_[key] = Prepared{prepared, kernel.get(), bias.get(), kernel_version, bias_version};
+    prepared_[key] = Prepared{prepared, kernel, bias, kernel_version, bias_version};
   }
   return prepared->run(x);
 }

@@ -27,8 +27,10 @@ class PreparedMatmulCache {
  private:
   struct Prepared {
     std::shared_ptr<const kernels::PreparedDense> dense;
-    const Variable* kernel = nullptr;
-    const Variable* bias = nullptr;
+    // Which variables it was made from (weak: compared by owner, so a freed variable's address
+    // reused by a new one never matches).
+    std::weak_ptr<Variable> kernel;
+    std::weak_ptr<Variable> bias;
     std::uint64_t kernel_version = 0;
     std::uint64_t bias_version = 0;
   };
