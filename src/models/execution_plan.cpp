@@ -14,7 +14,8 @@ namespace keras::detail {
 namespace {
 
 // Marks the chains FusedConv runs in one primitive: a convolution, then the BatchNormalization
-// that alone reads its output, then the activation that alone reads that (each optional).
+// that alone reads its output, then the activation that alone reads that (each optional); and
+// those of FusedDense: a Dense, then the activation that alone reads its output (optional).
 void fuse_for_inference(ExecutionPlan& plan) {
   const auto n = static_cast<std::size_t>(plan.num_slots);
   std::vector<int> readers(n, 0);
@@ -55,7 +56,26 @@ void fuse_for_inference(ExecutionPlan& plan) {
   for (PlanStep& step : plan.steps) {
     if (step.absorbed || step.inputs.size() != 1 || step.inputs[0] < 0 || step.outputs.size() != 1) continue;
     auto conv = layer_of(step);
-    if (!conv || !FusedConv::starts_chain(*conv)) continue;
+    if (!conv) continue;
+    if (FusedDense::starts_chain(*conv) && step.mask_fills.empty()) {
+      int out = step.outputs[0];
+      std::shared_ptr<Layer> activation;
+      if (PlanStep* next = sole_reader(out); next != nullptr && FusedDense::activation_fuses(*conv)) {
+        // The fused step hands on the input's run-time mask as the Dense step would; absorb
+        // only an activation that would hand it on alike.
+        const bool same_masking = (next->mask_passthrough[0] >= 0) == (step.mask_passthrough[0] >= 0);
+        if (auto layer = layer_of(*next);
+            layer && same_masking && next->mask_fills.empty() && FusedConv::post_op_of(*layer)) {
+          activation = layer;
+          next->absorbed = true;
+          out = next->outputs[0];
+        }
+      }
+      step.fused = std::make_shared<const FusedDense>(conv, activation);
+      step.fused_output = out;
+      continue;
+    }
+    if (!FusedConv::starts_chain(*conv)) continue;
     const Shape& in_shape = step.node->inputs[0].spec().shape;
     if (in_shape.empty() || in_shape.back() <= 0) continue;
     std::vector<kernels::PostOp> post_ops;
@@ -208,8 +228,13 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
       const int in = step.inputs[0];
       if (present[static_cast<std::size_t>(in)] == 0)
         throw ValueError("Missing a value for an input of operation '" + node.operation->name() + "'");
-      values[static_cast<std::size_t>(step.fused_output)] = step.fused->run(values[static_cast<std::size_t>(in)]);
-      present[static_cast<std::size_t>(step.fused_output)] = 1;
+      const auto out = static_cast<std::size_t>(step.fused_output);
+      values[out] = step.fused->run(values[static_cast<std::size_t>(in)]);
+      present[out] = 1;
+      // A run-time mask passes through as it would through the chain's layers (see fuse_for_inference).
+      if (const int from = step.mask_passthrough[0];
+          from >= 0 && !node.args.empty() && runtime_masks[static_cast<std::size_t>(from)].defined())
+        runtime_masks[out] = runtime_masks[static_cast<std::size_t>(from)];
       release(step);
       continue;
     }

@@ -16,7 +16,7 @@
 namespace keras::detail {
 
 class MaskedCallable;
-class FusedConv;
+class FusedStep;
 
 struct PlanStep {
   std::shared_ptr<Node> node;
@@ -40,7 +40,7 @@ struct PlanStep {
   std::vector<int> release;  // slots read here for the last time (and outputs nobody reads)
   // Inference only: this step runs a fused chain (itself and the absorbed steps after it)
   // writing `fused_output`; an absorbed step only releases its slots.
-  std::shared_ptr<const FusedConv> fused;
+  std::shared_ptr<const FusedStep> fused;
   int fused_output = -1;
   bool absorbed = false;
 };

@@ -135,12 +135,13 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
   const std::vector<OperationPtr>& operations() const { return operations_; }
   // Whether `node` is one of this model's own nodes.
   bool owns_node(const Node* node) const { return own_nodes_.count(node) != 0; }
+  // The plan of execution_order_, built on first use and shared by every caller (public for
+  // the tests that check which steps fuse).
+  std::shared_ptr<const ExecutionPlan> execution_plan();
 
  private:
   void map_graph();
   void plan_execution();
-  // The plan of execution_order_, built on first use and shared by every caller.
-  std::shared_ptr<const ExecutionPlan> execution_plan();
   std::vector<Tensor> inputs_from_call(const CallArgs& args) const;
   std::vector<Tensor> masks_from_call(const CallArgs& args) const;
   // The same graph traced again on inputs that carry masks, so that every

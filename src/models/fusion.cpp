@@ -2,8 +2,10 @@
 
 #include <cmath>
 
+#include "layers/activations/activation_functions.hpp"
 #include "layers/activations/activation_layers.hpp"
 #include "layers/convolutional/conv.hpp"
+#include "layers/core/dense.hpp"
 #include "layers/normalization/normalization_layers.hpp"
 #include "ops/threads.hpp"
 
@@ -31,6 +33,14 @@ std::optional<std::optional<PostOp>> FusedConv::post_op_of_name(const std::strin
   if (activation == "silu" || activation == "swish") return PostOp::silu;
   if (activation == "hard_silu" || activation == "hard_swish") return PostOp::hard_silu;
   if (activation == "gelu") return PostOp::gelu_erf;
+  if (activation == "leaky_relu") return PostOp::leaky_relu;
+  if (activation == "elu") return PostOp::elu;
+  if (activation == "selu") return PostOp::selu;
+  if (activation == "exponential") return PostOp::exponential;
+  if (activation == "hard_sigmoid") return PostOp::hard_sigmoid;
+  if (activation == "hard_tanh") return PostOp::hard_tanh;
+  if (activation == "mish") return PostOp::mish;
+  if (activation == "log_sigmoid") return PostOp::log_sigmoid;
   return std::nullopt;
 }
 
@@ -163,6 +173,57 @@ Tensor FusedConv::run(const Tensor& x) const {
   const bool usable = x.dtype() == DType::float32 && x.rank() == g.rank + 2 && x.dim(-1) == channels_;
   if (!usable) return run_unfused(x);  // the layers report what is wrong
   return prepare(x.shape())->run(x);
+}
+
+namespace {
+
+const DenseImpl* as_dense(const Layer& layer) { return dynamic_cast<const DenseImpl*>(&layer); }
+
+// The Dense's activation name (Keras' canonical name, "linear" for none).
+const std::string& dense_activation(const Layer& layer) { return as_dense(layer)->activation(); }
+
+}  // namespace
+
+bool FusedDense::starts_chain(const Layer& layer) {
+  const DenseImpl* dense = as_dense(layer);
+  if (dense == nullptr || !float32_layer(layer) || !layer.built() || layer.dtype_policy().quantized()) return false;
+  return dense->kernel() && dense->kernel()->shape().size() == 2;
+}
+
+bool FusedDense::activation_fuses(const Layer& dense) {
+  return FusedConv::post_op_of_name(dense_activation(dense)).has_value();
+}
+
+FusedDense::FusedDense(std::shared_ptr<Layer> dense, std::shared_ptr<Layer> activation)
+    : dense_(std::move(dense)), activation_(std::move(activation)), after_("linear") {
+  const std::string& name = dense_activation(*dense_);
+  if (auto op = FusedConv::post_op_of_name(name)) {
+    if (*op) post_ops_.push_back(**op);
+  } else {
+    after_ = name;
+  }
+  if (activation_) post_ops_.push_back(*FusedConv::post_op_of(*activation_));
+  prepared_ = std::make_shared<const PreparedMatmulCache>(post_ops_);
+}
+
+Tensor FusedDense::run_unfused(const Tensor& x) const {
+  Tensor y = dense_->forward(x, false);
+  if (activation_) y = activation_->forward(y, false);
+  return y;
+}
+
+Tensor FusedDense::finish(Tensor y) const { return after_ == "linear" ? y : apply_activation(after_, y); }
+
+Tensor FusedDense::run(const Tensor& x) const {
+  // The layer can change after the plan fused it (Model::quantize, a new dtype policy).
+  if (!starts_chain(*dense_)) return run_unfused(x);
+  const auto& dense = static_cast<const DenseImpl&>(*dense_);
+  const VariablePtr& kernel = dense.kernel();
+  const std::int64_t k = kernel->shape()[0];
+  const std::int64_t n = kernel->shape()[1];
+  if (x.dtype() != DType::float32 || x.rank() == 0 || x.dim(-1) != k || x.size() == 0 || k == 0 || n == 0)
+    return run_unfused(x);  // the layers report what is wrong, or compute the empty result
+  return finish(prepared_->run(x, kernel, dense.bias(), k, n));
 }
 
 }  // namespace keras::detail

@@ -1,4 +1,6 @@
-// Inference fusion for the execution plan: a convolution (Conv*D with any groups, or
+// Inference fusion for the execution plan. A Dense layer (and the activation layer that alone
+// reads its output) runs as one prepared oneDNN matmul: the kernel reordered once, bias and
+// activation as post-ops. A convolution (Conv*D with any groups, or
 // DepthwiseConv*D) followed by the BatchNormalization and the activation that alone read its
 // output runs as one oneDNN convolution: the normalization folded into the kernel and bias, the
 // activation applied as a post-op, the weights reordered into oneDNN's layout once per input
@@ -10,23 +12,34 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "keras/layer.hpp"
 #include "ops/conv.hpp"
+#include "ops/linalg.hpp"
 
 namespace keras::detail {
 
 class ConvLayerBase;
+class PreparedMatmulCache;
 class BatchNormalizationImpl;
 
-class FusedConv {
+// A chain of layers the plan runs as one step at inference.
+class FusedStep {
+ public:
+  virtual ~FusedStep() = default;
+  // The chain's output for x, as running its layers one after the other would give (up to rounding).
+  virtual Tensor run(const Tensor& x) const = 0;
+};
+
+class FusedConv final : public FusedStep {
  public:
   // The chain's layers (`norm` and `activation` may be null) and the input channels.
   FusedConv(std::shared_ptr<Layer> conv, std::shared_ptr<Layer> norm, std::shared_ptr<Layer> activation,
             std::vector<kernels::PostOp> post_ops, std::int64_t channels);
-  // The chain's output for x, as running its layers one after the other would give (up to rounding).
-  Tensor run(const Tensor& x) const;
+  Tensor run(const Tensor& x) const override;
 
   // Whether `layer` can start a chain, and which post-op (if any) an activation layer or
   // activation name maps to.
@@ -52,6 +65,32 @@ class FusedConv {
   std::vector<VariablePtr> variables_;  // everything the prepared weights derive from
   mutable std::mutex mutex_;
   mutable std::map<Shape, Prepared> prepared_;
+};
+
+// A float32 Dense, then (optionally) the activation layer that alone reads its output. The
+// Dense's own activation and the activation layer's become post-ops when oneDNN computes them
+// (FusedConv::post_op_of_name); another Dense activation (softmax, a custom function) runs after
+// the prepared matmul, and then no activation layer is absorbed.
+class FusedDense final : public FusedStep {
+ public:
+  FusedDense(std::shared_ptr<Layer> dense, std::shared_ptr<Layer> activation);
+  Tensor run(const Tensor& x) const override;
+
+  // Whether `layer` is a Dense this class runs (float32, built, not quantized).
+  static bool starts_chain(const Layer& layer);
+  // Whether the Dense's own activation is a post-op, so that an activation layer after it can
+  // be absorbed too.
+  static bool activation_fuses(const Layer& dense);
+
+ private:
+  Tensor run_unfused(const Tensor& x) const;
+  Tensor finish(Tensor y) const;  // applies after_
+
+  std::shared_ptr<Layer> dense_;
+  std::shared_ptr<Layer> activation_;
+  std::vector<kernels::PostOp> post_ops_;
+  std::string after_;  // the Dense's activation when it is no post-op ("linear": none)
+  std::shared_ptr<const PreparedMatmulCache> prepared_;
 };
 
 }  // namespace keras::detail

@@ -211,36 +211,6 @@ detail::DnnlPrimitive make_conv_primitive(const ConvGeometry& g, bool has_bias, 
   return p;
 }
 
-void append_post_op(dnnl::post_ops& ops, PostOp op) {
-  using dnnl::algorithm;
-  switch (op) {
-    case PostOp::relu:
-      ops.append_eltwise(1.0F, algorithm::eltwise_relu, 0.0F, 0.0F);
-      break;
-    case PostOp::relu6:
-      ops.append_eltwise(1.0F, algorithm::eltwise_clip, 0.0F, 6.0F);
-      break;
-    case PostOp::sigmoid:
-      ops.append_eltwise(1.0F, algorithm::eltwise_logistic, 0.0F, 0.0F);
-      break;
-    case PostOp::tanh:
-      ops.append_eltwise(1.0F, algorithm::eltwise_tanh, 0.0F, 0.0F);
-      break;
-    case PostOp::silu:
-      ops.append_eltwise(1.0F, algorithm::eltwise_swish, 1.0F, 0.0F);
-      break;
-    case PostOp::hard_silu:
-      ops.append_eltwise(1.0F, algorithm::eltwise_hardswish, 0.0F, 0.0F);
-      break;
-    case PostOp::gelu_erf:
-      ops.append_eltwise(1.0F, algorithm::eltwise_gelu_erf, 0.0F, 0.0F);
-      break;
-    case PostOp::gelu_tanh:
-      ops.append_eltwise(1.0F, algorithm::eltwise_gelu_tanh, 0.0F, 0.0F);
-      break;
-  }
-}
-
 bool is_empty(const ConvGeometry& g) { return g.out_shape.front() == 0 || g.filters == 0; }
 
 }  // namespace
@@ -282,12 +252,7 @@ PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, co
   state->input_shape = input_shape;
   state->geometry = conv_geometry(input_shape, kernel.shape(), strides, padding, dilation);
   state->bias = checked_bias(bias_in, state->geometry.filters, "conv");
-  dnnl::primitive_attr attr = detail::default_attr();
-  if (!post_ops.empty()) {
-    dnnl::post_ops ops;
-    for (PostOp op : post_ops) append_post_op(ops, op);
-    attr.set_post_ops(ops);
-  }
+  dnnl::primitive_attr attr = detail::attr_with_post_ops(post_ops);
   try {
     state->primitive = make_conv_primitive(state->geometry, state->bias.defined(), attr);
   } catch (const dnnl::error& e) {

@@ -66,8 +66,27 @@ namespace keras::kernels {
 
 // Elementwise activations a oneDNN primitive applies to its output as post-ops, in Keras'
 // definitions (relu6 = min(max(x, 0), 6); silu = x * sigmoid(x); hard_silu = x * relu6(x + 3) / 6;
-// gelu exact (erf) or tanh-approximated).
-enum class PostOp { relu, relu6, sigmoid, tanh, silu, hard_silu, gelu_erf, gelu_tanh };
+// gelu exact (erf) or tanh-approximated; leaky_relu with Keras' default slope 0.2; elu with
+// alpha 1; selu = scale * elu(x, alpha) with Keras' constants; hard_sigmoid = clip(x / 6 + 0.5, 0, 1);
+// hard_tanh = clip(x, -1, 1); mish = x * tanh(softplus(x)); log_sigmoid = -softplus(-x)).
+enum class PostOp {
+  relu,
+  relu6,
+  sigmoid,
+  tanh,
+  silu,
+  hard_silu,
+  gelu_erf,
+  gelu_tanh,
+  leaky_relu,
+  elu,
+  selu,
+  exponential,
+  hard_sigmoid,
+  hard_tanh,
+  mish,
+  log_sigmoid,
+};
 
 // A convolution prepared for one input shape: the primitive created and the weights reordered
 // into oneDNN's preferred layout once, bias and activations applied inside the primitive.

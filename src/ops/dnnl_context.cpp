@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "keras/error.hpp"
+#include "ops/conv.hpp"
 #include "ops/threads.hpp"
 
 namespace keras::kernels::detail {
@@ -47,6 +48,64 @@ dnnl::engine& cpu_engine() {
 dnnl::primitive_attr default_attr() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+namespace {
+
+void append_post_op(dnnl::post_ops& ops, PostOp op) {
+  using dnnl::algorithm;
+  // oneDNN 2.x: dst = scale * eltwise(dst; alpha, beta).
+  auto eltwise = [&](algorithm alg, float alpha = 0.0F, float beta = 0.0F, float scale = 1.0F) {
+    ops.append_eltwise(scale, alg, alpha, beta);
+  };
+  switch (op) {
+    case PostOp::relu:
+      return eltwise(algorithm::eltwise_relu);
+    case PostOp::relu6:
+      return eltwise(algorithm::eltwise_clip, 0.0F, 6.0F);
+    case PostOp::sigmoid:
+      return eltwise(algorithm::eltwise_logistic);
+    case PostOp::tanh:
+      return eltwise(algorithm::eltwise_tanh);
+    case PostOp::silu:
+      return eltwise(algorithm::eltwise_swish, 1.0F);
+    case PostOp::hard_silu:
+      return eltwise(algorithm::eltwise_hardswish);
+    case PostOp::gelu_erf:
+      return eltwise(algorithm::eltwise_gelu_erf);
+    case PostOp::gelu_tanh:
+      return eltwise(algorithm::eltwise_gelu_tanh);
+    case PostOp::leaky_relu:
+      return eltwise(algorithm::eltwise_relu, 0.2F);
+    case PostOp::elu:
+      return eltwise(algorithm::eltwise_elu, 1.0F);
+    case PostOp::selu:
+      return eltwise(algorithm::eltwise_elu, 1.6732632423543772848170429916717F, 0.0F,
+                     1.0507009873554804934193349852946F);
+    case PostOp::exponential:
+      return eltwise(algorithm::eltwise_exp);
+    case PostOp::hard_sigmoid:
+      // oneDNN 2.6 has no hard sigmoid: x / 6 + 0.5 (linear), then clip to [0, 1].
+      eltwise(algorithm::eltwise_linear, 1.0F / 6.0F, 0.5F);
+      return eltwise(algorithm::eltwise_clip, 0.0F, 1.0F);
+    case PostOp::hard_tanh:
+      return eltwise(algorithm::eltwise_clip, -1.0F, 1.0F);
+    case PostOp::mish:
+      return eltwise(algorithm::eltwise_mish);
+    case PostOp::log_sigmoid:
+      return eltwise(algorithm::eltwise_logsigmoid);
+  }
+}
+
+}  // namespace
+
+dnnl::primitive_attr attr_with_post_ops(const std::vector<PostOp>& post_ops) {
+  dnnl::primitive_attr attr = default_attr();
+  if (post_ops.empty()) return attr;
+  dnnl::post_ops ops;
+  for (PostOp op : post_ops) append_post_op(ops, op);
+  attr.set_post_ops(ops);
   return attr;
 }
 

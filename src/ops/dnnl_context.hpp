@@ -10,6 +10,12 @@
 
 #include <dnnl.hpp>
 
+#include <vector>
+
+namespace keras::kernels {
+enum class PostOp;  // ops/conv.hpp
+}  // namespace keras::kernels
+
 namespace keras::kernels::detail {
 
 // A ready primitive with the memory layouts its primitive descriptor chose.
@@ -26,6 +32,8 @@ dnnl::engine& cpu_engine();
 // Attributes every primitive is created with: user-managed scratchpad, so that
 // primitives can run on any thread (each thread brings its own scratchpad).
 dnnl::primitive_attr default_attr();
+// default_attr() with `post_ops` applied in order to the primitive's output.
+dnnl::primitive_attr attr_with_post_ops(const std::vector<PostOp>& post_ops);
 
 // Returns the cached primitive for `key`, creating it with `make` on a miss.
 // Thread-safe; the cache keeps the most recently used entries.

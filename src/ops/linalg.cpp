@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/common.hpp"
+#include "ops/conv.hpp"
 #include "ops/dnnl_context.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
@@ -119,6 +120,84 @@ Tensor dense(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in)
   const std::int64_t rows = k == 0 ? shape_size(out_shape) / std::max<std::int64_t>(n, 1) : x.size() / k;
   matmul_3d(x.data<float>(), kernel.data<float>(), bias.defined() ? bias.data<float>() : nullptr, out.data<float>(), 1,
             rows, k, n);
+  return out;
+}
+
+struct PreparedDense::State {
+  std::int64_t rows = 0;
+  std::int64_t k = 0;
+  std::int64_t n = 0;
+  memory::desc src_md;
+  memory::desc dst_md;
+  detail::DnnlPrimitive primitive;
+  std::shared_ptr<const memory> weights;  // owned, in the primitive's layout
+  Tensor bias;
+  memory bias_memory;  // over `bias`
+};
+
+PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const Tensor& bias_in,
+                             const std::vector<PostOp>& post_ops, const PreparedDense* share) {
+  Tensor kernel = detail::to_float(kernel_in);
+  if (kernel.rank() != 2) throw ShapeMismatchError("dense: kernel must be 2-D, got " + shape_to_string(kernel.shape()));
+  auto state = std::make_shared<State>();
+  state->rows = rows;
+  state->k = kernel.dim(0);
+  state->n = kernel.dim(1);
+  if (rows <= 0 || state->k <= 0 || state->n <= 0)
+    throw ValueError("dense: cannot prepare an empty product (" + std::to_string(rows) + " rows, kernel " +
+                     shape_to_string(kernel.shape()) + ")");
+  if (bias_in.defined()) {
+    state->bias = detail::to_float(bias_in);
+    if (state->bias.size() != state->n)
+      throw ShapeMismatchError("dense: bias shape " + shape_to_string(state->bias.shape()) + " does not match " +
+                               std::to_string(state->n) + " units");
+  }
+  const auto f32 = memory::data_type::f32;
+  state->src_md = memory::desc({rows, state->k}, f32, memory::format_tag::ab);
+  state->dst_md = memory::desc({rows, state->n}, f32, memory::format_tag::ab);
+  const memory::desc keras_w_md({state->k, state->n}, f32, memory::format_tag::ab);
+  const memory::desc any_w_md({state->k, state->n}, f32, memory::format_tag::any);
+  const memory::desc bias_md({1, state->n}, f32, memory::format_tag::ab);
+  try {
+    auto desc = state->bias.defined() ? dnnl::matmul::desc(state->src_md, any_w_md, bias_md, state->dst_md)
+                                      : dnnl::matmul::desc(state->src_md, any_w_md, state->dst_md);
+    dnnl::matmul::primitive_desc pd(desc, detail::attr_with_post_ops(post_ops), detail::cpu_engine());
+    state->primitive = detail::make_primitive<dnnl::matmul::primitive_desc, dnnl::matmul>(pd);
+    state->primitive.weights_desc = pd.weights_desc();
+  } catch (const dnnl::error& e) {
+    throw ValueError("oneDNN cannot create a matmul for " + std::to_string(rows) + " rows and kernel " +
+                     shape_to_string(kernel.shape()) + ": " + e.what());
+  }
+  if (share != nullptr && share->state_->k == state->k && share->state_->n == state->n &&
+      share->state_->primitive.weights_desc == state->primitive.weights_desc) {
+    state->weights = share->state_->weights;
+  } else {
+    // A copy even when the layouts agree: the preparation must not depend on the variable's
+    // buffer staying as it is.
+    auto weights = std::make_shared<memory>(state->primitive.weights_desc, detail::cpu_engine());
+    memory source = detail::wrap_memory(keras_w_md, kernel.data<float>());
+    detail::run_reorder(source, *weights);
+    state->weights = std::move(weights);
+  }
+  if (state->bias.defined()) state->bias_memory = detail::wrap_memory(bias_md, state->bias.data<float>());
+  state_ = std::move(state);
+}
+
+std::int64_t PreparedDense::rows() const { return state_->rows; }
+
+Tensor PreparedDense::run(const Tensor& x) const {
+  const State& s = *state_;
+  if (x.dtype() != DType::float32 || x.rank() == 0 || x.dim(-1) != s.k || x.size() != s.rows * s.k)
+    throw ShapeMismatchError("dense: prepared for " + std::to_string(s.rows) + " rows of " + std::to_string(s.k) +
+                             " float32 values, got " + shape_to_string(x.shape()) + " " + dtype_name(x.dtype()));
+  Shape out_shape = x.shape();
+  out_shape.back() = s.n;
+  Tensor out = Tensor::uninitialized(out_shape);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.src_md, x.data<float>())},
+                                       {DNNL_ARG_WEIGHTS, *s.weights},
+                                       {DNNL_ARG_DST, detail::wrap_memory(s.dst_md, out.data<float>())}};
+  if (s.bias.defined()) args.emplace(DNNL_ARG_BIAS, s.bias_memory);
+  detail::execute(s.primitive, std::move(args));
   return out;
 }
 

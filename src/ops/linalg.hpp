@@ -2,7 +2,10 @@
 // (int32 for the int8 variants).
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "keras/tensor.hpp"
 
@@ -26,5 +29,26 @@ Tensor einsum(std::string_view equation, const Tensor& a, const Tensor& b);
 // a [..., K] and b [K, N].
 Tensor matmul_int8(const Tensor& a, const Tensor& b);
 Tensor einsum_int8(std::string_view equation, const Tensor& a, const Tensor& b);
+
+enum class PostOp;  // ops/conv.hpp
+
+// dense() prepared for inputs of `rows` rows (the product of all but the last axis): a oneDNN
+// matmul created once, the kernel [K, N] copied into the layout it prefers once, the bias and
+// `post_ops` applied inside the primitive, the output never zero-filled. `share` is an earlier
+// preparation of the same kernel and bias whose copied weights are reused when the layout
+// matches (one copy of the weights for many batch sizes). run() is thread-safe.
+class PreparedDense {
+ public:
+  PreparedDense(std::int64_t rows, const Tensor& kernel, const Tensor& bias, const std::vector<PostOp>& post_ops,
+                const PreparedDense* share = nullptr);
+  // x [..., K] float32 with `rows` rows -> [..., N].
+  Tensor run(const Tensor& x) const;
+  std::int64_t rows() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<const State> state_;
+};
 
 }  // namespace keras::kernels

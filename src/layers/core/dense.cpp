@@ -8,8 +8,51 @@
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
 #include "ops/shape_ops.hpp"
+#include "ops/threads.hpp"
 
 namespace keras::detail {
+
+Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, const VariablePtr& bias, std::int64_t k,
+                                std::int64_t n) const {
+  const std::int64_t rows = x.size() / k;
+  const std::uint64_t kernel_version = kernel->version();
+  const std::uint64_t bias_version = bias ? bias->version() : 0;
+  auto same = [](const std::weak_ptr<Variable>& a, const VariablePtr& b) {
+    return !a.owner_before(b) && !b.owner_before(a);
+  };
+  auto current = [&](const Prepared& p) {
+    return same(p.kernel, kernel) && same(p.bias, bias) && p.kernel_version == kernel_version &&
+           p.bias_version == bias_version;
+  };
+  // A primitive is partitioned for the OpenMP team it was made for.
+  const std::pair<std::int64_t, int> key{rows, kernels::current_threads()};
+  std::shared_ptr<const kernels::PreparedDense> found;
+  std::shared_ptr<const kernels::PreparedDense> share;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = prepared_.find(key);
+    if (it != prepared_.end() && current(it->second)) {
+      found = it->second.dense;
+    } else {
+      // The weights changed (assign, an optimizer step): drop every stale preparation.
+      std::erase_if(prepared_, [&](const auto& entry) { return !current(entry.second); });
+      if (!prepared_.empty()) share = prepared_.begin()->second.dense;
+    }
+  }
+  if (found) return found->run(x);
+  Tensor kernel_matrix = kernel->value().reshape({k, n});
+  Tensor bias_vector = bias ? bias->value().reshape({n}) : Tensor();
+  auto prepared =
+      std::make_shared<const kernels::PreparedDense>(rows, kernel_matrix, bias_vector, post_ops_, share.get());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Bounded: every batch size (a last partial batch too) has a preparation of its own.
+    constexpr std::size_t kMaxPrepared = 16;
+    if (prepared_.size() >= kMaxPrepared && prepared_.count(key) == 0) prepared_.erase(prepared_.begin());
+    prepared_[key] = Prepared{prepared, kernel, bias, kernel_version, bias_version};
+  }
+  return prepared->run(x);
+}
 
 namespace {
 LayerBaseOptions dense_base(const layers::DenseOptions& o) { return {o.name, o.dtype, o.trainable}; }

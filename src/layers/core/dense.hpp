@@ -1,11 +1,43 @@
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
 #include "keras/layers/core.hpp"
 #include "keras/regularizers.hpp"
 #include "layers/config_utils.hpp"
 #include "layers/core/quantization.hpp"
+#include "ops/linalg.hpp"
 
 namespace keras::detail {
+
+// Inference products x [..., K] . kernel (+ bias) through kernels::PreparedDense, one per row
+// count and OpenMP team size: the kernel (any shape of K * N values, read as [K, N]) and the
+// bias (N values, optional) copied once, rebuilt when either variable (or its version) changes.
+// At most 16 preparations are kept. Thread-safe.
+class PreparedMatmulCache {
+ public:
+  explicit PreparedMatmulCache(std::vector<kernels::PostOp> post_ops = {}) : post_ops_(std::move(post_ops)) {}
+  // x float32 with x.dim(-1) == k and x.size() > 0 -> [..., n].
+  Tensor run(const Tensor& x, const VariablePtr& kernel, const VariablePtr& bias, std::int64_t k, std::int64_t n) const;
+
+ private:
+  struct Prepared {
+    std::shared_ptr<const kernels::PreparedDense> dense;
+    // Which variables it was made from (weak: compared by owner, so a freed variable's address
+    // reused by a new one never matches).
+    std::weak_ptr<Variable> kernel;
+    std::weak_ptr<Variable> bias;
+    std::uint64_t kernel_version = 0;
+    std::uint64_t bias_version = 0;
+  };
+  std::vector<kernels::PostOp> post_ops_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::pair<std::int64_t, int>, Prepared> prepared_;
+};
 
 class DenseImpl final : public quant::QuantizedKernelLayer {
  public:
@@ -32,6 +64,8 @@ class DenseImpl final : public quant::QuantizedKernelLayer {
   const VariablePtr& kernel() const { return kernel_; }
   const VariablePtr& bias() const { return bias_; }
   const VariablePtr& kernel_scale() const { return kernel_scale_; }
+  // The activation's canonical name ("linear" for none).
+  const std::string& activation() const { return options_.activation; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;

@@ -3,10 +3,12 @@
 #include "layers/activations/activation_tape.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 
 #include "keras/regularizers.hpp"
 #include "layers/config_utils.hpp"
+#include "layers/core/dense.hpp"
 #include "layers/core/layer_utils.hpp"
 #include "layers/core/quantization.hpp"
 #include "ops/activations.hpp"
@@ -142,6 +144,40 @@ bool is_variance_scaling(const initializers::Initializer& init) {
 
 }  // namespace
 
+namespace {
+
+// How many trailing input axes a plain-matmul equation contracts with the kernel's leading
+// axes (input = P + C, kernel = C + K, output = P + K, every letter once per term, an optional
+// "..." leading both input and output); 0 for any other equation.
+int plain_matmul_contraction(const std::string& equation) {
+  const auto comma = equation.find(',');
+  const auto arrow = equation.find("->");
+  if (comma == std::string::npos || arrow == std::string::npos || arrow < comma) return 0;
+  std::string in = equation.substr(0, comma);
+  std::string kernel = equation.substr(comma + 1, arrow - comma - 1);
+  std::string out = equation.substr(arrow + 2);
+  if (in.rfind("...", 0) == 0 && out.rfind("...", 0) == 0) {
+    in = in.substr(3);
+    out = out.substr(3);
+  }
+  auto letters_once = [](const std::string& term) {
+    for (std::size_t i = 0; i < term.size(); ++i)
+      if (!std::isalpha(static_cast<unsigned char>(term[i])) || term.find(term[i], i + 1) != std::string::npos)
+        return false;
+    return true;
+  };
+  if (!letters_once(in) || !letters_once(kernel) || !letters_once(out)) return 0;
+  std::size_t contracted = 0;
+  while (contracted < kernel.size() && out.find(kernel[contracted]) == std::string::npos) ++contracted;
+  if (contracted == 0 || contracted > in.size()) return 0;
+  const std::string prefix = in.substr(0, in.size() - contracted);
+  if (in.substr(prefix.size()) != kernel.substr(0, contracted)) return 0;
+  if (out != prefix + kernel.substr(contracted)) return 0;
+  return static_cast<int>(contracted);
+}
+
+}  // namespace
+
 EinsumAnalysis analyze_einsum_string(const std::string& equation, const std::optional<std::string>& bias_axes,
                                      const Shape& input_shape, const Shape& partial_output_shape) {
   std::string replaced = std::regex_replace(equation, std::regex(R"(\.\.\.)"), "0");
@@ -175,6 +211,8 @@ EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, const
     if (d < -1)
       throw ValueError("EinsumDense '" + name() + "': invalid output_shape " + shape_to_string(partial_output_shape_));
   }
+  contracted_ = plain_matmul_contraction(equation_);
+  prepared_ = std::make_shared<PreparedMatmulCache>();
 }
 
 EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, std::optional<std::string> bias_axes,
@@ -411,6 +449,31 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
     return to_dtype(y, compute_dtype());
   }
   Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
+  if (const auto c = static_cast<std::size_t>(contracted_); c > 0 && variable_dtype() == DType::float32 &&
+                                                            compute_dtype() == DType::float32 && x.size() > 0 &&
+                                                            static_cast<std::size_t>(x.rank()) >= c) {
+    // A matrix product: [rows, k] . kernel [k, n] through a prepared matmul.
+    const Shape& ks = kernel_->shape();
+    const Shape& xs = x.shape();
+    if (ks.size() > c && std::equal(ks.begin(), ks.begin() + static_cast<std::ptrdiff_t>(c), xs.end() - c)) {
+      std::int64_t k = 1;
+      for (std::size_t i = 0; i < c; ++i) k *= ks[i];
+      const Shape kept(ks.begin() + static_cast<std::ptrdiff_t>(c), ks.end());
+      const std::int64_t n = shape_size(kept);
+      Shape out_shape(xs.begin(), xs.end() - static_cast<std::ptrdiff_t>(c));
+      out_shape.insert(out_shape.end(), kept.begin(), kept.end());
+      if (k > 0 && n > 0) {
+        Shape flat(xs.begin(), xs.end() - static_cast<std::ptrdiff_t>(c));
+        flat.push_back(k);
+        // The bias goes into the product when it spans the kernel's output axes exactly.
+        const bool fuse_bias = bias_ && bias_->shape() == kept;
+        Tensor y = prepared_->run(x.reshape(flat), kernel_, fuse_bias ? bias_ : VariablePtr(), k, n).reshape(out_shape);
+        if (bias_ && !fuse_bias) y = kernels::add(y, bias_->value());
+        y = apply_activation(options_.activation, y);
+        return to_dtype(y, compute_dtype());
+      }
+    }
+  }
   Tensor kernel = kernel_->value();
   if (kernel.dtype() != DType::float32) kernel = kernel.astype(DType::float32);
   Tensor y = kernels::einsum(equation_, x, kernel);

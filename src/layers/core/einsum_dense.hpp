@@ -1,5 +1,7 @@
 #pragma once
 
+#include <memory>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,8 @@ struct EinsumAnalysis {
 };
 EinsumAnalysis analyze_einsum_string(const std::string& equation, const std::optional<std::string>& bias_axes,
                                      const Shape& input_shape, const Shape& partial_output_shape);
+
+class PreparedMatmulCache;  // layers/core/dense.hpp
 
 class EinsumDenseImpl final : public quant::QuantizedKernelLayer {
  public:
@@ -68,6 +72,12 @@ class EinsumDenseImpl final : public quant::QuantizedKernelLayer {
   Shape kernel_shape_;  // the float kernel's shape
   quant::EinsumQuantInfo quant_info_;
   std::optional<quantizers::AbsMaxQuantizer> inputs_quantizer_;
+  // An equation that is a plain matrix product: the input's last `contracted_` axes times the
+  // kernel's first ones ("abc,cde->abde", "abcd,cde->abe", "...b,bc->...c"); 0 otherwise.
+  // Such a layer runs through prepared_ (float32), the bias fused when it covers the kernel's
+  // remaining axes exactly.
+  int contracted_ = 0;
+  std::shared_ptr<PreparedMatmulCache> prepared_;
 };
 
 }  // namespace keras::detail

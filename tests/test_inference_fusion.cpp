@@ -1,0 +1,224 @@
+// Inference fusion of Dense layers (models/fusion.hpp): a Dense, its activation and an activation
+// layer that alone reads its output run as one prepared oneDNN matmul at predict. The fused
+// result must equal running the layers one after the other (Layer::forward, unfused), within
+// float32 rounding: the matmul sums in another order and oneDNN's eltwise post-ops are
+// vectorized approximations of exp, tanh and erf (a few ulp). Tolerance: |fused - unfused| <=
+// 2e-5 + 2e-5 * |unfused| for inputs in [-3, 3] and kernels of unit row norm.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "keras/keras.hpp"
+#include "models/execution_plan.hpp"
+#include "models/functional.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/linalg.hpp"
+
+namespace {
+
+namespace L = keras::layers;
+using keras::Shape;
+using keras::Tensor;
+
+constexpr std::int64_t kIn = 48;
+constexpr std::int64_t kUnits = 37;  // not a multiple of any vector width
+constexpr double kAtol = 2e-5;
+constexpr double kRtol = 2e-5;
+
+void expect_close(const Tensor& actual, const Tensor& expected, const std::string& what) {
+  ASSERT_EQ(actual.shape(), expected.shape()) << what;
+  ASSERT_EQ(actual.dtype(), keras::DType::float32) << what;
+  const float* a = actual.data<float>();
+  const float* e = expected.data<float>();
+  int bad = 0;
+  for (std::int64_t i = 0; i < actual.size(); ++i) {
+    if (std::abs(static_cast<double>(a[i]) - e[i]) > kAtol + kRtol * std::abs(static_cast<double>(e[i]))) {
+      if (++bad <= 3) ADD_FAILURE() << what << ": element " << i << " fused " << a[i] << ", unfused " << e[i];
+    }
+  }
+  EXPECT_EQ(bad, 0) << what;
+}
+
+// How many plan steps run fused, and how many were absorbed into them.
+std::pair<int, int> fusion_counts(const keras::Model& model) {
+  auto& graph = dynamic_cast<keras::detail::FunctionalImpl&>(model.impl());
+  int fused = 0;
+  int absorbed = 0;
+  for (const auto& step : graph.execution_plan()->steps) {
+    fused += step.fused ? 1 : 0;
+    absorbed += step.absorbed ? 1 : 0;
+  }
+  return {fused, absorbed};
+}
+
+Tensor random_kernel(std::int64_t in, std::int64_t units, std::uint64_t seed) {
+  return keras::random::normal({in, units}, 0.0F, 1.0F / std::sqrt(static_cast<float>(in)), seed);
+}
+
+// The layers' own forward passes, one after the other (never fused).
+Tensor unfused(const keras::Model& model, const std::vector<std::string>& layer_names, const Tensor& x) {
+  Tensor y = x;
+  for (const auto& name : layer_names) y = model.get_layer(name).ptr()->forward(y, false);
+  return y;
+}
+
+const std::vector<std::string> kFusedActivations = {
+    "linear",     "relu", "relu6", "sigmoid",     "tanh",         "silu",      "hard_silu", "gelu",
+    "leaky_relu", "elu",  "selu",  "exponential", "hard_sigmoid", "hard_tanh", "mish",      "log_sigmoid"};
+
+TEST(DenseFusion, EachActivationWithAndWithoutBiasMatchesTheUnfusedLayer) {
+  // softmax and softsign are no post-ops: the prepared matmul runs, the activation after it.
+  std::vector<std::string> activations = kFusedActivations;
+  activations.insert(activations.end(), {"softmax", "softsign"});
+  std::uint64_t seed = 1;
+  for (const auto& activation : activations) {
+    for (bool use_bias : {true, false}) {
+      auto input = keras::Input({kIn});
+      auto output = L::Dense(kUnits, {.activation = activation, .use_bias = use_bias, .name = "d"})(input);
+      keras::Model model(input, output);
+      std::vector<Tensor> weights{random_kernel(kIn, kUnits, seed++)};
+      if (use_bias) weights.push_back(keras::random::uniform({kUnits}, -1.0F, 1.0F, seed++));
+      model.set_weights(weights);
+      EXPECT_EQ(fusion_counts(model), std::make_pair(1, 0)) << activation;
+      for (std::int64_t batch : {1, 5, 64}) {
+        const Tensor x = keras::random::uniform({batch, kIn}, -3.0F, 3.0F, seed++);
+        const std::string what =
+            activation + (use_bias ? " with bias" : " without bias") + ", batch " + std::to_string(batch);
+        expect_close(model.predict(x, batch).at(0), unfused(model, {"d"}, x), what);
+      }
+    }
+  }
+}
+
+TEST(DenseFusion, AbsorbsTheActivationLayerThatAloneReadsItsOutput) {
+  std::uint64_t seed = 100;
+  struct Case {
+    std::string dense_activation;
+    std::string layer_activation;
+    bool absorbed;
+  };
+  const std::vector<Case> cases = {{"linear", "relu", true},    {"linear", "gelu", true},
+                                   {"linear", "sigmoid", true}, {"relu", "tanh", true},  // two post-ops
+                                   {"softmax", "relu", false},  {"linear", "softmax", false}};
+  for (const auto& c : cases) {
+    auto input = keras::Input({kIn});
+    auto hidden = L::Dense(kUnits, {.activation = c.dense_activation, .name = "d"})(input);
+    auto output = L::Activation(c.layer_activation, {.name = "a"})(hidden);
+    keras::Model model(input, output);
+    model.set_weights({random_kernel(kIn, kUnits, seed++), keras::random::uniform({kUnits}, -1.0F, 1.0F, seed++)});
+    const std::string what = "Dense(" + c.dense_activation + ") -> Activation(" + c.layer_activation + ")";
+    EXPECT_EQ(fusion_counts(model), std::make_pair(1, c.absorbed ? 1 : 0)) << what;
+    for (std::int64_t batch : {1, 9}) {
+      const Tensor x = keras::random::uniform({batch, kIn}, -3.0F, 3.0F, seed++);
+      expect_close(model.predict(x, batch).at(0), unfused(model, {"d", "a"}, x), what);
+    }
+  }
+}
+
+TEST(DenseFusion, AnOutputReadTwiceIsNotAbsorbed) {
+  auto input = keras::Input({kIn});
+  auto hidden = L::Dense(kUnits, {.name = "d"})(input);
+  auto activated = L::Activation("relu", {.name = "a"})(hidden);
+  keras::Model model(std::vector<keras::KerasTensor>{input}, std::vector<keras::KerasTensor>{activated, hidden});
+  model.set_weights({random_kernel(kIn, kUnits, 7), keras::random::uniform({kUnits}, -1.0F, 1.0F, 8)});
+  EXPECT_EQ(fusion_counts(model), std::make_pair(1, 0));
+  const Tensor x = keras::random::uniform({3, kIn}, -3.0F, 3.0F, 9);
+  auto out = model.predict(x, 3);
+  expect_close(out.at(0), unfused(model, {"d", "a"}, x), "activation output");
+  expect_close(out.at(1), unfused(model, {"d"}, x), "Dense output");
+}
+
+TEST(DenseFusion, FollowsAssignedKernelAndBias) {
+  auto input = keras::Input({kIn});
+  auto output = L::Dense(kUnits, {.activation = "relu", .name = "d"})(input);
+  keras::Model model(input, output);
+  auto layer = model.get_layer("d").ptr();
+  const Tensor x1 = keras::random::uniform({1, kIn}, -3.0F, 3.0F, 11);
+  const Tensor x64 = keras::random::uniform({64, kIn}, -3.0F, 3.0F, 12);
+  // Prepared for both batch sizes, then the weights change under the preparations.
+  model.predict(x1, 1);
+  model.predict(x64, 64);
+  auto kernel = layer->weights().at(0);
+  auto bias = layer->weights().at(1);
+  kernel->assign(random_kernel(kIn, kUnits, 13));
+  expect_close(model.predict(x64, 64).at(0), unfused(model, {"d"}, x64), "batch 64 after assigning the kernel");
+  expect_close(model.predict(x1, 1).at(0), unfused(model, {"d"}, x1), "batch 1 after assigning the kernel");
+  bias->assign(keras::random::uniform({kUnits}, -1.0F, 1.0F, 14));
+  expect_close(model.predict(x1, 1).at(0), unfused(model, {"d"}, x1), "batch 1 after assigning the bias");
+  expect_close(model.predict(x64, 64).at(0), unfused(model, {"d"}, x64), "batch 64 after assigning the bias");
+  // A change the old preparation would miss: the result must move.
+  const Tensor before = model.predict(x1, 1).at(0);
+  Tensor negated = kernel->value().astype(keras::DType::float32);
+  Tensor flipped = Tensor::uninitialized(negated.shape());
+  for (std::int64_t i = 0; i < negated.size(); ++i) flipped.data<float>()[i] = -negated.data<float>()[i];
+  kernel->assign(flipped);
+  const Tensor after = model.predict(x1, 1).at(0);
+  expect_close(after, unfused(model, {"d"}, x1), "batch 1 after negating the kernel");
+  bool moved = false;
+  for (std::int64_t i = 0; i < before.size(); ++i) moved = moved || before.data<float>()[i] != after.data<float>()[i];
+  EXPECT_TRUE(moved);
+}
+
+TEST(DenseFusion, AQuantizedLayerRunsUnfused) {
+  // The plan fuses while the layer is float; Model::quantize changes it afterwards.
+  auto input = keras::Input({kIn});
+  auto output = L::Dense(kUnits, {.activation = "relu", .name = "d"})(input);
+  keras::Model model(input, output);
+  model.set_weights({random_kernel(kIn, kUnits, 31), keras::random::uniform({kUnits}, -1.0F, 1.0F, 32)});
+  const Tensor x = keras::random::uniform({2, kIn}, -3.0F, 3.0F, 33);
+  model.predict(x, 2);
+  model.quantize("int8");
+  expect_close(model.predict(x, 2).at(0), unfused(model, {"d"}, x), "int8 after quantize");
+}
+
+TEST(DenseFusion, InputsOfRankThreeAndSequentialModels) {
+  keras::Sequential model(
+      {L::Dense(kUnits, {.activation = "gelu", .name = "d1"}), L::Dense(5, {.activation = "tanh", .name = "d2"})});
+  model.build({-1, 6, kIn});
+  const Tensor x = keras::random::uniform({4, 6, kIn}, -3.0F, 3.0F, 21);
+  expect_close(model.predict(x, 4).at(0), unfused(model, {"d1", "d2"}, x), "Sequential on [4, 6, 48]");
+}
+
+// EinsumDense equations that are a plain matrix product run through a prepared matmul at
+// inference (every call, inside MultiHeadAttention too): same tolerance against the einsum.
+TEST(EinsumDenseMatmul, PlainProductsMatchTheEinsum) {
+  struct Case {
+    std::string equation;
+    Shape input;  // batch included
+    Shape output;
+    std::optional<std::string> bias_axes;
+    std::string activation;
+  };
+  const std::vector<Case> cases = {
+      {"abc,cde->abde", {3, 5, 16}, {5, 4, 8}, "de", "linear"},  // bias fused
+      {"abc,cde->abde", {3, 5, 16}, {5, 4, 8}, "e", "relu"},     // bias [8] broadcast after
+      {"abcd,cde->abe", {2, 5, 4, 8}, {5, 16}, "e", "gelu"},     // two contracted axes
+      {"...b,bc->...c", {7, 16}, {9}, "c", "tanh"},
+      {"ab,bc->ac", {1, 16}, {9}, std::nullopt, "linear"},
+      {"abc,bd->acd", {3, 5, 16}, {16, 6}, "d", "linear"},  // contracts a middle axis: the einsum path
+  };
+  std::uint64_t seed = 300;
+  for (const auto& c : cases) {
+    auto input = keras::Input(Shape(c.input.begin() + 1, c.input.end()));
+    auto output = L::EinsumDense(c.equation, c.output,
+                                 {.activation = c.activation, .bias_axes = c.bias_axes, .name = "e"})(input);
+    keras::Model model(input, output);
+    auto layer = model.get_layer("e").ptr();
+    for (const auto& v : layer->weights()) v->assign(keras::random::uniform(v->shape(), -1.0F, 1.0F, seed++));
+    for (int round = 0; round < 2; ++round) {
+      const Tensor x = keras::random::uniform(c.input, -3.0F, 3.0F, seed++);
+      Tensor expected = keras::kernels::einsum(c.equation, x, layer->weights().at(0)->value());
+      if (c.bias_axes) expected = keras::kernels::add(expected, layer->weights().at(1)->value());
+      expected = L::Activation(c.activation).ptr()->forward(expected, false);
+      const std::string what = c.equation + " bias " + c.bias_axes.value_or("none") + " round " + std::to_string(round);
+      expect_close(layer->forward(x, false), expected, what);
+      expect_close(model.predict(x, c.input[0]).at(0), expected, what + " (predict)");
+      // Round 2 runs after a new kernel: the preparation must follow it.
+      layer->weights().at(0)->assign(keras::random::uniform(layer->weights().at(0)->shape(), -1.0F, 1.0F, seed++));
+    }
+  }
+}
+
+}  // namespace
