@@ -350,6 +350,25 @@ TEST(TrainOnBatch, RefusesLayersWithoutABackwardPass) {
   }
 }
 
+// 64 sequences of 2 to 5 tokens in 1..5 padded with zeros to length 5 (int32), labelled 1 when
+// token 5 occurs.
+std::pair<Tensor, Tensor> token_five_sequences(std::uint64_t seed) {
+  std::vector<std::int64_t> ids;
+  std::vector<float> labels;
+  const auto d = keras::random::uniform({64, 5}, 0.0F, 6.0F, seed).to_vector();
+  for (std::int64_t s = 0; s < 64; ++s) {
+    const std::int64_t length = 2 + s % 4;
+    bool has_five = false;
+    for (std::int64_t t = 0; t < 5; ++t) {
+      std::int64_t id = t < length ? 1 + static_cast<std::int64_t>(d[static_cast<std::size_t>(s * 5 + t)]) % 5 : 0;
+      ids.push_back(id);
+      has_five = has_five || id == 5;
+    }
+    labels.push_back(has_five ? 1.0F : 0.0F);
+  }
+  return {Tensor::from_vector_i64({64, 5}, ids, keras::DType::int32), Tensor::from_vector({64, 1}, labels)};
+}
+
 // Backpropagation through time in a model: an Embedding with mask_zero
 // feeding an LSTM (masked steps keep the state) learns to tell sequences
 // apart, and its gradient matches central differences.
@@ -362,23 +381,7 @@ TEST(Fit, TrainsAMaskedLSTM) {
     model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.05}),
                    .loss = "binary_crossentropy",
                    .metrics = {"accuracy"}});
-    // Label 1 when token 5 occurs; trailing zeros are padding.
-    std::vector<std::int64_t> ids;
-    std::vector<float> labels;
-    Tensor draws = keras::random::uniform({64, 5}, 0.0F, 6.0F, 5);
-    const auto d = draws.to_vector();
-    for (std::int64_t s = 0; s < 64; ++s) {
-      const std::int64_t length = 2 + s % 4;
-      bool has_five = false;
-      for (std::int64_t t = 0; t < 5; ++t) {
-        std::int64_t id = t < length ? 1 + static_cast<std::int64_t>(d[static_cast<std::size_t>(s * 5 + t)]) % 5 : 0;
-        ids.push_back(id);
-        has_five = has_five || id == 5;
-      }
-      labels.push_back(has_five ? 1.0F : 0.0F);
-    }
-    Tensor x = Tensor::from_vector_i64({64, 5}, ids, keras::DType::int32);
-    Tensor y = Tensor::from_vector({64, 1}, labels);
+    auto [x, y] = token_five_sequences(5);
     const double before = model.evaluate(x, y, {.verbose = 0}).at("loss");
     model.fit(x, y, {.batch_size = 16, .epochs = 40, .verbose = 0, .seed = 3});
     const keras::Logs after = model.evaluate(x, y, {.verbose = 0});
@@ -391,22 +394,7 @@ TEST(Fit, TrainsAMaskedLSTM) {
 // MultiHeadAttention (the padding mask reaches query_mask and value_mask)
 // learns to tell sequences apart, without and with attention dropout.
 TEST(Fit, TrainsAMaskedMultiHeadAttention) {
-  // Label 1 when token 5 occurs; trailing zeros are padding.
-  std::vector<std::int64_t> ids;
-  std::vector<float> labels;
-  const auto d = keras::random::uniform({64, 5}, 0.0F, 6.0F, 11).to_vector();
-  for (std::int64_t s = 0; s < 64; ++s) {
-    const std::int64_t length = 2 + s % 4;
-    bool has_five = false;
-    for (std::int64_t t = 0; t < 5; ++t) {
-      std::int64_t id = t < length ? 1 + static_cast<std::int64_t>(d[static_cast<std::size_t>(s * 5 + t)]) % 5 : 0;
-      ids.push_back(id);
-      has_five = has_five || id == 5;
-    }
-    labels.push_back(has_five ? 1.0F : 0.0F);
-  }
-  Tensor x = Tensor::from_vector_i64({64, 5}, ids, keras::DType::int32);
-  Tensor y = Tensor::from_vector({64, 1}, labels);
+  auto [x, y] = token_five_sequences(11);
   for (double dropout : {0.0, 0.1}) {
     keras::KerasTensor input = keras::Input({5}, {.dtype = "int32"});
     keras::KerasTensor embedded = layers::Embedding(6, 4, {.mask_zero = true})(input);
