@@ -165,7 +165,7 @@ inline std::size_t mutate_archive(std::uint8_t* data, std::size_t size, std::siz
   }
   auto packed = pack_zip(*members);
   if (!packed || packed->size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
-  std::memcpy(data, packed->data(), packed->size());
+  if (!packed->empty()) std::memcpy(data, packed->data(), packed->size());  // memcpy(_, nullptr, 0) is UB
   return packed->size();
 }
 
@@ -188,7 +188,7 @@ inline std::size_t cross_over_archives(const std::uint8_t* data1, std::size_t si
   if (!replaced) a->push_back(donor);
   auto packed = pack_zip(*a);
   if (!packed || packed->empty() || packed->size() > max_out) return 0;
-  std::memcpy(out, packed->data(), packed->size());
+  if (!packed->empty()) std::memcpy(out, packed->data(), packed->size());
   return packed->size();
 }
 
