@@ -188,7 +188,7 @@ inline std::size_t cross_over_archives(const std::uint8_t* data1, std::size_t si
   if (!replaced) a->push_back(donor);
   auto packed = pack_zip(*a);
   if (!packed || packed->empty() || packed->size() > max_out) return 0;
-  if (!packed->empty()) std::memcpy(out, packed->data(), packed->size());
+  std::memcpy(out, packed->data(), packed->size());
   return packed->size();
 }
 
