@@ -49,27 +49,6 @@ class TempGuard {
   fs::path path_;
 };
 
-// Closes a descriptor on scope exit; close_checked() reports a failing close,
-// which on some file systems is where a write error surfaces.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  int close_checked() {
-    int result = ::close(fd_);
-    fd_ = -1;
-    return result;
-  }
-
- private:
-  int fd_;
-};
-
 // Creates a new, empty, uniquely named file beside target and returns its
 // descriptor. Mode 0666 lets the umask decide, as for any ordinary new file.
 int create_exclusive_temp(const fs::path& target, fs::path* temp_path) {
@@ -219,18 +198,18 @@ void stream_file_atomically(const fs::path& target_path, const std::function<voi
   fsync_directory_best_effort(directory_of(target));
 }
 
-int open_scratch_file(const fs::path& target_path) {
+FileDescriptor open_scratch_file(const fs::path& target_path) {
   const fs::path target = without_trailing_separator(target_path);
 #ifdef O_TMPFILE
   const int unnamed = ::open(directory_of(target).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (unnamed >= 0) return unnamed;
+  if (unnamed >= 0) return FileDescriptor(unnamed);
 #endif
   for (int attempt = 0; attempt < 100; ++attempt) {
     const fs::path candidate = detail::sibling_temp_path(target, "scratch");
     const int fd = ::open(candidate.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
       ::unlink(candidate.c_str());
-      return fd;
+      return FileDescriptor(fd);
     }
     if (errno != EEXIST) {
       throw IOError("Cannot write " + target.string() + ": cannot create a scratch file in " +

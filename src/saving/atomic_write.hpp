@@ -3,6 +3,8 @@
 // see either the old target or the complete new one, never a partial file.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -23,11 +25,32 @@ void write_file_atomically(const std::filesystem::path& target, std::span<const 
 void stream_file_atomically(const std::filesystem::path& target,
                             const std::function<void(int fd, const std::filesystem::path& shown_name)>& produce);
 
+// Closes a descriptor on scope exit; close_checked() reports a failing close,
+// which on some file systems is where a write error surfaces.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+  int close_checked() {
+    int result = ::close(fd_);
+    fd_ = -1;
+    return result;
+  }
+
+ private:
+  int fd_;
+};
+
 // An unnamed scratch file in the directory of `target`, open for reading and
 // writing: O_TMPFILE, or else a uniquely named file removed at once. It goes
 // away with its descriptor, even when the process is killed. IOError when the
 // directory allows neither.
-int open_scratch_file(const std::filesystem::path& target);
+FileDescriptor open_scratch_file(const std::filesystem::path& target);
 
 // Same, but `produce` writes the content itself to the temporary path it is
 // given (an empty file that already exists; truncating it is fine), e.g. to

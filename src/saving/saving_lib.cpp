@@ -48,15 +48,6 @@ std::vector<std::byte> weights_h5(const Model& model) {
   return file.image();
 }
 
-// Closes a descriptor on scope exit.
-struct ScratchDescriptor {
-  explicit ScratchDescriptor(int descriptor) : fd(descriptor) {}
-  int fd;
-  ScratchDescriptor(const ScratchDescriptor&) = delete;
-  ScratchDescriptor& operator=(const ScratchDescriptor&) = delete;
-  ~ScratchDescriptor() { ::close(fd); }
-};
-
 // A .keras file without a copy of the weights in anonymous memory: HDF5 builds
 // model.weights.h5 in an unnamed scratch file beside the target (through a shared mapping, so
 // the page cache holds it), and libzip streams the archive from its mapping into the target's
@@ -65,14 +56,14 @@ struct ScratchDescriptor {
 void save_archive_to_file(const Model& model, const std::filesystem::path& filepath) {
   const std::string metadata = metadata_json();
   const std::string config = config_json(model);
-  const ScratchDescriptor scratch{saving::open_scratch_file(filepath)};
+  const saving::FileDescriptor scratch = saving::open_scratch_file(filepath);
   const std::string shown = filepath.string() + " (model.weights.h5)";
   {
-    auto file = saving::H5File::create_on_descriptor(scratch.fd, shown);
+    auto file = saving::H5File::create_on_descriptor(scratch.get(), shown);
     saving::save_weights_to(model.impl(), file.root());
     file.close_on_descriptor();
   }
-  const auto weights = saving::MappedFile::map_descriptor(scratch.fd, shown);
+  const auto weights = saving::MappedFile::map_descriptor(scratch.get(), shown);
   saving::stream_file_atomically(filepath, [&](int fd, const std::filesystem::path&) {
     saving::ZipWriter zip(fd);
     zip.add("metadata.json", to_bytes(metadata));

@@ -83,6 +83,22 @@ std::optional<Tensor> merged_attention_mask(const AttentionMasks& m, std::int64_
   return mask;
 }
 
+// The dropout rate of a config value kept as written (an int stays an int).
+double dropout_rate(const Json& dropout) { return dropout.is_number() ? dropout.get<double>() : 0.0; }
+
+// Keras' _compute_attention runs ops.dot_product_attention (fused) unless dropout is on, the
+// scores are asked for, or the projections are not [B, T, heads, dim] (several attention axes).
+bool fused_attention(const Json& dropout, bool return_attention_scores, int projected_rank) {
+  return !(dropout_rate(dropout) > 0.0 || return_attention_scores || projected_rank != 4);
+}
+
+// The softmax axes of the scores: their last `count` axes.
+std::vector<int> last_axes(int rank, int count) {
+  std::vector<int> axes;
+  for (int i = rank - count; i < rank; ++i) axes.push_back(i);
+  return axes;
+}
+
 Tensor expand_to_rank(Tensor mask, int rank, int axis) {
   while (mask.rank() < rank) mask = kernels::expand_dims(mask, axis);
   return mask;
@@ -594,8 +610,8 @@ void MultiHeadAttentionImpl::build(const std::vector<Shape>& shapes) {
   equations_ = build_attention_equation(rank, axes);
   // Keras creates these two (variable-free) layers here; they are saved as empty groups.
   track("_softmax", layers::Softmax({.dtype = dtype_policy().name()}).ptr());
-  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  dropout_layer_ = layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
+  dropout_layer_ =
+      layers::Dropout(dropout_rate(dropout_), {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
   track("_dropout_layer", dropout_layer_);
 
   Shape out_known = options_.output_shape ? *options_.output_shape : Shape{query.back()};
@@ -653,17 +669,13 @@ std::vector<Tensor> MultiHeadAttentionImpl::call(const CallArgs& args) {
   Tensor key = key_dense_->forward(key_input, false);
   Tensor value = value_dense_->forward(in.value, false);
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(key_dim_)));
-  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
   AttentionResult r;
-  if (fused) {
+  if (fused_attention(dropout_, in.return_attention_scores, query.rank())) {
     r = fused_dot_product(query, key, value, mask, scale);
   } else {
-    std::vector<int> norm_axes;
     const int n_axes = static_cast<int>(attention_axes_->size());
-    for (int i = equations_.scores_rank - n_axes; i < equations_.scores_rank; ++i) norm_axes.push_back(i);
     r = einsum_attention(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true, equations_.combine,
-                         norm_axes, -n_axes * 2 - 1, score_dropout(args.training));
+                         last_axes(equations_.scores_rank, n_axes), -n_axes * 2 - 1, score_dropout(args.training));
   }
   return project_output(r.output, gate, r.scores, in.return_attention_scores);
 }
@@ -680,17 +692,13 @@ std::vector<ad::Var> MultiHeadAttentionImpl::call_tape(const CallArgs& args, con
   ad::Var key = key_dense_->forward_tape(key_input, variables, args.training);
   ad::Var value = value_dense_->forward_tape(in.value, variables, args.training);
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(key_dim_)));
-  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
   AttentionTapeResult r;
-  if (fused) {
+  if (fused_attention(dropout_, in.return_attention_scores, query.rank())) {
     r = fused_dot_product_tape(query, key, value, mask, scale);
   } else {
-    std::vector<int> norm_axes;
     const int n_axes = static_cast<int>(attention_axes_->size());
-    for (int i = equations_.scores_rank - n_axes; i < equations_.scores_rank; ++i) norm_axes.push_back(i);
     r = einsum_attention_tape(query, key, value, mask, scale, equations_.dot_product, /*key_first=*/true,
-                              equations_.combine, norm_axes, -n_axes * 2 - 1,
+                              equations_.combine, last_axes(equations_.scores_rank, n_axes), -n_axes * 2 - 1,
                               score_dropout_tape(args.training, variables));
   }
   return project_output_tape(r.output, gate, r.scores, in.return_attention_scores, variables, args.training);
@@ -789,8 +797,8 @@ void GroupQueryAttentionImpl::build(const std::vector<Shape>& shapes) {
   value_dense_->build_for({value});
   track("_value_dense", value_dense_);
   track("_softmax", layers::Softmax({.dtype = dtype_policy().name()}).ptr());
-  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  dropout_layer_ = layers::Dropout(rate, {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
+  dropout_layer_ =
+      layers::Dropout(dropout_rate(dropout_), {.seed = options_.seed, .dtype = dtype_policy().name()}).ptr();
   track("_dropout_layer", dropout_layer_);
   output_dense_ = std::make_shared<EinsumDenseImpl>("bquh,uhm->bqm", Shape{kUnknownDim, query.back()}, bias("m"),
                                                     sublayer_options(), "attention_output");
@@ -826,8 +834,7 @@ std::vector<Tensor> GroupQueryAttentionImpl::call(const CallArgs& args) {
   Tensor key = kernels::repeat(key_dense_->forward(key_input, false), repeats, 2);
   Tensor value = kernels::repeat(value_dense_->forward(in.value, false), repeats, 2);
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim_)));
-  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
+  const bool fused = fused_attention(dropout_, in.return_attention_scores, query.rank());
   AttentionResult r = fused ? fused_dot_product(query, key, value, mask, scale)
                             : einsum_attention(query, key, value, mask, scale, "bquh,bkuh->buqk", /*key_first=*/false,
                                                "buqk,bkuh->bquh", {-1}, -3, score_dropout(args.training));
@@ -847,8 +854,7 @@ std::vector<ad::Var> GroupQueryAttentionImpl::call_tape(const CallArgs& args, co
   ad::Var key = ad::repeat(key_dense_->forward_tape(key_input, variables, args.training), repeats, 2);
   ad::Var value = ad::repeat(value_dense_->forward_tape(in.value, variables, args.training), repeats, 2);
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim_)));
-  const double rate = dropout_.is_number() ? dropout_.get<double>() : 0.0;
-  const bool fused = !(rate > 0.0 || in.return_attention_scores || query.rank() != 4);
+  const bool fused = fused_attention(dropout_, in.return_attention_scores, query.rank());
   AttentionTapeResult r = fused ? fused_dot_product_tape(query, key, value, mask, scale)
                                 : einsum_attention_tape(query, key, value, mask, scale, "bquh,bkuh->buqk",
                                                         /*key_first=*/false, "buqk,bkuh->bquh", {-1}, -3,
