@@ -17,7 +17,7 @@
 
 #include "keras/error.hpp"
 #include "keras/limits.hpp"
-#include "saving/zip_archive.hpp"  // readable_memory_size
+#include "saving/zip_archive.hpp"  // readable_memory_size, ZipReader
 
 namespace keras::saving {
 
@@ -794,6 +794,12 @@ H5File H5File::open_image_view(std::span<const std::byte> bytes, std::shared_ptr
   H5Id file(H5Fopen(unique_memory_name(context->display_name).c_str(), H5F_ACC_RDONLY, fapl.get()));
   if (!file.valid()) raise_hdf5<FormatError>("Not a valid HDF5 file", context->display_name, "");
   return H5File(std::move(context), std::move(file));
+}
+
+H5File open_zip_member(const ZipReader& zip, std::string_view member, std::string display_name, bool verify_crc) {
+  auto in_place = zip.read_in_place(member, kNoSizeLimit, verify_crc);
+  if (in_place) return H5File::open_image_view(in_place->bytes, in_place->keep_alive, std::move(display_name));
+  return H5File::open_image(zip.read(member), std::move(display_name));
 }
 
 namespace {

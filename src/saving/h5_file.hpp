@@ -76,6 +76,7 @@ struct H5FileContext;
 void check_h5_dataset_bomb(std::string_view leaf, std::uint64_t declared, std::uint64_t stored, std::string_view where);
 
 class H5Group;
+class ZipReader;
 
 class H5File {
  public:
@@ -126,6 +127,12 @@ class H5File {
   std::shared_ptr<const detail::H5FileContext> context_;
   detail::H5Id id_;
 };
+
+// The HDF5 file held in a zip member (model.weights.h5 of a .keras archive):
+// read in place when STORED, as Keras writes it (CRC-32 checked unless
+// `verify_crc` is false), else decompressed into memory. `display_name` names
+// it in messages.
+H5File open_zip_member(const ZipReader& zip, std::string_view member, std::string display_name, bool verify_crc = true);
 
 // A group (the root group included). Child names are single path components
 // unless stated otherwise.

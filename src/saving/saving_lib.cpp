@@ -178,13 +178,10 @@ Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, boo
   Model model = model_from_config_json(to_text(zip.read("config.json")), origin, compile);
   if (zip.has("model.weights.h5")) {
     check_variable_bytes(model, origin);
-    // Keras writes the member STORED: HDF5 reads it where it lies in the mapped archive.
     const std::string member_name = origin + "/model.weights.h5";
-    auto in_place = zip.read_in_place("model.weights.h5", saving::kNoSizeLimit, verify_crc);
-    auto file = in_place ? saving::H5File::open_image_view(in_place->bytes, in_place->keep_alive, member_name)
-                         : saving::H5File::open_image(zip.read("model.weights.h5"), member_name);
+    auto file = saving::open_zip_member(zip, "model.weights.h5", member_name, verify_crc);
     saving::prepare_optimizer_for_file(model.impl(), file.root());
-    saving::load_weights_from(model.impl(), file.root(), origin + "/model.weights.h5");
+    saving::load_weights_from(model.impl(), file.root(), member_name);
   } else if (zip.has("model.weights.npz")) {
     throw NotImplementedError(origin +
                               ": npz weights (model.weights.npz) hold pickled Python objects; keras-cpp never "
