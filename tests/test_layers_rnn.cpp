@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "keras/keras.hpp"
 #include "keras/layers/core.hpp"
@@ -378,6 +379,163 @@ TEST(RnnMath, GenericRnnWithLstmCellEqualsLstmAndSerializesTheCell) {
   EXPECT_EQ(cell.at("build_config").dump(), R"({"input_shape":[null,3]})");
   auto copy = keras::saving::deserialize_layer(config);
   EXPECT_EQ(keras::saving::serialize_operation(*copy).dump(), config.dump());
+}
+
+// Inference without a mask runs SimpleRNN, LSTM and GRU as one oneDNN RNN primitive
+// (src/ops/recurrent.cpp). Checked against Keras' step equations in double precision, in every
+// direction and with initial states; tolerance 2e-6 (float32 over 7 steps of saturating gates).
+enum class RefCell { simple_tanh, simple_relu, lstm, gru_after, gru_before };
+
+struct RefResult {
+  std::vector<double> sequence;  // [B, T, U] in processing order
+  std::vector<double> h, c;      // final states [B, U]
+};
+
+RefResult reference_rnn(RefCell cell, const std::vector<std::vector<double>>& w, const std::vector<double>& x,
+                        std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units,
+                        bool backwards, std::vector<double> h, std::vector<double> c) {
+  const auto& kernel = w[0];
+  const auto& recurrent = w[1];
+  const auto& bias = w[2];
+  const std::int64_t gates =
+      cell == RefCell::lstm ? 4 : (cell == RefCell::gru_after || cell == RefCell::gru_before ? 3 : 1);
+  const std::int64_t width = gates * units;
+  auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  RefResult out;
+  for (std::int64_t k = 0; k < steps; ++k) {
+    const std::int64_t t = backwards ? steps - 1 - k : k;
+    std::vector<double> next_h(h.size()), next_c(c.size());
+    for (std::int64_t b = 0; b < batch; ++b) {
+      std::vector<double> xz(width, 0.0), hz(width, 0.0);
+      for (std::int64_t j = 0; j < width; ++j) {
+        for (std::int64_t f = 0; f < features; ++f) xz[j] += x[(b * steps + t) * features + f] * kernel[f * width + j];
+        xz[j] += bias[j];
+        for (std::int64_t i = 0; i < units; ++i) hz[j] += h[b * units + i] * recurrent[i * width + j];
+        if (cell == RefCell::gru_after) hz[j] += bias[width + j];
+      }
+      for (std::int64_t j = 0; j < units; ++j) {
+        const double hp = h[b * units + j];
+        double hn = 0.0;
+        switch (cell) {
+          case RefCell::simple_tanh:
+            hn = std::tanh(xz[j] + hz[j]);
+            break;
+          case RefCell::simple_relu:
+            hn = std::max(0.0, xz[j] + hz[j]);
+            break;
+          case RefCell::lstm: {
+            const double i = sig(xz[j] + hz[j]);
+            const double f = sig(xz[units + j] + hz[units + j]);
+            const double cc = f * c[b * units + j] + i * std::tanh(xz[2 * units + j] + hz[2 * units + j]);
+            const double o = sig(xz[3 * units + j] + hz[3 * units + j]);
+            next_c[b * units + j] = cc;
+            hn = o * std::tanh(cc);
+            break;
+          }
+          case RefCell::gru_after:
+          case RefCell::gru_before: {
+            const double z = sig(xz[j] + hz[j]);
+            const double r = sig(xz[units + j] + hz[units + j]);
+            double candidate = 0.0;
+            if (cell == RefCell::gru_after) {
+              candidate = std::tanh(xz[2 * units + j] + r * hz[2 * units + j]);
+            } else {
+              double rh = 0.0;  // (r * h) . recurrent_kernel_h, r taken per input unit
+              for (std::int64_t i = 0; i < units; ++i)
+                rh += sig(xz[units + i] + hz[units + i]) * h[b * units + i] * recurrent[i * width + 2 * units + j];
+              candidate = std::tanh(xz[2 * units + j] + rh);
+            }
+            hn = z * hp + (1.0 - z) * candidate;
+            break;
+          }
+        }
+        next_h[b * units + j] = hn;
+      }
+    }
+    h = next_h;
+    if (cell == RefCell::lstm) c = next_c;
+    out.sequence.resize(static_cast<std::size_t>(batch * steps * units));
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t j = 0; j < units; ++j) out.sequence[(b * steps + k) * units + j] = h[b * units + j];
+  }
+  out.h = h;
+  out.c = c;
+  return out;
+}
+
+TEST(RnnMath, WholeSequencePrimitiveMatchesTheStepEquations) {
+  constexpr std::int64_t batch = 3, steps = 7, features = 5, units = 6;
+  std::mt19937 random(29);
+  std::uniform_real_distribution<float> uniform(-0.8F, 0.8F);
+  auto draw = [&](const Shape& shape) {
+    std::vector<float> v(static_cast<std::size_t>(keras::shape_size(shape)));
+    for (auto& e : v) e = uniform(random);
+    return Tensor::from_vector(shape, v);
+  };
+  auto doubles = [](const Tensor& t) {
+    auto v = t.to_vector();
+    return std::vector<double>(v.begin(), v.end());
+  };
+  for (RefCell cell :
+       {RefCell::simple_tanh, RefCell::simple_relu, RefCell::lstm, RefCell::gru_after, RefCell::gru_before}) {
+    for (bool backwards : {false, true}) {
+      SCOPED_TRACE(std::to_string(static_cast<int>(cell)) + (backwards ? " go_backwards" : ""));
+      keras::clear_session();
+      const bool lstm = cell == RefCell::lstm;
+      auto x = keras::Input({steps, features});
+      auto h0 = keras::Input({units});
+      auto c0 = keras::Input({units});
+      std::vector<keras::KerasTensor> initial = {h0};
+      if (lstm) initial.push_back(c0);
+      keras::LayerRef layer = [&]() -> keras::LayerRef {
+        switch (cell) {
+          case RefCell::simple_tanh:
+          case RefCell::simple_relu:
+            return layers::SimpleRNN(units, {.activation = cell == RefCell::simple_relu ? "relu" : "tanh",
+                                             .return_sequences = true,
+                                             .return_state = true,
+                                             .go_backwards = backwards});
+          case RefCell::lstm:
+            return layers::LSTM(units, {.return_sequences = true, .return_state = true, .go_backwards = backwards});
+          default:
+            return layers::GRU(units, {.return_sequences = true,
+                                       .return_state = true,
+                                       .go_backwards = backwards,
+                                       .reset_after = cell == RefCell::gru_after});
+        }
+      }();
+      auto outputs = layer.call({x}, {{"initial_state", initial}});
+      std::vector<keras::KerasTensor> model_inputs = {x, h0};
+      if (lstm) model_inputs.push_back(c0);
+      keras::Model model(model_inputs, outputs);
+      // Twice: new weights must replace the prepared (prepacked) ones.
+      for (int round = 0; round < 2; ++round) {
+        std::vector<std::vector<double>> w;
+        for (const auto& v : layer->weights()) {
+          Tensor value = draw(v->value().shape());
+          v->assign(value);
+          w.push_back(doubles(value));
+        }
+        Tensor xs = draw({batch, steps, features});
+        Tensor hs = draw({batch, units});
+        Tensor cs = draw({batch, units});
+        std::vector<Tensor> feed = {xs, hs};
+        if (lstm) feed.push_back(cs);
+        auto got = model.predict(feed);
+        const RefResult want = reference_rnn(cell, w, doubles(xs), batch, steps, features, units, backwards,
+                                             doubles(hs), lstm ? doubles(cs) : std::vector<double>());
+        ASSERT_EQ(got.size(), lstm ? 3U : 2U);  // the output, then the states
+        auto expect_near = [](const Tensor& t, const std::vector<double>& ref) {
+          auto v = t.to_vector();
+          ASSERT_EQ(v.size(), ref.size());
+          for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], ref[i], 2e-6) << "at " << i;
+        };
+        expect_near(got[0], want.sequence);
+        expect_near(got[1], want.h);
+        if (lstm) expect_near(got[2], want.c);
+      }
+    }
+  }
 }
 
 TEST(RnnErrors, BadArgumentsAreRefused) {

@@ -172,6 +172,31 @@ std::vector<ad::Var> RNNCellImpl::step_tape(const ad::Var& /*x_t*/, const std::v
                             "': a model cannot be trained through it");
 }
 
+std::optional<kernels::PreparedRecurrent::Result> RNNCellImpl::run_sequence_fused(const Tensor& /*sequence*/,
+                                                                                  const std::vector<Tensor>& /*states*/,
+                                                                                  bool /*reverse*/,
+                                                                                  bool /*want_sequence*/) {
+  return std::nullopt;
+}
+
+std::optional<kernels::PreparedRecurrent::Result> RNNCellImpl::run_fused(
+    kernels::RecurrentCell cell, const std::string& activation, const std::string& recurrent_activation,
+    const VariablePtr& kernel, const VariablePtr& recurrent_kernel, const VariablePtr& bias, std::int64_t units,
+    const Tensor& sequence, const std::vector<Tensor>& states, bool reverse, bool want_sequence) {
+  // Dropout masks and quantized or non-float32 variables stay on the step loop.
+  if (!input_masks_.empty() || !recurrent_masks_.empty() || sequence.rank() != 3 || sequence.dim(0) == 0 ||
+      sequence.dtype() != DType::float32 || !kernel || !recurrent_kernel || kernel->value().dtype() != DType::float32 ||
+      recurrent_kernel->value().dtype() != DType::float32 || (bias && bias->value().dtype() != DType::float32) ||
+      !kernels::recurrent_primitive_supports(cell, activation, recurrent_activation))
+    return std::nullopt;
+  kernels::RecurrentShape shape;
+  shape.cell = cell;
+  shape.units = units;
+  shape.reverse = reverse;
+  shape.simple_activation = activation;
+  return fused_->run(shape, kernel, recurrent_kernel, bias, sequence, states, want_sequence);
+}
+
 // ----------------------------------------------------------------- dropout
 
 namespace {
@@ -417,6 +442,12 @@ std::vector<Tensor> SimpleRNNCellImpl::step(const Tensor& x_t, const std::vector
   return {apply_activation(activation_, z)};
 }
 
+std::optional<kernels::PreparedRecurrent::Result> SimpleRNNCellImpl::run_sequence_fused(
+    const Tensor& sequence, const std::vector<Tensor>& states, bool reverse, bool want_sequence) {
+  return run_fused(kernels::RecurrentCell::simple_rnn, activation_, "", kernel_, recurrent_kernel_, bias_, units_,
+                   sequence, states, reverse, want_sequence);
+}
+
 ad::Var SimpleRNNCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
   return masked_projection(sequence, v(kernel_), bias_ ? v(bias_) : ad::Var());
 }
@@ -476,6 +507,13 @@ Tensor LSTMCellImpl::project_inputs(const Tensor& sequence) {
 std::vector<Tensor> LSTMCellImpl::step(const Tensor& x_t, const std::vector<Tensor>& states) {
   Tensor z = add_recurrent(x_t, states.at(0), recurrent_kernel_->value());
   return lstm_gates(z, states.at(1), units_, activation_, recurrent_activation_);
+}
+
+std::optional<kernels::PreparedRecurrent::Result> LSTMCellImpl::run_sequence_fused(const Tensor& sequence,
+                                                                                   const std::vector<Tensor>& states,
+                                                                                   bool reverse, bool want_sequence) {
+  return run_fused(kernels::RecurrentCell::lstm, activation_, recurrent_activation_, kernel_, recurrent_kernel_, bias_,
+                   units_, sequence, states, reverse, want_sequence);
 }
 
 ad::Var LSTMCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {
@@ -601,6 +639,14 @@ std::vector<Tensor> GRUCellImpl::step(const Tensor& x_t, const std::vector<Tenso
       out[r * u + j] = z * ph[r * u + j] + (1.0F - z) * phh[r * u + j];
     }
   return {h};
+}
+
+std::optional<kernels::PreparedRecurrent::Result> GRUCellImpl::run_sequence_fused(const Tensor& sequence,
+                                                                                  const std::vector<Tensor>& states,
+                                                                                  bool reverse, bool want_sequence) {
+  return run_fused(reset_after_ ? kernels::RecurrentCell::gru_reset_after : kernels::RecurrentCell::gru, activation_,
+                   recurrent_activation_, kernel_, recurrent_kernel_, bias_, units_, sequence, states, reverse,
+                   want_sequence);
 }
 
 ad::Var GRUCellImpl::project_inputs_tape(const ad::Var& sequence, TapeVariables& v) {

@@ -10,6 +10,7 @@
 #include "keras/autodiff.hpp"
 #include "keras/layer.hpp"
 #include "keras/layers/rnn.hpp"
+#include "layers/rnn/fused_recurrent.hpp"
 #include "ops/conv.hpp"
 
 namespace keras::detail {
@@ -85,6 +86,12 @@ class RNNCellImpl : public Layer {
   virtual Tensor project_inputs(const Tensor& sequence) = 0;
   // One step: x_t [B, *projected] and the states [B, *state] -> the new states.
   virtual std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) = 0;
+  // The whole sequence [B, T, C] float32 from `states` in one oneDNN RNN primitive, when the
+  // cell's math is one oneDNN has (inference without a mask or dropout); nullopt otherwise.
+  // `reverse` is go_backwards; the result's sequence is in processing order, as the step loop's.
+  virtual std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
+                                                                               const std::vector<Tensor>& states,
+                                                                               bool reverse, bool want_sequence);
   // The backward pass: project_inputs() and step() on the tape (keras::ad),
   // the cell's variables taken through `variables`. has_tape() says whether
   // the cell has them; the defaults throw NotImplementedError.
@@ -130,6 +137,12 @@ class RNNCellImpl : public Layer {
 
   CellCommon common_;
   std::vector<Tensor> input_masks_, recurrent_masks_;  // empty: none (inference, no dropout)
+  // run_sequence_fused() of the cells oneDNN runs: `cell` with these variables, if supported.
+  std::optional<kernels::PreparedRecurrent::Result> run_fused(
+      kernels::RecurrentCell cell, const std::string& activation, const std::string& recurrent_activation,
+      const VariablePtr& kernel, const VariablePtr& recurrent_kernel, const VariablePtr& bias, std::int64_t units,
+      const Tensor& sequence, const std::vector<Tensor>& states, bool reverse, bool want_sequence);
+  std::shared_ptr<PreparedRecurrentCache> fused_ = std::make_shared<PreparedRecurrentCache>();
 
  private:
   std::uint64_t dropout_draws_ = 0;
@@ -149,6 +162,9 @@ class SimpleRNNCellImpl final : public RNNCellImpl {
   bool has_dropout_tape() const override { return true; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
+                                                                       const std::vector<Tensor>& states, bool reverse,
+                                                                       bool want_sequence) override;
   bool has_tape() const override { return true; }
   ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
   std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
@@ -178,6 +194,9 @@ class LSTMCellImpl final : public RNNCellImpl {
   std::size_t dropout_mask_count() const override { return common_.recurrent_dropout != 0.0 ? 4 : 1; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
+                                                                       const std::vector<Tensor>& states, bool reverse,
+                                                                       bool want_sequence) override;
   bool has_tape() const override { return true; }
   ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
   std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
@@ -210,6 +229,9 @@ class GRUCellImpl final : public RNNCellImpl {
   std::size_t dropout_mask_count() const override { return common_.recurrent_dropout != 0.0 ? 3 : 1; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
+  std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
+                                                                       const std::vector<Tensor>& states, bool reverse,
+                                                                       bool want_sequence) override;
   bool has_tape() const override { return true; }
   ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
   std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,

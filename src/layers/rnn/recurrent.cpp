@@ -1,6 +1,7 @@
 // Recurrent layers (keras/src/layers/rnn/rnn.py and the layers built on it).
 #include "layers/rnn/recurrent.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -322,6 +323,12 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
   }
 
   const std::vector<std::uint8_t> keep = kept_steps(mask_in, batch, steps, name());
+  // Without a mask (or with one that keeps every step) the whole sequence can run as one oneDNN
+  // primitive, where the cell's math allows.
+  if (std::all_of(keep.begin(), keep.end(), [](std::uint8_t k) { return k != 0; })) {
+    if (auto fused = cell_->run_sequence_fused(sequence, states, settings_.go_backwards, settings_.return_sequences))
+      return Result{fused->states.at(cell_->output_state()), std::move(fused->sequence), std::move(fused->states)};
+  }
 
   Tensor projected = cell_->project_inputs(sequence);  // [T, B, *proj]
   Shape step_shape(projected.shape().begin() + 1, projected.shape().end());

@@ -1,0 +1,220 @@
+#include "ops/recurrent.hpp"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "ops/common.hpp"
+#include "ops/dnnl_context.hpp"
+
+namespace keras::kernels {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+
+namespace {
+
+memory::dim gate_count(RecurrentCell cell) {
+  switch (cell) {
+    case RecurrentCell::simple_rnn:
+      return 1;
+    case RecurrentCell::lstm:
+      return 4;
+    case RecurrentCell::gru:
+    case RecurrentCell::gru_reset_after:
+      return 3;
+  }
+  return 1;
+}
+
+dnnl::algorithm simple_activation(const std::string& name) {
+  if (name == "tanh") return dnnl::algorithm::eltwise_tanh;
+  if (name == "relu") return dnnl::algorithm::eltwise_relu;
+  if (name == "sigmoid") return dnnl::algorithm::eltwise_logistic;
+  throw ValueError("recurrent primitive: no oneDNN activation for '" + name + "'");
+}
+
+}  // namespace
+
+bool recurrent_primitive_supports(RecurrentCell cell, const std::string& activation,
+                                  const std::string& recurrent_activation) {
+  if (cell == RecurrentCell::simple_rnn) return activation == "tanh" || activation == "relu" || activation == "sigmoid";
+  return activation == "tanh" && recurrent_activation == "sigmoid";
+}
+
+struct PreparedRecurrent::State {
+  RecurrentShape shape;
+  memory::desc src_layer_md, src_iter_md, dst_layer_md, dst_iter_md;
+  detail::DnnlPrimitive primitive;
+  memory weights_layer, weights_iter, bias;
+};
+
+PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& kernel_in,
+                                     const Tensor& recurrent_kernel_in, const Tensor& bias_in) {
+  const memory::dim t = shape.steps, n = shape.batch, c = shape.input_dim, u = shape.units;
+  const memory::dim g = gate_count(shape.cell);
+  if (t <= 0 || n <= 0 || c <= 0 || u <= 0)
+    throw ValueError("recurrent primitive: empty shape (" + std::to_string(n) + " samples, " + std::to_string(t) +
+                     " steps, " + std::to_string(c) + " features, " + std::to_string(u) + " units)");
+  const Tensor kernel = detail::to_float(kernel_in);
+  const Tensor recurrent_kernel = detail::to_float(recurrent_kernel_in);
+  if (kernel.size() != c * g * u || recurrent_kernel.size() != u * g * u)
+    throw ShapeMismatchError("recurrent primitive: kernel " + shape_to_string(kernel.shape()) +
+                             " or recurrent kernel " + shape_to_string(recurrent_kernel.shape()) + " do not match " +
+                             std::to_string(c) + " features and " + std::to_string(u) + " units");
+  // oneDNN's linear-before-reset GRU has a fourth bias: the recurrent candidate's, kept apart.
+  const memory::dim bias_gates = shape.cell == RecurrentCell::gru_reset_after ? 4 : g;
+  Tensor bias = Tensor::zeros({bias_gates * u});
+  if (bias_in.defined()) {
+    const Tensor given = detail::to_float(bias_in);
+    const float* b = given.data<float>();
+    float* out = bias.data<float>();
+    if (shape.cell == RecurrentCell::gru_reset_after) {
+      if (given.size() != 2 * 3 * u)
+        throw ShapeMismatchError("recurrent primitive: GRU bias " + shape_to_string(given.shape()) + " is not (2, " +
+                                 std::to_string(3 * u) + ")");
+      // Keras: row 0 the input biases (z, r, h), row 1 the recurrent ones.
+      for (memory::dim j = 0; j < 2 * u; ++j) out[j] = b[j] + b[3 * u + j];
+      std::memcpy(out + 2 * u, b + 2 * u, static_cast<std::size_t>(u) * sizeof(float));
+      std::memcpy(out + 3 * u, b + 5 * u, static_cast<std::size_t>(u) * sizeof(float));
+    } else {
+      if (given.size() != g * u)
+        throw ShapeMismatchError("recurrent primitive: bias " + shape_to_string(given.shape()) + " does not have " +
+                                 std::to_string(g * u) + " values");
+      std::memcpy(out, b, static_cast<std::size_t>(g * u) * sizeof(float));
+    }
+  }
+
+  auto state = std::make_shared<State>();
+  state->shape = shape;
+  const auto f32 = memory::data_type::f32;
+  state->src_layer_md = memory::desc({t, n, c}, f32, tag::ntc);
+  state->dst_layer_md = memory::desc({t, n, u}, f32, tag::ntc);
+  state->src_iter_md = memory::desc({1, 1, n, u}, f32, tag::ldnc);
+  state->dst_iter_md = state->src_iter_md;
+  const memory::desc weights_layer_any({1, 1, c, g, u}, f32, tag::any);
+  const memory::desc weights_iter_any({1, 1, u, g, u}, f32, tag::any);
+  const memory::desc bias_md({1, 1, bias_gates, u}, f32, tag::ldgo);
+  const auto direction =
+      shape.reverse ? dnnl::rnn_direction::unidirectional_right2left : dnnl::rnn_direction::unidirectional_left2right;
+  const auto inference = dnnl::prop_kind::forward_inference;
+  memory::desc weights_layer_md, weights_iter_md;
+  auto finish = [&](const auto& pd, auto primitive) {
+    state->primitive.primitive = primitive;
+    state->primitive.scratchpad_desc = pd.scratchpad_desc();
+    weights_layer_md = pd.weights_layer_desc();
+    weights_iter_md = pd.weights_iter_desc();
+  };
+  try {
+    const auto attr = detail::default_attr();
+    const auto& engine = detail::cpu_engine();
+    switch (shape.cell) {
+      case RecurrentCell::simple_rnn: {
+        dnnl::vanilla_rnn_forward::desc desc(inference, simple_activation(shape.simple_activation), direction,
+                                             state->src_layer_md, state->src_iter_md, weights_layer_any,
+                                             weights_iter_any, bias_md, state->dst_layer_md, state->dst_iter_md);
+        dnnl::vanilla_rnn_forward::primitive_desc pd(desc, attr, engine);
+        finish(pd, dnnl::vanilla_rnn_forward(pd));
+        break;
+      }
+      case RecurrentCell::lstm: {
+        dnnl::lstm_forward::desc desc(inference, direction, state->src_layer_md, state->src_iter_md, state->src_iter_md,
+                                      weights_layer_any, weights_iter_any, bias_md, state->dst_layer_md,
+                                      state->dst_iter_md, state->dst_iter_md);
+        dnnl::lstm_forward::primitive_desc pd(desc, attr, engine);
+        finish(pd, dnnl::lstm_forward(pd));
+        break;
+      }
+      case RecurrentCell::gru: {
+        dnnl::gru_forward::desc desc(inference, direction, state->src_layer_md, state->src_iter_md, weights_layer_any,
+                                     weights_iter_any, bias_md, state->dst_layer_md, state->dst_iter_md);
+        dnnl::gru_forward::primitive_desc pd(desc, attr, engine);
+        finish(pd, dnnl::gru_forward(pd));
+        break;
+      }
+      case RecurrentCell::gru_reset_after: {
+        dnnl::lbr_gru_forward::desc desc(inference, direction, state->src_layer_md, state->src_iter_md,
+                                         weights_layer_any, weights_iter_any, bias_md, state->dst_layer_md,
+                                         state->dst_iter_md);
+        dnnl::lbr_gru_forward::primitive_desc pd(desc, attr, engine);
+        finish(pd, dnnl::lbr_gru_forward(pd));
+        break;
+      }
+    }
+    // Keras' [C, G*U] and [U, G*U] kernels are ldigo as they are.
+    state->weights_layer = memory(weights_layer_md, engine);
+    state->weights_iter = memory(weights_iter_md, engine);
+    memory keras_layer = detail::wrap_memory(memory::desc({1, 1, c, g, u}, f32, tag::ldigo), kernel.data<float>());
+    memory keras_iter =
+        detail::wrap_memory(memory::desc({1, 1, u, g, u}, f32, tag::ldigo), recurrent_kernel.data<float>());
+    detail::run_reorder(keras_layer, state->weights_layer);
+    detail::run_reorder(keras_iter, state->weights_iter);
+    state->bias = memory(bias_md, engine);
+    std::memcpy(state->bias.get_data_handle(), bias.data<float>(),
+                static_cast<std::size_t>(bias.size()) * sizeof(float));
+  } catch (const dnnl::error& e) {
+    throw ValueError("oneDNN cannot create a recurrent primitive for " + std::to_string(n) + " samples of " +
+                     std::to_string(t) + " steps, " + std::to_string(c) + " features and " + std::to_string(u) +
+                     " units: " + e.what());
+  }
+  state_ = std::move(state);
+}
+
+PreparedRecurrent::Result PreparedRecurrent::run(const Tensor& sequence, const std::vector<Tensor>& initial_states,
+                                                 bool want_sequence) const {
+  const State& s = *state_;
+  const RecurrentShape& shape = s.shape;
+  const bool lstm = shape.cell == RecurrentCell::lstm;
+  const std::size_t state_count = lstm ? 2 : 1;
+  if (sequence.dtype() != DType::float32 || sequence.shape() != Shape{shape.batch, shape.steps, shape.input_dim})
+    throw ShapeMismatchError("recurrent primitive: prepared for " +
+                             shape_to_string({shape.batch, shape.steps, shape.input_dim}) + " float32, got " +
+                             shape_to_string(sequence.shape()) + " " + dtype_name(sequence.dtype()));
+  const Shape state_shape{shape.batch, shape.units};
+  if (!initial_states.empty()) {
+    if (initial_states.size() != state_count)
+      throw ValueError("recurrent primitive: expected " + std::to_string(state_count) + " initial states, got " +
+                       std::to_string(initial_states.size()));
+    for (const auto& st : initial_states) {
+      if (st.dtype() != DType::float32 || st.shape() != state_shape)
+        throw ShapeMismatchError("recurrent primitive: initial state " + shape_to_string(st.shape()) + ", expected " +
+                                 shape_to_string(state_shape));
+    }
+  }
+  Tensor dst_layer = Tensor::uninitialized({shape.batch, shape.steps, shape.units});
+  Result result;
+  for (std::size_t i = 0; i < state_count; ++i) result.states.push_back(Tensor::uninitialized(state_shape));
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC_LAYER, detail::wrap_memory(s.src_layer_md, sequence.data<float>())},
+      {DNNL_ARG_WEIGHTS_LAYER, s.weights_layer},
+      {DNNL_ARG_WEIGHTS_ITER, s.weights_iter},
+      {DNNL_ARG_BIAS, s.bias},
+      {DNNL_ARG_DST_LAYER, detail::wrap_memory(s.dst_layer_md, dst_layer.data<float>())},
+      {DNNL_ARG_DST_ITER, detail::wrap_memory(s.dst_iter_md, result.states[0].data<float>())}};
+  // Without initial states the primitive starts from zeros.
+  std::vector<Tensor> zeros;
+  for (std::size_t i = 0; i < state_count; ++i)
+    zeros.push_back(initial_states.empty() ? Tensor::zeros(state_shape) : initial_states[i]);
+  args.emplace(DNNL_ARG_SRC_ITER, detail::wrap_memory(s.src_iter_md, zeros[0].data<float>()));
+  if (lstm) {
+    args.emplace(DNNL_ARG_SRC_ITER_C, detail::wrap_memory(s.src_iter_md, zeros[1].data<float>()));
+    args.emplace(DNNL_ARG_DST_ITER_C, detail::wrap_memory(s.dst_iter_md, result.states[1].data<float>()));
+  }
+  detail::execute(s.primitive, std::move(args));
+  if (!want_sequence) return result;
+  if (!shape.reverse) {
+    result.sequence = std::move(dst_layer);
+    return result;
+  }
+  // oneDNN writes step t's output at t; Keras' go_backwards returns them in processing order.
+  result.sequence = Tensor::uninitialized(dst_layer.shape());
+  const std::size_t row = static_cast<std::size_t>(shape.units) * sizeof(float);
+  for (std::int64_t b = 0; b < shape.batch; ++b) {
+    for (std::int64_t k = 0; k < shape.steps; ++k) {
+      std::memcpy(result.sequence.data<float>() + (b * shape.steps + k) * shape.units,
+                  dst_layer.data<float>() + (b * shape.steps + shape.steps - 1 - k) * shape.units, row);
+    }
+  }
+  return result;
+}
+
+}  // namespace keras::kernels
