@@ -181,6 +181,25 @@ TEST(DenseFusion, InputsOfRankThreeAndSequentialModels) {
   expect_close(model.predict(x, 4).at(0), unfused(model, {"d1", "d2"}, x), "Sequential on [4, 6, 48]");
 }
 
+// Conv2D -> BatchNormalization -> Activation runs as one convolution whether the normalization
+// names the channels axis -1 or counts it from the front (keras.applications write axis=3).
+TEST(ConvFusion, FoldsTheNormalizationWhicheverWayItNamesTheChannelsAxis) {
+  std::uint64_t seed = 700;
+  for (int axis : {-1, 3}) {
+    auto input = keras::Input({9, 9, 5});
+    auto y = L::Conv2D(7, {3, 3}, {.padding = "same", .use_bias = false, .name = "c"})(input);
+    y = L::BatchNormalization({.axis = axis, .name = "bn"})(y);
+    y = L::Activation("swish", {.name = "a"})(y);
+    keras::Model model(input, y);
+    for (const std::string name : {"c", "bn"})
+      for (const auto& v : model.get_layer(name).ptr()->weights())
+        v->assign(keras::random::uniform(v->shape(), 0.5F, 1.5F, seed++));
+    EXPECT_EQ(fusion_counts(model), std::make_pair(1, 2)) << "axis " << axis;
+    const Tensor x = keras::random::uniform({3, 9, 9, 5}, -3.0F, 3.0F, seed++);
+    expect_close(model.predict(x, 3).at(0), unfused(model, {"c", "bn", "a"}, x), "axis " + std::to_string(axis));
+  }
+}
+
 // EinsumDense equations that are a plain matrix product run through a prepared matmul at
 // inference (every call, inside MultiHeadAttention too): same tolerance against the einsum.
 TEST(EinsumDenseMatmul, PlainProductsMatchTheEinsum) {

@@ -86,7 +86,8 @@ void fuse_for_inference(ExecutionPlan& plan) {
     std::shared_ptr<Layer> activation;
     if (post_ops.empty()) {
       if (PlanStep* next = sole_reader(out); next != nullptr) {
-        if (auto layer = layer_of(*next); layer && FusedConv::is_foldable_norm(*layer)) {
+        if (auto layer = layer_of(*next);
+            layer && FusedConv::is_foldable_norm(*layer, static_cast<int>(next->node->inputs[0].spec().shape.size()))) {
           norm = layer;
           next->absorbed = true;
           out = next->outputs[0];

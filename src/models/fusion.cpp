@@ -51,11 +51,12 @@ bool FusedConv::starts_chain(const Layer& layer) {
   return post_op_of_name(conv->geometry().activation).has_value();
 }
 
-bool FusedConv::is_foldable_norm(const Layer& layer) {
+bool FusedConv::is_foldable_norm(const Layer& layer, int input_rank) {
   const auto* norm = dynamic_cast<const BatchNormalizationImpl*>(&layer);
   if (norm == nullptr || !float32_layer(layer) || !layer.built()) return false;
+  // The channels axis, as -1 or counted from the front (keras.applications write axis=3).
   const int axis = norm->options().axis;
-  return axis == -1;
+  return axis == -1 || (input_rank > 0 && axis == input_rank - 1);
 }
 
 std::optional<PostOp> FusedConv::post_op_of(const Layer& layer) {

@@ -44,7 +44,7 @@ class FusedConv final : public FusedStep {
   // Whether `layer` can start a chain, and which post-op (if any) an activation layer or
   // activation name maps to.
   static bool starts_chain(const Layer& layer);
-  static bool is_foldable_norm(const Layer& layer);
+  static bool is_foldable_norm(const Layer& layer, int input_rank);
   static std::optional<kernels::PostOp> post_op_of(const Layer& layer);
   static std::optional<std::optional<kernels::PostOp>> post_op_of_name(const std::string& activation);
 

@@ -342,8 +342,19 @@ Tensor Tensor::uninitialized(const Shape& shape, DType dtype) {
 }
 
 Tensor Tensor::full(const Shape& shape, float value, DType dtype) {
-  Tensor t(shape, dtype);
-  for (std::int64_t i = 0, n = t.size(); i < n; ++i) store_from_double(t.storage_.get(), dtype, i, value);
+  // Zero is every dtype's all-zero bytes (a zeroed allocation); any other value is converted once
+  // and its bytes replicated by doubling copies, not converted per element.
+  if (value == 0.0F && !std::signbit(value)) return Tensor(shape, dtype);
+  Tensor t = uninitialized(shape, dtype);
+  const std::size_t total = static_cast<std::size_t>(t.size()) * dtype_size(dtype);
+  if (total == 0) return t;
+  std::byte* base = t.storage_.get();
+  store_from_double(base, dtype, 0, value);
+  for (std::size_t filled = dtype_size(dtype); filled < total;) {
+    const std::size_t chunk = std::min(filled, total - filled);
+    std::memcpy(base + filled, base, chunk);
+    filled += chunk;
+  }
   return t;
 }
 
