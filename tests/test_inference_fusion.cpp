@@ -200,6 +200,89 @@ TEST(ConvFusion, FoldsTheNormalizationWhicheverWayItNamesTheChannelsAxis) {
   }
 }
 
+// A ZeroPadding whose output only a convolution reads becomes the convolution's own padding
+// (MobileNetV2's and EfficientNet's stride-2 blocks), whatever the convolution's padding mode,
+// strides and dilation; padding as wide as the kernel, or an output read twice, stays a step.
+TEST(ConvFusion, AbsorbsTheZeroPaddingOnlyItReads) {
+  std::uint64_t seed = 800;
+  auto randomize = [&](const keras::Model& model, const std::vector<std::string>& names) {
+    for (const auto& name : names)
+      for (const auto& v : model.get_layer(name).ptr()->weights())
+        v->assign(keras::random::uniform(v->shape(), 0.5F, 1.5F, seed++));
+  };
+  struct Case {
+    std::vector<L::Pad> pads;
+    std::int64_t kernel;
+    std::int64_t stride;
+    std::string padding;
+    std::int64_t dilation;
+    bool absorbed;
+  };
+  const std::vector<Case> cases = {
+      {{{0, 1}, {0, 1}}, 3, 2, "valid", 1, true},  // MobileNetV2
+      {{{2, 2}, {2, 2}}, 5, 2, "valid", 1, true},  // EfficientNet's 5x5 blocks
+      {{{1, 0}, {0, 2}}, 3, 2, "same", 1, true},   {{{2, 1}, {1, 3}}, 3, 1, "valid", 2, true},
+      {{{3, 0}, {0, 0}}, 3, 2, "valid", 1, false},  // as wide as the kernel
+  };
+  for (const auto& c : cases) {
+    for (bool depthwise : {true, false}) {
+      const std::string what = std::string(depthwise ? "depthwise" : "conv") + " k" + std::to_string(c.kernel) + " s" +
+                               std::to_string(c.stride) + " " + c.padding + " d" + std::to_string(c.dilation) +
+                               " pads " + std::to_string(c.pads[0].first) + "," + std::to_string(c.pads[0].second) +
+                               "," + std::to_string(c.pads[1].first) + "," + std::to_string(c.pads[1].second);
+      auto input = keras::Input({11, 10, 6});
+      auto y = L::ZeroPadding2D({.padding = c.pads, .name = "p"})(input);
+      const std::vector<std::int64_t> strides = {c.stride, c.stride};
+      const std::vector<std::int64_t> dilation = {c.dilation, c.dilation};
+      if (depthwise) {
+        y = L::DepthwiseConv2D({c.kernel, c.kernel}, {.strides = c.stride == 1 ? std::vector<std::int64_t>{1} : strides,
+                                                      .padding = c.padding,
+                                                      .depth_multiplier = 2,
+                                                      .dilation_rate = dilation,
+                                                      .name = "c"})(y);
+      } else {
+        y = L::Conv2D(7, {c.kernel, c.kernel},
+                      {.strides = strides, .padding = c.padding, .dilation_rate = dilation, .name = "c"})(y);
+      }
+      y = L::BatchNormalization({.name = "bn"})(y);
+      y = L::ReLU({.max_value = 6.0, .name = "a"})(y);
+      keras::Model model(input, y);
+      randomize(model, {"c", "bn"});
+      EXPECT_EQ(fusion_counts(model), std::make_pair(1, c.absorbed ? 3 : 2)) << what;
+      for (std::int64_t batch : {1, 4}) {
+        const Tensor x = keras::random::uniform({batch, 11, 10, 6}, -3.0F, 3.0F, seed++);
+        expect_close(model.predict(x, batch).at(0), unfused(model, {"p", "c", "bn", "a"}, x), what);
+      }
+    }
+  }
+
+  // ZeroPadding1D before a dilated Conv1D.
+  {
+    auto input = keras::Input({13, 3});
+    auto y = L::ZeroPadding1D({.padding = {4, 1}, .name = "p"})(input);
+    y = L::Conv1D(5, 3, {.dilation_rate = {2}, .activation = "relu", .name = "c"})(y);
+    keras::Model model(input, y);
+    randomize(model, {"c"});
+    EXPECT_EQ(fusion_counts(model), std::make_pair(1, 1)) << "Conv1D";
+    const Tensor x = keras::random::uniform({2, 13, 3}, -3.0F, 3.0F, seed++);
+    expect_close(model.predict(x, 2).at(0), unfused(model, {"p", "c"}, x), "Conv1D");
+  }
+
+  // The padded tensor is also a model output: the padding stays a step of its own.
+  {
+    auto input = keras::Input({8, 8, 3});
+    auto padded = L::ZeroPadding2D({.padding = {{0, 1}, {0, 1}}, .name = "p"})(input);
+    auto y = L::Conv2D(4, {3, 3}, {.strides = {2, 2}, .name = "c"})(padded);
+    keras::Model model(std::vector<keras::KerasTensor>{input}, std::vector<keras::KerasTensor>{y, padded});
+    randomize(model, {"c"});
+    EXPECT_EQ(fusion_counts(model), std::make_pair(1, 0));
+    const Tensor x = keras::random::uniform({2, 8, 8, 3}, -3.0F, 3.0F, seed++);
+    auto out = model.predict(x, 2);
+    expect_close(out.at(0), unfused(model, {"p", "c"}, x), "conv output");
+    expect_close(out.at(1), unfused(model, {"p"}, x), "padding output");
+  }
+}
+
 // EinsumDense equations that are a plain matrix product run through a prepared matmul at
 // inference (every call, inside MultiHeadAttention too): same tolerance against the einsum.
 TEST(EinsumDenseMatmul, PlainProductsMatchTheEinsum) {

@@ -13,8 +13,9 @@ namespace keras::detail {
 
 namespace {
 
-// Marks the chains FusedConv runs in one primitive: a convolution, then the BatchNormalization
-// that alone reads its output, then the activation that alone reads that (each optional); and
+// Marks the chains FusedConv runs in one primitive: the ZeroPadding that a convolution alone
+// reads (optional), the convolution, then the BatchNormalization that alone reads its output,
+// then the activation that alone reads that (each optional); and
 // those of FusedDense: a Dense, then the activation that alone reads its output (optional).
 void fuse_for_inference(ExecutionPlan& plan) {
   const auto n = static_cast<std::size_t>(plan.num_slots);
@@ -75,13 +76,25 @@ void fuse_for_inference(ExecutionPlan& plan) {
       step.fused_output = out;
       continue;
     }
+    // A ZeroPadding whose output only a convolution reads starts that convolution's chain.
+    std::shared_ptr<Layer> pad;
+    PlanStep* conv_step = &step;
+    if (PlanStep* next = sole_reader(step.outputs[0]); next != nullptr) {
+      if (auto layer = layer_of(*next);
+          layer && FusedConv::starts_chain(*layer) && FusedConv::absorbs_padding(*conv, *layer)) {
+        pad = conv;
+        conv = layer;
+        conv_step = next;
+      }
+    }
     if (!FusedConv::starts_chain(*conv)) continue;
     const Shape& in_shape = step.node->inputs[0].spec().shape;
     if (in_shape.empty() || in_shape.back() <= 0) continue;
+    if (pad) conv_step->absorbed = true;
     std::vector<kernels::PostOp> post_ops;
     if (auto op = FusedConv::post_op_of_name(static_cast<const ConvLayerBase&>(*conv).geometry().activation); op && *op)
       post_ops.push_back(**op);
-    int out = step.outputs[0];
+    int out = conv_step->outputs[0];
     std::shared_ptr<Layer> norm;
     std::shared_ptr<Layer> activation;
     if (post_ops.empty()) {
@@ -104,7 +117,7 @@ void fuse_for_inference(ExecutionPlan& plan) {
         }
       }
     }
-    step.fused = std::make_shared<const FusedConv>(conv, norm, activation, post_ops, in_shape.back());
+    step.fused = std::make_shared<const FusedConv>(pad, conv, norm, activation, post_ops, in_shape.back());
     step.fused_output = out;
   }
 }

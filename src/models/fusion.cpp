@@ -7,6 +7,7 @@
 #include "layers/convolutional/conv.hpp"
 #include "layers/core/dense.hpp"
 #include "layers/normalization/normalization_layers.hpp"
+#include "layers/reshaping/reshaping_layers.hpp"
 #include "ops/threads.hpp"
 
 namespace keras::detail {
@@ -51,6 +52,23 @@ bool FusedConv::starts_chain(const Layer& layer) {
   return post_op_of_name(conv->geometry().activation).has_value();
 }
 
+bool FusedConv::absorbs_padding(const Layer& pad, const Layer& conv) {
+  const auto* zero_padding = dynamic_cast<const PadCropImpl*>(&pad);
+  if (zero_padding == nullptr || !zero_padding->pads() || zero_padding->channels_first() || !float32_layer(pad))
+    return false;
+  const ConvGeometry& g = static_cast<const ConvLayerBase&>(conv).geometry();
+  const auto& amounts = zero_padding->amounts();
+  if (static_cast<int>(amounts.size()) != g.rank || g.kernel_size.size() != amounts.size() ||
+      g.dilation_rate.size() != amounts.size())
+    return false;
+  // Wider padding is still correct, but sends oneDNN to slower reference kernels.
+  for (std::size_t i = 0; i < amounts.size(); ++i) {
+    const std::int64_t extent = (g.kernel_size[i] - 1) * g.dilation_rate[i] + 1;
+    if (amounts[i].first >= extent || amounts[i].second >= extent) return false;
+  }
+  return true;
+}
+
 bool FusedConv::is_foldable_norm(const Layer& layer, int input_rank) {
   const auto* norm = dynamic_cast<const BatchNormalizationImpl*>(&layer);
   if (norm == nullptr || !float32_layer(layer) || !layer.built()) return false;
@@ -76,13 +94,18 @@ std::optional<PostOp> FusedConv::post_op_of(const Layer& layer) {
   return std::nullopt;
 }
 
-FusedConv::FusedConv(std::shared_ptr<Layer> conv, std::shared_ptr<Layer> norm, std::shared_ptr<Layer> activation,
-                     std::vector<PostOp> post_ops, std::int64_t channels)
+FusedConv::FusedConv(std::shared_ptr<Layer> pad, std::shared_ptr<Layer> conv, std::shared_ptr<Layer> norm,
+                     std::shared_ptr<Layer> activation, std::vector<PostOp> post_ops, std::int64_t channels)
     : channels_(channels),
+      pad_(std::move(pad)),
       conv_(std::move(conv)),
       norm_(std::move(norm)),
       activation_(std::move(activation)),
       post_ops_(std::move(post_ops)) {
+  if (pad_) {
+    const auto& amounts = static_cast<const PadCropImpl&>(*pad_).amounts();
+    zero_padding_.assign(amounts.begin(), amounts.end());
+  }
   if (const auto* c = as_conv(*conv_)) {
     variables_ = {c->kernel(), c->bias()};
   } else if (const auto* d = as_depthwise(*conv_)) {
@@ -154,15 +177,16 @@ std::shared_ptr<const kernels::PreparedConv> FusedConv::prepare(const Shape& inp
     kernel = folded;
     bias = folded_bias;
   }
-  auto prepared = std::make_shared<const kernels::PreparedConv>(
-      input_shape, kernel, bias, g.strides, kernels::parse_padding(g.padding), g.dilation_rate, post_ops_);
+  auto prepared = std::make_shared<const kernels::PreparedConv>(input_shape, kernel, bias, g.strides,
+                                                                kernels::parse_padding(g.padding), g.dilation_rate,
+                                                                post_ops_, zero_padding_);
   std::lock_guard<std::mutex> lock(mutex_);
   prepared_[key] = Prepared{prepared, std::move(current)};
   return prepared;
 }
 
 Tensor FusedConv::run_unfused(const Tensor& x) const {
-  Tensor y = conv_->forward(x, false);
+  Tensor y = conv_->forward(pad_ ? pad_->forward(x, false) : x, false);
   if (norm_) y = norm_->forward(y, false);
   if (activation_) y = activation_->forward(y, false);
   return y;

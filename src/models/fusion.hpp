@@ -1,10 +1,11 @@
 // Inference fusion for the execution plan. A Dense layer (and the activation layer that alone
 // reads its output) runs as one prepared oneDNN matmul: the kernel reordered once, bias and
 // activation as post-ops. A convolution (Conv*D with any groups, or
-// DepthwiseConv*D) followed by the BatchNormalization and the activation that alone read its
-// output runs as one oneDNN convolution: the normalization folded into the kernel and bias, the
-// activation applied as a post-op, the weights reordered into oneDNN's layout once per input
-// shape and rebuilt only when a variable changes.
+// DepthwiseConv*D), preceded by the ZeroPadding whose output only it reads and followed by the
+// BatchNormalization and the activation that alone read its output, runs as one oneDNN
+// convolution: the zeros added as the primitive's own padding, the normalization folded into
+// the kernel and bias, the activation applied as a post-op, the weights reordered into oneDNN's
+// layout once per input shape and rebuilt only when a variable changes.
 #pragma once
 
 #include <cstdint>
@@ -36,14 +37,17 @@ class FusedStep {
 
 class FusedConv final : public FusedStep {
  public:
-  // The chain's layers (`norm` and `activation` may be null) and the input channels.
-  FusedConv(std::shared_ptr<Layer> conv, std::shared_ptr<Layer> norm, std::shared_ptr<Layer> activation,
-            std::vector<kernels::PostOp> post_ops, std::int64_t channels);
+  // The chain's layers (`pad`, `norm` and `activation` may be null) and the input channels.
+  FusedConv(std::shared_ptr<Layer> pad, std::shared_ptr<Layer> conv, std::shared_ptr<Layer> norm,
+            std::shared_ptr<Layer> activation, std::vector<kernels::PostOp> post_ops, std::int64_t channels);
   Tensor run(const Tensor& x) const override;
 
   // Whether `layer` can start a chain, and which post-op (if any) an activation layer or
   // activation name maps to.
   static bool starts_chain(const Layer& layer);
+  // Whether `pad` is a ZeroPadding the convolution `conv` (which starts a chain) can apply as
+  // its own padding: channels_last, float32, no side padded by a kernel's extent or more.
+  static bool absorbs_padding(const Layer& pad, const Layer& conv);
   static bool is_foldable_norm(const Layer& layer, int input_rank);
   static std::optional<kernels::PostOp> post_op_of(const Layer& layer);
   static std::optional<std::optional<kernels::PostOp>> post_op_of_name(const std::string& activation);
@@ -58,6 +62,8 @@ class FusedConv final : public FusedStep {
   Tensor run_unfused(const Tensor& x) const;
 
   std::int64_t channels_;  // the input channels the graph was built for
+  std::shared_ptr<Layer> pad_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> zero_padding_;  // pad_'s amounts, or empty
   std::shared_ptr<Layer> conv_;
   std::shared_ptr<Layer> norm_;
   std::shared_ptr<Layer> activation_;

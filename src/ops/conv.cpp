@@ -109,7 +109,8 @@ std::int64_t conv_output_length(std::int64_t input, std::int64_t kernel, std::in
 }
 
 ConvGeometry conv_geometry(const Shape& x_shape, const Shape& kernel_shape, const std::vector<std::int64_t>& strides_in,
-                           Padding padding, const std::vector<std::int64_t>& dilation_in) {
+                           Padding padding, const std::vector<std::int64_t>& dilation_in,
+                           const std::vector<std::pair<std::int64_t, std::int64_t>>& zero_padding) {
   ConvGeometry g;
   const int n_sp = static_cast<int>(x_shape.size()) - 2;
   if (n_sp < 1 || n_sp > 3)
@@ -120,6 +121,10 @@ ConvGeometry conv_geometry(const Shape& x_shape, const Shape& kernel_shape, cons
                              shape_to_string(x_shape));
   if (padding == Padding::causal && n_sp != 1)
     throw ValueError("conv: causal padding is only supported for 1-D convolutions");
+  if (!zero_padding.empty() && static_cast<int>(zero_padding.size()) != n_sp)
+    throw ValueError("conv: zero_padding needs one pair per spatial dimension");
+  for (const auto& [before, after] : zero_padding)
+    if (before < 0 || after < 0) throw ValueError("conv: zero_padding cannot be negative");
   g.n_sp = n_sp;
   g.strides = detail::spatial_param(strides_in, n_sp, 1, "conv strides");
   const auto dilation = detail::spatial_param(dilation_in, n_sp, 1, "conv dilation_rate");
@@ -145,14 +150,17 @@ ConvGeometry conv_geometry(const Shape& x_shape, const Shape& kernel_shape, cons
   for (int i = 0; i < n_sp; ++i) {
     auto u = static_cast<std::size_t>(i);
     const std::int64_t in = x_shape[u + 1];
+    const auto [zero_before, zero_after] =
+        zero_padding.empty() ? std::pair<std::int64_t, std::int64_t>{0, 0} : zero_padding[u];
+    const std::int64_t padded = in + zero_before + zero_after;  // what the convolution sees
     const std::int64_t k = kernel_shape[u];
     g.ksize.push_back(k);
-    const std::int64_t out = conv_output_length(in, k, g.strides[u], padding, dilation[u]);
+    const std::int64_t out = conv_output_length(padded, k, g.strides[u], padding, dilation[u]);
     if (out <= 0)
       throw ValueError("The convolution operation resulted in an empty output: input shape " +
                        shape_to_string(x_shape) + ", kernel shape " + shape_to_string(kernel_shape) + ", strides (" +
                        detail::join(g.strides) + "), dilation_rate (" + detail::join(dilation) + ")");
-    const auto [before, after] = conv_padding(in, k, g.strides[u], padding, dilation[u]);
+    const std::int64_t before = conv_padding(padded, k, g.strides[u], padding, dilation[u]).first + zero_before;
     g.pad_l.push_back(before);
     // oneDNN wants dst == (src - k_eff + pad_l + pad_r) / stride + 1 exactly.
     g.pad_r.push_back(
@@ -246,11 +254,12 @@ struct PreparedConv::State {
 
 PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, const Tensor& bias_in,
                            const std::vector<std::int64_t>& strides, Padding padding,
-                           const std::vector<std::int64_t>& dilation, const std::vector<PostOp>& post_ops) {
+                           const std::vector<std::int64_t>& dilation, const std::vector<PostOp>& post_ops,
+                           const std::vector<std::pair<std::int64_t, std::int64_t>>& zero_padding) {
   auto state = std::make_shared<State>();
   Tensor kernel = detail::to_float(kernel_in);
   state->input_shape = input_shape;
-  state->geometry = conv_geometry(input_shape, kernel.shape(), strides, padding, dilation);
+  state->geometry = conv_geometry(input_shape, kernel.shape(), strides, padding, dilation, zero_padding);
   state->bias = checked_bias(bias_in, state->geometry.filters, "conv");
   dnnl::primitive_attr attr = detail::attr_with_post_ops(post_ops);
   try {

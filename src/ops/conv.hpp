@@ -90,12 +90,15 @@ enum class PostOp {
 
 // A convolution prepared for one input shape: the primitive created and the weights reordered
 // into oneDNN's preferred layout once, bias and activations applied inside the primitive.
-// Same arguments as conv(); run() is thread-safe and only reads the prepared state.
+// Same arguments as conv(), plus `zero_padding`: zeros added around the input first (one
+// (before, after) pair per spatial dim, or empty), which oneDNN applies as part of the
+// convolution's own padding. run() is thread-safe and only reads the prepared state.
 class PreparedConv {
  public:
   PreparedConv(const Shape& input_shape, const Tensor& kernel, const Tensor& bias,
                const std::vector<std::int64_t>& strides, Padding padding, const std::vector<std::int64_t>& dilation,
-               const std::vector<PostOp>& post_ops);
+               const std::vector<PostOp>& post_ops,
+               const std::vector<std::pair<std::int64_t, std::int64_t>>& zero_padding = {});
   // x must have the shape given at construction, float32.
   Tensor run(const Tensor& x) const;
   const Shape& input_shape() const;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <dnnl.hpp>
@@ -26,9 +27,13 @@ struct ConvGeometry {
 };
 
 // Validates the shapes and arguments as conv() does (ValueError /
-// ShapeMismatchError) and computes the geometry.
+// ShapeMismatchError) and computes the geometry. `zero_padding` (one (before, after) pair per
+// spatial dim, or empty) describes zeros added around x before the convolution, as a
+// ZeroPadding layer in front of it would: the geometry convolves the padded input while
+// reading x itself.
 ConvGeometry conv_geometry(const Shape& x_shape, const Shape& kernel_shape, const std::vector<std::int64_t>& strides,
-                           Padding padding, const std::vector<std::int64_t>& dilation);
+                           Padding padding, const std::vector<std::int64_t>& dilation,
+                           const std::vector<std::pair<std::int64_t, std::int64_t>>& zero_padding = {});
 
 // A transposed convolution as a oneDNN deconvolution: `computed_shape` is
 // what the deconvolution produces; when `extended`, Keras' output

@@ -110,6 +110,11 @@ class PadCropImpl final : public Layer {
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
 
+  // What inference fusion needs to fold a ZeroPadding into the convolution after it.
+  bool pads() const { return pad_; }
+  bool channels_first() const { return data_format_ == "channels_first"; }
+  const std::vector<layers::Pad>& amounts() const { return amounts_; }
+
  private:
   std::size_t first_spatial_axis() const { return data_format_ == "channels_first" ? 2 : 1; }
   bool pad_;
