@@ -408,6 +408,57 @@ TEST(KernelsNormalization, LayerNormOverOneAndTwoAxes) {
   EXPECT_NEAR(y3.at(1), x.at(1) / std::sqrt(v + 1e-3) * gamma.at(1), 1e-5);
 }
 
+// The row kernel (float32, trailing axes) against a double-precision reference on rows of
+// every length class (shorter than, a multiple of, and not a multiple of its four
+// accumulators), rows far from zero mean (a one-pass variance would lose digits there), and
+// without gamma or beta; other axes take the general path. Tolerance 2e-6 relative to the
+// row's spread.
+TEST(KernelsNormalization, LayerNormRowsMatchADoublePrecisionReference) {
+  std::uint64_t seed = 40;
+  for (std::int64_t row : {1, 3, 4, 37, 256}) {
+    for (float offset : {0.0F, 100.0F}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        const bool with_gamma = variant != 1;
+        const bool with_beta = variant != 2;
+        const bool rms = variant == 3;
+        Tensor x = random_tensor({5, 2, row}, seed++, offset - 3.0F, offset + 3.0F);
+        Tensor gamma = with_gamma ? random_tensor({row}, seed++) : Tensor();
+        Tensor beta = with_beta ? random_tensor({row}, seed++) : Tensor();
+        Tensor y = k::layer_norm(x, {-1}, gamma, beta, 1e-3F, rms);
+        ASSERT_EQ(y.shape(), x.shape());
+        for (std::int64_t r = 0; r < 10; ++r) {
+          double m = 0, v = 0;
+          for (std::int64_t j = 0; j < row; ++j) m += x.at(r * row + j);
+          m /= static_cast<double>(row);
+          for (std::int64_t j = 0; j < row; ++j) v += std::pow(x.at(r * row + j) - m, 2);
+          v /= static_cast<double>(row);
+          const double inv = 1.0 / std::sqrt(v + 1e-3);
+          for (std::int64_t j = 0; j < row; ++j) {
+            const double xv = x.at(r * row + j);
+            const double g = with_gamma ? gamma.at(j) : 1.0;
+            double expected = rms ? xv * inv * g : (xv - m) * inv * g + (with_beta ? beta.at(j) : 0.0);
+            const double tolerance = 2e-6 * (1.0 + std::abs(xv * inv * g));
+            ASSERT_NEAR(y.at(r * row + j), expected, tolerance)
+                << "row " << row << " offset " << offset << " variant " << variant << " at " << r << "," << j;
+          }
+        }
+      }
+    }
+  }
+  // Leading axes and a gamma of the wrong size go the general way (and that one is refused).
+  Tensor x = random_tensor({3, 4, 5}, seed++);
+  Tensor gamma = random_tensor({3}, seed++);
+  Tensor y = k::layer_norm(x, {0}, gamma, Tensor(), 1e-3F);
+  for (std::int64_t c = 0; c < 20; ++c) {
+    double m = 0, v = 0;
+    for (int b = 0; b < 3; ++b) m += x.at(b * 20 + c) / 3;
+    for (int b = 0; b < 3; ++b) v += std::pow(x.at(b * 20 + c) - m, 2) / 3;
+    for (int b = 0; b < 3; ++b)
+      EXPECT_NEAR(y.at(b * 20 + c), (x.at(b * 20 + c) - m) / std::sqrt(v + 1e-3) * gamma.at(b), 1e-5) << c;
+  }
+  EXPECT_THROW(k::layer_norm(x, {-1}, random_tensor({4}, seed++), Tensor(), 1e-3F), keras::ShapeMismatchError);
+}
+
 TEST(KernelsNormalization, RmsNorm) {
   Tensor x = Tensor::from_vector({1, 2}, {3, 4});
   Tensor scale = vec({2, 0.5F});
