@@ -76,9 +76,9 @@ Tensor layer_norm(const Tensor& x, const std::vector<int>& axes, const Tensor& g
     const int rank = x.rank();
     const std::vector<int> sorted =
         detail::normalize_axes(axes.empty() ? std::vector<int>{-1} : axes, rank, "layer_norm");
-    bool trailing = !sorted.empty();
-    for (std::size_t i = 0; i < sorted.size(); ++i)
-      trailing = trailing && sorted[i] == rank - static_cast<int>(sorted.size()) + static_cast<int>(i);
+    // normalize_axes sorts and de-duplicates: the axes are the trailing ones when they start
+    // as many axes before the end as there are of them.
+    const bool trailing = sorted.front() == rank - static_cast<int>(sorted.size());
     std::int64_t row = 1;
     for (int a : sorted) row *= x.dim(a);
     const float* g = nullptr;
