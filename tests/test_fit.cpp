@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <iostream>
 
 #include "keras/callbacks.hpp"
 #include "keras/keras.hpp"
@@ -329,25 +330,6 @@ TEST(TrainOnBatch, RefusesLayersWithoutABackwardPass) {
   } catch (const keras::NotImplementedError& e) {
     EXPECT_NE(std::string(e.what()).find("Rescaling"), std::string::npos) << e.what();
   }
-  // ConvLSTM trains, but not yet with its cell's dropout; nor does a stack of cells with dropout.
-  keras::Model conv = keras::Sequential({keras::Input({2, 3, 1}), layers::ConvLSTM1D(1, {2}, {.dropout = 0.2})});
-  conv.compile({.optimizer = "sgd", .loss = "mse"});
-  try {
-    conv.train_on_batch({Tensor::full({1, 2, 3, 1}, 0.5F)}, {Tensor::full({1, 2, 1}, 0.1F)});
-    FAIL() << "trained a ConvLSTM1D without its dropout";
-  } catch (const keras::NotImplementedError& e) {
-    EXPECT_NE(std::string(e.what()).find("dropout"), std::string::npos) << e.what();
-  }
-  keras::Model stacked = keras::Sequential(
-      {keras::Input({3, 2}),
-       layers::RNN(std::vector<keras::LayerRef>{layers::LSTMCell(2, {.dropout = 0.2}), layers::SimpleRNNCell(2)})});
-  stacked.compile({.optimizer = "sgd", .loss = "mse"});
-  try {
-    stacked.train_on_batch({Tensor::full({1, 3, 2}, 0.5F)}, {Tensor::full({1, 2}, 0.1F)});
-    FAIL() << "trained stacked cells without their dropout";
-  } catch (const keras::NotImplementedError& e) {
-    EXPECT_NE(std::string(e.what()).find("dropout"), std::string::npos) << e.what();
-  }
 }
 
 // 64 sequences of 2 to 5 tokens in 1..5 padded with zeros to length 5 (int32), labelled 1 when
@@ -412,6 +394,110 @@ TEST(Fit, TrainsAMaskedMultiHeadAttention) {
     EXPECT_LT(after.at("loss"), 0.5 * before) << "dropout " << dropout;
     EXPECT_GE(after.at("accuracy"), 0.9) << "dropout " << dropout;
   }
+}
+
+// Fits `model` (mse, Adam) on x -> y and returns the inference loss before
+// and after. Its predictions must equal those of `twin` (the same layers
+// without dropout, given the trained weights) and differ from its own
+// training-mode outputs: dropout applies in training only.
+std::pair<double, double> fit_with_dropout(keras::Model& model, keras::Model& twin, const std::vector<Tensor>& x,
+                                           const Tensor& y, int epochs) {
+  // Seeded weights: some initializers draw unseeded.
+  std::vector<Tensor> weights = model.get_weights();
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    weights[i] = keras::random::uniform(weights[i].shape(), -0.5F, 0.5F, 20 + i);
+  model.set_weights(weights);
+  model.compile({.optimizer = std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = 0.02}), .loss = "mse"});
+  const double before = model.evaluate(x, {y}, {.verbose = 0}).at("loss");
+  model.fit(x, {y}, {.batch_size = 8, .epochs = epochs, .verbose = 0, .seed = 3});
+  const double after = model.evaluate(x, {y}, {.verbose = 0}).at("loss");
+  twin.set_weights(model.get_weights());
+  const Tensor predicted = model.predict(x)[0];
+  EXPECT_TRUE(bitwise_equal(predicted, model.predict(x)[0])) << "inference is not deterministic";
+  EXPECT_LT(keras::max_abs_diff(predicted, twin.predict(x)[0]), 1e-6) << "inference applies dropout";
+  EXPECT_GT(keras::max_abs_diff(model.impl().run(x, true)[0], predicted), 1e-3) << "training applies no dropout";
+  std::cout << "  loss " << before << " -> " << after << "\n";
+  return {before, after};
+}
+
+// A regression target every model below can learn: y = tanh(mean of each sample's values).
+Tensor mean_target(const Tensor& x) {
+  const std::int64_t batch = x.dim(0);
+  const std::int64_t per = x.size() / batch;
+  const auto v = x.to_vector();
+  std::vector<float> y;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    double sum = 0.0;
+    for (std::int64_t i = 0; i < per; ++i) sum += v[static_cast<std::size_t>(b * per + i)];
+    y.push_back(static_cast<float>(std::tanh(2.0 * sum / static_cast<double>(per))));
+  }
+  return Tensor::from_vector({batch, 1}, y);
+}
+
+// ConvLSTM trains with its cell's dropout and recurrent_dropout (a mask per gate).
+TEST(Fit, TrainsConvLSTMWithDropout) {
+  const Tensor x = keras::random::uniform({32, 3, 4, 1}, -1.0F, 1.0F, 41);
+  const Tensor y = mean_target(x);
+  auto build = [](double rate) {
+    return keras::Sequential({keras::Input({3, 4, 1}),
+                              layers::ConvLSTM1D(3, {2}, {.dropout = rate, .recurrent_dropout = rate, .seed = 2}),
+                              layers::Flatten(), layers::Dense(1)});
+  };
+  keras::Model model = build(0.2);
+  keras::Model twin = build(0.0);
+  auto [before, after] = fit_with_dropout(model, twin, {x}, y, 30);
+  EXPECT_LT(after, 0.5 * before);
+}
+
+// A stack of cells in an RNN trains with each cell's dropout.
+TEST(Fit, TrainsStackedCellsWithDropout) {
+  const Tensor x = keras::random::uniform({32, 4, 2}, -1.0F, 1.0F, 42);
+  const Tensor y = mean_target(x);
+  auto build = [](double rate) {
+    return keras::Sequential({keras::Input({4, 2}),
+                              layers::RNN(std::vector<keras::LayerRef>{
+                                  layers::LSTMCell(4, {.dropout = rate, .recurrent_dropout = rate, .seed = 1}),
+                                  layers::GRUCell(3, {.dropout = rate, .implementation = 1, .seed = 2})}),
+                              layers::Dense(1)});
+  };
+  keras::Model model = build(0.2);
+  keras::Model twin = build(0.0);
+  auto [before, after] = fit_with_dropout(model, twin, {x}, y, 30);
+  EXPECT_LT(after, 0.5 * before);
+}
+
+// Cells called alone (one step from given states) train with their dropout:
+// an LSTMCell and a StackedRNNCells of a SimpleRNNCell and a GRUCell.
+TEST(Fit, TrainsCellsCalledAloneWithDropout) {
+  const Tensor xs = keras::random::uniform({32, 3}, -1.0F, 1.0F, 43);
+  const Tensor hs = keras::random::uniform({32, 2}, -1.0F, 1.0F, 44);
+  const Tensor cs = keras::random::uniform({32, 2}, -1.0F, 1.0F, 45);
+  const Tensor y = mean_target(xs);
+  auto lstm = [](double rate) {
+    keras::KerasTensor x = keras::Input({3});
+    keras::KerasTensor h = keras::Input({2});
+    keras::KerasTensor c = keras::Input({2});
+    layers::LSTMCell cell(2, {.dropout = rate, .recurrent_dropout = rate, .seed = 3});
+    keras::KerasTensor out = cell.call({x, std::vector<keras::KerasTensor>{h, c}}).at(0);
+    return keras::Model({x, h, c}, layers::Dense(1)(out));
+  };
+  keras::Model model = lstm(0.3);
+  keras::Model twin = lstm(0.0);
+  auto [before, after] = fit_with_dropout(model, twin, {xs, hs, cs}, y, 30);
+  EXPECT_LT(after, 0.5 * before);
+  auto stacked = [](double rate) {
+    keras::KerasTensor x = keras::Input({3});
+    keras::KerasTensor h1 = keras::Input({2});
+    keras::KerasTensor h2 = keras::Input({2});
+    layers::StackedRNNCells cells({layers::SimpleRNNCell(2, {.dropout = rate, .recurrent_dropout = rate, .seed = 4}),
+                                   layers::GRUCell(2, {.dropout = rate, .seed = 5})});
+    keras::KerasTensor out = cells.call({x, std::vector<keras::KerasTensor>{h1, h2}}).at(0);
+    return keras::Model({x, h1, h2}, layers::Dense(1)(out));
+  };
+  keras::Model stack = stacked(0.3);
+  keras::Model stack_twin = stacked(0.0);
+  auto [stack_before, stack_after] = fit_with_dropout(stack, stack_twin, {xs, hs, cs}, y, 30);
+  EXPECT_LT(stack_after, 0.5 * stack_before);
 }
 
 }  // namespace

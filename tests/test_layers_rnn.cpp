@@ -2,6 +2,7 @@
 // TimeDistributed, against Keras 3.16 fixtures and hand-computed values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -345,6 +346,111 @@ TEST(RnnMath, ACellCalledAloneIsOneStepOfItsRNN) {
   double last = first;
   for (int i = 0; i < 50; ++i) last = trained.train_on_batch({xs, hs, cs}, {target}).at("loss");
   EXPECT_LT(last, 0.9 * first);
+}
+
+// Keras' dropout structure, read from the outputs of one LSTM unit with one
+// input feature over one step (x = 1 and zero states, or x = 0 and h = 1 for
+// the recurrent masks): h = o * tanh(i * tanh(z_c)) with each gate's
+// pre-activation w_g * m_g, where m_g is 0 or 1 / (1 - 0.5) = 2. One mask
+// shared by the gates (implementation 2) gives two outputs only; a mask per
+// gate (implementation 1, always for ConvLSTM) gives the mixed ones too.
+// Inference applies no mask (m_g = 1).
+struct GateWeights {
+  float i = 1.0F, f = 0.7F, c = 1.5F, o = -1.0F;
+};
+
+float lstm_unit(const GateWeights& w, float m_i, float m_c, float m_o) {
+  return sigmoid(w.o * m_o) * std::tanh(sigmoid(w.i * m_i) * std::tanh(w.c * m_c));
+}
+
+// Distinct training outputs of `layer` (built for `input_shape`, its [kernel,
+// recurrent_kernel, bias] set from `w` on the input side or the recurrent side)
+// over a batch of 64 identical samples; checks each is one of the eight
+// combinations of masks and that inference gives the unmasked value.
+std::vector<float> dropout_outputs(const keras::LayerRef& layer, const Shape& input_shape, bool recurrent,
+                                   const GateWeights& w) {
+  layer->build_for({input_shape});
+  auto vars = layer->weights();
+  EXPECT_EQ(vars.size(), 3U);
+  Tensor gates = Tensor::from_vector({4}, {w.i, w.f, w.c, w.o});
+  Tensor zeros = Tensor::zeros({4});
+  vars[0]->assign((recurrent ? zeros : gates).reshape(vars[0]->shape()));
+  vars[1]->assign((recurrent ? gates : zeros).reshape(vars[1]->shape()));
+  vars[2]->assign(zeros);
+  Shape batch_shape = input_shape;
+  batch_shape[0] = 64;
+  Shape state_shape = {64};
+  for (std::size_t d = 2; d + 1 < input_shape.size(); ++d) state_shape.push_back(1);
+  state_shape.push_back(1);
+  keras::CallArgs args;
+  args.tensors = {Tensor::full(batch_shape, recurrent ? 0.0F : 1.0F),
+                  Tensor::full(state_shape, recurrent ? 1.0F : 0.0F), Tensor::zeros(state_shape)};
+  args.args = keras::Json::array({keras::Json{{"__tensor__", 0}}});
+  args.kwargs = {
+      {"initial_state", keras::Json::array({keras::Json{{"__tensor__", 1}}, keras::Json{{"__tensor__", 2}}})}};
+  const float unmasked = lstm_unit(w, 1.0F, 1.0F, 1.0F);
+  for (float v : layer->call(args).at(0).to_vector()) EXPECT_NEAR(v, unmasked, 1e-6) << "inference";
+  args.training = true;
+  std::vector<float> combinations;
+  for (float m_i : {0.0F, 2.0F})
+    for (float m_c : {0.0F, 2.0F})
+      for (float m_o : {0.0F, 2.0F}) combinations.push_back(lstm_unit(w, m_i, m_c, m_o));
+  std::vector<float> seen;
+  for (float v : layer->call(args).at(0).to_vector()) {
+    auto near = [&](float a) { return std::abs(a - v) < 1e-5F; };
+    EXPECT_TRUE(std::any_of(combinations.begin(), combinations.end(), near)) << v << " is no combination of masks";
+    if (std::none_of(seen.begin(), seen.end(), near)) seen.push_back(v);
+  }
+  return seen;
+}
+
+TEST(RnnDropout, OneMaskForAllGatesOrOnePerGateAsKeras) {
+  keras::clear_session();
+  const GateWeights w;
+  const std::vector<float> shared = {lstm_unit(w, 0, 0, 0), lstm_unit(w, 2, 2, 2)};
+  auto only_shared = [&](const std::vector<float>& seen, const char* what) {
+    EXPECT_EQ(seen.size(), 2U) << what;
+    for (float v : seen)
+      EXPECT_TRUE(std::abs(v - shared[0]) < 1e-5F || std::abs(v - shared[1]) < 1e-5F) << what << ": " << v;
+  };
+  // Implementation 2 (Keras' default): one input mask for the four gates.
+  only_shared(dropout_outputs(layers::LSTM(1, {.dropout = 0.5, .seed = 1}), {-1, 1, 1}, false, w), "LSTM");
+  only_shared(dropout_outputs(layers::RNN(layers::LSTMCell(1, {.dropout = 0.5, .seed = 2})), {-1, 1, 1}, false, w),
+              "RNN(LSTMCell)");
+  // Implementation 1: a mask per gate; its five distinct outputs (tanh(0) hides i and o when m_c = 0) all occur.
+  EXPECT_EQ(
+      dropout_outputs(layers::LSTM(1, {.dropout = 0.5, .implementation = 1, .seed = 1}), {-1, 1, 1}, false, w).size(),
+      5U);
+  // recurrent_dropout switches Keras to implementation 1: a mask per gate on h.
+  EXPECT_EQ(dropout_outputs(layers::LSTM(1, {.recurrent_dropout = 0.5, .seed = 3}), {-1, 1, 1}, true, w).size(), 5U);
+  // ConvLSTM (a 1x1 kernel over one position is this LSTM unit) always draws a mask per gate.
+  EXPECT_EQ(dropout_outputs(layers::ConvLSTM1D(1, {1}, {.dropout = 0.5, .seed = 4}), {-1, 1, 1, 1}, false, w).size(),
+            5U);
+  EXPECT_EQ(
+      dropout_outputs(layers::ConvLSTM2D(1, {1, 1}, {.recurrent_dropout = 0.5, .seed = 5}), {-1, 1, 1, 1, 1}, true, w)
+          .size(),
+      5U);
+}
+
+// Keras' `implementation` keyword is read from a config (Keras 2 files carry
+// it; 1 gives the LSTM a mask per gate) but not written back, as Keras'
+// get_config() leaves it out.
+TEST(RnnDropout, ImplementationIsReadFromAConfigButNotSaved) {
+  auto from_config = [](const char* name, keras::Json config) {
+    return keras::saving::deserialize_layer(keras::Json{
+        {"module", "keras.layers"}, {"class_name", name}, {"config", config}, {"registered_name", nullptr}});
+  };
+  for (int implementation : {1, 2}) {
+    keras::LayerRef lstm(from_config(
+        "LSTM",
+        {{"units", 1}, {"activation", "tanh"}, {"dropout", 0.5}, {"seed", 1}, {"implementation", implementation}}));
+    EXPECT_EQ(dropout_outputs(lstm, {-1, 1, 1}, false, GateWeights{}).size(), implementation == 1 ? 5U : 2U);
+    for (const char* name : {"LSTM", "GRU", "LSTMCell", "GRUCell"}) {
+      keras::LayerPtr layer = from_config(name, {{"units", 2}, {"dropout", 0.5}, {"implementation", implementation}});
+      EXPECT_FALSE(layer->get_config().contains("implementation")) << name;
+    }
+  }
+  EXPECT_THROW(from_config("LSTM", {{"units", 2}, {"implementation", "one"}}), keras::Error);
 }
 
 TEST(RnnMath, TimeDistributedAppliesTheLayerToEveryStep) {

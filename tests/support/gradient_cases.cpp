@@ -183,6 +183,14 @@ GradientCase seeded_case(std::string class_name, Json config, std::vector<Gradie
   return c;
 }
 
+// As seeded_case(), with keyword tensors (a cell's `states[]`).
+GradientCase seeded_case(std::string class_name, Json config, std::vector<GradientInput> inputs,
+                         std::vector<std::pair<std::string, GradientInput>> kwarg_tensors) {
+  GradientCase c = seeded_case(std::move(class_name), std::move(config), std::move(inputs));
+  c.kwarg_tensors = std::move(kwarg_tensors);
+  return c;
+}
+
 }  // namespace
 
 // The cases, one row per configuration worth checking.
@@ -336,6 +344,45 @@ const std::vector<GradientCase>& gradient_cases() {
           {{{2, 3, 3}}}),
       seeded_case("Bidirectional", {{"layer", envelope("GRU", {{"units", 2}, {"dropout", 0.3}, {"seed", 7}})}},
                   {{{2, 3, 3}}}),
+      // Keras' implementation 1 without recurrent_dropout: one input mask per gate.
+      seeded_case("LSTM", {{"units", 2}, {"dropout", 0.4}, {"implementation", 1}, {"seed", 8}}, {{{2, 3, 3}}}),
+      seeded_case("GRU", {{"units", 2}, {"dropout", 0.4}, {"implementation", 1}, {"reset_after", false}, {"seed", 9}},
+                  {{{2, 3, 3}}}),
+      // ConvLSTM: a mask per gate for the inputs and for h, every gate convolving its own.
+      seeded_case("ConvLSTM1D",
+                  {{"filters", 2},
+                   {"kernel_size", 2},
+                   {"dropout", 0.3},
+                   {"recurrent_dropout", 0.3},
+                   {"seed", 3},
+                   {"return_sequences", true}},
+                  {{{2, 3, 4, 2}}}),
+      seeded_case("ConvLSTM2D",
+                  {{"filters", 2},
+                   {"kernel_size", 2},
+                   {"padding", "same"},
+                   {"data_format", "channels_first"},
+                   {"dropout", 0.4},
+                   {"seed", 4},
+                   {"return_state", true}},
+                  {{{1, 2, 2, 3, 3}}}),
+      seeded_case("ConvLSTM3D",
+                  {{"filters", 1}, {"kernel_size", 2}, {"recurrent_dropout", 0.4}, {"seed", 5}, {"go_backwards", true}},
+                  {{{2, 2, 2, 3, 2, 1}}}),
+      // StackedRNNCells in an RNN: each cell's masks for its own input (the previous cell's output).
+      seeded_case(
+          "RNN",
+          {{"cell",
+            envelope("StackedRNNCells",
+                     {{"cells",
+                       Json::array(
+                           {envelope("SimpleRNNCell",
+                                     {{"units", 3}, {"dropout", 0.3}, {"recurrent_dropout", 0.3}, {"seed", 3}}),
+                            envelope("GRUCell", {{"units", 2}}),
+                            envelope("LSTMCell",
+                                     {{"units", 2}, {"dropout", 0.4}, {"recurrent_dropout", 0.3}, {"seed", 4}})})}})},
+           {"return_sequences", true}},
+          {{{2, 3, 2}}}),
       seeded_case("MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}, {"dropout", 0.5}, {"seed", 3}},
                   {{{2, 3, 4}}, {{2, 4, 4}}}),
       seeded_case("GroupQueryAttention",
@@ -363,6 +410,17 @@ const std::vector<GradientCase>& gradient_cases() {
        {},
        false,
        {{"states[]", {{2, 3}}}, {"states[]", {{2, 2}}}, {"states[]", {{2, 2}}}}},
+      // Cells called alone in training: their masks drawn for the one step.
+      seeded_case("SimpleRNNCell", {{"units", 3}, {"dropout", 0.4}, {"recurrent_dropout", 0.4}, {"seed", 3}},
+                  {{{2, 3}}, {{2, 3}}}),
+      seeded_case("LSTMCell", {{"units", 3}, {"dropout", 0.3}, {"recurrent_dropout", 0.4}, {"seed", 4}}, {{{2, 2}}},
+                  {{"states[]", {{2, 3}}}, {"states[]", {{2, 3}}}}),
+      seeded_case("GRUCell", {{"units", 2}, {"dropout", 0.4}, {"implementation", 1}, {"seed", 5}},
+                  {{{2, 3}}, {{2, 2}}}),
+      seeded_case("StackedRNNCells",
+                  {{"cells", Json::array({envelope("GRUCell", {{"units", 3}, {"recurrent_dropout", 0.4}, {"seed", 6}}),
+                                          envelope("LSTMCell", {{"units", 2}, {"dropout", 0.4}, {"seed", 7}})})}},
+                  {{{2, 2}}}, {{"states[]", {{2, 3}}}, {"states[]", {{2, 2}}}, {"states[]", {{2, 2}}}}),
       {"Bidirectional", {{"layer", envelope("LSTM", {{"units", 2}, {"return_sequences", true}})}}, {{{2, 3, 2}}}},
       {"Bidirectional", {{"layer", envelope("GRU", {{"units", 2}})}, {"merge_mode", "ave"}}, {{{2, 4, 3}}}},
       // keras.applications' layers.

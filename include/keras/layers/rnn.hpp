@@ -2,9 +2,10 @@
 // generic RNN with a built-in cell), their cells, and the Bidirectional and
 // TimeDistributed wrappers.
 //
-// Inference only: dropout and recurrent_dropout are kept in the config but
-// never applied, `unroll` does not change the result, and stateful=true is
-// refused (NotImplementedError). Masks arrive as the `mask` keyword argument
+// dropout and recurrent_dropout apply in training only, as Keras' cells apply
+// them (masks drawn once per sequence, per gate under implementation 1);
+// `unroll` does not change the result, and stateful=true is refused
+// (NotImplementedError). Masks arrive as the `mask` keyword argument
 // (e.g. from Embedding(mask_zero=true) or Masking): a masked step keeps the
 // previous state and outputs the previous output (or zeros when
 // zero_output_for_mask), exactly as Keras' numpy backend does.
@@ -58,6 +59,9 @@ struct LSTMCellOptions {
   Json bias_constraint = nullptr;
   double dropout = 0.0;
   double recurrent_dropout = 0.0;
+  // Keras' `implementation` keyword: 1 computes each gate apart, with its own
+  // dropout masks (recurrent_dropout forces 1). Keras does not save it.
+  int implementation = 2;
   std::optional<std::int64_t> seed;
   std::string name;
   std::optional<std::string> dtype;
@@ -80,6 +84,9 @@ struct GRUCellOptions {
   double dropout = 0.0;
   double recurrent_dropout = 0.0;
   bool reset_after = true;  // bias of shape (2, 3 * units): input and recurrent biases
+  // Keras' `implementation` keyword: 1 computes each gate apart, with its own
+  // dropout masks (recurrent_dropout forces 1). Keras does not save it.
+  int implementation = 2;
   std::optional<std::int64_t> seed;
   std::string name;
   std::optional<std::string> dtype;
@@ -182,6 +189,9 @@ struct LSTMOptions {
   Json bias_constraint = nullptr;
   double dropout = 0.0;
   double recurrent_dropout = 0.0;
+  // Keras' `implementation` keyword: 1 computes each gate apart, with its own
+  // dropout masks (recurrent_dropout forces 1). Keras does not save it.
+  int implementation = 2;
   std::optional<std::int64_t> seed;
   bool return_sequences = false;
   bool return_state = false;
@@ -210,6 +220,9 @@ struct GRUOptions {
   Json bias_constraint = nullptr;
   double dropout = 0.0;
   double recurrent_dropout = 0.0;
+  // Keras' `implementation` keyword: 1 computes each gate apart, with its own
+  // dropout masks (recurrent_dropout forces 1). Keras does not save it.
+  int implementation = 2;
   std::optional<std::int64_t> seed;
   bool return_sequences = false;
   bool return_state = false;

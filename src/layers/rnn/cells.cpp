@@ -210,21 +210,25 @@ Tensor dropout_mask(const Shape& shape, double rate, std::optional<std::uint64_t
 
 }  // namespace
 
-void RNNCellImpl::begin_dropout(std::int64_t batch, std::int64_t input_dim) {
+void RNNCellImpl::begin_dropout(std::int64_t batch, const Shape& step_input) {
   end_dropout();
   auto next_seed = [&]() -> std::optional<std::uint64_t> {
     if (!common_.seed.is_number_integer()) return std::nullopt;
     return static_cast<std::uint64_t>(common_.seed.get<std::int64_t>()) * 1000003ULL + dropout_draws_++;
   };
-  const std::int64_t units = state_shapes().at(0).at(0);
-  // Keras applies them only for 0 < rate < 1.
+  auto full = [&](const Shape& per_sample) {
+    Shape shape = {batch};
+    shape.insert(shape.end(), per_sample.begin(), per_sample.end());
+    return shape;
+  };
+  // Keras applies them only for 0 < rate < 1: the inputs' masks, then the first state's.
   for (std::size_t i = 0; i < dropout_mask_count(); ++i) {
     if (common_.dropout > 0.0 && common_.dropout < 1.0)
-      input_masks_.push_back(dropout_mask({batch, input_dim}, common_.dropout, next_seed()));
+      input_masks_.push_back(dropout_mask(full(step_input), common_.dropout, next_seed()));
   }
   for (std::size_t i = 0; i < dropout_mask_count(); ++i) {
     if (common_.recurrent_dropout > 0.0 && common_.recurrent_dropout < 1.0)
-      recurrent_masks_.push_back(dropout_mask({batch, units}, common_.recurrent_dropout, next_seed()));
+      recurrent_masks_.push_back(dropout_mask(full(state_shapes().at(0)), common_.recurrent_dropout, next_seed()));
   }
 }
 
@@ -324,6 +328,14 @@ std::vector<TensorSpec> RNNCellImpl::compute_output_spec(const SpecArgs& args) {
 }
 
 std::vector<Tensor> RNNCellImpl::call(const CallArgs& args) {
+  if (args.training && has_dropout()) {
+    // Training with dropout: the tape's computation on constants (one implementation of the masks).
+    std::vector<ad::Var> constants(args.tensors.begin(), args.tensors.end());
+    TapeVariables none;
+    std::vector<Tensor> out;
+    for (const auto& v : call_tape(args, constants, none)) out.push_back(v.value());
+    return out;
+  }
   auto as_float = [](const Tensor& t) { return t.dtype() == DType::float32 ? t : t.astype(DType::float32); };
   const Tensor x = as_float(args.tensor(0));
   if (x.rank() < 2) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar or vector");
@@ -349,9 +361,6 @@ std::vector<ad::Var> RNNCellImpl::call_tape(const CallArgs& args, const std::vec
   if (!has_tape())
     throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() +
                               "': a model cannot be trained through it");
-  if (args.training && has_dropout())
-    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() +
-                              "' called alone with dropout or recurrent_dropout yet");
   auto as_float = [](const ad::Var& v) { return v.dtype() == DType::float32 ? v : ad::cast(v, DType::float32); };
   const ad::Var x = as_float(tape_arg(args, tensors, 0));
   if (x.rank() < 2) throw ValueError("The cell '" + name() + "' needs inputs [batch, ...], got a scalar or vector");
@@ -360,6 +369,14 @@ std::vector<ad::Var> RNNCellImpl::call_tape(const CallArgs& args, const std::vec
   std::vector<ad::Var> states;
   for (std::size_t i : state_indices(args.args, args.kwargs, shapes, x.dim(0)))
     states.push_back(as_float(tensors.at(i)));
+  // In training the masks are drawn for this step, as a one-step sequence of an RNN draws them.
+  struct DropoutScope {
+    RNNCellImpl* cell;
+    ~DropoutScope() {
+      if (cell != nullptr) cell->end_dropout();
+    }
+  } scope{args.training && has_dropout() ? this : nullptr};
+  if (scope.cell != nullptr) begin_dropout(x.dim(0), Shape(x.shape().begin() + 1, x.shape().end()));
   ad::Var projected = project_inputs_tape(ad::expand_dims(x, 1), variables);
   ad::Var step_input = ad::reshape(projected, Shape(projected.shape().begin() + 1, projected.shape().end()));
   std::vector<ad::Var> next = step_tape(step_input, states, variables);
@@ -465,7 +482,8 @@ LSTMCellImpl::LSTMCellImpl(std::int64_t units, const layers::LSTMCellOptions& o)
       activation_(canonical_activation(o.activation)),
       recurrent_activation_(canonical_activation(o.recurrent_activation)),
       use_bias_(o.use_bias),
-      unit_forget_bias_(o.unit_forget_bias) {}
+      unit_forget_bias_(o.unit_forget_bias),
+      implementation_(common_.recurrent_dropout != 0.0 ? 1 : o.implementation) {}
 
 LayerPtr LSTMCellImpl::from_config(const Json& config) {
   auto o = cell_options_from_config<layers::LSTMCellOptions>(config);
@@ -473,6 +491,7 @@ LayerPtr LSTMCellImpl::from_config(const Json& config) {
   o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = detail::config_value(config, "use_bias", true);
   o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
+  o.implementation = detail::config_value(config, "implementation", 2);
   return std::make_shared<LSTMCellImpl>(required_int(config, "units", "LSTMCell"), o);
 }
 
@@ -538,7 +557,8 @@ GRUCellImpl::GRUCellImpl(std::int64_t units, const layers::GRUCellOptions& o)
       activation_(canonical_activation(o.activation)),
       recurrent_activation_(canonical_activation(o.recurrent_activation)),
       use_bias_(o.use_bias),
-      reset_after_(o.reset_after) {}
+      reset_after_(o.reset_after),
+      implementation_(common_.recurrent_dropout != 0.0 ? 1 : o.implementation) {}
 
 LayerPtr GRUCellImpl::from_config(const Json& config) {
   auto o = cell_options_from_config<layers::GRUCellOptions>(config);
@@ -546,6 +566,7 @@ LayerPtr GRUCellImpl::from_config(const Json& config) {
   o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = detail::config_value(config, "use_bias", true);
   o.reset_after = detail::config_value(config, "reset_after", true);
+  o.implementation = detail::config_value(config, "implementation", 2);
   return std::make_shared<GRUCellImpl>(required_int(config, "units", "GRUCell"), o);
 }
 
@@ -819,22 +840,54 @@ std::vector<Tensor> ConvLSTMCellImpl::step(const Tensor& x_t, const std::vector<
   return lstm_gates(z, states.at(1), settings_.filters, settings_.activation, settings_.recurrent_activation);
 }
 
-// project_inputs() on the tape: the convolution over the folded [B * T] batch.
+namespace {
+
+// Gate g's quarter of a kernel [*k, C, 4F] (or of a bias [4F]) along its last axis.
+ad::Var gate_slice(const ad::Var& kernel, std::int64_t g, std::int64_t filters) {
+  std::vector<std::int64_t> begin(static_cast<std::size_t>(kernel.rank()), 0);
+  std::vector<std::int64_t> size(kernel.shape().begin(), kernel.shape().end());
+  begin.back() = g * filters;
+  size.back() = filters;
+  return ad::slice(kernel, begin, size);
+}
+
+}  // namespace
+
+// project_inputs() on the tape: the convolution over the folded [B * T] batch;
+// with input dropout, one convolution per gate of the inputs under its mask
+// (Keras' ConvLSTMCell), the four concatenated as the one convolution's channels.
 ad::Var ConvLSTMCellImpl::project_inputs_tape(const ad::Var& sequence_in, TapeVariables& v) {
-  ad::Var sequence = sequence_in.dtype() == DType::float32 ? sequence_in : ad::cast(sequence_in, DType::float32);
+  const ad::Var raw = sequence_in.dtype() == DType::float32 ? sequence_in : ad::cast(sequence_in, DType::float32);
   const int rank = settings_.rank;
-  if (settings_.data_format == "channels_first") {  // [B, T, C, *S] -> [B, T, *S, C]
-    std::vector<int> perm = {0, 1};
-    for (int i = 0; i < rank; ++i) perm.push_back(3 + i);
-    perm.push_back(2);
-    sequence = ad::transpose(sequence, perm);
+  const std::int64_t batch = raw.dim(0);
+  const std::int64_t steps = raw.dim(1);
+  // [B, T, *step] -> the convolution's [B * T, *out, channels] of `kernel` (and `bias`).
+  auto convolve = [&](ad::Var sequence, const ad::Var& kernel, const ad::Var& bias) {
+    if (settings_.data_format == "channels_first") {  // [B, T, C, *S] -> [B, T, *S, C]
+      std::vector<int> perm = {0, 1};
+      for (int i = 0; i < rank; ++i) perm.push_back(3 + i);
+      perm.push_back(2);
+      sequence = ad::transpose(sequence, perm);
+    }
+    Shape folded = {batch * steps};
+    folded.insert(folded.end(), sequence.shape().begin() + 2, sequence.shape().end());
+    return ad::conv(ad::reshape(sequence, folded), kernel, bias, settings_.strides, settings_.padding,
+                    settings_.dilation_rate);
+  };
+  const ad::Var kernel = v(kernel_);
+  const ad::Var bias = bias_ ? v(bias_) : ad::Var();
+  ad::Var y;
+  if (input_masks_.empty()) {
+    y = convolve(raw, kernel, bias);
+  } else {
+    std::vector<ad::Var> gates;
+    for (std::int64_t g = 0; g < 4; ++g) {
+      const ad::Var masked = raw * ad::Var(kernels::expand_dims(input_masks_.at(static_cast<std::size_t>(g)), 1));
+      gates.push_back(convolve(masked, gate_slice(kernel, g, settings_.filters),
+                               bias.defined() ? gate_slice(bias, g, settings_.filters) : ad::Var()));
+    }
+    y = ad::concatenate(gates, -1);
   }
-  const std::int64_t batch = sequence.dim(0);
-  const std::int64_t steps = sequence.dim(1);
-  Shape folded = {batch * steps};
-  folded.insert(folded.end(), sequence.shape().begin() + 2, sequence.shape().end());
-  ad::Var y = ad::conv(ad::reshape(sequence, folded), v(kernel_), bias_ ? v(bias_) : ad::Var(), settings_.strides,
-                       settings_.padding, settings_.dilation_rate);
   Shape unfolded = {batch, steps};
   unfolded.insert(unfolded.end(), y.shape().begin() + 1, y.shape().end());
   std::vector<int> perm = {1, 0};
@@ -842,11 +895,22 @@ ad::Var ConvLSTMCellImpl::project_inputs_tape(const ad::Var& sequence_in, TapeVa
   return ad::transpose(ad::reshape(y, unfolded), perm);
 }
 
-// step() on the tape: the recurrent convolution ("same", stride 1), then the LSTM gates i, f, c, o.
+// step() on the tape: the recurrent convolution ("same", stride 1), then the LSTM gates i, f, c, o;
+// with recurrent dropout, each gate convolves h under its own mask.
 std::vector<ad::Var> ConvLSTMCellImpl::step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                                  TapeVariables& v) {
   const std::vector<std::int64_t> ones(static_cast<std::size_t>(settings_.rank), 1);
-  const ad::Var recurrent = ad::conv(states.at(0), v(recurrent_kernel_), ad::Var(), ones, "same");
+  const ad::Var recurrent_kernel = v(recurrent_kernel_);
+  ad::Var recurrent;
+  if (recurrent_masks_.empty()) {
+    recurrent = ad::conv(states.at(0), recurrent_kernel, ad::Var(), ones, "same");
+  } else {
+    std::vector<ad::Var> gates;
+    for (std::int64_t g = 0; g < 4; ++g)
+      gates.push_back(ad::conv(masked_state(states.at(0), static_cast<std::size_t>(g)),
+                               gate_slice(recurrent_kernel, g, settings_.filters), ad::Var(), ones, "same"));
+    recurrent = ad::concatenate(gates, -1);
+  }
   const std::vector<ad::Var> z = ad::split(x_t + recurrent, 4, -1);
   const std::string& act = settings_.activation;
   const std::string& rec = settings_.recurrent_activation;

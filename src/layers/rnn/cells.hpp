@@ -100,22 +100,24 @@ class RNNCellImpl : public Layer {
   virtual std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                          TapeVariables& variables);
 
-  // Keras' DropoutRNNCell in training: masks drawn once per call of the RNN
-  // (every step shares them) for the step inputs and the recurrent state;
-  // dropout_mask_count() masks of each, one per gate where Keras'
-  // implementation 1 draws several (LSTM and GRU with recurrent_dropout).
-  // has_dropout_tape(): whether project_inputs_tape() and step_tape() apply them.
-  virtual bool has_dropout_tape() const { return false; }
+  // Keras' DropoutRNNCell in training: masks drawn once per sequence (every
+  // step of one call of the RNN shares them; a cell called alone draws them for
+  // its one step) for the step inputs and for the first state, each 0 or
+  // 1 / (1 - rate) per entry. dropout_mask_count() masks of each: one per gate
+  // where Keras' implementation 1 draws several (LSTM, GRU, ConvLSTM).
+  // begin_dropout() draws them for inputs of per-sample shape `step_input`
+  // (StackedRNNCells: for each cell, its own input); project_inputs_tape() and
+  // step_tape() apply them until end_dropout().
   virtual std::size_t dropout_mask_count() const { return 1; }
   virtual bool has_dropout() const { return common_.dropout > 0.0 || common_.recurrent_dropout > 0.0; }
-  void begin_dropout(std::int64_t batch, std::int64_t input_dim);
-  void end_dropout();
+  virtual void begin_dropout(std::int64_t batch, const Shape& step_input);
+  virtual void end_dropout();
 
   // A cell called alone, as Keras' cell(inputs, states, training): one step
   // from inputs [B, *step] and the states (a list, nested for
   // StackedRNNCells). The outputs are Keras' (output, new_states) flattened:
-  // the output, then every new state. The cell's dropout is not applied
-  // (as in RNNImpl), so training with dropout is refused.
+  // the output, then every new state. In training the cell's dropout masks
+  // are drawn for this one step.
   std::vector<std::string> call_parameter_names() const override { return {"inputs", "states", "training"}; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
@@ -159,7 +161,6 @@ class SimpleRNNCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "SimpleRNNCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
-  bool has_dropout_tape() const override { return true; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
@@ -189,9 +190,9 @@ class LSTMCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "LSTMCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override { return {{units_}, {units_}}; }
-  bool has_dropout_tape() const override { return true; }
-  // recurrent_dropout switches Keras to implementation 1: a mask per gate.
-  std::size_t dropout_mask_count() const override { return common_.recurrent_dropout != 0.0 ? 4 : 1; }
+  // Keras' implementation 1 (asked for, or forced by recurrent_dropout): a mask per gate i, f, c, o.
+  std::size_t dropout_mask_count() const override { return implementation_ == 1 ? 4 : 1; }
+  int implementation() const { return implementation_; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
@@ -215,6 +216,7 @@ class LSTMCellImpl final : public RNNCellImpl {
   std::string recurrent_activation_;
   bool use_bias_;
   bool unit_forget_bias_;
+  int implementation_;
   VariablePtr kernel_, recurrent_kernel_, bias_;
 };
 
@@ -225,8 +227,9 @@ class GRUCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "GRUCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
-  bool has_dropout_tape() const override { return true; }
-  std::size_t dropout_mask_count() const override { return common_.recurrent_dropout != 0.0 ? 3 : 1; }
+  // Keras' implementation 1 (asked for, or forced by recurrent_dropout): a mask per gate z, r, h.
+  std::size_t dropout_mask_count() const override { return implementation_ == 1 ? 3 : 1; }
+  int implementation() const { return implementation_; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
@@ -250,6 +253,7 @@ class GRUCellImpl final : public RNNCellImpl {
   std::string recurrent_activation_;
   bool use_bias_;
   bool reset_after_;
+  int implementation_;
   VariablePtr kernel_, recurrent_kernel_, bias_;
 };
 
@@ -274,6 +278,8 @@ class ConvLSTMCellImpl final : public RNNCellImpl {
   std::string class_name() const override { return "ConvLSTMCell"; }
   Json get_config() const override;
   std::vector<Shape> state_shapes() const override;
+  // Keras' ConvLSTMCell always splits the gates: a mask per gate i, f, c, o.
+  std::size_t dropout_mask_count() const override { return 4; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   bool has_tape() const override { return true; }
@@ -309,8 +315,10 @@ class StackedRNNCellsImpl final : public RNNCellImpl {
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   bool has_tape() const override;
-  // Any of its cells' (it applies none of them yet).
+  // Any of its cells'; each cell draws and applies its own masks, for its own input.
   bool has_dropout() const override;
+  void begin_dropout(std::int64_t batch, const Shape& step_input) override;
+  void end_dropout() override;
   ad::Var project_inputs_tape(const ad::Var& sequence, TapeVariables& variables) override;
   std::vector<ad::Var> step_tape(const ad::Var& x_t, const std::vector<ad::Var>& states,
                                  TapeVariables& variables) override;

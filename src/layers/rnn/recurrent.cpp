@@ -386,7 +386,7 @@ RNNImpl::Result RNNImpl::run(const Tensor& sequence, const Tensor& mask_in, std:
 }
 
 std::vector<Tensor> RNNImpl::call(const CallArgs& args) {
-  if (args.training && cell_->has_dropout() && cell_->has_dropout_tape()) {
+  if (args.training && cell_->has_dropout()) {
     // Training with the cell's dropout: the tape's computation on constants (one implementation of the masks).
     std::vector<ad::Var> constants(args.tensors.begin(), args.tensors.end());
     TapeVariables none;
@@ -424,9 +424,6 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
     throw NotImplementedError("keras-cpp has no backward pass for " + class_name() + " '" + name() + "' (its " +
                               cell_->class_name() + "): a model cannot be trained through it");
   const bool dropout = args.training && cell_->has_dropout();
-  if (dropout && !cell_->has_dropout_tape())
-    throw NotImplementedError("keras-cpp cannot train " + class_name() + " '" + name() + "' (its " +
-                              cell_->class_name() + ") with dropout or recurrent_dropout yet");
   ad::Var sequence = tape_arg(args, tensors, 0);
   if (sequence.dtype() != DType::float32) sequence = ad::cast(sequence, DType::float32);
   check_sequence_shape(sequence.shape());
@@ -473,7 +470,7 @@ std::vector<ad::Var> RNNImpl::call_tape(const CallArgs& args, const std::vector<
       if (cell != nullptr) cell->end_dropout();
     }
   } scope{dropout ? cell_.get() : nullptr};
-  if (dropout) cell_->begin_dropout(batch, sequence.dim(-1));
+  if (dropout) cell_->begin_dropout(batch, Shape(sequence.shape().begin() + 2, sequence.shape().end()));
   ad::Var projected = cell_->project_inputs_tape(sequence, variables);  // [T, B, *proj]
   const Shape step_shape(projected.shape().begin() + 1, projected.shape().end());
   const std::vector<ad::Var> inputs = ad::split(projected, steps, 0);
@@ -563,6 +560,7 @@ layers::LSTMCellOptions lstm_cell_options(const layers::LSTMOptions& o) {
   auto c = cell_options_of<layers::LSTMCellOptions>(o, "lstm_cell");
   c.recurrent_activation = o.recurrent_activation;
   c.unit_forget_bias = o.unit_forget_bias;
+  c.implementation = o.implementation;
   return c;
 }
 }  // namespace
@@ -579,6 +577,7 @@ LayerPtr LSTMImpl::from_config(const Json& config) {
   o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = detail::config_value(config, "use_bias", true);
   o.unit_forget_bias = detail::config_value(config, "unit_forget_bias", true);
+  o.implementation = detail::config_value(config, "implementation", 2);  // Keras 2 configs carry it
   return std::make_shared<LSTMImpl>(required_int(config, "units", "LSTM"), o);
 }
 
@@ -603,6 +602,7 @@ layers::GRUCellOptions gru_cell_options(const layers::GRUOptions& o) {
   auto c = cell_options_of<layers::GRUCellOptions>(o, "gru_cell");
   c.recurrent_activation = o.recurrent_activation;
   c.reset_after = o.reset_after;
+  c.implementation = o.implementation;
   return c;
 }
 }  // namespace
@@ -619,6 +619,7 @@ LayerPtr GRUImpl::from_config(const Json& config) {
   o.recurrent_activation = recurrent_activation_from_config(config);
   o.use_bias = detail::config_value(config, "use_bias", true);
   o.reset_after = detail::config_value(config, "reset_after", true);
+  o.implementation = detail::config_value(config, "implementation", 2);  // Keras 2 configs carry it
   return std::make_shared<GRUImpl>(required_int(config, "units", "GRU"), o);
 }
 

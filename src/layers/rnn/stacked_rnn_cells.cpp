@@ -126,6 +126,20 @@ bool StackedRNNCellsImpl::has_dropout() const {
   return std::any_of(cells_.begin(), cells_.end(), [](const auto& cell) { return cell->has_dropout(); });
 }
 
+// As Keras' RNN prepares a stack's masks: each cell's inputs are the previous cell's outputs.
+void StackedRNNCellsImpl::begin_dropout(std::int64_t batch, const Shape& step_input) {
+  end_dropout();
+  Shape input = step_input;
+  for (const auto& cell : cells_) {
+    if (cell->has_dropout()) cell->begin_dropout(batch, input);
+    input = cell->state_shapes().at(cell->output_state());
+  }
+}
+
+void StackedRNNCellsImpl::end_dropout() {
+  for (const auto& cell : cells_) cell->end_dropout();
+}
+
 }  // namespace keras::detail
 
 namespace keras::layers {
