@@ -192,7 +192,6 @@ class LSTMCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override { return {{units_}, {units_}}; }
   // Keras' implementation 1 (asked for, or forced by recurrent_dropout): a mask per gate i, f, c, o.
   std::size_t dropout_mask_count() const override { return implementation_ == 1 ? 4 : 1; }
-  int implementation() const { return implementation_; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
@@ -229,7 +228,6 @@ class GRUCellImpl final : public RNNCellImpl {
   std::vector<Shape> state_shapes() const override { return {{units_}}; }
   // Keras' implementation 1 (asked for, or forced by recurrent_dropout): a mask per gate z, r, h.
   std::size_t dropout_mask_count() const override { return implementation_ == 1 ? 3 : 1; }
-  int implementation() const { return implementation_; }
   Tensor project_inputs(const Tensor& sequence) override;
   std::vector<Tensor> step(const Tensor& x_t, const std::vector<Tensor>& states) override;
   std::optional<kernels::PreparedRecurrent::Result> run_sequence_fused(const Tensor& sequence,
