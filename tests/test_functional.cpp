@@ -365,6 +365,28 @@ Json& entry_named(Json& envelope, const std::string& name) {
   throw std::runtime_error("no layer " + name);
 }
 
+// Keras' model.weights (get_weights / set_weights order): layer by layer, each
+// layer's trainable then non-trainable variables, not all trainables first.
+TEST(Weights, FollowKerasLayerOrder) {
+  keras::Model model = keras::Sequential({keras::Input({3}), L::Dense(4, {.name = "d1"}),
+                                          L::BatchNormalization({.name = "bn"}), L::Dense(2, {.name = "d2"})});
+  auto paths = [](const std::vector<keras::VariablePtr>& variables) {
+    std::vector<std::string> out;
+    for (const auto& v : variables) out.push_back(v->path());
+    return out;
+  };
+  using Paths = std::vector<std::string>;
+  EXPECT_EQ(paths(model.impl().weights()), (Paths{"d1/kernel", "d1/bias", "bn/gamma", "bn/beta", "bn/moving_mean",
+                                                  "bn/moving_variance", "d2/kernel", "d2/bias"}));
+  EXPECT_EQ(paths(model.impl().trainable_variables()),
+            (Paths{"d1/kernel", "d1/bias", "bn/gamma", "bn/beta", "d2/kernel", "d2/bias"}));
+  EXPECT_EQ(paths(model.impl().non_trainable_variables()), (Paths{"bn/moving_mean", "bn/moving_variance"}));
+  EXPECT_EQ(model.get_weights().at(2).shape(), (keras::Shape{4}));  // gamma, not d2's kernel
+  model.get_layer("d1")->set_trainable(false);
+  EXPECT_EQ(paths(model.impl().non_trainable_variables()),
+            (Paths{"d1/kernel", "d1/bias", "bn/moving_mean", "bn/moving_variance"}));
+}
+
 TEST(BrokenGraphs, AreTypedErrors) {
   std::vector<std::pair<std::string, std::function<void(Json&)>>> edits = {
       {"unknown output layer", [](Json& c) { c["config"]["output_layers"][0] = Json::parse(R"(["nope", 0, 0])"); }},

@@ -266,7 +266,13 @@ TEST(ConvConfig, BadConfigsThrowTypedErrors) {
   EXPECT_THROW(load(R"({"name": "c", "filters": 2, "kernel_size": [3, 3, 3]})"), keras::FormatError);
   EXPECT_THROW(load(R"({"name": "c", "filters": 2, "kernel_size": 3, "use_bias": "yes"})"), keras::FormatError);
   EXPECT_THROW(load(R"({"name": "c", "filters": 2, "kernel_size": 3, "padding": "full"})"), keras::ValueError);
-  EXPECT_THROW(load(R"({"name": "c", "filters": 2, "kernel_size": 3, "lora_rank": 4})"), keras::NotImplementedError);
+  EXPECT_THROW(load(R"({"name": "c", "filters": 2, "kernel_size": 3, "lora_rank": "4"})"), keras::FormatError);
+  EXPECT_THROW(load(R"({"name": "c", "filters": 2, "kernel_size": 3, "lora_rank": -1})"), keras::ValueError);
+  // Keras' BaseConvTranspose takes no lora_rank.
+  EXPECT_THROW(keras::saving::deserialize_layer(keras::Json::parse(
+                   R"({"module": "keras.layers", "class_name": "Conv2DTranspose", "registered_name": null,
+                       "config": {"name": "c", "filters": 2, "kernel_size": 3, "lora_rank": 4}})")),
+               keras::NotImplementedError);
 }
 
 // ---------------------------------------------------------- variables

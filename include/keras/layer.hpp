@@ -91,6 +91,15 @@ const ad::Var& tape_arg(const CallArgs& args, const std::vector<ad::Var>& tensor
 std::vector<ad::Var> tape_arg_list(const CallArgs& args, const std::vector<ad::Var>& tensors, std::size_t i = 0);
 ad::Var tape_kwarg(const CallArgs& args, const std::vector<ad::Var>& tensors, const std::string& key);
 
+// Keras' enable_lora() keyword arguments (Dense, EinsumDense, Embedding,
+// Conv1D/2D/3D): the delta (lora_alpha / rank) * (a @ b) is added to the
+// kernel; lora_alpha defaults to the rank.
+struct LoraOptions {
+  std::optional<double> lora_alpha;
+  initializers::Initializer a_initializer = "he_uniform";
+  initializers::Initializer b_initializer = "zeros";
+};
+
 // Keyword arguments every layer accepts.
 struct LayerBaseOptions {
   std::string name;                  // empty: an auto name such as "dense_1"
@@ -136,7 +145,8 @@ class Layer : public Operation {
   // non-trainable, each in creation order; quantized layers follow their
   // mode's serialization spec instead).
   virtual std::vector<VariablePtr> own_variables() const;
-  const std::vector<VariablePtr>& own_trainable_variables() const { return trainable_vars_; }
+  // Own variables the optimizer updates (a frozen one, such as a LoRA kernel, excluded).
+  std::vector<VariablePtr> own_trainable_variables() const;
   const std::vector<VariablePtr>& own_non_trainable_variables() const { return non_trainable_vars_; }
   // Keras' layer.trainable_variables / non_trainable_variables / weights,
   // recursing into sublayers in tracking (creation) order.
@@ -165,6 +175,25 @@ class Layer : public Operation {
   // "<mode>_from_<policy>". Layers without a quantized variant throw
   // NotImplementedError (Model::quantize skips them).
   void quantize(const std::string& mode, const std::optional<quantizers::QuantizationConfig>& config = std::nullopt);
+
+  // Keras' layer.enable_lora(rank, lora_alpha, a_initializer, b_initializer)
+  // on a built Dense, EinsumDense, Embedding or Conv1D/2D/3D: adds the
+  // trainable float32 variables lora_kernel_a / lora_kernel_b
+  // (lora_embeddings_a / _b for Embedding) and freezes the kernel; the layer
+  // then computes with kernel + (lora_alpha / rank) * (a @ b), saves that
+  // merged kernel in the kernel's place (not a and b) and, on loading,
+  // reads the merged kernel and sets a and b to zeros. Throws ValueError
+  // (not built, already enabled, a kernel constraint) as Keras does, and
+  // NotImplementedError on other classes.
+  virtual void enable_lora(std::int64_t rank, const LoraOptions& options = {});
+  virtual bool lora_enabled() const { return false; }
+
+  // Saving hooks: the variables a weights file holds for this layer, in
+  // order (own_variables() unless the stored values differ from the
+  // variables, as a LoRA layer's merged kernel does), and what a layer does
+  // after own_variables() were read from a file (LoRA: reset a and b).
+  virtual std::vector<VariablePtr> variables_to_save() const { return own_variables(); }
+  virtual void own_variables_loaded() {}
 
   // Masking, as Keras' Layer.__call__ does it. call_accepts_mask(): call()
   // takes `mask`. supports_masking(): __call__ sets compute_mask()'s result
@@ -233,6 +262,9 @@ class Layer : public Operation {
   virtual void quantize_weights(const quantizers::QuantizationConfig& config);
   // Drops a variable (Keras' `del self._kernel` before a quantized rebuild).
   void remove_weight(const VariablePtr& variable);
+  // Keras' `variable.trainable = False` on an own variable: it keeps its place
+  // in weights() and leaves trainable_variables() for non_trainable_variables().
+  void freeze_weight(const VariablePtr& variable);
   // Replaces the policy (Keras' layer.dtype_policy = ...: quantize(), or a
   // float8 policy whose amax_history_length the name does not carry).
   void set_dtype_policy(DTypePolicy policy);

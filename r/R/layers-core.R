@@ -22,8 +22,9 @@
 #' @param activity_regularizer A regularizer of the layer's output.
 #' @param kernel_constraint A constraint on the kernel weights (a name or config list).
 #' @param bias_constraint A constraint on the bias vector.
-#' @param lora_rank LoRA is not supported by keras-cpp; leave `NULL`.
-#' @param lora_alpha LoRA is not supported by keras-cpp; leave `NULL`.
+#' @param lora_rank The rank of a LoRA update (Keras' `lora_rank`): once built, the kernel is frozen
+#'   and two trainable low-rank matrices add `(lora_alpha / lora_rank) * (a %*% b)` to it; `NULL` for none.
+#' @param lora_alpha The numerator of the LoRA scale (`NULL`: `lora_rank`).
 #' @param ... Further Keras arguments by name: `name`, `dtype` and `trainable` for every layer, and
 #'   `input_shape` (the shape of one sample, which starts a Sequential model it is the first layer
 #'   of).

@@ -67,10 +67,12 @@ std::optional<quantizers::QuantizationConfig> read_quantization_config(const Jso
   }
 }
 
-void reject_unsupported_options(const Json& config, const std::string& layer, bool quantizable) {
-  if (auto it = config.find("lora_rank"); it != config.end() && !it->is_null())
-    throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +
-                              "': LoRA-enabled layers are not supported by keras-cpp");
+void reject_unsupported_options(const Json& config, const std::string& layer, bool quantizable, bool lora_capable) {
+  if (auto it = config.find("lora_rank"); !lora_capable && it != config.end() && !it->is_null())
+    throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) + "': Keras' " +
+                              layer +
+                              " takes no lora_rank (LoRA exists for Dense, EinsumDense, "
+                              "Embedding and Conv1D/2D/3D)");
   if (quantizable) return;
   if (auto it = config.find("quantization_config"); it != config.end() && !it->is_null())
     throw NotImplementedError(layer + " '" + detail::config_value(config, "name", std::string()) +

@@ -40,8 +40,10 @@ void read_base_options(const Json& config, Options& o, bool quantizable = false)
 // A quantized layer's "quantization_config" (nullopt when absent or null).
 std::optional<quantizers::QuantizationConfig> read_quantization_config(const Json& config);
 
-// Refuses configs that need features keras-cpp lacks (LoRA; quantization
-// unless the layer is `quantizable`).
-void reject_unsupported_options(const Json& config, const std::string& layer, bool quantizable = false);
+// Refuses configs that need features keras-cpp lacks or the class has not:
+// lora_rank unless the layer is `lora_capable` (Keras' Dense, EinsumDense,
+// Embedding, Conv1D/2D/3D), quantization unless it is `quantizable`.
+void reject_unsupported_options(const Json& config, const std::string& layer, bool quantizable = false,
+                                bool lora_capable = false);
 
 }  // namespace keras::detail

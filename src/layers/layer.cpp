@@ -253,6 +253,12 @@ void Layer::remove_weight(const VariablePtr& variable) {
     list->erase(std::remove(list->begin(), list->end(), variable), list->end());
 }
 
+void Layer::freeze_weight(const VariablePtr& variable) { variable->set_trainable(false); }
+
+void Layer::enable_lora(std::int64_t /*rank*/, const LoraOptions& /*options*/) {
+  throw NotImplementedError("Layer '" + name() + "' (" + class_name() + ") has no enable_lora()");
+}
+
 void Layer::build_for(const std::vector<Shape>& input_shapes, bool list_input) {
   if (built_) return;
   build_shapes_ = input_shapes;
@@ -325,28 +331,14 @@ std::vector<VariablePtr> Layer::own_variables() const {
   return out;
 }
 
-std::vector<VariablePtr> Layer::trainable_variables() const {
-  if (!trainable_) return {};
+// Keras' order: a layer's own trainable list (frozen variables such as a LoRA
+// kernel keep their place there), its own non-trainable list, then each
+// sublayer's weights; the trainable and non-trainable views filter it.
+std::vector<VariablePtr> Layer::weights() const {
   std::vector<VariablePtr> out = trainable_vars_;
-  for (const auto& layer : layer_list()) {
-    auto sub = layer->trainable_variables();
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
-  for (const auto& child : sublayers_) {
-    auto sub = child.layer->trainable_variables();
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
-  return unique(std::move(out));
-}
-
-std::vector<VariablePtr> Layer::non_trainable_variables() const {
-  std::vector<VariablePtr> out;
-  if (!trainable_) {
-    out = trainable_vars_;
-  }
   out.insert(out.end(), non_trainable_vars_.begin(), non_trainable_vars_.end());
   auto add_from = [&](const Layer& layer) {
-    auto sub = trainable_ ? layer.non_trainable_variables() : layer.weights();
+    auto sub = layer.weights();
     out.insert(out.end(), sub.begin(), sub.end());
   };
   for (const auto& layer : layer_list()) add_from(*layer);
@@ -354,11 +346,39 @@ std::vector<VariablePtr> Layer::non_trainable_variables() const {
   return unique(std::move(out));
 }
 
-std::vector<VariablePtr> Layer::weights() const {
-  auto out = trainable_variables();
-  auto rest = non_trainable_variables();
-  out.insert(out.end(), rest.begin(), rest.end());
+std::vector<VariablePtr> Layer::trainable_variables() const {
+  if (!trainable_) return {};
+  std::vector<VariablePtr> out;
+  for (const auto& v : own_trainable_variables()) out.push_back(v);
+  auto add_from = [&](const Layer& layer) {
+    auto sub = layer.trainable_variables();
+    out.insert(out.end(), sub.begin(), sub.end());
+  };
+  for (const auto& layer : layer_list()) add_from(*layer);
+  for (const auto& child : sublayers_) add_from(*child.layer);
   return unique(std::move(out));
+}
+
+std::vector<VariablePtr> Layer::non_trainable_variables() const {
+  if (!trainable_) return weights();
+  std::vector<VariablePtr> out;
+  for (const auto& v : trainable_vars_)
+    if (!v->trainable()) out.push_back(v);
+  out.insert(out.end(), non_trainable_vars_.begin(), non_trainable_vars_.end());
+  auto add_from = [&](const Layer& layer) {
+    auto sub = layer.non_trainable_variables();
+    out.insert(out.end(), sub.begin(), sub.end());
+  };
+  for (const auto& layer : layer_list()) add_from(*layer);
+  for (const auto& child : sublayers_) add_from(*child.layer);
+  return unique(std::move(out));
+}
+
+std::vector<VariablePtr> Layer::own_trainable_variables() const {
+  std::vector<VariablePtr> out;
+  for (const auto& v : trainable_vars_)
+    if (v->trainable()) out.push_back(v);
+  return out;
 }
 
 std::int64_t Layer::count_params() const {

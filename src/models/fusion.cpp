@@ -49,6 +49,8 @@ bool FusedConv::starts_chain(const Layer& layer) {
   const ConvLayerBase* conv = as_conv(layer);
   if (conv == nullptr) conv = as_depthwise(layer);
   if (conv == nullptr || conv->channels_first() || !float32_layer(layer) || !layer.built()) return false;
+  // A LoRA kernel is the variable plus a delta: the layer computes it (unfused).
+  if (layer.lora_enabled()) return false;
   return post_op_of_name(conv->geometry().activation).has_value();
 }
 
@@ -195,7 +197,9 @@ Tensor FusedConv::run_unfused(const Tensor& x) const {
 Tensor FusedConv::run(const Tensor& x) const {
   const auto& base = static_cast<const ConvLayerBase&>(*conv_);
   const ConvGeometry& g = base.geometry();
-  const bool usable = x.dtype() == DType::float32 && x.rank() == g.rank + 2 && x.dim(-1) == channels_;
+  // lora_enabled(): enable_lora() after the plan fused the layer.
+  const bool usable =
+      x.dtype() == DType::float32 && x.rank() == g.rank + 2 && x.dim(-1) == channels_ && !conv_->lora_enabled();
   if (!usable) return run_unfused(x);  // the layers report what is wrong
   return prepare(x.shape())->run(x);
 }
@@ -212,6 +216,8 @@ const std::string& dense_activation(const Layer& layer) { return as_dense(layer)
 bool FusedDense::starts_chain(const Layer& layer) {
   const DenseImpl* dense = as_dense(layer);
   if (dense == nullptr || !float32_layer(layer) || !layer.built() || layer.dtype_policy().quantized()) return false;
+  // The prepared product holds the kernel variable: with LoRA the layer adds the delta itself.
+  if (dense->lora_enabled()) return false;
   return dense->kernel() && dense->kernel()->shape().size() == 2;
 }
 

@@ -54,7 +54,7 @@ class ShardWriter {
   }
 
   void write_object(const Layer& layer, const std::string& path) {
-    write_variables(layer.name(), layer.own_variables(), path);
+    write_variables(layer.name(), layer.variables_to_save(), path);
   }
 
   void write_variables(const std::string& name, const std::vector<VariablePtr>& variables, const std::string& path) {

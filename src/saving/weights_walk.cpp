@@ -80,7 +80,7 @@ void save_weights_to(const ModelImpl& model, const H5Group& root) {
   for (const auto& entry : walk_model(model)) {
     H5Group vars = create_vars_group(root, entry.path);
     vars.set_string_attr("name", entry.layer->name());
-    auto variables = entry.layer->own_variables();
+    auto variables = entry.layer->variables_to_save();
     for (std::size_t i = 0; i < variables.size(); ++i) vars.write_dataset(std::to_string(i), variables[i]->value());
   }
   save_optimizer_variables(model, root);  // after the model's objects, at "optimizer"
@@ -168,6 +168,7 @@ LoadWeightsReport load_weights_with(const ModelImpl& model, const VarsGroupLooku
                           group_path + "'). Expected: [" + expected + "]");
       }
       assign_from_vars(variables, groups, group_path, "variable");
+      entry.layer->own_variables_loaded();  // Keras' load_own_variables tail (LoRA: a, b reset)
       // Sublayers held as attributes and absent from the config (AugMix's
       // augmentations, MultiHeadAttention's softmax) were named by Keras'
       // process-wide counters; keeping the name the file records makes a

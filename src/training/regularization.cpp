@@ -120,7 +120,10 @@ std::vector<std::pair<VariablePtr, Json>> variables_with(const Layer& root, cons
           if (value.is_null() || key == "activity_regularizer" || !key.ends_with(suffix)) continue;
           const std::string attribute = key.substr(0, key.size() - suffix.size());
           for (const auto& variable : layer.own_trainable_variables()) {
-            if (variable->name() == attribute || variable->name() == attribute + "_kernel")
+            // Keras' enable_lora() gives lora_<attribute>_a / _b the attribute's regularizer.
+            const bool lora = which == "regularizer" && (variable->name() == "lora_" + attribute + "_a" ||
+                                                         variable->name() == "lora_" + attribute + "_b");
+            if (variable->name() == attribute || variable->name() == attribute + "_kernel" || lora)
               out.emplace_back(variable, value);
           }
         }

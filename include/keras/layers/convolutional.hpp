@@ -36,6 +36,10 @@ struct ConvOptions {
   std::string name;
   std::optional<std::string> dtype;
   bool trainable = true;
+  // LoRA (Keras' lora_rank / lora_alpha): set, build() enables it with that
+  // rank and alpha (Layer::enable_lora); lora_alpha defaults to lora_rank.
+  std::optional<std::int64_t> lora_rank;
+  std::optional<double> lora_alpha;
 };
 
 // keras.layers.Conv1D/2D/3D: activation(conv(x, kernel) + bias); kernel shape
@@ -79,6 +83,10 @@ struct ConvTransposeOptions {
   std::string name;
   std::optional<std::string> dtype;
   bool trainable = true;
+  // LoRA (Keras' lora_rank / lora_alpha): set, build() enables it with that
+  // rank and alpha (Layer::enable_lora); lora_alpha defaults to lora_rank.
+  std::optional<std::int64_t> lora_rank;
+  std::optional<double> lora_alpha;
 };
 
 // keras.layers.Conv1D/2D/3DTranspose; kernel shape (*kernel_size, filters, in_channels).

@@ -63,6 +63,10 @@ struct DenseOptions {
   // The config a quantized layer was quantized with (written as
   // "quantization_config"; None for a layer given a quantized dtype only).
   std::optional<quantizers::QuantizationConfig> quantization_config;
+  // LoRA (Keras' lora_rank / lora_alpha): set, build() enables it with that
+  // rank (Layer::enable_lora); lora_alpha defaults to lora_rank.
+  std::optional<std::int64_t> lora_rank;
+  std::optional<double> lora_alpha;
 };
 
 // keras.layers.Dense: activation(dot(x, kernel) + bias) on the last axis of any rank.
@@ -98,6 +102,9 @@ struct EinsumDenseOptions {
   std::optional<std::string> dtype;  // float or quantized, as DenseOptions::dtype
   bool trainable = true;
   std::optional<quantizers::QuantizationConfig> quantization_config;
+  // LoRA, as DenseOptions::lora_rank / lora_alpha.
+  std::optional<std::int64_t> lora_rank;
+  std::optional<double> lora_alpha;
 };
 
 // keras.layers.EinsumDense: activation(einsum(equation, x, kernel) + bias).
@@ -120,6 +127,9 @@ struct EmbeddingOptions {
   std::optional<std::string> dtype;  // float, "int8_from_..." or "int4/<block>_from_..."
   bool trainable = true;
   std::optional<quantizers::QuantizationConfig> quantization_config;
+  // LoRA, as DenseOptions::lora_rank / lora_alpha.
+  std::optional<std::int64_t> lora_rank;
+  std::optional<double> lora_alpha;
 };
 
 // keras.layers.Embedding: integer ids [...] -> vectors [..., output_dim].

@@ -225,11 +225,12 @@ ConvImpl::ConvImpl(int rank, std::int64_t filters, const std::vector<std::int64_
                      std::to_string(o.groups) + ", filters=" + std::to_string(filters) + ".");
   check_strides_vs_dilation(geometry(), layer);
   normalize_kernel_bias(options_);
+  lora_.set_requested(o.lora_rank, o.lora_alpha, layer);
 }
 
 LayerPtr ConvImpl::from_config(int rank, const Json& config) {
   const std::string layer = conv_class_name("Conv", rank);
-  reject_unsupported_options(config, layer);
+  reject_unsupported_options(config, layer, false, true);
   layers::ConvOptions o;
   read_base(config, o);
   o.strides = tuple_from_config(config, "strides", rank, layer, 1);
@@ -240,8 +241,10 @@ LayerPtr ConvImpl::from_config(int rank, const Json& config) {
   o.activation = activation_from_config(config, "activation");
   o.use_bias = bool_or(config, "use_bias", true, layer);
   read_kernel_bias(config, o);
-  return std::make_shared<ConvImpl>(rank, required_int(config, "filters", layer),
-                                    tuple_from_config(config, "kernel_size", rank, layer, std::nullopt), o);
+  auto conv = std::make_shared<ConvImpl>(rank, required_int(config, "filters", layer),
+                                         tuple_from_config(config, "kernel_size", rank, layer, std::nullopt), o);
+  conv->lora_.read_config(config, layer);
+  return conv;
 }
 
 Json ConvImpl::get_config() const {
@@ -257,6 +260,7 @@ Json ConvImpl::get_config() const {
   config["activation"] = activation_to_config(g.activation);
   config["use_bias"] = g.use_bias;
   write_kernel_bias(config, options_, activity_regularizer_json());
+  lora_.write_config(config);
   return config;
 }
 
@@ -275,19 +279,55 @@ void ConvImpl::build(const std::vector<Shape>& input_shapes) {
   kernel_shape.push_back(filters_);
   kernel_ = add_weight("kernel", kernel_shape, options_.kernel_initializer);
   if (geometry().use_bias) bias_ = add_weight("bias", {filters_}, options_.bias_initializer);
+  // Keras' BaseConv.build passes lora_alpha on.
+  set_built(true);
+  if (auto rank = lora_.requested_rank()) enable_lora(*rank, {.lora_alpha = lora_.requested_alpha()});
+}
+
+void ConvImpl::enable_lora(std::int64_t rank, const LoraOptions& options) {
+  lora_.check_can_enable(*this, rank, options_.kernel_constraint, "kernel");
+  Shape a_shape(kernel_->shape().begin(), kernel_->shape().end() - 1);
+  a_shape.push_back(rank);
+  auto a = add_weight("lora_kernel_a", a_shape, options.a_initializer, true, DType::float32);
+  auto b = add_weight("lora_kernel_b", {rank, filters_}, options.b_initializer, true, DType::float32);
+  freeze_weight(kernel_);
+  lora_.enabled_with(a, b, rank, options.lora_alpha);
+}
+
+std::vector<VariablePtr> ConvImpl::own_variables() const {
+  if (!lora_.enabled()) return Layer::own_variables();
+  // Keras' BaseConv saves and loads [kernel, bias] (the LoRA matrices are not saved).
+  std::vector<VariablePtr> out{kernel_};
+  if (bias_) out.push_back(bias_);
+  return out;
+}
+
+std::vector<VariablePtr> ConvImpl::variables_to_save() const {
+  std::vector<VariablePtr> out = own_variables();
+  if (!lora_.enabled()) return out;
+  // Keras writes its `kernel` property: the merged kernel in the compute dtype.
+  LoraAdapter::substitute(out, kernel_, lora_.merge(kernel_->value()), compute_dtype());
+  return out;
+}
+
+void ConvImpl::own_variables_loaded() {
+  if (lora_.enabled()) lora_.reset();
 }
 
 std::int64_t ConvImpl::built_channels() const { return kernel_->shape().end()[-2] * options_.groups; }
 
 Tensor ConvImpl::convolve(const Tensor& x) const {
   const auto& g = geometry();
-  return kernels::conv(x, kernel_->value(), bias_ ? bias_->value() : Tensor(), g.strides,
-                       kernels::parse_padding(g.padding), g.dilation_rate);
+  const Tensor kernel = lora_.enabled() ? lora_.merge(kernel_->value()) : kernel_->value();
+  return kernels::conv(x, kernel, bias_ ? bias_->value() : Tensor(), g.strides, kernels::parse_padding(g.padding),
+                       g.dilation_rate);
 }
 
 ad::Var ConvImpl::convolve_tape(const ad::Var& x, TapeVariables& variables) const {
   const auto& g = geometry();
-  return ad::conv(x, variables(kernel_), bias_ ? variables(bias_) : ad::Var(), g.strides, g.padding, g.dilation_rate);
+  ad::Var kernel = variables(kernel_);
+  if (lora_.enabled()) kernel = lora_.merge_tape(kernel, variables);
+  return ad::conv(x, kernel, bias_ ? variables(bias_) : ad::Var(), g.strides, g.padding, g.dilation_rate);
 }
 
 // --------------------------------------------------------- ConvTransposeImpl

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "keras/layers/convolutional.hpp"
+#include "layers/lora.hpp"
 
 namespace keras::detail {
 
@@ -68,6 +69,14 @@ class ConvImpl final : public ConvLayerBase {
 
   const VariablePtr& kernel() const { return kernel_; }
   const VariablePtr& bias() const { return bias_; }
+  // LoRA (Keras' BaseConv: lora_kernel_a [*kernel_size, in / groups, rank],
+  // lora_kernel_b [rank, filters]): kernel, bias saved with the merged kernel.
+  std::vector<VariablePtr> own_variables() const override;
+  std::vector<VariablePtr> variables_to_save() const override;
+  void own_variables_loaded() override;
+  void enable_lora(std::int64_t rank, const LoraOptions& options = {}) override;
+  bool lora_enabled() const override { return lora_.enabled(); }
+  const LoraAdapter& lora() const { return lora_; }
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
@@ -81,6 +90,7 @@ class ConvImpl final : public ConvLayerBase {
   layers::ConvOptions options_;
   VariablePtr kernel_;
   VariablePtr bias_;
+  LoraAdapter lora_;
 };
 
 class ConvTransposeImpl final : public ConvLayerBase {

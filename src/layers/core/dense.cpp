@@ -65,13 +65,19 @@ DenseImpl::DenseImpl(std::int64_t units, const layers::DenseOptions& options)
                      std::to_string(units));
   canonicalize_dense_options(options_);
   if (!options.activity_regularizer.is_null()) activity_regularizer_ = regularizers::get(options.activity_regularizer);
+  lora_.set_requested(options.lora_rank, options.lora_alpha, "Dense");
 }
 
 LayerPtr DenseImpl::from_config(const Json& config) {
-  reject_unsupported_options(config, "Dense", true);
+  reject_unsupported_options(config, "Dense", true, true);
   layers::DenseOptions o;
   read_dense_options(config, o, true);
+  LoraAdapter lora;
+  lora.read_config(config, "Dense");
+  o.lora_rank = lora.requested_rank();
+  o.lora_alpha = lora.requested_alpha();
   auto layer = std::make_shared<DenseImpl>(required_int(config, "units", "Dense"), o);
+  layer->lora_ = lora;  // keeps lora_alpha as written (8 or 8.0)
   if (auto it = config.find("dtype"); it != config.end() && it->is_object())
     layer->set_dtype_policy(DTypePolicy::from_json(*it));  // keeps a float8 amax_history_length
   return layer;
@@ -90,6 +96,7 @@ Json DenseImpl::get_config() const {
   config["bias_constraint"] = options_.bias_constraint;
   config["quantization_config"] =
       options_.quantization_config ? options_.quantization_config->serialize() : Json(nullptr);
+  lora_.write_config(config);
   return config;
 }
 
@@ -103,6 +110,65 @@ void DenseImpl::build(const std::vector<Shape>& input_shapes) {
   if (mode.empty() || mode == "float8")
     kernel_ = add_weight("kernel", {shape.back(), units_}, options_.kernel_initializer);
   if (options_.use_bias) bias_ = add_weight("bias", {units_}, options_.bias_initializer);
+  // Keras' Dense.build calls enable_lora(self.lora_rank) without lora_alpha,
+  // so a built layer's lora_alpha is its rank whatever the config said.
+  set_built(true);
+  if (auto rank = lora_.requested_rank()) enable_lora(*rank);
+}
+
+void DenseImpl::enable_lora(std::int64_t rank, const LoraOptions& options) {
+  lora_.check_can_enable(*this, rank, options_.kernel_constraint, "kernel");
+  // The LoRA matrices are float32 whatever the policy, [in, rank] and [rank, units].
+  const std::int64_t in_dim = kernel_->shape()[0];
+  auto a = add_weight("lora_kernel_a", {in_dim, rank}, options.a_initializer, true, DType::float32);
+  auto b = add_weight("lora_kernel_b", {rank, units_}, options.b_initializer, true, DType::float32);
+  freeze_weight(kernel_);
+  lora_.enabled_with(a, b, rank, options.lora_alpha);
+}
+
+std::vector<VariablePtr> DenseImpl::variables_to_save() const {
+  std::vector<VariablePtr> out = own_variables();
+  if (!lora_.enabled()) return out;
+  const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty()) {
+    LoraAdapter::substitute(out, kernel_, lora_.merge(kernel_->value()), compute_dtype());
+    return out;
+  }
+  // Keras' _get_kernel_with_merged_lora: dequantize, add the delta, quantize again
+  // (int8 and per-channel int4 over axis 0; grouped int4 with a new zero point).
+  if (mode != "int8" && mode != "int4")
+    throw NotImplementedError("Dense layer '" + name() + "': saving LoRA with quantization mode '" + mode +
+                              "' is not supported by keras-cpp");
+  const auto block =
+      mode == "int4" ? quant::int4_block_size(options_.quantization_config, dtype_policy()) : std::nullopt;
+  const Tensor stored = mode == "int4" ? quant::unpack_int4(kernel_->value(), units_, -1) : kernel_->value();
+  Tensor float_kernel = block ? quant::dequantize_with_sz_map(stored, kernel_scale_->value(), kernel_zero_->value(),
+                                                              g_idx_->value(), 0, "Dense layer '" + name() + "'")
+                              : kernels::divide(stored.astype(DType::float32), kernel_scale_->value());
+  const Tensor merged = kernels::add(float_kernel, lora_.delta(float_kernel.shape()));
+  Tensor values, scale, zero;
+  if (block) {
+    auto g = quant::grouped_quantize_with_zero_point(merged, *block);
+    values = g.values;
+    scale = g.scale;
+    zero = g.zero;
+  } else {
+    const std::pair<std::int64_t, std::int64_t> range = mode == "int4"
+                                                            ? std::pair<std::int64_t, std::int64_t>{-8, 7}
+                                                            : std::pair<std::int64_t, std::int64_t>{-127, 127};
+    auto a = quant::abs_max_quantize(merged, {0}, range, 1e-7);
+    values = a.values;
+    scale = kernels::squeeze(a.scale, {0});
+  }
+  if (mode == "int4") values = quant::pack_int4(values, -1);
+  LoraAdapter::substitute(out, kernel_, values);
+  LoraAdapter::substitute(out, kernel_scale_, scale);
+  if (kernel_zero_ && zero.defined()) LoraAdapter::substitute(out, kernel_zero_, zero);
+  return out;
+}
+
+void DenseImpl::own_variables_loaded() {
+  if (lora_.enabled()) lora_.reset();
 }
 
 std::optional<std::int64_t> DenseImpl::int4_block_size() const {
@@ -131,6 +197,12 @@ void DenseImpl::quantized_build(std::int64_t input_dim) {
 
 std::vector<VariablePtr> DenseImpl::own_variables() const {
   const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty() && lora_.enabled()) {
+    // Keras' spec (kernel, bias): the LoRA matrices are not saved.
+    std::vector<VariablePtr> out{kernel_};
+    if (bias_) out.push_back(bias_);
+    return out;
+  }
   if (mode.empty() || !built()) return Layer::own_variables();
   return quantized_own_variables(kernel_, bias_);
 }
@@ -215,6 +287,15 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
       throw ShapeMismatchError("Dense layer '" + name() + "' expects inputs with last dimension " +
                                std::to_string(in_dim) + ", got shape " + shape_to_string(input.shape()));
     Tensor y = quantized_matmul(input);
+    if (lora_.enabled()) {
+      // Keras' quantized calls add (alpha / rank) * ((x @ a) @ b) before the bias
+      // (its float8 call refuses LoRA).
+      if (dtype_policy().quantization_mode() == "float8")
+        throw NotImplementedError("Currently, `_float8_call` doesn't support LoRA");
+      const Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
+      const Tensor lora_x = kernels::matmul(kernels::matmul(x, lora_.a()->value()), lora_.b()->value());
+      y = kernels::add(y, kernels::multiply(lora_x, static_cast<float>(lora_.scale())));
+    }
     if (bias_) {
       Tensor bias = bias_->value();
       // Keras' float8 call rounds a float32 bias through bfloat16.
@@ -225,7 +306,7 @@ Tensor DenseImpl::forward(const Tensor& input, bool /*training*/) {
     y = apply_activation(options_.activation, y);
     return y.dtype() == compute_dtype() ? y : y.astype(compute_dtype());
   }
-  const Tensor& kernel = kernel_->value();
+  const Tensor kernel = lora_.enabled() ? lora_.merge(kernel_->value()) : kernel_->value();
   if (input.rank() == 0 || input.shape().back() != kernel.shape()[0])
     throw ShapeMismatchError("Dense layer '" + name() + "' expects inputs with last dimension " +
                              std::to_string(kernel.shape()[0]) + ", got shape " + shape_to_string(input.shape()));
@@ -246,7 +327,9 @@ ad::Var DenseImpl::forward_tape(const ad::Var& input, TapeVariables& variables, 
   if (dtype_policy().quantized())
     throw NotImplementedError("keras-cpp has no backward pass for the quantized Dense layer '" + name() + "' (" +
                               dtype_policy().name() + ")");
-  ad::Var y = ad::dense(input, variables(kernel_), bias_ ? variables(bias_) : ad::Var());
+  ad::Var kernel = variables(kernel_);
+  if (lora_.enabled()) kernel = lora_.merge_tape(kernel, variables);
+  ad::Var y = ad::dense(input, kernel, bias_ ? variables(bias_) : ad::Var());
   return activation_tape(options_.activation, y);
 }
 

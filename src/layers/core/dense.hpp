@@ -10,6 +10,7 @@
 #include "keras/regularizers.hpp"
 #include "layers/config_utils.hpp"
 #include "layers/core/quantization.hpp"
+#include "layers/lora.hpp"
 #include "ops/linalg.hpp"
 
 namespace keras::detail {
@@ -58,6 +59,13 @@ class DenseImpl final : public quant::QuantizedKernelLayer {
   // kernel_scale; int4: kernel, bias, kernel_scale, kernel_zero, g_idx;
   // float8: kernel, bias, then the three scales and amax histories).
   std::vector<VariablePtr> own_variables() const override;
+  // LoRA: the kernel (and int8/int4 scales) merged with the delta, as Keras'
+  // save_own_variables writes them; loading resets a and b to zeros.
+  std::vector<VariablePtr> variables_to_save() const override;
+  void own_variables_loaded() override;
+  void enable_lora(std::int64_t rank, const LoraOptions& options = {}) override;
+  bool lora_enabled() const override { return lora_.enabled(); }
+  const LoraAdapter& lora() const { return lora_; }
 
   std::int64_t units() const { return units_; }
   // The float kernel, or the int8 (int4: packed [in, ceil(units / 2)]) one.
@@ -83,6 +91,7 @@ class DenseImpl final : public quant::QuantizedKernelLayer {
   VariablePtr bias_;
   // Quantized modes.
   std::optional<quantizers::AbsMaxQuantizer> inputs_quantizer_;
+  LoraAdapter lora_;
 };
 
 // The keyword arguments Dense and TernaryDense read alike (Options has

@@ -213,6 +213,7 @@ EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, const
   }
   contracted_ = plain_matmul_contraction(equation_);
   prepared_ = std::make_shared<PreparedMatmulCache>();
+  lora_.set_requested(options.lora_rank, options.lora_alpha, "EinsumDense");
 }
 
 EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, std::optional<std::string> bias_axes,
@@ -224,7 +225,7 @@ EinsumDenseImpl::EinsumDenseImpl(std::string equation, Shape output_shape, std::
       }()) {}
 
 LayerPtr EinsumDenseImpl::from_config(const Json& config) {
-  reject_unsupported_options(config, "EinsumDense", true);
+  reject_unsupported_options(config, "EinsumDense", true, true);
   layers::EinsumDenseOptions o;
   auto base = Layer::base_options_from_config(config, true);
   o.quantization_config = read_quantization_config(config);
@@ -256,6 +257,7 @@ LayerPtr EinsumDenseImpl::from_config(const Json& config) {
   o.kernel_constraint = detail::config_value(config, "kernel_constraint", Json(nullptr));
   o.bias_constraint = detail::config_value(config, "bias_constraint", Json(nullptr));
   auto layer = std::make_shared<EinsumDenseImpl>(eq->get<std::string>(), output_shape, o);
+  layer->lora_.read_config(config, "EinsumDense");
   if (auto it = config.find("dtype"); it != config.end() && it->is_object())
     layer->set_dtype_policy(DTypePolicy::from_json(*it));  // keeps a float8 amax_history_length
   return layer;
@@ -277,6 +279,7 @@ Json EinsumDenseImpl::get_config() const {
   config["bias_constraint"] = options_.bias_constraint;
   config["quantization_config"] =
       options_.quantization_config ? options_.quantization_config->serialize() : Json(nullptr);
+  lora_.write_config(config);
   return config;
 }
 
@@ -305,6 +308,35 @@ void EinsumDenseImpl::build(const std::vector<Shape>& input_shapes) {
     check_known(*a.bias_shape, "bias");
     bias_ = add_weight("bias", *a.bias_shape, options_.bias_initializer);
   }
+  // Keras' EinsumDense.build passes lora_alpha on (Dense's does not).
+  set_built(true);
+  if (auto rank = lora_.requested_rank()) enable_lora(*rank, {.lora_alpha = lora_.requested_alpha()});
+}
+
+void EinsumDenseImpl::enable_lora(std::int64_t rank, const LoraOptions& options) {
+  lora_.check_can_enable(*this, rank, options_.kernel_constraint, "kernel");
+  // int4 stores a flattened kernel: the adapters follow the original shape.
+  Shape a_shape(kernel_shape_.begin(), kernel_shape_.end() - 1);
+  a_shape.push_back(rank);
+  auto a = add_weight("lora_kernel_a", a_shape, options.a_initializer, true, DType::float32);
+  auto b = add_weight("lora_kernel_b", {rank, kernel_shape_.back()}, options.b_initializer, true, DType::float32);
+  freeze_weight(kernel_);
+  lora_.enabled_with(a, b, rank, options.lora_alpha);
+}
+
+void EinsumDenseImpl::own_variables_loaded() {
+  if (lora_.enabled()) lora_.reset();
+}
+
+std::vector<VariablePtr> EinsumDenseImpl::variables_to_save() const {
+  std::vector<VariablePtr> out = own_variables();
+  if (!lora_.enabled()) return out;
+  if (dtype_policy().quantized())
+    throw NotImplementedError("EinsumDense layer '" + name() + "': saving a quantized (" + dtype_policy().name() +
+                              ") layer with LoRA enabled is not supported by keras-cpp yet");
+  // Keras writes its `kernel` property: the merged kernel in the compute dtype.
+  LoraAdapter::substitute(out, kernel_, lora_.merge(kernel_->value()), compute_dtype());
+  return out;
 }
 
 std::pair<std::int64_t, std::int64_t> EinsumDenseImpl::int4_rows_columns() const {
@@ -343,6 +375,11 @@ void EinsumDenseImpl::quantized_build(const Shape& kernel_shape, int input_rank)
 
 std::vector<VariablePtr> EinsumDenseImpl::own_variables() const {
   const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty() && lora_.enabled()) {
+    std::vector<VariablePtr> out{kernel_};  // Keras' spec: the LoRA matrices are not saved
+    if (bias_) out.push_back(bias_);
+    return out;
+  }
   if (mode.empty() || !built()) return Layer::own_variables();
   return quantized_own_variables(kernel_, bias_);
 }
@@ -439,6 +476,14 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
   if (!kernel_) throw ValueError("EinsumDense '" + name() + "' is not built");
   if (dtype_policy().quantized()) {
     Tensor y = quantized_einsum(input);
+    if (lora_.enabled()) {
+      // Keras' quantized calls: + (alpha / rank) * (einsum(equation, x, a) @ b) (float8 refuses LoRA).
+      if (dtype_policy().quantization_mode() == "float8")
+        throw NotImplementedError("Currently, `_float8_call` doesn't support LoRA");
+      const Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
+      const Tensor lora_x = kernels::matmul(kernels::einsum(equation_, x, lora_.a()->value()), lora_.b()->value());
+      y = kernels::add(y, kernels::multiply(lora_x, static_cast<float>(lora_.scale())));
+    }
     if (bias_) {
       Tensor bias = bias_->value();
       if (dtype_policy().quantization_mode() == "float8" && compute_dtype() == DType::float32)
@@ -449,9 +494,9 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
     return to_dtype(y, compute_dtype());
   }
   Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
-  if (const auto c = static_cast<std::size_t>(contracted_); c > 0 && variable_dtype() == DType::float32 &&
-                                                            compute_dtype() == DType::float32 && x.size() > 0 &&
-                                                            static_cast<std::size_t>(x.rank()) >= c) {
+  if (const auto c = static_cast<std::size_t>(contracted_);
+      c > 0 && !lora_.enabled() && variable_dtype() == DType::float32 && compute_dtype() == DType::float32 &&
+      x.size() > 0 && static_cast<std::size_t>(x.rank()) >= c) {
     // A matrix product: [rows, k] . kernel [k, n] through a prepared matmul.
     const Shape& ks = kernel_->shape();
     const Shape& xs = x.shape();
@@ -474,7 +519,7 @@ Tensor EinsumDenseImpl::forward(const Tensor& input, bool /*training*/) {
       }
     }
   }
-  Tensor kernel = kernel_->value();
+  Tensor kernel = lora_.enabled() ? lora_.merge(kernel_->value()) : kernel_->value();
   if (kernel.dtype() != DType::float32) kernel = kernel.astype(DType::float32);
   Tensor y = kernels::einsum(equation_, x, kernel);
   if (bias_) y = kernels::add(y, bias_->value());
@@ -486,7 +531,9 @@ ad::Var EinsumDenseImpl::forward_tape(const ad::Var& input, TapeVariables& varia
   if (dtype_policy().quantized())
     throw NotImplementedError("keras-cpp has no backward pass for the quantized EinsumDense layer '" + name() + "' (" +
                               dtype_policy().name() + ")");
-  ad::Var y = ad::einsum(equation_, input, variables(kernel_));
+  ad::Var kernel = variables(kernel_);
+  if (lora_.enabled()) kernel = lora_.merge_tape(kernel, variables);
+  ad::Var y = ad::einsum(equation_, input, kernel);
   if (bias_) y = y + variables(bias_);
   return activation_tape(options_.activation, y);
 }

@@ -8,6 +8,7 @@
 
 #include "keras/layers/core.hpp"
 #include "layers/core/quantization.hpp"
+#include "layers/lora.hpp"
 
 namespace keras::detail {
 
@@ -44,6 +45,13 @@ class EinsumDenseImpl final : public quant::QuantizedKernelLayer {
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
   // Quantized: the mode's serialization spec, as DenseImpl.
   std::vector<VariablePtr> own_variables() const override;
+  // LoRA (lora_kernel_a [*kernel.shape[:-1], rank], lora_kernel_b [rank,
+  // kernel.shape[-1]]): saved merged into the kernel; reset after loading.
+  std::vector<VariablePtr> variables_to_save() const override;
+  void own_variables_loaded() override;
+  void enable_lora(std::int64_t rank, const LoraOptions& options = {}) override;
+  bool lora_enabled() const override { return lora_.enabled(); }
+  const LoraAdapter& lora() const { return lora_; }
 
   const std::string& equation() const { return equation_; }
   const Shape& partial_output_shape() const { return partial_output_shape_; }
@@ -78,6 +86,7 @@ class EinsumDenseImpl final : public quant::QuantizedKernelLayer {
   // remaining axes exactly.
   int contracted_ = 0;
   std::shared_ptr<PreparedMatmulCache> prepared_;
+  LoraAdapter lora_;
 };
 
 }  // namespace keras::detail

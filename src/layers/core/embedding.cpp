@@ -27,18 +27,22 @@ EmbeddingImpl::EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, co
   options_.embeddings_regularizer = regularizers::get(options.embeddings_regularizer);
   options_.embeddings_constraint = constraints::get(options.embeddings_constraint);
   if (!options.activity_regularizer.is_null()) activity_regularizer_ = regularizers::get(options.activity_regularizer);
+  lora_.set_requested(options.lora_rank, options.lora_alpha, "Embedding");
 }
 
 LayerPtr EmbeddingImpl::from_config(const Json& config) {
-  return std::make_shared<EmbeddingImpl>(required_int(config, "input_dim", "Embedding"),
-                                         required_int(config, "output_dim", "Embedding"),
-                                         options_from_config(config, "Embedding"));
+  auto layer = std::make_shared<EmbeddingImpl>(required_int(config, "input_dim", "Embedding"),
+                                               required_int(config, "output_dim", "Embedding"),
+                                               options_from_config(config, "Embedding"));
+  layer->lora_.read_config(config, "Embedding");  // keeps lora_alpha as written
+  return layer;
 }
 
 layers::EmbeddingOptions EmbeddingImpl::options_from_config(const Json& config, const std::string& layer) {
   // ReversibleEmbedding quantizes differently (its reverse kernel); keras-cpp runs only Embedding's.
   const bool quantizable = layer == "Embedding";
-  reject_unsupported_options(config, layer, quantizable);
+  // LoRA: Embedding's (ReversibleEmbedding's is not run by keras-cpp).
+  reject_unsupported_options(config, layer, quantizable, quantizable);
   layers::EmbeddingOptions o;
   auto base = Layer::base_options_from_config(config, quantizable);
   if (quantizable) o.quantization_config = read_quantization_config(config);
@@ -51,6 +55,12 @@ layers::EmbeddingOptions EmbeddingImpl::options_from_config(const Json& config, 
   o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.embeddings_constraint = detail::config_value(config, "embeddings_constraint", Json(nullptr));
   o.mask_zero = detail::config_value(config, "mask_zero", o.mask_zero);
+  if (quantizable) {
+    LoraAdapter lora;
+    lora.read_config(config, layer);
+    o.lora_rank = lora.requested_rank();
+    o.lora_alpha = lora.requested_alpha();
+  }
   return o;
 }
 
@@ -65,15 +75,71 @@ Json EmbeddingImpl::get_config() const {
   config["mask_zero"] = options_.mask_zero;
   config["quantization_config"] =
       options_.quantization_config ? options_.quantization_config->serialize() : Json(nullptr);
+  lora_.write_config(config);
   return config;
 }
 
 void EmbeddingImpl::build(const std::vector<Shape>& /*input_shapes*/) {
-  if (dtype_policy().quantized()) {
+  if (dtype_policy().quantized())
     quantized_build();
-    return;
+  else
+    embeddings_ = add_weight("embeddings", {input_dim_, output_dim_}, options_.embeddings_initializer);
+  // Keras' Embedding.build calls enable_lora(self.lora_rank) without lora_alpha.
+  set_built(true);
+  if (auto rank = lora_.requested_rank()) enable_lora(*rank);
+}
+
+void EmbeddingImpl::enable_lora(std::int64_t rank, const LoraOptions& options) {
+  if (class_name() != "Embedding") Layer::enable_lora(rank, options);
+  lora_.check_can_enable(*this, rank, options_.embeddings_constraint, "embedding");
+  auto a = add_weight("lora_embeddings_a", {input_dim_, rank}, options.a_initializer, true, DType::float32);
+  auto b = add_weight("lora_embeddings_b", {rank, output_dim_}, options.b_initializer, true, DType::float32);
+  freeze_weight(embeddings_);
+  lora_.enabled_with(a, b, rank, options.lora_alpha);
+}
+
+void EmbeddingImpl::own_variables_loaded() {
+  if (lora_.enabled()) lora_.reset();
+}
+
+std::vector<VariablePtr> EmbeddingImpl::variables_to_save() const {
+  std::vector<VariablePtr> out = own_variables();
+  if (!lora_.enabled()) return out;
+  const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty()) {
+    LoraAdapter::substitute(out, embeddings_, lora_.merge(embeddings_->value()), compute_dtype());
+    return out;
   }
-  embeddings_ = add_weight("embeddings", {input_dim_, output_dim_}, options_.embeddings_initializer);
+  // Keras' _get_embeddings_with_merged_lora: dequantize per row (grouped int4:
+  // along output_dim), add the delta, quantize again the same way.
+  const Tensor stored =
+      mode == "int4" ? quant::unpack_int4(embeddings_->value(), output_dim_, -1) : embeddings_->value();
+  const Tensor float_table =
+      embeddings_zero_
+          ? quant::dequantize_with_sz_map(stored.astype(DType::float32), embeddings_scale_->value(),
+                                          embeddings_zero_->value(), g_idx_->value(), -1,
+                                          "Embedding layer '" + name() + "'")
+          : kernels::divide(stored.astype(DType::float32), kernels::expand_dims(embeddings_scale_->value(), -1));
+  const Tensor merged = kernels::add(float_table, lora_.delta(float_table.shape()));
+  const std::pair<std::int64_t, std::int64_t> range =
+      mode == "int4" ? std::pair<std::int64_t, std::int64_t>{-8, 7} : std::pair<std::int64_t, std::int64_t>{-127, 127};
+  Tensor values, scale, zero;
+  if (embeddings_zero_) {
+    const auto block = quant::int4_block_size(options_.quantization_config, dtype_policy());
+    auto g = quant::grouped_quantize_with_zero_point(kernels::transpose(merged, {1, 0}), *block, range);
+    values = kernels::transpose(g.values, {1, 0});
+    scale = kernels::transpose(g.scale, {1, 0});
+    zero = kernels::transpose(g.zero, {1, 0});
+  } else {
+    auto a = quant::abs_max_quantize(merged, {-1}, range, 1e-7);
+    values = a.values;
+    scale = kernels::squeeze(a.scale, {-1});
+  }
+  if (mode == "int4") values = quant::pack_int4(values, -1);
+  LoraAdapter::substitute(out, embeddings_, values);
+  LoraAdapter::substitute(out, embeddings_scale_, scale);
+  if (embeddings_zero_) LoraAdapter::substitute(out, embeddings_zero_, zero);
+  return out;
 }
 
 void EmbeddingImpl::quantized_build() {
@@ -103,6 +169,7 @@ void EmbeddingImpl::quantized_build() {
 }
 
 std::vector<VariablePtr> EmbeddingImpl::own_variables() const {
+  if (!dtype_policy().quantized() && lora_.enabled()) return {embeddings_};  // the LoRA matrices are not saved
   if (!dtype_policy().quantized() || !built()) return Layer::own_variables();
   std::vector<VariablePtr> out;
   for (const auto& v : {embeddings_, embeddings_scale_, embeddings_zero_, g_idx_})
@@ -173,8 +240,17 @@ Tensor EmbeddingImpl::forward(const Tensor& input, bool /*training*/) {
   if (!embeddings_) throw ValueError("Embedding '" + name() + "' is not built");
   Tensor ids = input;
   if (ids.dtype() != DType::int32 && ids.dtype() != DType::int64) ids = ids.astype(DType::int32);
-  if (dtype_policy().quantized()) return to_dtype(quantized_lookup(ids), compute_dtype());
-  return to_dtype(kernels::take(embeddings_->value(), ids, 0), compute_dtype());
+  if (dtype_policy().quantized()) {
+    Tensor rows = quantized_lookup(ids);
+    if (lora_.enabled()) {
+      // Keras' quantized calls: + (alpha / rank) * (take(a, ids) @ b).
+      const Tensor lora_rows = kernels::matmul(kernels::take(lora_.a()->value(), ids, 0), lora_.b()->value());
+      rows = kernels::add(rows, kernels::multiply(lora_rows, static_cast<float>(lora_.scale())));
+    }
+    return to_dtype(rows, compute_dtype());
+  }
+  const Tensor table = lora_.enabled() ? lora_.merge(embeddings_->value()) : embeddings_->value();
+  return to_dtype(kernels::take(table, ids, 0), compute_dtype());
 }
 
 ad::Var EmbeddingImpl::forward_tape(const ad::Var& input, TapeVariables& variables, bool /*training*/) {
@@ -183,7 +259,9 @@ ad::Var EmbeddingImpl::forward_tape(const ad::Var& input, TapeVariables& variabl
                               dtype_policy().name() + ")");
   Tensor ids = input.value();
   if (ids.dtype() != DType::int32 && ids.dtype() != DType::int64) ids = ids.astype(DType::int32);
-  return ad::take(variables(embeddings_), ids, 0);
+  ad::Var table = variables(embeddings_);
+  if (lora_.enabled()) table = lora_.merge_tape(table, variables);
+  return ad::take(table, ids, 0);
 }
 
 std::optional<KerasTensor> EmbeddingImpl::compute_mask(const std::vector<KerasTensor>& inputs, const Node& /*node*/) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "keras/layers/core.hpp"
+#include "layers/lora.hpp"
 
 namespace keras::detail {
 
@@ -24,6 +25,14 @@ class EmbeddingImpl : public Layer {
   // Quantized: embeddings, embeddings_scale (int4 grouped: then
   // embeddings_zero and g_idx), Keras' serialization spec.
   std::vector<VariablePtr> own_variables() const override;
+  // LoRA (lora_embeddings_a [input_dim, rank], lora_embeddings_b [rank,
+  // output_dim]): saved merged into the embeddings (re-quantized when
+  // quantized), reset to zeros after loading.
+  std::vector<VariablePtr> variables_to_save() const override;
+  void own_variables_loaded() override;
+  void enable_lora(std::int64_t rank, const LoraOptions& options = {}) override;
+  bool lora_enabled() const override { return lora_.enabled(); }
+  const LoraAdapter& lora() const { return lora_; }
   // Masks: ignores any incoming mask; with mask_zero (Keras' supports_masking
   // = mask_zero) outputs not_equal(inputs, 0), else none.
   bool supports_masking() const override { return options_.mask_zero; }
@@ -41,6 +50,7 @@ class EmbeddingImpl : public Layer {
   std::int64_t output_dim_;
   layers::EmbeddingOptions options_;
   VariablePtr embeddings_;
+  LoraAdapter lora_;
 
  private:
   void quantized_build();
