@@ -1,10 +1,13 @@
 // Many threads at once give bit-identical results to one thread: predict on
-// one shared model, and load_model + predict + save_model on separate models.
+// one shared model, and load_model + predict + save_model on separate models;
+// a batch split by rows over two threads repeats bit for bit.
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "keras/keras.hpp"
+#include "keras/ops.hpp"
+#include "ops/shape_ops.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -66,6 +69,61 @@ TEST(Threads, LoadPredictSaveOnSeparateModels) {
   }
   for (auto& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(ok[t], 1) << "thread " << t << ": " << errors[t];
+}
+
+// Restores the thread count a test changed.
+struct NumThreads {
+  explicit NumThreads(int n) : previous(keras::get_num_threads()) { keras::set_num_threads(n); }
+  ~NumThreads() { keras::set_num_threads(previous); }
+  int previous;
+};
+
+// Each input repeated `times` along the batch axis.
+std::vector<keras::Tensor> tiled(const std::vector<keras::Tensor>& inputs, int times) {
+  std::vector<keras::Tensor> out;
+  for (const auto& t : inputs) out.push_back(keras::kernels::concatenate(std::vector<keras::Tensor>(times, t), 0));
+  return out;
+}
+
+// Two threads run a batch as two row slices at once (one single-threaded run each): the
+// results are one thread's within float32 rounding, and repeat bit for bit.
+TEST(Threads, TwoThreadsSplitABatchByRows) {
+  for (const auto& name : kCases) {
+    SCOPED_TRACE(name);
+    const keras::Model model = keras::load_model(keras_test::fixture_dir(name) / "model.keras");
+    const auto inputs = tiled(keras_test::fixture_inputs(name), 5);  // 15 rows: slices of 7 and 8
+    std::vector<keras::Tensor> one;
+    {
+      const NumThreads threads(1);
+      one = model.predict(inputs, 15);
+    }
+    const NumThreads threads(2);
+    const auto two = model.predict(inputs, 15);
+    ASSERT_EQ(two.size(), one.size());
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(two[i].shape(), one[i].shape());
+      EXPECT_TRUE(keras::allclose(two[i], one[i], 1e-5, 1e-5)) << keras::max_abs_diff(two[i], one[i]);
+    }
+    for (int repeat = 0; repeat < 3; ++repeat) EXPECT_TRUE(identical(model.predict(inputs, 15), two));
+  }
+}
+
+// A raw operation may mix samples (a mean over the batch axis): such a model runs each batch
+// whole, as Keras does, whatever the thread count.
+TEST(Threads, ModelsWithRawOperationsRunEachBatchWhole) {
+  keras::KerasTensor x = keras::Input({3});
+  keras::KerasTensor y = keras::layers::Dense(2)(x);
+  const keras::Model model({x}, keras::ops::mean(y, 0, /*keepdims=*/true));
+  const auto inputs = tiled({keras::Tensor::from_vector({2, 3}, {1, 2, 3, 4, 5, 6})}, 4);
+  std::vector<keras::Tensor> one;
+  {
+    const NumThreads threads(1);
+    one = model.predict(inputs, 8);
+  }
+  const NumThreads threads(2);
+  const auto two = model.predict(inputs, 8);
+  ASSERT_EQ(two.at(0).shape(), (keras::Shape{1, 2}));
+  EXPECT_TRUE(identical(two, one));
 }
 
 }  // namespace

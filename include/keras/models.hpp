@@ -291,8 +291,10 @@ class Sequential : public Model {
 
 // Threads predict() may use (OpenMP, the pool oneDNN runs on): set_num_threads(n), else the
 // KERAS_CPP_NUM_THREADS environment variable, else OpenMP's default (OMP_NUM_THREADS or the
-// cores). Batches smaller than 4 samples run on one thread. Results are identical from run to
-// run for a given thread count.
+// cores). Batches smaller than 4 samples run on one thread; larger ones are split by rows,
+// a slice per thread (unless the model holds raw operations, Lambda or custom layers, which may
+// mix samples: then threads share each primitive). Results are identical from run to run for a
+// given thread count.
 void set_num_threads(int threads);
 int get_num_threads();
 

@@ -133,6 +133,33 @@ std::shared_ptr<ModelImpl> Model::impl_ptr() const { return std::static_pointer_
 
 const std::string& Model::name() const { return impl().name(); }
 
+namespace {
+
+// Whether a batch may be split by rows with the same results as Keras running it whole: every
+// operation is a keras.layers class (or a private keras.applications one), and none of them
+// mixes samples in inference. Raw operations (an ops.mean over axis 0), Lambda and custom
+// layers could, so models holding one run each batch whole.
+bool splits_by_rows(const Layer& layer) {
+  if (const auto* functional = dynamic_cast<const detail::FunctionalImpl*>(&layer)) {
+    return std::all_of(functional->operations().begin(), functional->operations().end(), [](const OperationPtr& op) {
+      const auto* inner = op->is_layer() ? dynamic_cast<const Layer*>(op.get()) : nullptr;
+      return inner != nullptr && splits_by_rows(*inner);
+    });
+  }
+  if (dynamic_cast<const ModelImpl*>(&layer) == nullptr) {
+    const std::string module = layer.module();
+    const bool keras_class = module == "keras.layers" || module.starts_with("keras.src.applications");
+    if (!keras_class || layer.class_name() == "Lambda") return false;
+  }
+  for (const auto& sub : layer.layer_list())
+    if (!splits_by_rows(*sub)) return false;
+  for (const auto& child : layer.tracked_sublayers())
+    if (!splits_by_rows(*child.layer)) return false;
+  return true;
+}
+
+}  // namespace
+
 std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64_t batch_size) const {
   if (batch_size <= 0) throw ValueError("batch_size must be positive, got " + std::to_string(batch_size));
   if (inputs.empty()) throw ValueError("predict() needs at least one input");
@@ -145,13 +172,34 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
       throw ValueError("All inputs of predict() need the same number of samples, got " + std::to_string(rows) +
                        " and " + std::to_string(t.shape()[0]));
   }
-  const kernels::ThreadScope threads(kernels::threads_for_batch(std::min(rows, batch_size)));
+  // Several threads split each batch by rows, one slice per thread, each slice run by
+  // single-threaded primitives: a model's many small primitives then never wait at a barrier
+  // or wake a sleeping thread (lstm_text batch 64 on two threads took 11 ms this way against
+  // 7.6 ms on one). Slices are fixed by the batch and the thread count, so results repeat bit
+  // for bit from run to run.
+  const int threads = kernels::threads_for_batch(std::min(rows, batch_size));
+  const bool split = threads > 1 && splits_by_rows(impl());
   std::vector<std::vector<Tensor>> batches;
   for (std::int64_t begin = 0; begin < rows || (rows == 0 && begin == 0); begin += batch_size) {
-    std::int64_t end = std::min(rows, begin + batch_size);
-    std::vector<Tensor> batch;
-    for (const auto& t : inputs) batch.push_back(slice_rows(t, begin, end));
-    batches.push_back(impl().run(batch, false));
+    const std::int64_t end = std::min(rows, begin + batch_size);
+    const std::int64_t slices = split ? std::max<std::int64_t>(1, std::min<std::int64_t>(threads, end - begin)) : 1;
+    std::vector<std::vector<Tensor>> results(static_cast<std::size_t>(slices));
+    if (slices == 1) {  // the whole batch, with intra-op threads
+      const kernels::ThreadScope team(kernels::threads_for_batch(end - begin));
+      std::vector<Tensor> batch;
+      for (const auto& t : inputs) batch.push_back(slice_rows(t, begin, end));
+      batches.push_back(impl().run(batch, false));
+      if (rows == 0) break;
+      continue;
+    }
+    kernels::parallel_tasks(slices, threads, [&](std::int64_t s) {
+      const std::int64_t from = begin + (end - begin) * s / slices;
+      const std::int64_t to = begin + (end - begin) * (s + 1) / slices;
+      std::vector<Tensor> slice;
+      for (const auto& t : inputs) slice.push_back(slice_rows(t, from, to));
+      results[static_cast<std::size_t>(s)] = impl().run(slice, false);
+    });
+    for (auto& result : results) batches.push_back(std::move(result));
     if (rows == 0) break;
   }
   std::vector<Tensor> outputs;

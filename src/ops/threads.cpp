@@ -1,7 +1,10 @@
 #include "ops/threads.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <exception>
+#include <mutex>
 #include <string>
 
 #include "keras/error.hpp"
@@ -11,6 +14,10 @@
 extern "C" {
 int omp_get_max_threads(void);
 void omp_set_num_threads(int);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+// What `#pragma omp parallel num_threads(n)` compiles to (GCC >= 4.9): runs fn(data) on a team.
+void GOMP_parallel(void (*fn)(void*), void* data, unsigned num_threads, unsigned flags);
 }
 
 namespace keras::kernels {
@@ -57,5 +64,50 @@ ThreadScope::~ThreadScope() {
 }
 
 int threads_for_batch(std::int64_t batch) { return batch < kSmallBatch ? 1 : num_threads(); }
+
+namespace {
+
+struct ParallelTasks {
+  std::int64_t tasks;
+  const std::function<void(std::int64_t)>* task;
+  // Release/acquire pairs around the region: libgomp's own barriers are invisible to
+  // ThreadSanitizer, these make the hand-over of inputs and results visible to it.
+  std::atomic<int> started{0};
+  std::atomic<int> finished{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+};
+
+void run_parallel_tasks(void* data) {
+  auto& p = *static_cast<ParallelTasks*>(data);
+  (void)p.started.load(std::memory_order_acquire);
+  const ThreadScope single(1);
+  const std::int64_t team = omp_get_num_threads();
+  for (std::int64_t i = omp_get_thread_num(); i < p.tasks; i += team) {
+    try {
+      (*p.task)(i);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(p.error_mutex);
+      if (!p.error) p.error = std::current_exception();
+    }
+  }
+  p.finished.fetch_add(1, std::memory_order_release);
+}
+
+}  // namespace
+
+void parallel_tasks(std::int64_t tasks, int threads, const std::function<void(std::int64_t)>& task) {
+  if (tasks <= 0) return;
+  if (threads <= 1 || tasks == 1) {
+    const ThreadScope single(1);
+    for (std::int64_t i = 0; i < tasks; ++i) task(i);
+    return;
+  }
+  ParallelTasks p{tasks, &task};
+  p.started.store(1, std::memory_order_release);
+  GOMP_parallel(run_parallel_tasks, &p, static_cast<unsigned>(std::min<std::int64_t>(threads, tasks)), 0);
+  (void)p.finished.load(std::memory_order_acquire);
+  if (p.error) std::rethrow_exception(p.error);
+}
 
 }  // namespace keras::kernels

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace keras::kernels {
 
@@ -29,5 +30,11 @@ class ThreadScope {
 // waking a second thread for each of a model's many small primitives costs more than it saves
 // (MobileNetV2 at batch 1 was 2.4-5x slower on two threads than on one).
 int threads_for_batch(std::int64_t batch);
+
+// Runs task(0) .. task(tasks - 1) on up to `threads` threads of OpenMP's team (libgomp's pool,
+// the one oneDNN runs on), each task on a thread whose own team size is 1, so that the primitives
+// it calls run single-threaded with no barrier between them. Tasks are dealt round-robin, so a
+// nested call (team of one) still runs them all. The first exception a task throws is rethrown.
+void parallel_tasks(std::int64_t tasks, int threads, const std::function<void(std::int64_t)>& task);
 
 }  // namespace keras::kernels
