@@ -178,7 +178,12 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
   // 7.6 ms on one). Slices are fixed by the batch and the thread count, so results repeat bit
   // for bit from run to run.
   const int threads = kernels::threads_for_batch(std::min(rows, batch_size));
-  const bool split = threads > 1 && splits_by_rows(impl());
+  const bool split = threads > 1 && impl().built() && splits_by_rows(impl());
+  // An unbuilt model builds in its first call, so that call runs whole. Variables take their
+  // initial values on first read, unguarded: read them all here, before the
+  // slices run at once (two threads initializing a fresh model's kernel drew two kernels).
+  if (split)
+    for (const auto& variable : impl().weights()) (void)variable->value();
   std::vector<std::vector<Tensor>> batches;
   for (std::int64_t begin = 0; begin < rows || (rows == 0 && begin == 0); begin += batch_size) {
     const std::int64_t end = std::min(rows, begin + batch_size);
