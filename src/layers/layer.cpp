@@ -348,8 +348,7 @@ std::vector<VariablePtr> Layer::weights() const {
 
 std::vector<VariablePtr> Layer::trainable_variables() const {
   if (!trainable_) return {};
-  std::vector<VariablePtr> out;
-  for (const auto& v : own_trainable_variables()) out.push_back(v);
+  std::vector<VariablePtr> out = own_trainable_variables();
   auto add_from = [&](const Layer& layer) {
     auto sub = layer.trainable_variables();
     out.insert(out.end(), sub.begin(), sub.end());

@@ -102,6 +102,11 @@ void LoraAdapter::reset() const {
   b_->assign(Tensor::zeros(b_->shape()));
 }
 
+std::vector<VariablePtr> LoraAdapter::without_matrices(std::vector<VariablePtr> variables) const {
+  std::erase_if(variables, [&](const VariablePtr& v) { return v == a_ || v == b_; });
+  return variables;
+}
+
 void LoraAdapter::substitute(std::vector<VariablePtr>& variables, const VariablePtr& which, const Tensor& value,
                              std::optional<DType> dtype) {
   auto stand_in = std::make_shared<Variable>(which->name(), which->shape(), dtype.value_or(which->dtype()),

@@ -50,6 +50,9 @@ class LoraAdapter {
   // What save_own_variables writes in place of `which` (a merged or
   // re-quantized kernel): replaces it in `variables` by a stand-in of the same
   // name and path holding `value`, as `dtype` (default: the variable's).
+  // `variables` (a layer's own, in Keras' order) without a and b: Keras' save
+  // spec of a LoRA layer leaves the matrices out.
+  std::vector<VariablePtr> without_matrices(std::vector<VariablePtr> variables) const;
   static void substitute(std::vector<VariablePtr>& variables, const VariablePtr& which, const Tensor& value,
                          std::optional<DType> dtype = std::nullopt);
 

@@ -188,7 +188,6 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
   for (std::int64_t begin = 0; begin < rows || (rows == 0 && begin == 0); begin += batch_size) {
     const std::int64_t end = std::min(rows, begin + batch_size);
     const std::int64_t slices = split ? std::max<std::int64_t>(1, std::min<std::int64_t>(threads, end - begin)) : 1;
-    std::vector<std::vector<Tensor>> results(static_cast<std::size_t>(slices));
     if (slices == 1) {  // the whole batch, with intra-op threads
       const kernels::ThreadScope team(kernels::threads_for_batch(end - begin));
       std::vector<Tensor> batch;
@@ -197,6 +196,7 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
       if (rows == 0) break;
       continue;
     }
+    std::vector<std::vector<Tensor>> results(static_cast<std::size_t>(slices));
     kernels::parallel_tasks(slices, threads, [&](std::int64_t s) {
       const std::int64_t from = begin + (end - begin) * s / slices;
       const std::int64_t to = begin + (end - begin) * (s + 1) / slices;

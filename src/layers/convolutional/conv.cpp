@@ -295,11 +295,8 @@ void ConvImpl::enable_lora(std::int64_t rank, const LoraOptions& options) {
 }
 
 std::vector<VariablePtr> ConvImpl::own_variables() const {
-  if (!lora_.enabled()) return Layer::own_variables();
   // Keras' BaseConv saves and loads [kernel, bias] (the LoRA matrices are not saved).
-  std::vector<VariablePtr> out{kernel_};
-  if (bias_) out.push_back(bias_);
-  return out;
+  return lora_.enabled() ? lora_.without_matrices(Layer::own_variables()) : Layer::own_variables();
 }
 
 std::vector<VariablePtr> ConvImpl::variables_to_save() const {

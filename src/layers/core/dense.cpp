@@ -197,12 +197,8 @@ void DenseImpl::quantized_build(std::int64_t input_dim) {
 
 std::vector<VariablePtr> DenseImpl::own_variables() const {
   const std::string& mode = dtype_policy().quantization_mode();
-  if (mode.empty() && lora_.enabled()) {
-    // Keras' spec (kernel, bias): the LoRA matrices are not saved.
-    std::vector<VariablePtr> out{kernel_};
-    if (bias_) out.push_back(bias_);
-    return out;
-  }
+  // Keras' spec (kernel, bias): the LoRA matrices are not saved.
+  if (mode.empty() && lora_.enabled()) return lora_.without_matrices(Layer::own_variables());
   if (mode.empty() || !built()) return Layer::own_variables();
   return quantized_own_variables(kernel_, bias_);
 }

@@ -375,11 +375,7 @@ void EinsumDenseImpl::quantized_build(const Shape& kernel_shape, int input_rank)
 
 std::vector<VariablePtr> EinsumDenseImpl::own_variables() const {
   const std::string& mode = dtype_policy().quantization_mode();
-  if (mode.empty() && lora_.enabled()) {
-    std::vector<VariablePtr> out{kernel_};  // Keras' spec: the LoRA matrices are not saved
-    if (bias_) out.push_back(bias_);
-    return out;
-  }
+  if (mode.empty() && lora_.enabled()) return lora_.without_matrices(Layer::own_variables());
   if (mode.empty() || !built()) return Layer::own_variables();
   return quantized_own_variables(kernel_, bias_);
 }

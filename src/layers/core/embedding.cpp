@@ -169,7 +169,8 @@ void EmbeddingImpl::quantized_build() {
 }
 
 std::vector<VariablePtr> EmbeddingImpl::own_variables() const {
-  if (!dtype_policy().quantized() && lora_.enabled()) return {embeddings_};  // the LoRA matrices are not saved
+  // The LoRA matrices are not saved.
+  if (!dtype_policy().quantized() && lora_.enabled()) return lora_.without_matrices(Layer::own_variables());
   if (!dtype_policy().quantized() || !built()) return Layer::own_variables();
   std::vector<VariablePtr> out;
   for (const auto& v : {embeddings_, embeddings_scale_, embeddings_zero_, g_idx_})
