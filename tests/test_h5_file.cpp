@@ -504,6 +504,63 @@ TEST(H5Guards, ShapeBombThresholdAndMessage) {
 
 // ------------------------------------------------------------------ handles
 
+// libhdf5 1.10.8 follows a variable-length string into its global heap
+// collection trusting the collection's sizes and indices (fuzz/README.md):
+// each corruption below crashed, hung or over-allocated inside H5Aread before
+// src/saving/h5_vlen_guard.cpp checked the collection first.
+TEST(H5Guards, CorruptGlobalHeapUnderAStringIsAFormatErrorBeforeLibhdf5ReadsIt) {
+  H5File written = H5File::create_in_memory("strings.h5");
+  written.root().create_group("g").set_string_attr("name", "replaced");
+  const std::vector<std::byte> image = written.image();
+  const std::string_view text(reinterpret_cast<const char*>(image.data()), image.size());
+  const std::size_t heap = text.find("GCOL");
+  ASSERT_NE(heap, std::string_view::npos);
+  ASSERT_EQ(text.find("GCOL", heap + 1), std::string_view::npos);
+  // Collection header (16 bytes), then object 1: index, references, reserved, size (8), "replaced".
+  const std::size_t object = heap + 16;
+  ASSERT_EQ(text.substr(object + 16, 8), "replaced");
+  const auto put = [](std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value, int width) {
+    for (int i = 0; i < width; ++i) bytes[at + i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
+  };
+  struct Corruption {
+    const char* what;
+    std::function<void(std::vector<std::byte>&)> apply;
+    const char* message;
+  };
+  const std::vector<Corruption> corruptions = {
+      {"signature", [&](auto& b) { b[heap] = std::byte{'X'}; }, "is not a version 1 collection"},
+      {"collection size past the file", [&](auto& b) { put(b, heap + 8, image.size(), 8); }, "declares"},
+      {"object past the collection", [&](auto& b) { put(b, object + 8, 1 << 20, 8); }, "past its end"},
+      {"object shorter than the string", [&](auto& b) { put(b, object + 8, 3, 8); }, "stored in an object of 3 bytes"},
+      {"object index", [&](auto& b) { put(b, object, 7, 2); }, "names object 1, absent"},
+      {"free space that never ends", [&](auto& b) { put(b, object + 24, 0, 2), put(b, object + 32, 0, 8); },
+       "free-space entry"},
+  };
+  const keras_test::TempDir dir;
+  for (const Corruption& corruption : corruptions) {
+    std::vector<std::byte> bytes = image;
+    corruption.apply(bytes);
+    {
+      H5File file = H5File::open_image(bytes, "strings.h5");
+      try {
+        (void)file.root().group("g").string_attr("name");
+        ADD_FAILURE() << corruption.what << ": read without an error";
+      } catch (const keras::FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(corruption.message), std::string::npos)
+            << corruption.what << ": " << e.what();
+        EXPECT_NE(std::string(e.what()).find("strings.h5 at /g (attribute 'name')"), std::string::npos) << e.what();
+      }
+    }
+    // The same through the file on disk (libhdf5's sec2 driver).
+    const fs::path path = dir / "strings.h5";
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    H5File file = H5File::open_read(path);
+    EXPECT_THROW((void)file.root().group("g").string_attr("name"), keras::FormatError) << corruption.what;
+  }
+  // Untouched, both read the string.
+  EXPECT_EQ(H5File::open_image(image, "strings.h5").root().group("g").string_attr("name"), "replaced");
+}
+
 TEST(H5Handles, GroupsOutliveTheirFileAndImagesNeverMix) {
   Tensor first_value;
   H5Group survivor = [&] {

@@ -17,6 +17,7 @@
 
 #include "keras/error.hpp"
 #include "keras/limits.hpp"
+#include "saving/h5_vlen_guard.hpp"
 #include "saving/zip_archive.hpp"  // readable_memory_size, ZipReader
 
 namespace keras::saving {
@@ -473,6 +474,7 @@ std::vector<std::string> read_string_values(hid_t attr, const std::string& file,
   values.reserve(n);
   if (n == 0) return values;
   if (variable) {
+    check_vlen_strings_on_heap(attr, n, file, where);
     H5Id memory(H5Tcopy(H5T_C_S1));
     if (!memory.valid() || H5Tset_size(memory.get(), H5T_VARIABLE) < 0 ||
         H5Tset_cset(memory.get(), H5Tget_cset(type.get())) < 0) {
