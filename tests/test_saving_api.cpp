@@ -289,6 +289,65 @@ TEST(LoadInPlace, CorruptedWeightsFailTheCrcUnlessUnchecked) {
   EXPECT_EQ(kernel.back(), kValue);
 }
 
+// An archive loaded by path has its weights read with pread() into their tensors and the
+// member's CRC-32 computed as they stream by (src/saving/h5_file.cpp, DirectReads): a flipped
+// byte anywhere in the member (superblock, kernel, bias, the metadata at its end) is refused as
+// a CRC error by load_model and load_weights alike, and the weights read are exact.
+TEST(LoadFromPath, ByteFlippedAnywhereInTheWeightsMemberFailsTheCrc) {
+  constexpr float kValue = 1234.5F;
+  const std::vector<std::byte> archive = archive_with_kernel_of(kValue);
+  const std::byte signature[] = {std::byte{0x89}, std::byte{'H'}, std::byte{'D'}, std::byte{'F'}};
+  const auto member = static_cast<std::size_t>(
+      std::search(archive.begin(), archive.end(), std::begin(signature), std::end(signature)) - archive.begin());
+  ASSERT_LT(member, archive.size());
+  std::byte pattern[sizeof(float)];
+  std::memcpy(pattern, &kValue, sizeof kValue);
+  const auto kernel = static_cast<std::size_t>(
+      std::search(archive.begin(), archive.end(), std::begin(pattern), std::end(pattern)) - archive.begin());
+  ASSERT_LT(kernel, archive.size());
+  const std::size_t end_of_member = archive.size() - 200;  // before the central directory
+
+  TempDir dir;
+  const auto write = [&](const std::vector<std::byte>& bytes) {
+    std::ofstream out(dir / "m.keras", std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  };
+  write(archive);
+  const keras::Model good = keras::load_model(dir / "m.keras");
+  const std::vector<keras::Tensor> weights = good.get_weights();
+  const keras::Model reference = keras::load_model(std::span<const std::byte>(archive));  // read by libhdf5
+  ASSERT_EQ(weights.size(), 2U);
+  EXPECT_EQ(weights[0].to_vector(), reference.get_weights()[0].to_vector());
+  EXPECT_EQ(weights[1].to_vector(), reference.get_weights()[1].to_vector());
+  EXPECT_EQ(weights[0].to_vector().back(), kValue);
+
+  for (const std::size_t at :
+       {member + 20, kernel + 3, kernel + 64 * 64 * 4 - 1, kernel + 64 * 64 * 4 + 1, end_of_member - 1}) {
+    std::vector<std::byte> damaged = archive;
+    damaged[at] ^= std::byte{0x10};
+    write(damaged);
+    for (const bool whole_model : {true, false}) {
+      try {
+        if (whole_model) {
+          keras::load_model(dir / "m.keras");
+        } else {
+          keras::load_weights(good, dir / "m.keras");
+        }
+        ADD_FAILURE() << "byte " << at - member << " of the member flipped, and it loaded";
+      } catch (const keras::FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find("'model.weights.h5' in " + (dir / "m.keras").string() + ": CRC error"),
+                  std::string::npos)
+            << "byte " << at - member << ": " << e.what();
+      }
+    }
+    keras::LoadModelOptions unchecked;
+    unchecked.verify_crc = false;
+    if (at == kernel + 3) {
+      EXPECT_NE(keras::load_model(dir / "m.keras", unchecked).get_weights()[0].to_vector()[0], kValue);
+    }
+  }
+}
+
 // A loaded model owns its weights: the archive it was read from may go away.
 TEST(LoadInPlace, LoadedWeightsOutliveTheArchive) {
   keras::Model loaded;

@@ -11,13 +11,16 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
 #include "keras/error.hpp"
 #include "keras/limits.hpp"
+#include "saving/crc32.hpp"
 #include "saving/h5_vlen_guard.hpp"
+#include "saving/mapped_file.hpp"
 #include "saving/zip_archive.hpp"  // readable_memory_size, ZipReader
 
 namespace keras::saving {
@@ -55,12 +58,67 @@ struct DescriptorImage {
   }
 };
 
+// The datasets of a STORED zip member of an archive opened by path, read with pread() straight
+// into their tensors instead of copied out of the mapping (MappedFile::read_into says why). The
+// member's CRC-32, when it is to be checked, runs over the bytes as they pass: over each dataset
+// as it is read and over the gaps between them (metadata) through the mapping, as long as the
+// datasets come in file order, which is the order Keras and keras-cpp write and read them.
+struct DirectReads {
+  std::shared_ptr<const MappedFile> file;
+  std::uint64_t image_offset = 0;  // where the member's bytes start in `file`
+  std::span<const std::byte> image;
+  std::optional<std::uint32_t> expected_crc;
+  std::string crc_error;  // the message of a mismatch
+
+  std::mutex mutex;
+  std::uint64_t checked_up_to = 0;  // image bytes [0, checked_up_to) are in running_crc
+  std::uint32_t running_crc = 0;
+  bool in_order = true;
+
+  void read(std::uint64_t offset, std::span<std::byte> out);
+  void finish_crc_check();
+};
+
 struct H5FileContext {
   std::string display_name;
   std::shared_ptr<DescriptorImage> descriptor_image;  // create_on_descriptor's memory
   std::shared_ptr<const void> image;                  // keeps the bytes of a file opened from memory alive
   ImageView view;                                     // udata of the file image callbacks
+  std::shared_ptr<DirectReads> direct;                // a zip member read by pread()
 };
+
+void DirectReads::read(std::uint64_t offset, std::span<std::byte> out) {
+  // Chunks that stay in the cache between the copy and the CRC.
+  constexpr std::size_t kChunk = std::size_t{4} << 20;
+  const std::lock_guard lock(mutex);
+  const bool streamed = expected_crc && in_order && offset >= checked_up_to;
+  if (expected_crc && !streamed) in_order = false;  // finish_crc_check() reads the member again
+  if (streamed) running_crc = crc32(image.subspan(checked_up_to, offset - checked_up_to), running_crc);
+  for (std::size_t done = 0; done < out.size(); done += kChunk) {
+    const std::span<std::byte> chunk = out.subspan(done, std::min(kChunk, out.size() - done));
+    file->read_into(image_offset + offset + done, chunk);
+    if (streamed) running_crc = crc32(chunk, running_crc);
+  }
+  if (streamed) checked_up_to = offset + out.size();
+}
+
+void DirectReads::finish_crc_check() {
+  const std::lock_guard lock(mutex);
+  if (!expected_crc) return;
+  std::uint32_t crc = 0;
+  if (in_order) {
+    crc = crc32(image.subspan(checked_up_to), running_crc);
+  } else {
+    std::vector<std::byte> chunk(std::min<std::size_t>(image.size(), std::size_t{8} << 20));
+    for (std::uint64_t done = 0; done < image.size(); done += chunk.size()) {
+      const std::span<std::byte> piece(chunk.data(), std::min<std::uint64_t>(chunk.size(), image.size() - done));
+      file->read_into(image_offset + done, piece);
+      crc = crc32(piece, crc);
+    }
+  }
+  if (crc != *expected_crc) throw FormatError(crc_error);
+  expected_crc.reset();  // checked once
+}
 
 H5Id& H5Id::operator=(H5Id&& other) noexcept {
   if (this != &other) {
@@ -798,10 +856,33 @@ H5File H5File::open_image_view(std::span<const std::byte> bytes, std::shared_ptr
   return H5File(std::move(context), std::move(file));
 }
 
-H5File open_zip_member(const ZipReader& zip, std::string_view member, std::string display_name, bool verify_crc) {
-  auto in_place = zip.read_in_place(member, kNoSizeLimit, verify_crc);
-  if (in_place) return H5File::open_image_view(in_place->bytes, in_place->keep_alive, std::move(display_name));
-  return H5File::open_image(zip.read(member), std::move(display_name));
+H5File open_zip_member(const ZipReader& zip, std::string_view member, std::string display_name, bool verify_crc,
+                       CrcCheck crc_check) {
+  auto in_place = zip.read_in_place(member, kNoSizeLimit, verify_crc, crc_check == CrcCheck::deferred);
+  if (!in_place) return H5File::open_image(zip.read(member), std::move(display_name));
+  std::optional<H5File> opened;
+  try {
+    opened.emplace(H5File::open_image_view(in_place->bytes, in_place->keep_alive, std::move(display_name)));
+  } catch (const Error&) {
+    // Whatever stops libhdf5 opening the file, a damaged member says so first.
+    if (in_place->unchecked_crc && crc32(in_place->bytes) != *in_place->unchecked_crc) throw zip.crc_error(member);
+    throw;
+  }
+  H5File file = std::move(*opened);
+  if (in_place->file != nullptr) {
+    auto direct = std::make_shared<detail::DirectReads>();
+    direct->file = in_place->file;
+    direct->image_offset = in_place->file_offset;
+    direct->image = in_place->bytes;
+    direct->expected_crc = in_place->unchecked_crc;
+    direct->crc_error = zip.crc_error(member).what();
+    std::const_pointer_cast<detail::H5FileContext>(file.context_)->direct = std::move(direct);
+  }
+  return file;
+}
+
+void H5File::finish_crc_check() const {
+  if (context_->direct) context_->direct->finish_crc_check();
 }
 
 namespace {
@@ -1025,6 +1106,22 @@ DatasetInfo H5Group::dataset_info(std::string_view name) const {
   return open_dataset(parent.loc, parent.path, parts.back(), file_name()).info;
 }
 
+namespace {
+// Where the dataset's bytes start in the file, when they lie there exactly as `memory` holds
+// them: contiguous, unfiltered, in the file itself, allocated in full, no type conversion.
+std::optional<std::uint64_t> contiguous_offset(const OpenedDataset& opened, hid_t memory, std::size_t nbytes) {
+  H5Id creation(H5Dget_create_plist(opened.dataset.get()));
+  const bool as_stored = creation.valid() && H5Pget_layout(creation.get()) == H5D_CONTIGUOUS &&
+                         H5Pget_external_count(creation.get()) == 0 && H5Pget_nfilters(creation.get()) == 0 &&
+                         H5Tequal(opened.file_type.get(), memory) > 0 &&
+                         H5Dget_storage_size(opened.dataset.get()) == nbytes;
+  const haddr_t offset = as_stored ? H5Dget_offset(opened.dataset.get()) : HADDR_UNDEF;
+  H5Eclear2(H5E_DEFAULT);
+  if (offset == HADDR_UNDEF) return std::nullopt;
+  return static_cast<std::uint64_t>(offset);
+}
+}  // namespace
+
 Tensor H5Group::read_dataset(std::string_view name) const {
   silence_hdf5();
   const auto parts = split_h5_path(name, file_name(), path_);
@@ -1041,8 +1138,16 @@ Tensor H5Group::read_dataset(std::string_view name) const {
   } else {
     memory = storage_type(opened.info.dtype);
   }
-  if (!memory.valid() ||
-      H5Dread(opened.dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.raw_data()) < 0) {
+  if (!memory.valid()) raise_hdf5<FormatError>("Cannot read HDF5 dataset", file_name(), opened.path);
+  if (context_->direct) {
+    const std::optional<std::uint64_t> offset = contiguous_offset(opened, memory.get(), tensor.nbytes());
+    if (offset && *offset <= context_->direct->image.size() &&
+        tensor.nbytes() <= context_->direct->image.size() - *offset) {
+      context_->direct->read(*offset, {static_cast<std::byte*>(tensor.raw_data()), tensor.nbytes()});
+      return tensor;
+    }
+  }
+  if (H5Dread(opened.dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.raw_data()) < 0) {
     raise_hdf5<FormatError>("Cannot read HDF5 dataset", file_name(), opened.path);
   }
   return tensor;

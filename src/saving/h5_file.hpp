@@ -78,6 +78,11 @@ void check_h5_dataset_bomb(std::string_view leaf, std::uint64_t declared, std::u
 class H5Group;
 class ZipReader;
 
+// When open_zip_member checks the member's CRC-32: before returning, or (for
+// an archive opened by path) while its datasets are read, ending with
+// H5File::finish_crc_check(), which the caller must then call.
+enum class CrcCheck { up_front, deferred };
+
 class H5File {
  public:
   // Read-only. FileNotFoundError when missing, FormatError when not HDF5.
@@ -121,8 +126,12 @@ class H5File {
   // Closes the file now and reports errors (the destructor cannot). Groups
   // still open keep the file open until they are destroyed.
   void close();
+  // Ends a CrcCheck::deferred check (FormatError on a mismatch, with the
+  // zip reader's message); nothing for other files.
+  void finish_crc_check() const;
 
  private:
+  friend H5File open_zip_member(const ZipReader&, std::string_view, std::string, bool, CrcCheck);
   H5File(std::shared_ptr<const detail::H5FileContext> context, detail::H5Id id);
   std::shared_ptr<const detail::H5FileContext> context_;
   detail::H5Id id_;
@@ -131,8 +140,10 @@ class H5File {
 // The HDF5 file held in a zip member (model.weights.h5 of a .keras archive):
 // read in place when STORED, as Keras writes it (CRC-32 checked unless
 // `verify_crc` is false), else decompressed into memory. `display_name` names
-// it in messages.
-H5File open_zip_member(const ZipReader& zip, std::string_view member, std::string display_name, bool verify_crc = true);
+// it in messages. In an archive opened by path, datasets are read with
+// pread() into their tensors rather than copied out of the mapping.
+H5File open_zip_member(const ZipReader& zip, std::string_view member, std::string display_name, bool verify_crc = true,
+                       CrcCheck crc_check = CrcCheck::up_front);
 
 // A group (the root group included). Child names are single path components
 // unless stated otherwise.

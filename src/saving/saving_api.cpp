@@ -205,8 +205,15 @@ void load_weights(const Model& model, const std::filesystem::path& filepath, con
     if (!std::filesystem::is_regular_file(filepath, ec)) throw FileNotFoundError("File not found: filepath=" + path);
     auto zip = saving::ZipReader::open(filepath);
     if (!zip.has("model.weights.h5")) throw FormatError(path + ": the archive has no model.weights.h5 member");
-    auto file = saving::open_zip_member(zip, "model.weights.h5", path + "/model.weights.h5");
-    load_root(file, path + "/model.weights.h5");
+    auto file =
+        saving::open_zip_member(zip, "model.weights.h5", path + "/model.weights.h5", true, saving::CrcCheck::deferred);
+    try {
+      load_root(file, path + "/model.weights.h5");
+    } catch (const Error&) {
+      file.finish_crc_check();  // damaged bytes explain the failure better than what they broke
+      throw;
+    }
+    file.finish_crc_check();
     return;
   }
   if (path.ends_with(".weights.h5")) {

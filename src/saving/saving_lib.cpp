@@ -179,9 +179,15 @@ Model load_from_zip(const saving::ZipReader& zip, const std::string& origin, boo
   if (zip.has("model.weights.h5")) {
     check_variable_bytes(model, origin);
     const std::string member_name = origin + "/model.weights.h5";
-    auto file = saving::open_zip_member(zip, "model.weights.h5", member_name, verify_crc);
-    saving::prepare_optimizer_for_file(model.impl(), file.root());
-    saving::load_weights_from(model.impl(), file.root(), member_name);
+    auto file = saving::open_zip_member(zip, "model.weights.h5", member_name, verify_crc, saving::CrcCheck::deferred);
+    try {
+      saving::prepare_optimizer_for_file(model.impl(), file.root());
+      saving::load_weights_from(model.impl(), file.root(), member_name);
+    } catch (const Error&) {
+      file.finish_crc_check();  // damaged bytes explain the failure better than what they broke
+      throw;
+    }
+    file.finish_crc_check();
   } else if (zip.has("model.weights.npz")) {
     throw NotImplementedError(origin +
                               ": npz weights (model.weights.npz) hold pickled Python objects; keras-cpp never "

@@ -102,6 +102,7 @@ ZipReader::ZipReader(ZipReader&& other) noexcept
     : archive_(std::exchange(other.archive_, nullptr)),
       display_name_(std::move(other.display_name_)),
       buffer_(std::move(other.buffer_)),
+      mapping_(std::move(other.mapping_)),
       bytes_(other.bytes_),
       archive_size_(other.archive_size_) {}
 
@@ -111,6 +112,7 @@ ZipReader& ZipReader::operator=(ZipReader&& other) noexcept {
     archive_ = std::exchange(other.archive_, nullptr);
     display_name_ = std::move(other.display_name_);
     buffer_ = std::move(other.buffer_);
+    mapping_ = std::move(other.mapping_);
     bytes_ = other.bytes_;
     archive_size_ = other.archive_size_;
   }
@@ -131,7 +133,9 @@ ZipReader ZipReader::open(const fs::path& path) {
   }
   const std::shared_ptr<const MappedFile> mapping = MappedFile::open(path);
   if (mapping->bytes().empty()) throw FormatError("Not a zip archive: " + path.string() + " (the file is empty)");
-  return view_of(mapping->bytes(), path.string(), mapping);
+  ZipReader reader = view_of(mapping->bytes(), path.string(), mapping);
+  reader.mapping_ = mapping;
+  return reader;
 }
 
 ZipReader ZipReader::view(std::span<const std::byte> bytes, std::string display_name) {
@@ -378,8 +382,12 @@ std::optional<std::uint64_t> ZipReader::data_offset(std::string_view name) const
   return offset;
 }
 
+FormatError ZipReader::crc_error(std::string_view name) const {
+  return FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ + ": CRC error");
+}
+
 std::optional<ZipReader::InPlace> ZipReader::read_in_place(std::string_view name, std::uint64_t max_bytes,
-                                                           bool verify_crc) const {
+                                                           bool verify_crc, bool defer_crc) const {
   const ZipEntryInfo entry = checked_entry(name, max_bytes);
   if (bytes_.empty() || entry.method != ZIP_CM_STORE || entry.compressed_size != entry.size) return std::nullopt;
   const std::optional<std::uint64_t> offset = data_offset(name);
@@ -387,9 +395,13 @@ std::optional<ZipReader::InPlace> ZipReader::read_in_place(std::string_view name
   if (!offset || *offset > bytes_.size() || entry.size > bytes_.size() - *offset) return std::nullopt;
   const std::span<const std::byte> data =
       bytes_.subspan(static_cast<std::size_t>(*offset), static_cast<std::size_t>(entry.size));
-  if (verify_crc && crc32(data) != entry.crc)
-    throw FormatError("Cannot read ZIP member " + single_quoted(name) + " in " + display_name_ + ": CRC error");
-  return InPlace{data, buffer_};
+  if (defer_crc && mapping_ != nullptr && mapping_->readable()) {
+    InPlace in_place{data, buffer_, mapping_, *offset, std::nullopt};
+    if (verify_crc) in_place.unchecked_crc = entry.crc;
+    return in_place;
+  }
+  if (verify_crc && crc32(data) != entry.crc) throw crc_error(name);
+  return InPlace{data, buffer_, nullptr, 0, std::nullopt};
 }
 
 void ZipReader::check_extraction_bombs() const {

@@ -15,6 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "keras/error.hpp"
+#include "saving/mapped_file.hpp"
+
 struct zip;  // libzip's archive handle (zip_t)
 
 namespace keras::saving {
@@ -85,12 +88,21 @@ class ZipReader {
   // span, and what keeps it alive (the mapping or buffer; empty for view()).
   // Same guards as read(); the CRC-32 is checked unless `verify_crc` is false.
   // std::nullopt when the member is compressed: read() it then.
+  //
+  // With `defer_crc`, an archive opened by path hands the check to the caller
+  // instead: `file` is its mapping (read_into() works), `file_offset` where the
+  // member starts in it, and `unchecked_crc` the CRC-32 its bytes must have.
   struct InPlace {
     std::span<const std::byte> bytes;
     std::shared_ptr<const void> keep_alive;
+    std::shared_ptr<const MappedFile> file;
+    std::uint64_t file_offset = 0;
+    std::optional<std::uint32_t> unchecked_crc;
   };
   std::optional<InPlace> read_in_place(std::string_view name, std::uint64_t max_bytes = kNoSizeLimit,
-                                       bool verify_crc = true) const;
+                                       bool verify_crc = true, bool defer_crc = false) const;
+  // The error read_in_place() raises for a member whose bytes fail their CRC-32.
+  FormatError crc_error(std::string_view name) const;
 
   // Keras guard #2, run before extracting assets: refuses the archive when any
   // member declares > 256 MiB and > 100x its stored size (UnsafeContentError).
@@ -109,8 +121,9 @@ class ZipReader {
 
   zip* archive_ = nullptr;
   std::string display_name_;
-  std::shared_ptr<const void> buffer_;  // backing bytes of an in-memory or mapped archive
-  std::span<const std::byte> bytes_;    // all of the archive
+  std::shared_ptr<const void> buffer_;         // backing bytes of an in-memory or mapped archive
+  std::shared_ptr<const MappedFile> mapping_;  // buffer_ when the archive was opened by path
+  std::span<const std::byte> bytes_;           // all of the archive
   std::uint64_t archive_size_ = 0;
 };
 
