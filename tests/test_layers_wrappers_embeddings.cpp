@@ -120,6 +120,145 @@ TEST(ReversibleEmbedding, OutputsCarryNoMask) {
   EXPECT_FALSE(embedding(ids).keras_mask().has_value());
 }
 
+namespace {
+
+// A model that embeds ids and reverses vectors with one ReversibleEmbedding(7, 6),
+// its tables filled with distinct values of both signs in every group of 4 consecutive
+// rows or columns (a group of one sign loses its small values to Keras' zero-point clip).
+struct ReversibleModel {
+  layers::ReversibleEmbedding layer;
+  keras::Model model;
+};
+
+ReversibleModel reversible_model(bool tie_weights, std::optional<std::int64_t> lora_rank = std::nullopt) {
+  layers::ReversibleEmbedding layer(7, 6, {.tie_weights = tie_weights, .name = "rev", .lora_rank = lora_rank});
+  auto ids = keras::Input({3}, {.dtype = "int32"});
+  auto vectors = keras::Input({6});
+  keras::Model model({ids, vectors}, {layer(ids), layer.call({vectors}, {{"reverse", Json(true)}}).at(0)});
+  for (const auto& v : layer->own_variables()) {
+    std::vector<float> values(static_cast<std::size_t>(v->value().size()));
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i] = static_cast<float>(std::sin(2.5 * static_cast<double>(i) + (v->name() == "embeddings" ? 0 : 1)));
+    v->assign(Tensor::from_vector(v->shape(), values));
+  }
+  return {layer, model};
+}
+
+std::vector<Tensor> reversible_inputs() {
+  return {Tensor::from_vector_i64({2, 3}, {0, 3, 6, 5, 1, 2}, DType::int32),
+          Tensor::from_vector({2, 6}, {0.5F, -1.0F, 0.25F, 2.0F, -0.75F, 0.1F, -0.3F, 0.8F, 1.5F, -2.0F, 0.0F, 0.6F})};
+}
+
+}  // namespace
+
+// Quantized as Keras' ReversibleEmbedding.quantize does (int8; int4 per channel; int4 in
+// groups of 4 rows), both directions stay within the quantization error of the float layer,
+// the variables are Keras' (names, order, dtypes, shapes), and a save / load round trip
+// predicts the same numbers bit for bit.
+TEST(ReversibleEmbedding, QuantizedLikeKerasInBothDirections) {
+  struct Case {
+    keras::quantizers::QuantizationConfig config;
+    std::string policy;
+    double tolerance;  // of the largest |output|
+  };
+  const std::vector<Case> cases = {
+      {keras::quantizers::QuantizationConfig::int8(), "int8_from_float32", 0.03},
+      {keras::quantizers::QuantizationConfig::int4(-1), "int4/-1_from_float32", 0.3},
+      {keras::quantizers::QuantizationConfig::int4(4), "int4/4_from_float32", 0.3},
+  };
+  for (const bool tie : {true, false}) {
+    for (const Case& c : cases) {
+      const std::string what = c.policy + (tie ? " tied" : " untied");
+      ReversibleModel m = reversible_model(tie);
+      const std::vector<Tensor> reference = m.model.predict(reversible_inputs());
+      const keras::QuantizationReport report = m.model.quantize(c.config.mode, c.config);
+      ASSERT_EQ(report.quantized, std::vector<std::string>{"rev"}) << what;
+      EXPECT_EQ(m.layer->dtype_policy().name(), c.policy) << what;
+
+      std::vector<std::string> names;
+      for (const auto& v : m.layer->own_variables())
+        names.push_back(v->name() + ":" + keras::dtype_name(v->dtype()) + keras::shape_to_string(v->shape()));
+      std::vector<std::string> expected;
+      const bool int4 = c.config.mode == "int4";
+      const bool grouped = c.config.grouped();
+      expected.push_back(std::string("embeddings:int8") + (int4 ? "(7, 3)" : "(7, 6)"));
+      expected.push_back(std::string("embeddings_scale:float32") + (grouped ? "(7, 2)" : "(7,)"));
+      if (grouped) expected.insert(expected.end(), {"embeddings_zero:int8(7, 2)", "g_idx:float32(6,)"});
+      if (!tie) {
+        expected.push_back(std::string("reverse_embeddings:int8") + (int4 ? "(3, 7)" : "(6, 7)"));
+        expected.push_back(std::string("reverse_embeddings_scale:float32") + (grouped ? "(2, 7)" : "(7,)"));
+        if (grouped) expected.emplace_back("reverse_embeddings_zero:float32(2, 7)");
+      }
+      EXPECT_EQ(names, expected) << what;
+
+      const std::vector<Tensor> quantized = m.model.predict(reversible_inputs());
+      for (std::size_t o = 0; o < 2; ++o) {
+        const std::vector<float> want = reference[o].to_vector();
+        const std::vector<float> got = quantized[o].to_vector();
+        ASSERT_EQ(got.size(), want.size());
+        float largest = 0;
+        for (float w : want) largest = std::max(largest, std::fabs(w));
+        for (std::size_t i = 0; i < want.size(); ++i)
+          EXPECT_NEAR(got[i], want[i], c.tolerance * largest) << what << " output " << o << " element " << i;
+      }
+      const keras::Model reloaded = keras::load_model(std::span<const std::byte>(keras::save_model(m.model)));
+      const std::vector<Tensor> again = reloaded.predict(reversible_inputs());
+      EXPECT_EQ(again[1].to_vector(), quantized[1].to_vector()) << what;
+      EXPECT_EQ(again[0].to_vector(), quantized[0].to_vector()) << what;
+    }
+  }
+}
+
+// int8 reverse, tied: Keras' _int8_call quantizes the inputs per row (AbsMaxQuantizer(axis=-1)),
+// multiplies the integers and divides by both scales.
+TEST(ReversibleEmbedding, Int8ReverseIsTheIntegerProductOverBothScales) {
+  layers::ReversibleEmbedding layer(2, 2, {.dtype = "int8_from_float32"});
+  auto vectors = keras::Input({2});
+  keras::Model model(vectors, layer.call({vectors}, {{"reverse", Json(true)}}).at(0));
+  auto vars = layer->own_variables();
+  ASSERT_EQ(vars.size(), 2U);
+  vars[0]->assign(Tensor::from_vector({2, 2}, {127, -64, 10, 20}).astype(DType::int8));
+  vars[1]->assign(Tensor::from_vector({2}, {127.0F, 2.0F}));
+  // x = [1, -0.5]: scale 127 / (1 + 1e-7) (epsilon in float32: just under 127), so
+  // q = [127, round(-63.49999)] = [127, -63]; kernel = embeddings transposed.
+  const std::vector<float> out = model.predict({Tensor::from_vector({1, 2}, {1.0F, -0.5F})})[0].to_vector();
+  const float inputs_scale = 127.0F / (1.0F + 1e-7F);
+  EXPECT_FLOAT_EQ(out[0], (127.0F * 127 + 63 * 64) / (inputs_scale * 127.0F));
+  EXPECT_FLOAT_EQ(out[1], (127.0F * 10 - 63 * 20) / (inputs_scale * 2.0F));
+}
+
+// With LoRA and tied weights the reverse projection uses the adapted table (Keras'
+// `embeddings` property); the config round-trips lora_rank.
+TEST(ReversibleEmbedding, LoraAdaptsTheTiedReverseProjection) {
+  ReversibleModel m = reversible_model(true, 2);
+  ASSERT_TRUE(m.layer->lora_enabled());
+  std::vector<float> a_values(14), b_values(12);
+  for (std::size_t i = 0; i < a_values.size(); ++i) a_values[i] = 0.1F * static_cast<float>(i % 5);
+  for (std::size_t i = 0; i < b_values.size(); ++i) b_values[i] = 0.05F * static_cast<float>(i % 3) - 0.02F;
+  Tensor table;
+  for (const auto& v : m.layer->weights()) {
+    if (v->name() == "lora_embeddings_a") v->assign(Tensor::from_vector({7, 2}, a_values));
+    if (v->name() == "lora_embeddings_b") v->assign(Tensor::from_vector({2, 6}, b_values));
+    if (v->name() == "embeddings") table = v->value();
+  }
+  const std::vector<float> x = reversible_inputs()[1].to_vector();
+  const std::vector<float> logits = m.model.predict(reversible_inputs())[1].to_vector();
+  for (int row = 0; row < 2; ++row) {
+    for (int id = 0; id < 7; ++id) {
+      double want = 0;
+      for (int k = 0; k < 6; ++k) {
+        double delta = 0;
+        for (int r = 0; r < 2; ++r) delta += a_values[id * 2 + r] * b_values[r * 6 + k];
+        want += x[row * 6 + k] * (table.at(id * 6 + k) + delta);  // alpha = rank: scale 1
+      }
+      EXPECT_NEAR(logits[row * 7 + id], want, 1e-5) << row << ", " << id;
+    }
+  }
+  EXPECT_EQ(m.layer->get_config().at("lora_rank"), 2);
+  const keras::Model rebuilt = keras::model_from_json(keras::to_json(m.model));
+  EXPECT_EQ(keras::to_json(rebuilt), keras::to_json(m.model));
+}
+
 // ---------------------------------------------------------- StackedRNNCells
 
 TEST(StackedRNNCells, EqualsTheCellsRunOneAfterTheOther) {

@@ -174,8 +174,13 @@ struct ReversibleEmbeddingOptions {
   std::optional<std::string> reverse_dtype;  // the dtype of the reverse projection
   Json logit_soft_cap = nullptr;             // a number c: logits = c * tanh(logits / c)
   std::string name;
-  std::optional<std::string> dtype;
+  std::optional<std::string> dtype;  // float, "int8_from_..." or "int4/<block>_from_..."
   bool trainable = true;
+  std::optional<quantizers::QuantizationConfig> quantization_config;
+  // LoRA on the embeddings, as EmbeddingOptions (with tie_weights the reverse
+  // projection uses the adapted table too, as Keras' `embeddings` property does).
+  std::optional<std::int64_t> lora_rank;
+  std::optional<double> lora_alpha;
 };
 
 // keras.layers.ReversibleEmbedding: layer(ids) embeds like Embedding;

@@ -39,13 +39,10 @@ LayerPtr EmbeddingImpl::from_config(const Json& config) {
 }
 
 layers::EmbeddingOptions EmbeddingImpl::options_from_config(const Json& config, const std::string& layer) {
-  // ReversibleEmbedding quantizes differently (its reverse kernel); keras-cpp runs only Embedding's.
-  const bool quantizable = layer == "Embedding";
-  // LoRA: Embedding's (ReversibleEmbedding's is not run by keras-cpp).
-  reject_unsupported_options(config, layer, quantizable, quantizable);
+  reject_unsupported_options(config, layer, true, true);
   layers::EmbeddingOptions o;
-  auto base = Layer::base_options_from_config(config, quantizable);
-  if (quantizable) o.quantization_config = read_quantization_config(config);
+  auto base = Layer::base_options_from_config(config, true);
+  o.quantization_config = read_quantization_config(config);
   o.name = base.name;
   o.dtype = base.dtype;
   o.trainable = base.trainable;
@@ -55,12 +52,10 @@ layers::EmbeddingOptions EmbeddingImpl::options_from_config(const Json& config, 
   o.activity_regularizer = detail::config_value(config, "activity_regularizer", Json(nullptr));
   o.embeddings_constraint = detail::config_value(config, "embeddings_constraint", Json(nullptr));
   o.mask_zero = detail::config_value(config, "mask_zero", o.mask_zero);
-  if (quantizable) {
-    LoraAdapter lora;
-    lora.read_config(config, layer);
-    o.lora_rank = lora.requested_rank();
-    o.lora_alpha = lora.requested_alpha();
-  }
+  LoraAdapter lora;
+  lora.read_config(config, layer);
+  o.lora_rank = lora.requested_rank();
+  o.lora_alpha = lora.requested_alpha();
   return o;
 }
 
@@ -90,7 +85,6 @@ void EmbeddingImpl::build(const std::vector<Shape>& /*input_shapes*/) {
 }
 
 void EmbeddingImpl::enable_lora(std::int64_t rank, const LoraOptions& options) {
-  if (class_name() != "Embedding") Layer::enable_lora(rank, options);
   lora_.check_can_enable(*this, rank, options_.embeddings_constraint, "embedding");
   auto a = add_weight("lora_embeddings_a", {input_dim_, rank}, options.a_initializer, true, DType::float32);
   auto b = add_weight("lora_embeddings_b", {rank, output_dim_}, options.b_initializer, true, DType::float32);
@@ -181,6 +175,10 @@ std::vector<VariablePtr> EmbeddingImpl::own_variables() const {
 void EmbeddingImpl::quantize_weights(const quantizers::QuantizationConfig& config) {
   if (class_name() != "Embedding")  // Keras' type check: subclasses have their own quantize
     Layer::quantize_weights(config);
+  quantize_table(config);
+}
+
+void EmbeddingImpl::quantize_table(const quantizers::QuantizationConfig& config) {
   const std::string& mode = config.mode;
   if (mode != "int8" && mode != "int4")
     throw NotImplementedError(
@@ -285,6 +283,9 @@ To copy_embedding_options(const From& from, To to) {
   to.name = from.name;
   to.dtype = from.dtype;
   to.trainable = from.trainable;
+  to.quantization_config = from.quantization_config;
+  to.lora_rank = from.lora_rank;
+  to.lora_alpha = from.lora_alpha;
   return to;
 }
 
@@ -310,8 +311,10 @@ LayerPtr ReversibleEmbeddingImpl::from_config(const Json& config) {
     o.reverse_dtype = it->get<std::string>();
   }
   o.logit_soft_cap = config_number_or_null(config, "logit_soft_cap", cls);
-  return std::make_shared<ReversibleEmbeddingImpl>(required_int(config, "input_dim", cls),
-                                                   required_int(config, "output_dim", cls), o);
+  auto layer = std::make_shared<ReversibleEmbeddingImpl>(required_int(config, "input_dim", cls),
+                                                         required_int(config, "output_dim", cls), o);
+  layer->lora_.read_config(config, cls);  // keeps lora_alpha as written
+  return layer;
 }
 
 Json ReversibleEmbeddingImpl::get_config() const {
@@ -324,8 +327,120 @@ Json ReversibleEmbeddingImpl::get_config() const {
 
 void ReversibleEmbeddingImpl::build(const std::vector<Shape>& input_shapes) {
   EmbeddingImpl::build(input_shapes);
-  if (!reversible_.tie_weights)
+  if (!reversible_.tie_weights && !dtype_policy().quantized())
     reverse_embeddings_ = add_weight("reverse_embeddings", {output_dim_, input_dim_}, options_.embeddings_initializer);
+}
+
+void ReversibleEmbeddingImpl::quantized_build() {
+  EmbeddingImpl::quantized_build();
+  const std::string& mode = dtype_policy().quantization_mode();
+  // Keras: activation_quantizer_or_default(config, AbsMaxQuantizer(axis=-1)), int4 included.
+  reverse_inputs_quantizer_ = options_.quantization_config
+                                  ? quant::inputs_quantizer(options_.quantization_config, mode)
+                                  : std::optional<quantizers::AbsMaxQuantizer>(quantizers::AbsMaxQuantizer{});
+  if (reversible_.tie_weights) return;
+  const auto zeros = initializers::Zeros();
+  const auto ones = initializers::Ones();
+  if (mode == "int8") {
+    reverse_embeddings_ = add_weight("reverse_embeddings", {output_dim_, input_dim_}, zeros, false, DType::int8);
+    reverse_scale_ = add_weight("reverse_embeddings_scale", {input_dim_}, ones, false);
+    return;
+  }
+  // int4: packed along output_dim; grouped scales and zero points per group of output_dim rows.
+  reverse_embeddings_ =
+      add_weight("reverse_embeddings", {(output_dim_ + 1) / 2, input_dim_}, zeros, false, DType::int8);
+  const auto block = quant::int4_block_size(options_.quantization_config, dtype_policy());
+  const Shape scale_shape = block ? Shape{(output_dim_ + *block - 1) / *block, input_dim_} : Shape{input_dim_};
+  reverse_scale_ = add_weight("reverse_embeddings_scale", scale_shape, ones, false);
+  if (block) reverse_zero_ = add_weight("reverse_embeddings_zero", scale_shape, zeros, false);
+}
+
+std::vector<VariablePtr> ReversibleEmbeddingImpl::own_variables() const {
+  if (!dtype_policy().quantized() || !built()) return EmbeddingImpl::own_variables();
+  std::vector<VariablePtr> out = EmbeddingImpl::own_variables();
+  for (const auto& v : {reverse_embeddings_, reverse_scale_, reverse_zero_})
+    if (v) out.push_back(v);
+  return out;
+}
+
+void ReversibleEmbeddingImpl::quantize_weights(const quantizers::QuantizationConfig& config) {
+  const std::string& mode = config.mode;
+  if (mode != "int8" && mode != "int4")
+    throw NotImplementedError(
+        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
+        "quantization_mode=" +
+        mode);
+  // Keras' ReversibleEmbedding.quantize: the reverse kernel [output_dim, input_dim]
+  // per column (axis 0), or in groups of output_dim rows.
+  Tensor values, scale, zero;
+  if (!reversible_.tie_weights) {
+    const Tensor reverse = reverse_embeddings_->value();
+    if (mode == "int4" && config.grouped()) {
+      auto g = quant::grouped_quantize_with_zero_point(reverse, *config.block_size);
+      values = g.values;
+      scale = g.scale;
+      zero = g.zero.astype(DType::float32);
+    } else {
+      quantizers::AbsMaxQuantizer q;
+      q.axis = std::vector<int>{0};
+      if (mode == "int4") q.value_range = {-8, 7};
+      if (config.weight_quantizer) {
+        q = *config.weight_quantizer;
+        if (!q.axis) q.axis = std::vector<int>{0};
+      }
+      auto a = quant::abs_max_quantize(reverse, *q.axis, q);
+      values = a.values;
+      scale = kernels::squeeze(a.scale, {0});
+    }
+    if (mode == "int4") values = quant::pack_int4(values, 0);
+    remove_weight(reverse_embeddings_);
+    reverse_embeddings_.reset();
+  }
+  quantize_table(config);  // the forward table, the policy, then quantized_build()
+  if (reversible_.tie_weights) return;
+  reverse_embeddings_->assign(values);
+  reverse_scale_->assign(scale);
+  if (reverse_zero_) reverse_zero_->assign(zero);
+}
+
+Tensor ReversibleEmbeddingImpl::quantized_reverse(const Tensor& x_in) {
+  const std::string& mode = dtype_policy().quantization_mode();
+  const Tensor x = x_in.dtype() == DType::float32 ? x_in : x_in.astype(DType::float32);
+  const bool grouped = mode == "int4" && (reversible_.tie_weights ? embeddings_zero_ : reverse_zero_) != nullptr;
+  // The integer kernel [output_dim, input_dim] and its per-column scale (grouped: scale and zero [groups, input_dim]).
+  Tensor kernel, scale, zero;
+  if (reversible_.tie_weights) {
+    kernel = mode == "int4" ? quant::unpack_int4(embeddings_->value(), output_dim_, -1) : embeddings_->value();
+    kernel = kernels::transpose(kernel, {1, 0});
+    scale = embeddings_scale_->value();
+    if (grouped) {
+      scale = kernels::transpose(scale, {1, 0});
+      zero = kernels::transpose(embeddings_zero_->value(), {1, 0});
+    }
+  } else {
+    kernel = mode == "int4" ? quant::unpack_int4(reverse_embeddings_->value(), output_dim_, 0)
+                            : reverse_embeddings_->value();
+    scale = reverse_scale_->value();
+    if (grouped) zero = reverse_zero_->value();
+  }
+  Tensor inputs = x;
+  Tensor inputs_scale;
+  if (reverse_inputs_quantizer_) {
+    auto q = quant::abs_max_quantize(x, {-1}, *reverse_inputs_quantizer_);
+    inputs = q.values;
+    inputs_scale = q.scale;
+  }
+  Tensor logits;
+  if (grouped) {
+    // Dequantized kernel, float matmul, then only the inputs' scale.
+    const Tensor table = quant::dequantize_with_sz_map(kernel.astype(DType::float32), scale, zero, g_idx_->value(), 0,
+                                                       "ReversibleEmbedding layer '" + name() + "'");
+    logits = kernels::matmul(inputs.astype(DType::float32), table);
+    return inputs_scale.defined() ? kernels::divide(logits, inputs_scale) : logits;
+  }
+  logits = inputs.dtype() == DType::int8 ? kernels::matmul_int8(inputs, kernel).astype(DType::float32)
+                                         : kernels::matmul(inputs, kernel.astype(DType::float32));
+  return kernels::divide(logits, inputs_scale.defined() ? kernels::multiply(inputs_scale, scale) : scale);
 }
 
 namespace {
@@ -355,15 +470,23 @@ std::vector<Tensor> ReversibleEmbeddingImpl::call(const CallArgs& args) {
   if (x.rank() < 1 || x.dim(-1) != output_dim_)
     throw ShapeMismatchError("ReversibleEmbedding '" + name() + "': reverse expects vectors of size " +
                              std::to_string(output_dim_) + ", got shape " + shape_to_string(x.shape()));
-  const Tensor kernel =
-      reversible_.tie_weights ? kernels::transpose(embeddings_->value(), {1, 0}) : reverse_embeddings_->value();
-  Tensor logits = kernels::matmul(x.astype(DType::float32), kernel.astype(DType::float32));
+  Tensor logits;
+  if (dtype_policy().quantized()) {
+    logits = quantized_reverse(x);
+  } else {
+    // Keras' `embeddings` property: with LoRA, the adapted table.
+    const Tensor table = lora_.enabled() ? lora_.merge(embeddings_->value()) : embeddings_->value();
+    const Tensor kernel = reversible_.tie_weights ? kernels::transpose(table, {1, 0}) : reverse_embeddings_->value();
+    logits = kernels::matmul(x.astype(DType::float32), kernel.astype(DType::float32));
+  }
   if (!reversible_.logit_soft_cap.is_null()) {
     const auto cap = static_cast<float>(reversible_.logit_soft_cap.get<double>());
     logits = kernels::multiply(kernels::tanh(kernels::multiply(logits, 1.0F / cap)), cap);
   }
-  // With reverse_dtype Keras computes (and returns) in that dtype.
-  const DType out = reversible_.reverse_dtype ? dtype_from_name(*reversible_.reverse_dtype) : compute_dtype();
+  // With reverse_dtype Keras computes (and returns) in that dtype; its quantized calls ignore it.
+  const DType out = reversible_.reverse_dtype && !dtype_policy().quantized()
+                        ? dtype_from_name(*reversible_.reverse_dtype)
+                        : compute_dtype();
   return {to_dtype(logits, out)};
 }
 

@@ -45,23 +45,30 @@ class EmbeddingImpl : public Layer {
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
   void quantize_weights(const quantizers::QuantizationConfig& config) override;
+  // The quantized variables of the policy's mode (ReversibleEmbedding adds its reverse ones).
+  virtual void quantized_build();
+  // Quantizes the table as Keras' Embedding.quantize does and rebuilds for config.mode.
+  void quantize_table(const quantizers::QuantizationConfig& config);
 
   std::int64_t input_dim_;
   std::int64_t output_dim_;
   layers::EmbeddingOptions options_;
   VariablePtr embeddings_;
   LoraAdapter lora_;
+  VariablePtr embeddings_scale_, embeddings_zero_, g_idx_;
 
  private:
-  void quantized_build();
   Tensor quantized_lookup(const Tensor& ids);
-  VariablePtr embeddings_scale_, embeddings_zero_, g_idx_;
 };
 
 // keras.layers.ReversibleEmbedding: an Embedding that, called with
 // reverse=True, projects vectors back to logits over the vocabulary (with the
 // transposed embeddings when tie_weights, else its own reverse_embeddings).
-// Its outputs carry no mask (Keras' compute_mask returns None).
+// Its outputs carry no mask (Keras' compute_mask returns None). Quantized
+// (int8, int4 per channel or grouped), the reverse projection quantizes its
+// inputs (AbsMaxQuantizer(axis=-1) unless the config says otherwise) and
+// multiplies them by the integer reverse kernel, as Keras' _int8_call and
+// _int4_call do.
 class ReversibleEmbeddingImpl final : public EmbeddingImpl {
  public:
   ReversibleEmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim,
@@ -73,13 +80,20 @@ class ReversibleEmbeddingImpl final : public EmbeddingImpl {
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   std::optional<KerasTensor> compute_mask(const std::vector<KerasTensor>& inputs, const Node& node) override;
+  // Embedding's variables, then reverse_embeddings (quantized: and its scale
+  // and, grouped int4, zero), Keras' serialization spec.
+  std::vector<VariablePtr> own_variables() const override;
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
+  void quantized_build() override;
+  void quantize_weights(const quantizers::QuantizationConfig& config) override;
 
  private:
+  Tensor quantized_reverse(const Tensor& x);
   layers::ReversibleEmbeddingOptions reversible_;
-  VariablePtr reverse_embeddings_;
+  VariablePtr reverse_embeddings_, reverse_scale_, reverse_zero_;
+  std::optional<quantizers::AbsMaxQuantizer> reverse_inputs_quantizer_;
 };
 
 }  // namespace keras::detail
