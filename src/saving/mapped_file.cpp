@@ -34,8 +34,9 @@ std::shared_ptr<const MappedFile> MappedFile::map(int fd, const std::string& sho
   if (!S_ISREG(status.st_mode)) throw IOError("Cannot read " + shown_name + ": not a regular file");
   const auto size = static_cast<std::size_t>(status.st_size);
   if (size == 0) return std::shared_ptr<const MappedFile>(new MappedFile(nullptr, 0, keep, shown_name));
-  // Read from start to end: the pages mapped up front (one pass through the page cache instead
-  // of a fault per few pages) with a large read-ahead.
+  // map_descriptor()'s callers read every byte from start to end: its pages are mapped up front
+  // (one pass through the page cache instead of a fault per few pages) with a large read-ahead.
+  // open()'s callers touch only the metadata through the mapping and pread() the rest.
   void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
   if (data == MAP_FAILED) throw IOError("Cannot map " + shown_name + ": " + std::strerror(errno));
   if (populate) ::madvise(data, size, MADV_SEQUENTIAL);
