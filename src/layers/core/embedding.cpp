@@ -14,6 +14,19 @@ namespace keras::detail {
 
 using namespace layer_utils;  // NOLINT(google-build-using-namespace): our own helpers
 
+namespace {
+
+// Keras' _quantization_mode_error for the modes the Embedding layers have.
+void check_embedding_mode(const std::string& mode) {
+  if (mode != "int8" && mode != "int4")
+    throw NotImplementedError(
+        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
+        "quantization_mode=" +
+        mode);
+}
+
+}  // namespace
+
 EmbeddingImpl::EmbeddingImpl(std::int64_t input_dim, std::int64_t output_dim, const layers::EmbeddingOptions& options,
                              const std::string& auto_name_prefix)
     : Layer(LayerBaseOptions{options.name, options.dtype, options.trainable}, auto_name_prefix),
@@ -155,10 +168,7 @@ void EmbeddingImpl::quantized_build() {
       g_idx_->assign(quant::group_indices(output_dim_, *block));
     }
   } else {
-    throw NotImplementedError(
-        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
-        "quantization_mode=" +
-        mode);
+    check_embedding_mode(mode);
   }
 }
 
@@ -180,11 +190,7 @@ void EmbeddingImpl::quantize_weights(const quantizers::QuantizationConfig& confi
 
 void EmbeddingImpl::quantize_table(const quantizers::QuantizationConfig& config) {
   const std::string& mode = config.mode;
-  if (mode != "int8" && mode != "int4")
-    throw NotImplementedError(
-        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
-        "quantization_mode=" +
-        mode);
+  check_embedding_mode(mode);
   const Tensor table = embeddings_->value();
   Tensor values, scale, zero;
   if (config.grouped()) {
@@ -365,11 +371,7 @@ std::vector<VariablePtr> ReversibleEmbeddingImpl::own_variables() const {
 
 void ReversibleEmbeddingImpl::quantize_weights(const quantizers::QuantizationConfig& config) {
   const std::string& mode = config.mode;
-  if (mode != "int8" && mode != "int4")
-    throw NotImplementedError(
-        "Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
-        "quantization_mode=" +
-        mode);
+  check_embedding_mode(mode);
   // Keras' ReversibleEmbedding.quantize: the reverse kernel [output_dim, input_dim]
   // per column (axis 0), or in groups of output_dim rows.
   Tensor values, scale, zero;
