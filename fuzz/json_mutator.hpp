@@ -144,7 +144,8 @@ inline Json extreme_number(Rng& rng, const Json& current) {
     case 2:
       return std::numeric_limits<std::uint64_t>::max() - pick(rng, 3);
     case 3:  // near the current value
-      if (current.is_number_integer()) return current.get<std::int64_t>() + static_cast<std::int64_t>(pick(rng, 5)) - 2;
+      if (current.is_number_integer())  // wraps at the int64 limits (in unsigned arithmetic, so defined)
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(current.get<std::int64_t>()) + pick(rng, 5) - 2);
       return current.is_number() ? Json(current.get<double>() * 2) : Json(0);
     case 4:
       return current.is_number() ? Json(-current.get<double>()) : Json(-1);
