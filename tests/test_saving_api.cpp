@@ -363,9 +363,10 @@ TEST(LoadInPlace, LoadedWeightsOutliveTheArchive) {
   for (float v : loaded.get_weights()[0].to_vector()) ASSERT_EQ(v, 0.25F);
 }
 
-// save_model to a path streams the archive (HDF5 built in an unnamed scratch file, the zip
-// streamed into the target's unnamed temporary): the file must hold what the in-memory archive
-// holds, compiled model and optimizer state included, and leave nothing else in the directory.
+// save_model to a path streams the archive into the target's unnamed temporary file, HDF5
+// writing model.weights.h5 in place through the descriptor driver: the file must hold what the
+// in-memory archive (libhdf5's core driver) holds, compiled model and optimizer state included,
+// and leave nothing else in the directory.
 TEST(StreamedSave, FileArchiveMatchesTheInMemoryOne) {
   keras::KerasTensor input = keras::Input({6});
   keras::KerasTensor hidden = keras::layers::Dense(5, {.activation = "relu"})(input);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -357,6 +358,67 @@ TEST(ZipWriter, InMemoryArchiveReadsBack) {
   EXPECT_EQ(to_string(reader.read("model.weights.h5")), std::string(100000, 'x'));
   EXPECT_THROW(writer.add("late.json", to_bytes("{}")), keras::ValueError);
   EXPECT_THROW(writer.finish_to_memory(), keras::ValueError);
+}
+
+// A member written in place by its producer gives the same archive, byte for byte, as the same
+// bytes added to an in-memory writer: headers, CRC-32, sizes, and the members after it.
+TEST(ZipWriter, MemberWrittenInPlaceGivesTheSameArchive) {
+  const std::time_t mtime = local_time(2024, 7, 8, 9, 10, 11);
+  std::string weights(3 * 1024 * 1024 + 17, '\0');  // several of the reader's chunks
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<char>((i * 131) ^ (i >> 9));
+  weights[weights.size() / 2] = 0;
+
+  ZipWriter reference;
+  reference.add("metadata.json", to_bytes("{}"));
+  reference.add("model.weights.h5", to_bytes(weights), mtime);
+  reference.add("assets/after.txt", to_bytes("after"), mtime);
+  const std::vector<std::byte> expected = reference.finish_to_memory();
+
+  keras_test::TempDir dir;
+  const fs::path path = dir / "in_place.keras";
+  keras::saving::stream_file_atomically(path, [&](int fd, const fs::path&) {
+    ZipWriter writer(fd);
+    writer.add("metadata.json", to_bytes("{}"));
+    std::uint64_t produced_at = 0;
+    writer.add_in_place("model.weights.h5", weights.size() + 4096, mtime, [&](int out, std::uint64_t offset) {
+      produced_at = offset;
+      // Out of order and with a hole, as HDF5 writes: the tail first, then the head.
+      const std::size_t half = weights.size() / 2;
+      EXPECT_EQ(
+          ::pwrite(out, weights.data() + half + 1, weights.size() - half - 1, static_cast<off_t>(offset + half + 1)),
+          static_cast<ssize_t>(weights.size() - half - 1));
+      EXPECT_EQ(::pwrite(out, weights.data(), half, static_cast<off_t>(offset)), static_cast<ssize_t>(half));
+      return static_cast<std::uint64_t>(weights.size());
+    });
+    writer.add("assets/after.txt", to_bytes("after"), mtime);
+    writer.finish(path.string());
+    EXPECT_EQ(produced_at, 30 + 13 + 2 + 30 + 16);  // two local headers and the first member's data
+  });
+  EXPECT_EQ(read_file(path), expected);
+}
+
+TEST(ZipWriter, InPlaceProducerErrorsReachTheCaller) {
+  keras_test::TempDir dir;
+  const fs::path path = dir / "failed.keras";
+  write_file(path, "old content");
+  EXPECT_THROW(keras::saving::stream_file_atomically(path,
+                                                     [&](int fd, const fs::path&) {
+                                                       ZipWriter writer(fd);
+                                                       writer.add("metadata.json", to_bytes("{}"));
+                                                       writer.add_in_place(
+                                                           "model.weights.h5", 100, std::nullopt,
+                                                           [](int, std::uint64_t) -> std::uint64_t {
+                                                             throw keras::FormatError("producer failed");
+                                                           });
+                                                       writer.finish(path.string());
+                                                     }),
+               keras::FormatError);
+  EXPECT_EQ(to_string(read_file(path)), "old content");
+  EXPECT_EQ(directory_listing(dir.path()), std::set<std::string>{"failed.keras"});
+
+  ZipWriter in_memory;  // nowhere to write in place
+  EXPECT_THROW(in_memory.add_in_place("w.h5", 1, std::nullopt, [](int, std::uint64_t) { return std::uint64_t{0}; }),
+               keras::ValueError);
 }
 
 TEST(ZipReader, CorruptedMemberDataFailsTheCrcCheck) {

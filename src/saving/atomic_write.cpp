@@ -172,7 +172,7 @@ void write_file_atomically(const fs::path& target_path, std::span<const std::byt
 void stream_file_atomically(const fs::path& target_path, const std::function<void(int, const fs::path&)>& produce) {
   const fs::path target = without_trailing_separator(target_path);
 #ifdef O_TMPFILE
-  // Read and write: a producer may map the file (H5File::create_on_descriptor).
+  // Read and write: a producer may read back what it wrote (libhdf5, a zip member written in place).
   FileDescriptor fd(::open(directory_of(target).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666));
   if (fd.get() >= 0) {
     const fs::path unnamed = directory_of(target) / "(unnamed temporary file)";
@@ -196,27 +196,6 @@ void stream_file_atomically(const fs::path& target_path, const std::function<voi
 #endif
   write_through_named_temp(target, produce);
   fsync_directory_best_effort(directory_of(target));
-}
-
-FileDescriptor open_scratch_file(const fs::path& target_path) {
-  const fs::path target = without_trailing_separator(target_path);
-#ifdef O_TMPFILE
-  const int unnamed = ::open(directory_of(target).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (unnamed >= 0) return FileDescriptor(unnamed);
-#endif
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const fs::path candidate = detail::sibling_temp_path(target, "scratch");
-    const int fd = ::open(candidate.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::unlink(candidate.c_str());
-      return FileDescriptor(fd);
-    }
-    if (errno != EEXIST) {
-      throw IOError("Cannot write " + target.string() + ": cannot create a scratch file in " +
-                    directory_of(target).string() + ": " + errno_message(errno));
-    }
-  }
-  throw IOError("Cannot write " + target.string() + ": no free scratch file name in " + directory_of(target).string());
 }
 
 void replace_file_atomically(const fs::path& target_path, const std::function<void(const fs::path&)>& produce) {

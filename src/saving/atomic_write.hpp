@@ -20,7 +20,7 @@ namespace keras::saving {
 void write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes);
 
 // Same, but `produce` writes the content itself to `fd`: an empty file open for
-// writing at offset 0 (unnamed, or named as `shown_name` says), which it must
+// reading and writing at offset 0 (unnamed, or named as `shown_name` says), which it must
 // not close; e.g. a zip archive streamed without being held in memory.
 void stream_file_atomically(const std::filesystem::path& target,
                             const std::function<void(int fd, const std::filesystem::path& shown_name)>& produce);
@@ -45,12 +45,6 @@ class FileDescriptor {
  private:
   int fd_;
 };
-
-// An unnamed scratch file in the directory of `target`, open for reading and
-// writing: O_TMPFILE, or else a uniquely named file removed at once. It goes
-// away with its descriptor, even when the process is killed. IOError when the
-// directory allows neither.
-FileDescriptor open_scratch_file(const std::filesystem::path& target);
 
 // Same, but `produce` writes the content itself to the temporary path it is
 // given (an empty file that already exists; truncating it is fine), e.g. to

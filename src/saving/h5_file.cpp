@@ -1,9 +1,7 @@
 // HDF5 files, groups, datasets and attributes on top of the HDF5 C library.
 #include "saving/h5_file.hpp"
 
-#include <fcntl.h>
 #include <hdf5.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +17,7 @@
 #include "keras/error.hpp"
 #include "keras/limits.hpp"
 #include "saving/crc32.hpp"
+#include "saving/h5_descriptor_driver.hpp"
 #include "saving/h5_vlen_guard.hpp"
 #include "saving/mapped_file.hpp"
 #include "saving/zip_archive.hpp"  // readable_memory_size, ZipReader
@@ -36,26 +35,6 @@ namespace detail {
 struct ImageView {
   void* data = nullptr;
   std::size_t size = 0;
-};
-
-// The core driver's memory as a MAP_SHARED mapping of a file, so that a large file being
-// written occupies the page cache instead of anonymous memory. It grows with fallocate, so that a
-// full disk fails the grow instead of raising SIGBUS at a later write into the mapping.
-struct DescriptorImage {
-  int fd = -1;
-  void* data = nullptr;
-  std::size_t size = 0;
-  int error = 0;  // errno of the last failed grow
-
-  DescriptorImage() = default;
-  DescriptorImage(const DescriptorImage&) = delete;
-  DescriptorImage& operator=(const DescriptorImage&) = delete;
-  ~DescriptorImage() { unmap(); }
-  void unmap() {
-    if (data != nullptr) ::munmap(data, size);
-    data = nullptr;
-    size = 0;
-  }
 };
 
 // The datasets of a STORED zip member of an archive opened by path, read with pread() straight
@@ -81,10 +60,10 @@ struct DirectReads {
 
 struct H5FileContext {
   std::string display_name;
-  std::shared_ptr<DescriptorImage> descriptor_image;  // create_on_descriptor's memory
-  std::shared_ptr<const void> image;                  // keeps the bytes of a file opened from memory alive
-  ImageView view;                                     // udata of the file image callbacks
-  std::shared_ptr<DirectReads> direct;                // a zip member read by pread()
+  std::shared_ptr<DescriptorRegion> descriptor_region;  // where create_on_descriptor's file lives
+  std::shared_ptr<const void> image;                    // keeps the bytes of a file opened from memory alive
+  ImageView view;                                       // udata of the file image callbacks
+  std::shared_ptr<DirectReads> direct;                  // a zip member read by pread()
 };
 
 void DirectReads::read(std::uint64_t offset, std::span<std::byte> out) {
@@ -170,8 +149,6 @@ using detail::H5Id;
 constexpr std::uint64_t kDatasetBombFloor = std::uint64_t{1} << 32;  // 4 GiB
 constexpr std::uint64_t kDatasetMaxExpansion = 1000;
 constexpr std::size_t kCoreIncrement = std::size_t{1} << 20;
-// Files on a descriptor grow by mremap, which copies nothing: larger steps, fewer calls.
-constexpr std::size_t kDescriptorIncrement = std::size_t{16} << 20;
 
 // HDF5 keeps error settings per thread in its thread-safe build, so every
 // thread that calls into it switches the automatic printing off once.
@@ -249,44 +226,6 @@ void* image_realloc(void*, std::size_t, H5FD_file_image_op_t, void*) { return nu
 herr_t image_free(void*, H5FD_file_image_op_t, void*) { return 0; }                       // owned by H5FileContext
 void* image_udata_copy(void* udata) { return udata; }
 herr_t image_udata_free(void*) { return 0; }
-
-// The same callbacks for a file created on a descriptor (DescriptorImage).
-void* descriptor_realloc(void* /*pointer*/, std::size_t size, H5FD_file_image_op_t, void* udata) {
-  auto* image = static_cast<detail::DescriptorImage*>(udata);
-  if (size == image->size && image->data != nullptr) return image->data;
-  if (size > image->size) {
-    int result = ::fallocate(image->fd, 0, 0, static_cast<off_t>(size));
-    if (result != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
-      result = ::ftruncate(image->fd, static_cast<off_t>(size));  // a file system without fallocate
-    if (result != 0) {
-      image->error = errno;
-      return nullptr;
-    }
-  }
-  void* moved = image->data == nullptr ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, image->fd, 0)
-                                       : ::mremap(image->data, image->size, size, MREMAP_MAYMOVE);
-  if (moved == MAP_FAILED) {
-    image->error = errno;
-    return nullptr;
-  }
-  // The driver fills what it grew: map those pages writable in one call rather than one fault
-  // each (best effort: kernels before 5.14 lack it).
-  if (size > image->size) {
-    auto* fresh = static_cast<std::byte*>(moved) + image->size;
-    ::madvise(fresh, size - image->size, MADV_POPULATE_WRITE);
-  }
-  image->data = moved;
-  image->size = size;
-  return moved;
-}
-void* descriptor_malloc(std::size_t size, H5FD_file_image_op_t op, void* udata) {
-  return descriptor_realloc(nullptr, size, op, udata);
-}
-void* descriptor_memcpy(void* dest, const void* src, std::size_t size, H5FD_file_image_op_t, void*) {
-  if (dest != src) std::memcpy(dest, src, size);
-  return dest;
-}
-herr_t descriptor_free(void*, H5FD_file_image_op_t, void*) { return 0; }  // unmapped by the file's owner
 
 // ------------------------------------------------------------------- names
 
@@ -907,48 +846,40 @@ H5File H5File::create(const fs::path& path, std::string display_name) {
   return H5File(std::move(context), std::move(file));
 }
 
-H5File H5File::create_on_descriptor(int fd, std::string display_name) {
+H5File H5File::create_on_descriptor(int fd, std::string display_name, std::uint64_t offset) {
   silence_hdf5();
   H5Id fcpl = h5py_like_fcpl(display_name);
   auto context = std::make_shared<H5FileContext>();
   context->display_name = std::move(display_name);
-  context->descriptor_image = std::make_shared<detail::DescriptorImage>();
-  context->descriptor_image->fd = fd;
+  context->descriptor_region = std::make_shared<detail::DescriptorRegion>();
+  context->descriptor_region->fd = fd;
+  context->descriptor_region->offset = offset;
   H5Id fapl(H5Pcreate(H5P_FILE_ACCESS));
-  H5FD_file_image_callbacks_t callbacks = {descriptor_malloc,
-                                           descriptor_memcpy,
-                                           descriptor_realloc,
-                                           descriptor_free,
-                                           image_udata_copy,
-                                           image_udata_free,
-                                           context->descriptor_image.get()};
-  if (!fapl.valid() || H5Pset_fapl_core(fapl.get(), kDescriptorIncrement, false) < 0 ||
-      H5Pset_file_image_callbacks(fapl.get(), &callbacks) < 0) {
+  if (!fapl.valid() || detail::set_descriptor_driver(fapl.get(), context->descriptor_region.get()) < 0) {
     raise_hdf5<IOError>("Cannot create HDF5 file", context->display_name, "");
   }
   H5Id file(H5Fcreate(unique_memory_name(context->display_name).c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()));
-  if (!file.valid()) raise_hdf5<IOError>("Cannot create HDF5 file", context->display_name, "");
+  if (!file.valid()) {
+    const int error = context->descriptor_region->error;
+    raise_hdf5<IOError>(
+        error != 0 ? std::string("Cannot create HDF5 file (") + std::strerror(error) + ")" : "Cannot create HDF5 file",
+        context->display_name, "");
+  }
   return H5File(std::move(context), std::move(file));
 }
 
 std::uint64_t H5File::close_on_descriptor() {
-  const std::shared_ptr<detail::DescriptorImage> image = context_->descriptor_image;
-  if (!image) throw ValueError("HDF5 file " + context_->display_name + " was not created on a descriptor");
+  const std::shared_ptr<detail::DescriptorRegion> region = context_->descriptor_region;
+  if (!region) throw ValueError("HDF5 file " + context_->display_name + " was not created on a descriptor");
   const auto fail = [&](const std::string& why) {
     throw IOError("Cannot write HDF5 file " + display_name() + ": " + why +
-                  (image->error != 0 ? std::string(" (") + std::strerror(image->error) + ")" : ""));
+                  (region->error != 0 ? std::string(" (") + std::strerror(region->error) + ")" : ""));
   };
   flush();
-  const ssize_t size = H5Fget_file_image(id_.get(), nullptr, 0);
-  if (size < 0) fail("cannot get its size");
   close();
-  image->unmap();
-  // The driver grew the file in whole increments: cut it to the file's own end.
-  if (::ftruncate(image->fd, static_cast<off_t>(size)) != 0) {
-    image->error = errno;
-    fail("cannot truncate it to its size");
-  }
-  return static_cast<std::uint64_t>(size);
+  // Every group and dataset handle is closed by now, so libhdf5 closed the file itself.
+  if (!region->closed_size) fail("objects of it are still open");
+  return *region->closed_size;
 }
 
 H5File H5File::create_in_memory(std::string display_name) {

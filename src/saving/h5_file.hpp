@@ -102,13 +102,16 @@ class H5File {
   static H5File create(const std::filesystem::path& path, std::string display_name = {});
   // Creates an empty file in memory; image() returns its bytes.
   static H5File create_in_memory(std::string display_name);
-  // Creates a file whose bytes live in `fd`'s file (an empty file open for
-  // reading and writing, owned by the caller), written through a shared
-  // mapping: no copy in anonymous memory, and no path needed (an unnamed
-  // O_TMPFILE file works). close_on_descriptor() must end it.
-  static H5File create_on_descriptor(int fd, std::string display_name);
-  // Flushes and closes a create_on_descriptor() file, truncates the
-  // descriptor's file to the HDF5 file's size and returns that size.
+  // Creates a file whose bytes live in `fd`'s file from `offset` on (the
+  // caller owns the descriptor, open for reading and writing; nothing may
+  // follow the offset while the HDF5 file is open, as it is truncated there),
+  // written with pwrite() through a driver of our own: no copy in memory, and
+  // no path needed (an unnamed O_TMPFILE file works, and so does the place of
+  // a member inside a zip archive being written). close_on_descriptor() must
+  // end it.
+  static H5File create_on_descriptor(int fd, std::string display_name, std::uint64_t offset = 0);
+  // Flushes and closes a create_on_descriptor() file and returns its size:
+  // its bytes are [offset, offset + size) of the descriptor's file.
   std::uint64_t close_on_descriptor();
 
   H5File(H5File&&) noexcept;

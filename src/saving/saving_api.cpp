@@ -183,8 +183,8 @@ void save_weights(const Model& model, const std::filesystem::path& filepath, con
   if (!path.ends_with(".weights.h5"))
     throw ValueError("The filename must end in `.weights.h5`. Received: filepath=" + path);
   confirm_overwrite(filepath, options.overwrite, options.confirm_overwrite);
-  // HDF5 builds the file inside the target's unnamed temporary file (a shared mapping of it): no
-  // image of it is held in anonymous memory.
+  // HDF5 writes the file straight into the target's unnamed temporary file (pwrite through the
+  // descriptor driver): no image of it is held in memory.
   saving::stream_file_atomically(filepath, [&](int fd, const std::filesystem::path&) {
     auto file = saving::H5File::create_on_descriptor(fd, path);
     saving::save_weights_to(model.impl(), file.root());

@@ -48,27 +48,25 @@ std::vector<std::byte> weights_h5(const Model& model) {
   return file.image();
 }
 
-// A .keras file without a copy of the weights in anonymous memory: HDF5 builds
-// model.weights.h5 in an unnamed scratch file beside the target (through a shared mapping, so
-// the page cache holds it), and libzip streams the archive from its mapping into the target's
-// unnamed temporary file, which replaces the target once complete. Neither file has a name a
-// killed process could leave behind.
+// A .keras file written once, in place: libzip writes the small members, and when the weights
+// member's turn comes, HDF5 writes model.weights.h5 with pwrite() right where its bytes belong in
+// the target's unnamed temporary file, which replaces the target once complete. The weights are
+// neither held in memory a second time nor copied between files (libzip reads them back for
+// their CRC-32), and nothing has a name a killed process could leave behind.
 void save_archive_to_file(const Model& model, const std::filesystem::path& filepath) {
   const std::string metadata = metadata_json();
   const std::string config = config_json(model);
-  const saving::FileDescriptor scratch = saving::open_scratch_file(filepath);
   const std::string shown = filepath.string() + " (model.weights.h5)";
-  {
-    auto file = saving::H5File::create_on_descriptor(scratch.get(), shown);
-    saving::save_weights_to(model.impl(), file.root());
-    file.close_on_descriptor();
-  }
-  const auto weights = saving::MappedFile::map_descriptor(scratch.get(), shown);
   saving::stream_file_atomically(filepath, [&](int fd, const std::filesystem::path&) {
     saving::ZipWriter zip(fd);
     zip.add("metadata.json", to_bytes(metadata));
     zip.add("config.json", to_bytes(config));
-    zip.add_view("model.weights.h5", weights->bytes(), std::time(nullptr));
+    zip.add_in_place("model.weights.h5", saving::weights_file_size_bound(model.impl()), std::time(nullptr),
+                     [&](int out, std::uint64_t offset) {
+                       auto file = saving::H5File::create_on_descriptor(out, shown, offset);
+                       saving::save_weights_to(model.impl(), file.root());
+                       return file.close_on_descriptor();
+                     });
     zip.finish(filepath.string());
   });
 }

@@ -2,6 +2,7 @@
 // path. Weights are matched by this path, never by layer name.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ std::vector<WalkEntry> walk_model(const ModelImpl& model);
 
 // Writes every object's variables (and empty named vars groups) under `root`.
 void save_weights_to(const ModelImpl& model, const H5Group& root);
+// An upper bound on the size of the file save_weights_to() writes: the
+// variables' bytes and a generous allowance for HDF5's groups, headers and
+// B-trees.
+std::uint64_t weights_file_size_bound(const ModelImpl& model);
 // Loads every object's variables from `root`, checking counts and shapes
 // before allocating. Errors are collected and raised together, naming `origin`.
 void load_weights_from(const ModelImpl& model, const H5Group& root, const std::string& origin);

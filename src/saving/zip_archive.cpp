@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -416,19 +417,28 @@ void ZipReader::check_extraction_bombs() const {
 namespace {
 
 // libzip's output written to a file descriptor through a 1 MiB buffer (libzip writes headers
-// and 8 KiB pieces of data). It presents an empty archive to read, so it is only for new ones.
+// and 8 KiB pieces of data), at positions the sink keeps itself. It presents an empty archive to
+// read, so it is only for new ones. While a member written in place is being copied (`in_place`),
+// libzip's writes of that member's bytes, which it read from where they already are, only move the
+// position.
 struct DescriptorSink {
   int fd = -1;
+  std::uint64_t position = 0;      // where libzip's next byte goes
+  std::uint64_t buffer_start = 0;  // where buffer's first byte goes
   std::vector<std::byte> buffer;
+  struct Range {
+    std::uint64_t begin = 0, end = 0;
+  };
+  std::optional<Range> in_place;
   zip_error_t error{};
 
-  bool write_through(const std::byte* bytes, std::size_t size) {
+  bool write_at(const std::byte* bytes, std::size_t size, std::uint64_t at) {
     std::size_t done = 0;
     while (done < size) {
-      const ssize_t wrote = ::write(fd, bytes + done, size - done);
+      const ssize_t wrote = ::pwrite(fd, bytes + done, size - done, static_cast<off_t>(at + done));
       if (wrote < 0 && errno == EINTR) continue;
       if (wrote <= 0) {
-        zip_error_set(&error, ZIP_ER_WRITE, errno);
+        zip_error_set(&error, ZIP_ER_WRITE, wrote < 0 ? errno : EIO);
         return false;
       }
       done += static_cast<std::size_t>(wrote);
@@ -436,13 +446,31 @@ struct DescriptorSink {
     return true;
   }
   bool flush() {
-    if (!write_through(buffer.data(), buffer.size())) return false;
+    if (!write_at(buffer.data(), buffer.size(), buffer_start)) return false;
     buffer.clear();
+    buffer_start = position;
     return true;
   }
+  bool write(const std::byte* bytes, std::size_t size) {
+    if (in_place && position >= in_place->begin && position <= in_place->end && size <= in_place->end - position) {
+      if (!buffer.empty() && !flush()) return false;
+      position += size;  // already there
+      buffer_start = position;
+      return true;
+    }
+    if ((buffer_start + buffer.size() != position || buffer.size() + size > kBuffer) && !flush()) return false;
+    if (size >= kBuffer) {  // large pieces go straight through
+      if (!write_at(bytes, size, position)) return false;
+      position += size;
+      buffer_start = position;
+      return true;
+    }
+    buffer.insert(buffer.end(), bytes, bytes + size);
+    position += size;
+    return true;
+  }
+  static constexpr std::size_t kBuffer = std::size_t{1} << 20;
 };
-
-constexpr std::size_t kSinkBuffer = std::size_t{1} << 20;
 
 zip_int64_t descriptor_sink(void* userdata, void* data, zip_uint64_t length, zip_source_cmd_t command) {
   auto* sink = static_cast<DescriptorSink*>(userdata);
@@ -459,32 +487,24 @@ zip_int64_t descriptor_sink(void* userdata, void* data, zip_uint64_t length, zip
     }
     case ZIP_SOURCE_ERROR:
       return zip_error_to_data(&sink->error, data, length);
-    case ZIP_SOURCE_WRITE: {
-      const auto* bytes = static_cast<const std::byte*>(data);
-      if (sink->buffer.size() + length > kSinkBuffer && !sink->flush()) return -1;
-      if (length >= kSinkBuffer) {  // large pieces go straight through
-        return sink->write_through(bytes, static_cast<std::size_t>(length)) ? static_cast<zip_int64_t>(length) : -1;
-      }
-      sink->buffer.insert(sink->buffer.end(), bytes, bytes + length);
-      return static_cast<zip_int64_t>(length);
-    }
+    case ZIP_SOURCE_WRITE:
+      return sink->write(static_cast<const std::byte*>(data), static_cast<std::size_t>(length))
+                 ? static_cast<zip_int64_t>(length)
+                 : -1;
     case ZIP_SOURCE_SEEK_WRITE: {
       auto* args = ZIP_SOURCE_GET_ARGS(zip_source_args_seek_t, data, length, &sink->error);
       if (args == nullptr || !sink->flush()) return -1;
-      if (::lseek(sink->fd, static_cast<off_t>(args->offset), args->whence) < 0) {
-        zip_error_set(&sink->error, ZIP_ER_SEEK, errno);
+      // libzip seeks back to rewrite a local header, then forward to where it was.
+      if (args->whence != SEEK_SET || args->offset < 0) {
+        zip_error_set(&sink->error, ZIP_ER_SEEK, EINVAL);
         return -1;
       }
+      sink->position = static_cast<std::uint64_t>(args->offset);
+      sink->buffer_start = sink->position;
       return 0;
     }
-    case ZIP_SOURCE_TELL_WRITE: {
-      const off_t at = ::lseek(sink->fd, 0, SEEK_CUR);
-      if (at < 0) {
-        zip_error_set(&sink->error, ZIP_ER_TELL, errno);
-        return -1;
-      }
-      return static_cast<zip_int64_t>(at) + static_cast<zip_int64_t>(sink->buffer.size());
-    }
+    case ZIP_SOURCE_TELL_WRITE:
+      return static_cast<zip_int64_t>(sink->position);
     case ZIP_SOURCE_COMMIT_WRITE:
       return sink->flush() ? 0 : -1;
     case ZIP_SOURCE_BEGIN_WRITE:
@@ -503,11 +523,101 @@ zip_int64_t descriptor_sink(void* userdata, void* data, zip_uint64_t length, zip
   }
 }
 
+// A member whose bytes a producer writes straight into the output file, at the place libzip
+// opens the member: libzip then reads them back from there, for its CRC-32, in 4 MiB preads.
+struct InPlaceMember {
+  DescriptorSink* sink = nullptr;
+  ZipWriter::Producer produce;
+  std::uint64_t size_estimate = 0;
+  std::exception_ptr failure;  // what the producer threw, rethrown by finish()
+  std::optional<std::uint64_t> size;
+  std::uint64_t begin = 0;  // where the bytes start in the output
+  std::uint64_t read_position = 0;
+  std::vector<std::byte> chunk;
+  std::uint64_t chunk_start = 0;
+  zip_error_t error{};
+
+  zip_int64_t open() {
+    if (!sink->flush()) return -1;
+    begin = sink->position;
+    try {
+      size = produce(sink->fd, begin);
+    } catch (...) {
+      failure = std::current_exception();
+      zip_error_set(&error, ZIP_ER_WRITE, 0);
+      return -1;
+    }
+    sink->in_place = DescriptorSink::Range{begin, begin + *size};
+    read_position = 0;
+    chunk.clear();
+    return 0;
+  }
+  zip_int64_t read(std::byte* out, std::uint64_t length) {
+    constexpr std::size_t kChunk = std::size_t{4} << 20;
+    if (read_position >= *size) return 0;
+    if (read_position < chunk_start || read_position >= chunk_start + chunk.size()) {
+      chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, *size - read_position)));
+      chunk_start = read_position;
+      std::size_t done = 0;
+      while (done < chunk.size()) {
+        const ssize_t got =
+            ::pread(sink->fd, chunk.data() + done, chunk.size() - done, static_cast<off_t>(begin + chunk_start + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          zip_error_set(&error, ZIP_ER_READ, got < 0 ? errno : EIO);
+          return -1;
+        }
+        done += static_cast<std::size_t>(got);
+      }
+    }
+    const std::uint64_t from = read_position - chunk_start;
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(length, chunk.size() - from));
+    std::memcpy(out, chunk.data() + from, n);
+    read_position += n;
+    return static_cast<zip_int64_t>(n);
+  }
+};
+
+zip_int64_t in_place_member(void* userdata, void* data, zip_uint64_t length, zip_source_cmd_t command) {
+  auto* member = static_cast<InPlaceMember*>(userdata);
+  switch (command) {
+    case ZIP_SOURCE_SUPPORTS:
+      return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
+                                            ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+    case ZIP_SOURCE_STAT: {
+      auto* stat = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, length, &member->error);
+      if (stat == nullptr) return -1;
+      zip_stat_init(stat);
+      // libzip asks before it opens the member, to choose zip64 in its local header: an upper
+      // bound then, so that the header it rewrites with the real size keeps its length.
+      stat->size = member->size.value_or(member->size_estimate);
+      stat->valid |= ZIP_STAT_SIZE;
+      return sizeof(zip_stat_t);
+    }
+    case ZIP_SOURCE_OPEN:
+      return member->open();
+    case ZIP_SOURCE_READ:
+      return member->read(static_cast<std::byte*>(data), length);
+    case ZIP_SOURCE_CLOSE:
+      member->sink->in_place.reset();
+      member->chunk = {};
+      return 0;
+    case ZIP_SOURCE_ERROR:
+      return zip_error_to_data(&member->error, data, length);
+    case ZIP_SOURCE_FREE:
+      return 0;  // owned by ZipWriter::State
+    default:
+      zip_error_set(&member->error, ZIP_ER_OPNOTSUPP, 0);
+      return -1;
+  }
+}
+
 }  // namespace
 
 struct ZipWriter::State {
   zip_source_t* sink = nullptr;                // in-memory buffer the archive is written to (unless streamed)
   std::unique_ptr<DescriptorSink> descriptor;  // the streamed archive's output
+  std::unique_ptr<InPlaceMember> in_place;     // add_in_place's member
   zip_t* archive = nullptr;
   // libzip reads member data only at zip_close, so it must stay alive until then.
   std::vector<std::vector<std::byte>> payloads;
@@ -541,6 +651,17 @@ DosDateTime to_dos(std::optional<std::time_t> mtime) {
   dos.date = static_cast<std::uint16_t>(((year - 1980) << 9) | ((local.tm_mon + 1) << 5) | local.tm_mday);
   dos.time = static_cast<std::uint16_t>((local.tm_hour << 11) | (local.tm_min << 5) | (local.tm_sec / 2));
   return dos;
+}
+
+// STORED, the given time, and the Unix permissions 0600 Python zipfile's writestr gives.
+void set_member_properties(zip_t* archive, zip_uint64_t index, const std::string& name,
+                           std::optional<std::time_t> mtime) {
+  const DosDateTime dos = to_dos(mtime);
+  if (zip_set_file_compression(archive, index, ZIP_CM_STORE, 0) != 0 ||
+      zip_file_set_dostime(archive, index, dos.time, dos.date, 0) != 0 ||
+      zip_file_set_external_attributes(archive, index, 0, ZIP_OPSYS_UNIX, std::uint32_t{0600} << 16) != 0) {
+    throw IOError("Cannot set the properties of ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
+  }
 }
 
 }  // namespace
@@ -615,13 +736,33 @@ void ZipWriter::add_view(const std::string& name, std::span<const std::byte> pay
     zip_source_free(source);
     throw IOError("Cannot add ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
   }
-  const auto at = static_cast<zip_uint64_t>(index);
-  const DosDateTime dos = to_dos(mtime);
-  if (zip_set_file_compression(archive, at, ZIP_CM_STORE, 0) != 0 ||
-      zip_file_set_dostime(archive, at, dos.time, dos.date, 0) != 0 ||
-      zip_file_set_external_attributes(archive, at, 0, ZIP_OPSYS_UNIX, std::uint32_t{0600} << 16) != 0) {
-    throw IOError("Cannot set the properties of ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
+  set_member_properties(archive, static_cast<zip_uint64_t>(index), name, mtime);
+}
+
+void ZipWriter::add_in_place(const std::string& name, std::uint64_t size_estimate, std::optional<std::time_t> mtime,
+                             Producer produce) {
+  if (!state_ || state_->archive == nullptr) throw ValueError("ZipWriter::add after the archive was finished");
+  if (!state_->descriptor) throw ValueError("ZipWriter::add_in_place is for archives streamed to a descriptor");
+  if (state_->in_place) throw ValueError("ZipWriter::add_in_place: only one member can be written in place");
+  std::string reason = unsafe_member_name_reason(name);
+  if (!reason.empty()) throw ValueError("Invalid ZIP member name " + single_quoted(name) + ": " + reason);
+  if (!state_->names.insert(name).second) throw ValueError("Duplicate ZIP member name " + single_quoted(name));
+
+  auto member = std::make_unique<InPlaceMember>();
+  member->sink = state_->descriptor.get();
+  member->produce = std::move(produce);
+  member->size_estimate = size_estimate;
+  zip_error_init(&member->error);
+  zip_t* archive = state_->archive;
+  zip_source_t* source = zip_source_function(archive, in_place_member, member.get());
+  if (source == nullptr) throw IOError("Cannot add ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
+  const zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_ENC_GUESS);
+  if (index < 0) {
+    zip_source_free(source);
+    throw IOError("Cannot add ZIP member " + single_quoted(name) + ": " + zip_strerror(archive));
   }
+  state_->in_place = std::move(member);
+  set_member_properties(archive, static_cast<zip_uint64_t>(index), name, mtime);
 }
 
 std::vector<std::byte> ZipWriter::finish_to_memory() {
@@ -658,6 +799,8 @@ void ZipWriter::finish(const std::string& shown_name) {
   if (!state_->descriptor) throw ValueError("ZipWriter::finish is for archives streamed to a descriptor");
   if (state_->names.empty()) throw ValueError("Cannot write a zip archive without members");
   if (zip_close(state_->archive) != 0) {
+    // An error of the in-place member's producer is the one to report, not libzip's echo of it.
+    if (state_->in_place && state_->in_place->failure) std::rethrow_exception(state_->in_place->failure);
     std::string reason = zip_strerror(state_->archive);
     throw IOError("Cannot write " + shown_name + ": " + reason);
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -152,6 +153,18 @@ class ZipWriter {
   // The same without a copy: `bytes` must stay alive until the archive is finished.
   void add_view(const std::string& name, std::span<const std::byte> bytes,
                 std::optional<std::time_t> mtime = std::nullopt);
+
+  // A member whose bytes `produce(fd, offset)` writes itself into the output
+  // descriptor, at `offset` on (nothing of the archive follows it yet), and
+  // whose size it returns; called while finish() writes the archive, when the
+  // member's turn comes. libzip then reads them back for their CRC-32 instead
+  // of copying them. `size_estimate` must not be below the real size (it
+  // decides zip64 in the local header, as the real size would). Only for an
+  // archive streamed to a descriptor, and only one such member; finish()
+  // rethrows what `produce` throws.
+  using Producer = std::function<std::uint64_t(int fd, std::uint64_t offset)>;
+  void add_in_place(const std::string& name, std::uint64_t size_estimate, std::optional<std::time_t> mtime,
+                    Producer produce);
 
   // Finishes the archive; the writer cannot be used afterwards.
   std::vector<std::byte> finish_to_memory();
