@@ -567,4 +567,44 @@ TEST(LoraSaving, QuantizedDenseMergesAndRequantizes) {
   }
 }
 
+// The same for EinsumDense, whose int8 scale has the layout of the output (undone to dequantize,
+// redone for the new scale): equations with and without transposed or expanded scale axes.
+TEST(LoraSaving, QuantizedEinsumDenseMergesAndRequantizes) {
+  struct Case {
+    std::string equation;
+    Shape output_shape;
+    std::string bias_axes;
+  };
+  for (const Case& c : {Case{"abc,cd->abd", Shape{-1, 6}, "d"}, Case{"abc,cde->abde", Shape{-1, 3, 2}, "de"},
+                        Case{"abc,dce->abde", Shape{-1, 2, 3}, "e"}}) {
+    for (const std::string mode : {"int8", "int4"}) {
+      SCOPED_TRACE(c.equation + " " + mode);
+      keras::Sequential m({keras::Input({4, 8}),
+                           L::EinsumDense(c.equation, c.output_shape, {.bias_axes = c.bias_axes, .name = "ein"})});
+      const Tensor x = keras::random::uniform({3, 4, 8}, -1.0F, 1.0F, 5);
+      m.quantize(mode);
+      const Tensor y0 = m.predict(x)[0];
+      auto* layer = m.get_layer("ein").ptr().get();
+      auto& e = static_cast<keras::detail::EinsumDenseImpl&>(*layer);
+      e.enable_lora(2, {.lora_alpha = 4});
+      randomize(e.lora().a(), 6);
+      randomize(e.lora().b(), 7);
+      const Tensor y = m.predict(x)[0];
+
+      const auto file = scratch("qe_" + mode + ".keras");
+      keras::save_model(m, file, {.overwrite = true});
+      keras::Model loaded = keras::load_model(file);
+      EXPECT_TRUE(loaded.get_layer("ein")->lora_enabled());
+      const Tensor reloaded = loaded.predict(x)[0];
+      const double kept = keras::max_abs_diff(reloaded, y);
+      const double lost = keras::max_abs_diff(y, y0);
+      EXPECT_GT(lost, 1.0);
+      EXPECT_LT(kept, (mode == "int8" ? 0.1 : 0.5) * lost) << kept << " vs " << lost;
+      const auto weights = scratch("qe_" + mode + ".weights.h5");
+      keras::save_weights(m, weights, {.overwrite = true});
+      EXPECT_EQ(stored(weights, "layers/einsum_dense/vars", "0").dtype(), keras::DType::int8);
+    }
+  }
+}
+
 }  // namespace

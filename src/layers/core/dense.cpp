@@ -139,31 +139,17 @@ std::vector<VariablePtr> DenseImpl::variables_to_save() const {
   if (mode != "int8" && mode != "int4")
     throw NotImplementedError("Dense layer '" + name() + "': saving LoRA with quantization mode '" + mode +
                               "' is not supported by keras-cpp");
-  const auto block =
-      mode == "int4" ? quant::int4_block_size(options_.quantization_config, dtype_policy()) : std::nullopt;
-  const Tensor stored = mode == "int4" ? quant::unpack_int4(kernel_->value(), units_, -1) : kernel_->value();
-  Tensor float_kernel = block ? quant::dequantize_with_sz_map(stored, kernel_scale_->value(), kernel_zero_->value(),
-                                                              g_idx_->value(), 0, "Dense layer '" + name() + "'")
-                              : kernels::divide(stored.astype(DType::float32), kernel_scale_->value());
-  const Tensor merged = kernels::add(float_kernel, lora_.delta(float_kernel.shape()));
-  Tensor values, scale, zero;
-  if (block) {
-    auto g = quant::grouped_quantize_with_zero_point(merged, *block);
-    values = g.values;
-    scale = g.scale;
-    zero = g.zero;
-  } else {
-    const std::pair<std::int64_t, std::int64_t> range = mode == "int4"
-                                                            ? std::pair<std::int64_t, std::int64_t>{-8, 7}
-                                                            : std::pair<std::int64_t, std::int64_t>{-127, 127};
-    auto a = quant::abs_max_quantize(merged, {0}, range, 1e-7);
-    values = a.values;
-    scale = kernels::squeeze(a.scale, {0});
+  if (mode == "int4") {
+    save_int4_merged_with_lora(out, kernel_, units_,
+                               quant::int4_block_size(options_.quantization_config, dtype_policy()),
+                               lora_.delta({kernel_->shape()[0], units_}), "Dense layer '" + name() + "'");
+    return out;
   }
-  if (mode == "int4") values = quant::pack_int4(values, -1);
-  LoraAdapter::substitute(out, kernel_, values);
-  LoraAdapter::substitute(out, kernel_scale_, scale);
-  if (kernel_zero_ && zero.defined()) LoraAdapter::substitute(out, kernel_zero_, zero);
+  const Tensor float_kernel = kernels::divide(kernel_->value().astype(DType::float32), kernel_scale_->value());
+  auto a =
+      quant::abs_max_quantize(kernels::add(float_kernel, lora_.delta(float_kernel.shape())), {0}, {-127, 127}, 1e-7);
+  LoraAdapter::substitute(out, kernel_, a.values);
+  LoraAdapter::substitute(out, kernel_scale_, kernels::squeeze(a.scale, {0}));
   return out;
 }
 

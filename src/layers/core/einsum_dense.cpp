@@ -331,12 +331,63 @@ void EinsumDenseImpl::own_variables_loaded() {
 std::vector<VariablePtr> EinsumDenseImpl::variables_to_save() const {
   std::vector<VariablePtr> out = own_variables();
   if (!lora_.enabled()) return out;
-  if (dtype_policy().quantized())
-    throw NotImplementedError("EinsumDense layer '" + name() + "': saving a quantized (" + dtype_policy().name() +
-                              ") layer with LoRA enabled is not supported by keras-cpp yet");
-  // Keras writes its `kernel` property: the merged kernel in the compute dtype.
-  LoraAdapter::substitute(out, kernel_, lora_.merge(kernel_->value()), compute_dtype());
+  const std::string& mode = dtype_policy().quantization_mode();
+  if (mode.empty()) {
+    // Keras writes its `kernel` property: the merged kernel in the compute dtype.
+    LoraAdapter::substitute(out, kernel_, lora_.merge(kernel_->value()), compute_dtype());
+    return out;
+  }
+  // Keras' _get_kernel_with_merged_lora: dequantize, add the delta, quantize again.
+  const std::string where = "EinsumDense layer '" + name() + "'";
+  if (mode == "int4") {
+    const auto [rows, columns] = int4_rows_columns();
+    save_int4_merged_with_lora(out, kernel_, columns,
+                               quant::int4_block_size(options_.quantization_config, dtype_policy()),
+                               lora_.delta(kernel_shape_).reshape({rows, columns}), where);
+    return out;
+  }
+  if (mode != "int8")
+    throw NotImplementedError(where + ": saving LoRA with quantization mode '" + mode +
+                              "' is not supported by keras-cpp");
+  // int8: the stored scale has the layout quantized_build gives it; undo that
+  // (_adjust_scale_for_dequant) to divide the kernel, redo it for the new scale.
+  const Tensor float_kernel = kernels::divide(kernel_->value().astype(DType::float32), scale_for_dequant());
+  auto a = quant::abs_max_quantize(kernels::add(float_kernel, lora_.delta(kernel_shape_)),
+                                   quant_info_.kernel_reduced_axes, {-127, 127}, 1e-7);
+  LoraAdapter::substitute(out, kernel_, a.values);
+  LoraAdapter::substitute(
+      out, kernel_scale_,
+      quant::adjust_scale_for_quant(a.scale, quant_info_.kernel_transpose_axes, quant_info_.kernel_expand_axes,
+                                    quant_info_.kernel_squeeze_axes));
   return out;
+}
+
+// Keras' _adjust_scale_for_dequant: expand the squeezed axes, squeeze the
+// expanded ones, and transpose back.
+Tensor EinsumDenseImpl::scale_for_dequant() const {
+  Tensor scale = kernel_scale_->value();
+  if (!quant_info_.kernel_squeeze_axes.empty()) {
+    Shape shape = scale.shape();
+    std::vector<int> axes = quant_info_.kernel_squeeze_axes;
+    const int rank = scale.rank() + static_cast<int>(axes.size());
+    for (int& a : axes) a = a < 0 ? a + rank : a;
+    std::sort(axes.begin(), axes.end());
+    for (int a : axes) shape.insert(shape.begin() + a, 1);
+    scale = scale.reshape(shape);
+  }
+  if (!quant_info_.kernel_expand_axes.empty()) {
+    std::vector<int> axes;
+    for (int a : quant_info_.kernel_expand_axes) axes.push_back(a < 0 ? a + scale.rank() : a);
+    scale = kernels::squeeze(scale, axes);
+  }
+  if (!quant_info_.kernel_transpose_axes.empty()) {
+    const std::vector<int>& forward = quant_info_.kernel_transpose_axes;
+    std::vector<int> reverse(forward.size());
+    for (std::size_t i = 0; i < forward.size(); ++i)
+      reverse[static_cast<std::size_t>(forward[i])] = static_cast<int>(i);
+    scale = kernels::transpose(scale, reverse).clone();
+  }
+  return scale;
 }
 
 std::pair<std::int64_t, std::int64_t> EinsumDenseImpl::int4_rows_columns() const {

@@ -70,6 +70,7 @@ class EinsumDenseImpl final : public quant::QuantizedKernelLayer {
   // int4 keeps the kernel as [rows, columns]: the product of the contracted
   // kernel axes by the product of the others (a plain reshape, as Keras).
   std::pair<std::int64_t, std::int64_t> int4_rows_columns() const;
+  Tensor scale_for_dequant() const;
 
   std::string equation_;
   Shape partial_output_shape_;

@@ -7,6 +7,7 @@
 
 #include "keras/error.hpp"
 #include "keras/initializers.hpp"
+#include "layers/lora.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
@@ -34,6 +35,30 @@ void QuantizedKernelLayer::add_float8_variables() {
   kernel_amax_history_ = add_weight("kernel_amax_history", {history}, zeros, true, DType::float32);
   outputs_grad_scale_ = add_weight("outputs_grad_scale", {}, ones, true, DType::float32);
   outputs_grad_amax_history_ = add_weight("outputs_grad_amax_history", {history}, zeros, true, DType::float32);
+}
+
+void QuantizedKernelLayer::save_int4_merged_with_lora(std::vector<VariablePtr>& saved, const VariablePtr& kernel,
+                                                      std::int64_t columns, std::optional<std::int64_t> block_size,
+                                                      const Tensor& delta, const std::string& where) const {
+  const Tensor stored = unpack_int4(kernel->value(), columns, -1);
+  const Tensor float_kernel = block_size ? dequantize_with_sz_map(stored, kernel_scale_->value(), kernel_zero_->value(),
+                                                                  g_idx_->value(), 0, where)
+                                         : kernels::divide(stored.astype(DType::float32), kernel_scale_->value());
+  const Tensor merged = kernels::add(float_kernel, delta.reshape(float_kernel.shape()));
+  Tensor values, scale, zero;
+  if (block_size) {
+    auto g = grouped_quantize_with_zero_point(merged, *block_size);
+    values = g.values;
+    scale = g.scale;
+    zero = g.zero;
+  } else {
+    auto a = abs_max_quantize(merged, {0}, {-8, 7}, 1e-7);
+    values = a.values;
+    scale = kernels::squeeze(a.scale, {0});
+  }
+  LoraAdapter::substitute(saved, kernel, pack_int4(values, -1));
+  LoraAdapter::substitute(saved, kernel_scale_, scale);
+  if (kernel_zero_ && zero.defined()) LoraAdapter::substitute(saved, kernel_zero_, zero);
 }
 
 std::vector<VariablePtr> QuantizedKernelLayer::quantized_own_variables(const VariablePtr& kernel,

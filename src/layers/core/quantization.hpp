@@ -29,6 +29,14 @@ class QuantizedKernelLayer : public Layer {
   // Keras' serialization spec of the mode: kernel, bias, then float8's six
   // variables or kernel_scale, kernel_zero, g_idx; absent ones take no index.
   std::vector<VariablePtr> quantized_own_variables(const VariablePtr& kernel, const VariablePtr& bias) const;
+  // Keras' _get_kernel_with_merged_lora for an int4 kernel packed as [rows,
+  // ceil(columns / 2)]: dequantize it (grouped when `block_size` is set), add
+  // the LoRA delta (as [rows, columns]), quantize again (grouped: with a new
+  // zero point; else per column over axis 0) and pack; the results replace
+  // kernel, kernel_scale and kernel_zero in `saved`.
+  void save_int4_merged_with_lora(std::vector<VariablePtr>& saved, const VariablePtr& kernel, std::int64_t columns,
+                                  std::optional<std::int64_t> block_size, const Tensor& delta,
+                                  const std::string& where) const;
 
   VariablePtr kernel_scale_, kernel_zero_, g_idx_;
   VariablePtr inputs_scale_, inputs_amax_history_, kernel_amax_history_, outputs_grad_scale_,
