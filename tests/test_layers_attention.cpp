@@ -300,6 +300,66 @@ TEST(AttentionMasks, EmbeddingMasksReachMultiHeadAttentionAndAttention) {
   for (std::size_t f = 0; f < 4; ++f) EXPECT_EQ(att_values[2 * 4 + f], 0.0F);
 }
 
+// MultiHeadAttention.call reads its query mask from the query tensor itself, then sets the
+// masks of its query, value and key tensors to None. Masks that Keras' __call__ fills in at run
+// time from a tensor (here the second attention's query and value masks; not those recorded in a
+// node) are then gone for every layer Keras runs later. Keras runs a graph by depth, then in
+// map_graph's order, so which of two attentions at the same depth runs first depends on the
+// output order.
+TEST(AttentionMasks, MultiHeadAttentionErasesTheMasksOfItsInputsForLaterLayers) {
+  keras::clear_session();
+  layers::Embedding embed(6, 4, {.mask_zero = true});
+  layers::MultiHeadAttention first(2, 2);
+  layers::MultiHeadAttention second(2, 2);
+  const Tensor ids = Tensor::from_vector({2, 4}, {3, 1, 0, 0, 2, 5, 4, 0}).astype(keras::DType::int32);
+  // References: each attention alone in a model, with the embedding's mask and without any
+  // (Reshape drops it).
+  std::vector<Tensor> expected;
+  for (auto* attention : {&first, &second}) {
+    for (const bool masked_query : {true, false}) {
+      auto in = keras::Input({4}, {.dtype = "int32"});
+      auto x = embed(in);
+      auto input = masked_query ? x : layers::Reshape({4, 4})(x);
+      expected.push_back(keras::Model(in, attention->call({input, input}).at(0)).predict(ids).at(0));
+    }
+  }
+  ASSERT_GT(keras::max_abs_diff(expected[0], expected[1]), 1e-4) << "the masks matter";
+  ASSERT_GT(keras::max_abs_diff(expected[2], expected[3]), 1e-4) << "the masks matter";
+
+  for (const bool first_listed_first : {true, false}) {
+    SCOPED_TRACE(first_listed_first ? "outputs [first, second]" : "outputs [second, first]");
+    auto ids_in = keras::Input({4}, {.dtype = "int32"});
+    auto embedded = embed(ids_in);
+    auto a = first.call({embedded, embedded}).at(0);
+    auto b = second.call({embedded, embedded}).at(0);
+    keras::Model model(std::vector<keras::KerasTensor>{ids_in}, first_listed_first
+                                                                    ? std::vector<keras::KerasTensor>{a, b}
+                                                                    : std::vector<keras::KerasTensor>{b, a});
+    const auto out = model.predict(ids);
+    const Tensor& from_first = out[first_listed_first ? 0 : 1];
+    const Tensor& from_second = out[first_listed_first ? 1 : 0];
+    // Keras meets the later output's node first, so the attention listed last runs first.
+    if (first_listed_first) {
+      EXPECT_TRUE(keras::allclose(from_second, expected[2], 1e-6, 1e-6)) << "ran first: masked query";
+      EXPECT_TRUE(keras::allclose(from_first, expected[1], 1e-6, 1e-6)) << "ran second: masks erased";
+    } else {
+      EXPECT_TRUE(keras::allclose(from_first, expected[0], 1e-6, 1e-6)) << "ran first: masked query";
+      EXPECT_TRUE(keras::allclose(from_second, expected[3], 1e-6, 1e-6)) << "ran second: masks erased";
+    }
+  }
+  // Dropout returns its input object itself at inference: erasing the masks of its output
+  // erases those of its input.
+  auto ids_in = keras::Input({4}, {.dtype = "int32"});
+  auto embedded = embed(ids_in);
+  auto b = second.call({embedded, embedded}).at(0);
+  auto dropped = layers::Dropout(0.5)(embedded);
+  auto a = first.call({dropped, dropped}).at(0);
+  keras::Model model(std::vector<keras::KerasTensor>{ids_in}, std::vector<keras::KerasTensor>{b, a});
+  const auto out = model.predict(ids);
+  EXPECT_TRUE(keras::allclose(out[1], expected[0], 1e-6, 1e-6)) << "ran first (one depth deeper): masked";
+  EXPECT_TRUE(keras::allclose(out[0], expected[3], 1e-6, 1e-6)) << "the same object: masks erased";
+}
+
 TEST(AttentionMath, GroupQueryAttentionWithOneGroupPerHeadEqualsMultiHeadAttention) {
   keras::clear_session();
   auto q = keras::Input({3, 4});

@@ -202,6 +202,14 @@ class Layer : public Operation {
   // Each class states its rule beside these overrides.
   virtual bool call_accepts_mask() const { return false; }
   virtual bool supports_masking() const { return false; }
+  // Run-time mask effects Keras has because a mask is an attribute of the
+  // tensor object itself. call_erases_masks_of(): the call() parameters whose
+  // tensors' masks the call removes (MultiHeadAttention: query, value, key),
+  // hiding them from every layer Keras runs afterwards on those tensors.
+  // returns_its_input(): the call returns its input tensor object itself, so
+  // that the output shares the input's mask (Dropout at inference, Identity).
+  virtual std::vector<std::string> call_erases_masks_of() const { return {}; }
+  virtual bool returns_its_input(bool /*training*/) const { return false; }
   // Keras' input_dtype (what __call__ converts inputs to) and whether
   // __call__ converts them at all (false for Functional). Together they
   // decide whether an auto-populated mask is recorded in the node.

@@ -8,6 +8,7 @@
 #include "layers/convolutional/conv.hpp"
 #include "models/functional.hpp"
 #include "models/fusion.hpp"
+#include "models/mask_erasure.hpp"
 
 namespace keras::detail {
 
@@ -126,7 +127,13 @@ void fuse_for_inference(ExecutionPlan& plan) {
 
 std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std::shared_ptr<Node>>& nodes,
                                                           const std::vector<KerasTensor>& sources,
-                                                          const std::vector<KerasTensor>& wanted) {
+                                                          const std::vector<KerasTensor>& wanted,
+                                                          const MaskErasure* inference_erasure,
+                                                          const MaskErasure* training_erasure) {
+  const auto erased_bits = [&](auto&& erases) {
+    return static_cast<std::uint8_t>((inference_erasure != nullptr && erases(*inference_erasure) ? 1 : 0) |
+                                     (training_erasure != nullptr && erases(*training_erasure) ? 2 : 0));
+  };
   auto plan = std::make_shared<ExecutionPlan>();
   using Key = std::pair<const Node*, int>;
   std::map<Key, int> slots;
@@ -157,6 +164,7 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
         const KerasTensor& input = node->inputs.at(i);
         auto mask = input.keras_mask();
         fill.leaves.emplace_back(slot_of(input), mask ? slot_of(*mask) : -1);
+        fill.erased.push_back(erased_bits([&](const MaskErasure& e) { return e.drops_input(node.get(), i); }));
         return Json{{"__tensor__", fill.leaves.size() - 1}};
       });
       step.mask_fills.push_back(std::move(fill));
@@ -175,6 +183,7 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
     plan->wanted.push_back(slot_of(t));
     auto mask = t.keras_mask();
     plan->wanted_mask_symbolic.push_back(mask ? slot_of(*mask) : -1);
+    plan->wanted_mask_erased.push_back(erased_bits([&](const MaskErasure& e) { return e.drops_tensor(t); }));
   }
 
   // Lifetimes: a slot is released after the last step that reads it, or right after the step
@@ -220,6 +229,7 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
     present[slot] = 1;
     if (i < source_masks.size() && source_masks[i].defined()) runtime_masks[slot] = source_masks[i];
   }
+  const std::uint8_t erased_bit = training ? 2 : 1;
   auto mask_of = [&](int slot, int symbolic) -> Tensor {
     if (slot >= 0 && runtime_masks[static_cast<std::size_t>(slot)].defined())
       return runtime_masks[static_cast<std::size_t>(slot)];
@@ -268,6 +278,7 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
       for (const auto& fill : step.mask_fills) {
         args.kwargs[fill.kwarg] = fill_mask_structure(fill.structure, [&](std::size_t k) -> Json {
           const auto& [slot, symbolic] = fill.leaves[k];
+          if ((fill.erased[k] & erased_bit) != 0) return nullptr;
           Tensor mask = mask_of(slot, symbolic);
           if (!mask.defined()) return nullptr;
           args.tensors.push_back(mask);
@@ -306,7 +317,9 @@ std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vec
     const int slot = plan.wanted[i];
     if (slot < 0 || present[static_cast<std::size_t>(slot)] == 0) throw ValueError("Graph output was not computed");
     out.push_back(values[static_cast<std::size_t>(slot)]);
-    if (wanted_masks != nullptr) wanted_masks->push_back(mask_of(slot, plan.wanted_mask_symbolic[i]));
+    if (wanted_masks != nullptr)
+      wanted_masks->push_back(
+          (plan.wanted_mask_erased[i] & erased_bit) != 0 ? Tensor() : mask_of(slot, plan.wanted_mask_symbolic[i]));
   }
   return out;
 }

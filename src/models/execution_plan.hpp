@@ -5,6 +5,7 @@
 // the whole graph's activations alive until the end.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ struct PlanStep {
     std::string kwarg;
     Json structure;
     std::vector<std::pair<int, int>> leaves;
+    // Per leaf, whether Keras' run would find that mask erased (MaskErasure): bit 0 at
+    // inference, bit 1 in training.
+    std::vector<std::uint8_t> erased;
   };
   std::vector<MaskFill> mask_fills;
   std::vector<int> outputs;  // one slot per output
@@ -49,14 +53,20 @@ struct ExecutionPlan {
   int num_slots = 0;
   std::vector<int> sources;  // slot per source
   std::vector<PlanStep> steps;
-  std::vector<int> wanted;                // slot per wanted tensor
-  std::vector<int> wanted_mask_symbolic;  // slot of each wanted tensor's symbolic mask (-1: none)
+  std::vector<int> wanted;                       // slot per wanted tensor
+  std::vector<int> wanted_mask_symbolic;         // slot of each wanted tensor's symbolic mask (-1: none)
+  std::vector<std::uint8_t> wanted_mask_erased;  // as MaskFill::erased
 };
 
 // Plans the run of `nodes` (in dependency order) from `sources` to `wanted`.
+// `erasure` (at inference, in training; either may be null) says which masks Keras' run
+// would find erased.
+struct MaskErasure;
 std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std::shared_ptr<Node>>& nodes,
                                                           const std::vector<KerasTensor>& sources,
-                                                          const std::vector<KerasTensor>& wanted);
+                                                          const std::vector<KerasTensor>& wanted,
+                                                          const MaskErasure* inference_erasure = nullptr,
+                                                          const MaskErasure* training_erasure = nullptr);
 
 // Runs a plan; returns the values of its wanted tensors and, when `wanted_masks` is given,
 // their run-time masks.

@@ -79,8 +79,13 @@ void FunctionalImpl::map_graph() {
 
   std::map<const Node*, int> node_depths;
   std::map<const Operation*, int> op_depths;
+  // Keras runs the nodes of one depth in the order map_graph's depth dict first saw them (as a
+  // node or as a parent); run-time mask erasure (MultiHeadAttention) depends on that order.
+  std::map<const Node*, int> first_seen;
+  const auto see = [&](const Node* node) { first_seen.emplace(node, static_cast<int>(first_seen.size())); };
   for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
     const Node* node = it->get();
+    see(node);
     int depth = node_depths.emplace(node, 0).first->second;
     depth = std::max(depth, op_depths.count(node->operation.get()) ? op_depths[node->operation.get()] : 0);
     op_depths[node->operation.get()] = depth;
@@ -88,6 +93,7 @@ void FunctionalImpl::map_graph() {
     for (const auto& input : node->inputs) {
       const Node* parent = input.node().get();
       if (in_graph.count(parent) == 0) continue;
+      see(parent);
       int previous = node_depths.count(parent) ? node_depths[parent] : 0;
       node_depths[parent] = std::max(depth + 1, previous);
     }
@@ -100,6 +106,7 @@ void FunctionalImpl::map_graph() {
       operation_indices[node->operation.get()] = -1;
       operation_ptrs[node->operation.get()] = node->operation;
       node_depths[node.get()] = 0;
+      see(node.get());
       ordered.insert(ordered.begin(), node);
     }
   }
@@ -126,8 +133,10 @@ void FunctionalImpl::map_graph() {
   for (const auto& t : inputs_) computable.insert({t.node().get(), t.index()});
   execution_order_.clear();
   std::vector<std::shared_ptr<Node>> by_depth = ordered;
-  std::stable_sort(by_depth.begin(), by_depth.end(),
-                   [&](const auto& a, const auto& b) { return node_depths[a.get()] > node_depths[b.get()]; });
+  std::sort(by_depth.begin(), by_depth.end(), [&](const auto& a, const auto& b) {
+    if (node_depths[a.get()] != node_depths[b.get()]) return node_depths[a.get()] > node_depths[b.get()];
+    return first_seen[a.get()] < first_seen[b.get()];
+  });
   for (const auto& node : by_depth) {
     if (!is_input_node(*node) || computable.count({node.get(), 0}) == 0) {
       for (const auto& x : node->inputs) {
@@ -139,6 +148,8 @@ void FunctionalImpl::map_graph() {
     for (int i = 0; i < static_cast<int>(node->output_specs.size()); ++i) computable.insert({node.get(), i});
     own_nodes_.insert(node.get());
   }
+  erasure_[0] = simulate_mask_erasure(by_depth, false);
+  erasure_[1] = simulate_mask_erasure(by_depth, true);
   plan_execution();
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "keras/models.hpp"
+#include "models/mask_erasure.hpp"
 
 namespace keras::detail {
 
@@ -154,6 +155,9 @@ class FunctionalImpl : public ModelImpl, public MaskedCallable {
   TensorStructure output_structure_;
   std::vector<OperationPtr> operations_;                // Keras' model.operations order
   std::vector<std::shared_ptr<Node>> execution_order_;  // nodes, inputs first
+  // What MultiHeadAttention's run-time mask erasure hides, at inference and in training
+  // (null: nothing), from the graph's nodes in Keras' order.
+  std::shared_ptr<const MaskErasure> erasure_[2];
   std::set<const Node*> own_nodes_;
   std::vector<KerasTensor> output_masks_;  // symbolic masks of the outputs (undefined: none)
   std::map<std::string, std::shared_ptr<FunctionalImpl>> masked_variants_;
@@ -178,7 +182,7 @@ std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes
                                  const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
                                  const std::vector<KerasTensor>& wanted, bool training,
                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
-                                 GraphTape& tape);
+                                 GraphTape& tape, const MaskErasure* erasure = nullptr);
 
 // A model call's pullback in terms of args.tensors: `inner` gives the
 // gradients of the model's flat inputs, which came from the call's tensors

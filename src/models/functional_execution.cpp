@@ -64,7 +64,7 @@ std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes
                                  const std::vector<KerasTensor>& sources, const std::vector<Tensor>& source_values,
                                  const std::vector<KerasTensor>& wanted, bool training,
                                  const std::vector<Tensor>& source_masks, std::vector<Tensor>* wanted_masks,
-                                 GraphTape& tape) {
+                                 GraphTape& tape, const MaskErasure* erasure) {
   // Unlike the execution plan, a recorded run keeps every value: the backward pass reads them.
   using Key = std::pair<const Node*, int>;
   auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
@@ -98,6 +98,7 @@ std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes
     }
     for (const auto& fill : call_time_masks_of(*node)) {
       args.kwargs[fill.kwarg] = fill_mask_structure(fill.structure, [&](std::size_t i) -> Json {
+        if (erasure != nullptr && erasure->drops_input(node.get(), i)) return nullptr;
         Tensor mask = mask_of(node->inputs.at(i));
         if (!mask.defined()) return nullptr;
         args.tensors.push_back(mask);
@@ -131,14 +132,15 @@ std::vector<Tensor> record_graph(const std::vector<std::shared_ptr<Node>>& nodes
     auto it = values.find(key_of(t));
     if (it == values.end()) throw ValueError("Graph output was not computed");
     out.push_back(it->second);
-    if (wanted_masks != nullptr) wanted_masks->push_back(mask_of(t));
+    if (wanted_masks != nullptr)
+      wanted_masks->push_back(erasure != nullptr && erasure->drops_tensor(t) ? Tensor() : mask_of(t));
   }
   return out;
 }
 
 std::shared_ptr<const ExecutionPlan> FunctionalImpl::execution_plan() {
   std::lock_guard<std::mutex> lock(plan_mutex_);
-  if (!plan_) plan_ = build_execution_plan(execution_order_, inputs_, outputs_);
+  if (!plan_) plan_ = build_execution_plan(execution_order_, inputs_, outputs_, erasure_[0].get(), erasure_[1].get());
   return plan_;
 }
 
@@ -172,7 +174,8 @@ MaskedRun FunctionalImpl::run_masked(const std::vector<Tensor>& inputs, const st
   auto tape = std::make_shared<GraphTape>();
   for (std::size_t i = 0; i < inputs_.size(); ++i)
     if (is_floating(conformed[i].dtype())) tape->mark_needs_gradient(inputs_[i]);
-  result.outputs = record_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks, *tape);
+  result.outputs = record_graph(execution_order_, inputs_, conformed, outputs_, training, {}, &result.masks, *tape,
+                                erasure_[training ? 1 : 0].get());
   *pullback = [tape, sources = inputs_, wanted = outputs_](const std::vector<Tensor>& output_grads) {
     return tape->backward(sources, wanted, output_grads);
   };

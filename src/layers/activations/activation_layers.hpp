@@ -18,6 +18,8 @@ class ActivationImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
+  // keras.activations.linear returns its argument.
+  bool returns_its_input(bool /*training*/) const override { return activation_ == "linear"; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;

@@ -89,8 +89,9 @@ class MultiHeadAttentionImpl final : public ProjectedAttentionImpl {
   std::string class_name() const override { return "MultiHeadAttention"; }
   Json get_config() const override;
   // MultiHeadAttention.call reads query_mask from the query tensor itself,
-  // whatever was passed.
+  // whatever was passed, then sets the masks of query, value and key to None.
   std::vector<CallMask> call_time_masks(const Json& args, const Json& kwargs) const override;
+  std::vector<std::string> call_erases_masks_of() const override { return {"query", "value", "key"}; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   std::vector<ad::Var> call_tape(const CallArgs& args, const std::vector<ad::Var>& tensors,

@@ -15,6 +15,7 @@ class IdentityImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
+  bool returns_its_input(bool /*training*/) const override { return true; }
   std::vector<TensorSpec> compute_output_spec(const SpecArgs& args) override;
   std::vector<Tensor> call(const CallArgs& args) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }

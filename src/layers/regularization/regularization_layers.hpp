@@ -19,6 +19,8 @@ class NoiseLayer : public Layer {
   bool writes_build_config() const override { return false; }
   // Masks: Dropout, AlphaDropout, SpatialDropout*, GaussianNoise, GaussianDropout pass the mask through.
   bool supports_masking() const override { return true; }
+  // Keras' call returns `inputs` itself unless it draws noise (training).
+  bool returns_its_input(bool training) const override { return !training; }
   double amount() const { return amount_.get<double>(); }
 
  protected:
@@ -100,6 +102,7 @@ class ActivityRegularizationImpl final : public Layer {
   bool writes_build_config() const override { return false; }
   // Masks: passes the input's mask through.
   bool supports_masking() const override { return true; }
+  bool returns_its_input(bool /*training*/) const override { return true; }
   Tensor forward(const Tensor& input, bool training) override;
   Differentiability differentiability() const override { return Differentiability::differentiable; }
   ad::Var forward_tape(const ad::Var& input, TapeVariables& variables, bool training) override;
