@@ -561,6 +561,74 @@ TEST(H5Guards, CorruptGlobalHeapUnderAStringIsAFormatErrorBeforeLibhdf5ReadsIt) 
   EXPECT_EQ(H5File::open_image(image, "strings.h5").root().group("g").string_attr("name"), "replaced");
 }
 
+// An old-style group's local heap (its member names) is checked when the group is opened, before
+// libhdf5 reads its data segment on trust.
+TEST(H5Guards, CorruptLocalHeapOfAGroupIsAFormatErrorBeforeLibhdf5ReadsIt) {
+  H5File written = H5File::create_in_memory("groups.h5");
+  H5Group g = written.root().create_group("g");
+  g.create_group("inner");
+  g.set_string_attr("label", "x");
+  const std::vector<std::byte> image = written.image();
+  const std::string_view text(reinterpret_cast<const char*>(image.data()), image.size());
+  // The root group's heap comes first, then g's, then inner's.
+  const std::size_t root_heap = text.find("HEAP");
+  const std::size_t heap = text.find("HEAP", root_heap + 1);
+  ASSERT_NE(heap, std::string_view::npos);
+  const auto get = [&](std::size_t at) {
+    std::uint64_t value = 0;
+    for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<std::uint8_t>(image[at + i]);
+    return value;
+  };
+  const std::uint64_t data_size = get(heap + 8);
+  ASSERT_GT(data_size, 0u);
+  ASSERT_EQ(get(heap + 24), heap + 32) << "a data segment right after the heap's header";
+  // g's attribute message: version 1, reserved, the sizes of name, datatype and dataspace, "label".
+  const std::size_t label = text.find("label");
+  ASSERT_NE(label, std::string_view::npos);
+  ASSERT_EQ(static_cast<int>(image[label - 8]), 1);
+  ASSERT_EQ(static_cast<int>(image[label - 6]), 6);
+  const auto put = [](std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value) {
+    for (int i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
+  };
+  struct Corruption {
+    const char* what;
+    std::function<void(std::vector<std::byte>&)> apply;
+    const char* message;
+  };
+  const std::vector<Corruption> corruptions = {
+      {"signature", [&](auto& b) { b[heap] = std::byte{'X'}; }, "has no local heap signature"},
+      {"undefined data address", [&](auto& b) { put(b, heap + 24, ~std::uint64_t{0}); }, "past the end of the file"},
+      {"data past the file", [&](auto& b) { put(b, heap + 24, image.size() - 8); }, "past the end of the file"},
+      {"size that wraps", [&](auto& b) { put(b, heap + 8, ~std::uint64_t{0} - 167); }, "past the end of the file"},
+      {"empty data segment", [&](auto& b) { put(b, heap + 8, 0); }, "has an empty data segment"},
+      {"data over the header", [&](auto& b) { put(b, heap + 24, heap); }, "overlaps its own data segment"},
+      {"free list past the data", [&](auto& b) { put(b, heap + 16, data_size); }, "free list past"},
+      {"attribute name past its message", [&](auto& b) { b[label - 6] = std::byte{0xf0}; },
+       "declares a name, datatype and dataspace of 240"},
+  };
+  const keras_test::TempDir dir;
+  for (const Corruption& corruption : corruptions) {
+    std::vector<std::byte> bytes = image;
+    corruption.apply(bytes);
+    {
+      H5File file = H5File::open_image(bytes, "groups.h5");
+      try {
+        (void)file.root().group("g").has_group("inner");
+        ADD_FAILURE() << corruption.what << ": opened without an error";
+      } catch (const keras::FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(corruption.message), std::string::npos)
+            << corruption.what << ": " << e.what();
+        EXPECT_NE(std::string(e.what()).find("Invalid HDF5 group (groups.h5 at /g)"), std::string::npos) << e.what();
+      }
+    }
+    const fs::path path = dir / "groups.h5";
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    H5File file = H5File::open_read(path);
+    EXPECT_THROW((void)file.root().group("g").has_group("inner"), keras::FormatError) << corruption.what;
+  }
+  EXPECT_TRUE(H5File::open_image(image, "groups.h5").root().group("g").has_group("inner"));
+}
+
 // A STORED member of an archive opened by path: datasets come through pread() with the
 // member's CRC-32 run alongside in file order; read out of that order, finish_crc_check()
 // reads the member again. Either way a damaged byte is a CRC error, and the values are exact.

@@ -930,7 +930,11 @@ void H5File::close() {
 // ----------------------------------------------------------------- H5Group
 
 H5Group::H5Group(std::shared_ptr<const H5FileContext> context, H5Id id, std::string path)
-    : context_(std::move(context)), id_(std::move(id)), path_(std::move(path)) {}
+    : context_(std::move(context)), id_(std::move(id)), path_(std::move(path)) {
+  // Every lookup of a member or attribute reads the group's local heap or header: check them
+  // once, before libhdf5 does.
+  check_group_header(id_.get(), context_->display_name, path_);
+}
 H5Group::H5Group(H5Group&&) noexcept = default;
 H5Group& H5Group::operator=(H5Group&&) noexcept = default;
 H5Group::~H5Group() = default;

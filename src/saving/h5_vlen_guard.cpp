@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "keras/error.hpp"
@@ -42,8 +44,9 @@ class Handle {
   hid_t id_;
 };
 
-[[noreturn]] void refuse(const std::string& file, const std::string& where, const std::string& why) {
-  throw FormatError("Invalid HDF5 attribute (" + file + " at " + where + "): " + why);
+[[noreturn]] void refuse(const std::string& file, const std::string& where, const std::string& why,
+                         const char* what = "attribute") {
+  throw FormatError(std::string("Invalid HDF5 ") + what + " (" + file + " at " + where + "): " + why);
 }
 
 std::uint64_t little_endian(const std::uint8_t* bytes, std::size_t width) {
@@ -180,26 +183,39 @@ std::map<std::uint32_t, std::uint64_t> heap_objects(const FileBytes& bytes, std:
   return objects;
 }
 
+// Files keras-cpp opens for writing are ones it creates: their structures are
+// libhdf5's own, and may still be in its cache, not in the bytes.
+bool opened_for_writing(hid_t file_id) {
+  unsigned intent = 0;
+  return H5Fget_intent(file_id, &intent) >= 0 && (intent & H5F_ACC_RDWR) != 0;
+}
+
+// The sizes of the file's addresses and lengths, and where its HDF5 bytes start.
+struct Layout {
+  std::size_t address_size = 0;
+  std::size_t length_size = 0;
+  hsize_t user_block = 0;
+};
+Layout layout_of(hid_t file_id, const std::string& file, const std::string& where, const char* what) {
+  Handle creation(H5Fget_create_plist(file_id));
+  Layout layout;
+  if (!creation.valid() || H5Pget_sizes(creation.get(), &layout.address_size, &layout.length_size) < 0 ||
+      H5Pget_userblock(creation.get(), &layout.user_block) < 0 || layout.address_size == 0 || layout.address_size > 8 ||
+      layout.length_size == 0 || layout.length_size > 8) {
+    refuse(file, where, "cannot read the file's address sizes", what);
+  }
+  return layout;
+}
+
 }  // namespace
 
 void check_vlen_strings_on_heap(hid_t attr, std::size_t count, const std::string& file, const std::string& where) {
   if (count == 0) return;
   register_descriptor_conversion();
   Handle handle(H5Iget_file_id(attr));
-  unsigned intent = 0;
-  if (!handle.valid() || H5Fget_intent(handle.get(), &intent) < 0) refuse(file, where, "cannot find its file");
-  // Files keras-cpp opens for writing are ones it creates: their strings are
-  // libhdf5's own, and their heap may still be in its cache, not in the bytes.
-  if ((intent & H5F_ACC_RDWR) != 0) return;
-  Handle creation(H5Fget_create_plist(handle.get()));
-  std::size_t address_size = 0;
-  std::size_t length_size = 0;
-  hsize_t user_block = 0;
-  if (!creation.valid() || H5Pget_sizes(creation.get(), &address_size, &length_size) < 0 ||
-      H5Pget_userblock(creation.get(), &user_block) < 0 || address_size == 0 || address_size > 8 || length_size == 0 ||
-      length_size > 8) {
-    refuse(file, where, "cannot read the file's address sizes");
-  }
+  if (!handle.valid()) refuse(file, where, "cannot find its file");
+  if (opened_for_writing(handle.get())) return;
+  const auto [address_size, length_size, user_block] = layout_of(handle.get(), file, where, "attribute");
   const std::size_t descriptor_size = 8 + address_size;
   Handle raw_type(H5Tcreate(H5T_OPAQUE, descriptor_size));
   std::vector<std::uint8_t> descriptors(count * descriptor_size);
@@ -236,6 +252,95 @@ void check_vlen_strings_on_heap(hid_t attr, std::size_t count, const std::string
                  std::to_string(object->second) + " bytes");
     }
   }
+}
+
+// An attribute message: version, reserved (version 3: the name's character set), then the
+// sizes of its name, datatype and dataspace (2 bytes each), and those three, each padded to 8
+// bytes in version 1; the value follows. libhdf5 1.10.8 decodes the three on trust, reading past
+// the message when they claim more than it holds (under H5Aexists, H5Aopen, H5Aiterate).
+void check_attribute_message(const std::uint8_t* data, std::uint64_t length, const std::string& file,
+                             const std::string& where) {
+  if (length < 8) refuse(file, where, "an attribute message is shorter than its header", "group");
+  const unsigned version = data[0];
+  const std::uint64_t name = little_endian(data + 2, 2);
+  const std::uint64_t type = little_endian(data + 4, 2);
+  const std::uint64_t space = little_endian(data + 6, 2);
+  const auto padded = [&](std::uint64_t n) { return version == 1 ? (n + 7) / 8 * 8 : n; };
+  const std::uint64_t header = version == 3 ? 9 : 8;
+  if (header + padded(name) + padded(type) + padded(space) > length) {
+    refuse(file, where,
+           "an attribute message of " + std::to_string(length) + " bytes declares a name, datatype and dataspace of " +
+               std::to_string(name) + ", " + std::to_string(type) + " and " + std::to_string(space) + " bytes",
+           "group");
+  }
+}
+
+// An old-style group (the kind h5py and keras-cpp write) names its members in a local heap:
+// its object header's symbol table message (type 0x11) holds the heap's address, and the heap
+// starts with "HEAP", version 0, 3 reserved bytes, the data segment's size, the offset of the
+// first free block (1: none) and the data segment's address. libhdf5 1.10.8 reads the data
+// segment at that address and of that size on trust.
+void check_group_header(hid_t group, const std::string& file, const std::string& where) {
+  Handle handle(H5Iget_file_id(group));
+  if (!handle.valid()) refuse(file, where, "cannot find its file", "group");
+  if (opened_for_writing(handle.get())) return;
+  const Layout layout = layout_of(handle.get(), file, where, "group");
+  H5O_info_t info{};
+  if (H5Oget_info2(group, &info, H5O_INFO_BASIC) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    refuse(file, where, "cannot read its object header", "group");
+  }
+  const FileBytes bytes(handle.get(), file, where);
+  const std::uint64_t end = bytes.size();
+  // [offset, offset + count) of the file when it lies inside it, else empty.
+  const auto read = [&](std::uint64_t address, std::size_t count) -> std::vector<std::uint8_t> {
+    if (address > end || layout.user_block > end - address || count > end - address - layout.user_block) return {};
+    return bytes.read(address + layout.user_block, count);
+  };
+  const std::size_t a = layout.address_size;
+  const std::size_t l = layout.length_size;
+
+  // Version 1 object header: version 1, reserved, message count (2), reference count (4),
+  // header size (4), padding to 16; then messages of type (2), size (2), flags, 3 reserved and
+  // data. Continuation messages (0x10) point to further blocks of messages. Version 2 headers
+  // ("OHDR") belong to new-style groups, which have no local heap.
+  const std::vector<std::uint8_t> prefix = read(info.addr, 16);
+  if (prefix.size() != 16 || prefix[0] != 1) return;  // not version 1: libhdf5 checks it itself
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks{{info.addr + 16, little_endian(prefix.data() + 8, 4)}};
+  std::optional<std::uint64_t> heap;
+  constexpr std::size_t kMaxBlocks = 64;
+  for (std::size_t b = 0; b < blocks.size() && b < kMaxBlocks; ++b) {
+    const auto [start, size] = blocks[b];
+    const std::vector<std::uint8_t> block = read(start, static_cast<std::size_t>(std::min<std::uint64_t>(size, end)));
+    for (std::size_t at = 0; at + 8 <= block.size();) {
+      const std::uint64_t type = little_endian(block.data() + at, 2);
+      const std::uint64_t length = little_endian(block.data() + at + 2, 2);
+      const std::uint8_t* data = block.data() + at + 8;
+      if (length > block.size() - at - 8) break;  // libhdf5 refuses the header itself
+      if (type == 0x11 && length >= 2 * a && !heap) heap = little_endian(data + a, a);
+      if (type == 0x10 && length >= a + l) blocks.emplace_back(little_endian(data, a), little_endian(data + a, l));
+      if (type == 0x0c) check_attribute_message(data, length, file, where);
+      at += 8 + length;
+    }
+  }
+  if (!heap) return;
+  const std::size_t prefix_size = 8 + 2 * l + a;
+  const std::vector<std::uint8_t> heap_prefix = read(*heap, prefix_size);
+  const auto bad = [&](const std::string& why) {
+    refuse(file, where, "its local heap at byte " + std::to_string(*heap) + " " + why, "group");
+  };
+  if (heap_prefix.size() != prefix_size) bad("lies past the end of the file");
+  if (std::memcmp(heap_prefix.data(), "HEAP", 4) != 0 || heap_prefix[4] != 0) bad("has no local heap signature");
+  const std::uint64_t data_size = little_endian(heap_prefix.data() + 8, l);
+  const std::uint64_t free_block = little_endian(heap_prefix.data() + 8 + l, l);
+  const std::uint64_t data_address = little_endian(heap_prefix.data() + 8 + 2 * l, a);
+  if (data_size == 0) bad("has an empty data segment");
+  if (data_address > end || data_size > end - data_address || layout.user_block > end - data_address - data_size) {
+    bad("has a data segment of " + std::to_string(data_size) + " bytes at byte " + std::to_string(data_address) +
+        ", past the end of the file");
+  }
+  if (data_address < *heap + prefix_size && *heap < data_address + data_size) bad("overlaps its own data segment");
+  if (free_block != 1 && free_block >= data_size) bad("has its free list past its data segment");
 }
 
 }  // namespace keras::saving

@@ -1,4 +1,4 @@
-// A check of variable-length strings before libhdf5 reads them.
+// Checks of structures libhdf5 1.10.8 trusts, made before it reads them.
 #pragma once
 
 #include <hdf5.h>
@@ -17,5 +17,15 @@ namespace keras::saving {
 // throws FormatError, naming `file` and `where`, unless every string is an
 // object of that collection whose size is the descriptor's length.
 void check_vlen_strings_on_heap(hid_t attr, std::size_t count, const std::string& file, const std::string& where);
+
+// The same libhdf5 reads an old-style group's member names from a local heap
+// whose data segment address and size it takes on trust (a null memcpy, a
+// realloc of a size that wrapped below zero), and decodes attribute messages
+// whose inner sizes it takes on trust (reads past the message): fuzz/README.md.
+// This walks the group's version 1 object header and throws FormatError, naming
+// `file` and `where`, unless every attribute message holds what it declares and
+// the local heap's data segment lies inside the file, apart from the heap's
+// header, with its free list starting inside it.
+void check_group_header(hid_t group, const std::string& file, const std::string& where);
 
 }  // namespace keras::saving
