@@ -605,6 +605,8 @@ TEST(H5Guards, CorruptLocalHeapOfAGroupIsAFormatErrorBeforeLibhdf5ReadsIt) {
       {"free list past the data", [&](auto& b) { put(b, heap + 16, data_size); }, "free list past"},
       {"attribute name past its message", [&](auto& b) { b[label - 6] = std::byte{0xf0}; },
        "declares a name, datatype and dataspace of 240"},
+      {"attribute name without its terminator", [&](auto& b) { b[label + 5] = std::byte{'!'}; },
+       "is not terminated inside its message"},
   };
   const keras_test::TempDir dir;
   for (const Corruption& corruption : corruptions) {

@@ -273,6 +273,9 @@ void check_attribute_message(const std::uint8_t* data, std::uint64_t length, con
                std::to_string(name) + ", " + std::to_string(type) + " and " + std::to_string(space) + " bytes",
            "group");
   }
+  // libhdf5 copies the name with strdup: it must end inside its field.
+  if (std::memchr(data + header, 0, name) == nullptr)
+    refuse(file, where, "an attribute name is not terminated inside its message", "group");
 }
 
 // An old-style group (the kind h5py and keras-cpp write) names its members in a local heap:
