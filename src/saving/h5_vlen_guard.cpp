@@ -254,6 +254,29 @@ void check_vlen_strings_on_heap(hid_t attr, std::size_t count, const std::string
   }
 }
 
+// An enumeration datatype (class 8): class and version, the member count in the bit field, the
+// size, an integer base type (8 + 4 bytes), then the members' names, NUL-terminated (padded to 8
+// bytes before version 3), then their values. libhdf5 copies each name with strdup, so each must
+// end inside the datatype; other classes are left to libhdf5.
+void check_enum_member_names(const std::uint8_t* type, std::uint64_t size, const std::string& file,
+                             const std::string& where) {
+  if (size < 8 || (type[0] & 0x0f) != 8) return;
+  const unsigned version = type[0] >> 4;
+  const std::uint64_t members = little_endian(type + 1, 2);
+  constexpr std::uint64_t kIntegerBase = 12;
+  const auto refuse_enum = [&](const std::string& why) {
+    refuse(file, where, "an attribute's enumeration type " + why, "group");
+  };
+  if (size < 8 + kIntegerBase || (type[8] & 0x0f) != 0) refuse_enum("has no integer base type");
+  std::uint64_t at = 8 + kIntegerBase;
+  for (std::uint64_t i = 0; i < members; ++i) {
+    const void* end = at < size ? std::memchr(type + at, 0, size - at) : nullptr;
+    if (end == nullptr) refuse_enum("has a member name that is not terminated inside it");
+    const auto length = static_cast<std::uint64_t>(static_cast<const std::uint8_t*>(end) - (type + at)) + 1;
+    at += version < 3 ? (length + 7) / 8 * 8 : length;
+  }
+}
+
 // An attribute message: version, reserved (version 3: the name's character set), then the
 // sizes of its name, datatype and dataspace (2 bytes each), and those three, each padded to 8
 // bytes in version 1; the value follows. libhdf5 1.10.8 decodes the three on trust, reading past
@@ -276,6 +299,7 @@ void check_attribute_message(const std::uint8_t* data, std::uint64_t length, con
   // libhdf5 copies the name with strdup: it must end inside its field.
   if (std::memchr(data + header, 0, name) == nullptr)
     refuse(file, where, "an attribute name is not terminated inside its message", "group");
+  check_enum_member_names(data + header + padded(name), type, file, where);
 }
 
 // An old-style group (the kind h5py and keras-cpp write) names its members in a local heap:
