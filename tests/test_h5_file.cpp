@@ -508,6 +508,36 @@ TEST(H5Guards, ShapeBombThresholdAndMessage) {
 // collection trusting the collection's sizes and indices (fuzz/README.md):
 // each corruption below crashed, hung or over-allocated inside H5Aread before
 // src/saving/h5_vlen_guard.cpp checked the collection first.
+struct Corruption {
+  const char* what;
+  std::function<void(std::vector<std::byte>&)> apply;
+  const char* message;
+};
+
+// Each corruption of `image` makes `read` throw a FormatError naming `context` and holding the
+// corruption's message when the file is opened from memory (libhdf5's core driver), and a
+// FormatError when it is opened from disk (the sec2 driver).
+void expect_corruptions_refused(const std::vector<std::byte>& image, const std::string& name,
+                                const std::vector<Corruption>& corruptions, const std::string& context,
+                                const std::function<void(const H5File&)>& read) {
+  const keras_test::TempDir dir;
+  for (const Corruption& corruption : corruptions) {
+    std::vector<std::byte> bytes = image;
+    corruption.apply(bytes);
+    try {
+      read(H5File::open_image(bytes, name));
+      ADD_FAILURE() << corruption.what << ": read without an error";
+    } catch (const keras::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(corruption.message), std::string::npos)
+          << corruption.what << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(context), std::string::npos) << e.what();
+    }
+    const fs::path path = dir / name;
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    EXPECT_THROW(read(H5File::open_read(path)), keras::FormatError) << corruption.what;
+  }
+}
+
 TEST(H5Guards, CorruptGlobalHeapUnderAStringIsAFormatErrorBeforeLibhdf5ReadsIt) {
   H5File written = H5File::create_in_memory("strings.h5");
   written.root().create_group("g").set_string_attr("name", "replaced");
@@ -522,11 +552,6 @@ TEST(H5Guards, CorruptGlobalHeapUnderAStringIsAFormatErrorBeforeLibhdf5ReadsIt) 
   const auto put = [](std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value, int width) {
     for (int i = 0; i < width; ++i) bytes[at + i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
   };
-  struct Corruption {
-    const char* what;
-    std::function<void(std::vector<std::byte>&)> apply;
-    const char* message;
-  };
   const std::vector<Corruption> corruptions = {
       {"signature", [&](auto& b) { b[heap] = std::byte{'X'}; }, "is not a version 1 collection"},
       {"collection size past the file", [&](auto& b) { put(b, heap + 8, image.size(), 8); }, "declares"},
@@ -536,27 +561,8 @@ TEST(H5Guards, CorruptGlobalHeapUnderAStringIsAFormatErrorBeforeLibhdf5ReadsIt) 
       {"free space that never ends", [&](auto& b) { put(b, object + 24, 0, 2), put(b, object + 32, 0, 8); },
        "free-space entry"},
   };
-  const keras_test::TempDir dir;
-  for (const Corruption& corruption : corruptions) {
-    std::vector<std::byte> bytes = image;
-    corruption.apply(bytes);
-    {
-      H5File file = H5File::open_image(bytes, "strings.h5");
-      try {
-        (void)file.root().group("g").string_attr("name");
-        ADD_FAILURE() << corruption.what << ": read without an error";
-      } catch (const keras::FormatError& e) {
-        EXPECT_NE(std::string(e.what()).find(corruption.message), std::string::npos)
-            << corruption.what << ": " << e.what();
-        EXPECT_NE(std::string(e.what()).find("strings.h5 at /g (attribute 'name')"), std::string::npos) << e.what();
-      }
-    }
-    // The same through the file on disk (libhdf5's sec2 driver).
-    const fs::path path = dir / "strings.h5";
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    H5File file = H5File::open_read(path);
-    EXPECT_THROW((void)file.root().group("g").string_attr("name"), keras::FormatError) << corruption.what;
-  }
+  expect_corruptions_refused(image, "strings.h5", corruptions, "strings.h5 at /g (attribute 'name')",
+                             [](const H5File& file) { (void)file.root().group("g").string_attr("name"); });
   // Untouched, both read the string.
   EXPECT_EQ(H5File::open_image(image, "strings.h5").root().group("g").string_attr("name"), "replaced");
 }
@@ -590,11 +596,6 @@ TEST(H5Guards, CorruptLocalHeapOfAGroupIsAFormatErrorBeforeLibhdf5ReadsIt) {
   const auto put = [](std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value) {
     for (int i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
   };
-  struct Corruption {
-    const char* what;
-    std::function<void(std::vector<std::byte>&)> apply;
-    const char* message;
-  };
   const std::vector<Corruption> corruptions = {
       {"signature", [&](auto& b) { b[heap] = std::byte{'X'}; }, "has no local heap signature"},
       {"undefined data address", [&](auto& b) { put(b, heap + 24, ~std::uint64_t{0}); }, "past the end of the file"},
@@ -608,26 +609,8 @@ TEST(H5Guards, CorruptLocalHeapOfAGroupIsAFormatErrorBeforeLibhdf5ReadsIt) {
       {"attribute name without its terminator", [&](auto& b) { b[label + 5] = std::byte{'!'}; },
        "is not terminated inside its message"},
   };
-  const keras_test::TempDir dir;
-  for (const Corruption& corruption : corruptions) {
-    std::vector<std::byte> bytes = image;
-    corruption.apply(bytes);
-    {
-      H5File file = H5File::open_image(bytes, "groups.h5");
-      try {
-        (void)file.root().group("g").has_group("inner");
-        ADD_FAILURE() << corruption.what << ": opened without an error";
-      } catch (const keras::FormatError& e) {
-        EXPECT_NE(std::string(e.what()).find(corruption.message), std::string::npos)
-            << corruption.what << ": " << e.what();
-        EXPECT_NE(std::string(e.what()).find("Invalid HDF5 group (groups.h5 at /g)"), std::string::npos) << e.what();
-      }
-    }
-    const fs::path path = dir / "groups.h5";
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    H5File file = H5File::open_read(path);
-    EXPECT_THROW((void)file.root().group("g").has_group("inner"), keras::FormatError) << corruption.what;
-  }
+  expect_corruptions_refused(image, "groups.h5", corruptions, "Invalid HDF5 group (groups.h5 at /g)",
+                             [](const H5File& file) { (void)file.root().group("g").has_group("inner"); });
   EXPECT_TRUE(H5File::open_image(image, "groups.h5").root().group("g").has_group("inner"));
 }
 
