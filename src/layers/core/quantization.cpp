@@ -256,7 +256,10 @@ Tensor dequantize_with_sz_map(const Tensor& q, const Tensor& scale, const Tensor
 Tensor group_indices(std::int64_t n, std::int64_t block_size) {
   Tensor out({n}, DType::float32);
   float* p = out.data<float>();
-  for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(i / block_size);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t group = i / block_size;  // floor, as Keras' integer division
+    p[i] = static_cast<float>(group);
+  }
   return out;
 }
 
