@@ -95,7 +95,9 @@ std::uint64_t weights_file_size_bound(const ModelImpl& model) {
     bound += kPerObject;
     for (const auto& variable : variables) bound += variable->value().nbytes() + kPerObject;
   };
-  for (const auto& entry : walk_model(model)) add(entry.layer->variables_to_save());
+  // own_variables(), not variables_to_save(): the same sizes without merging LoRA matrices (and
+  // re-quantizing) a second time just to count bytes.
+  for (const auto& entry : walk_model(model)) add(entry.layer->own_variables());
   for (const auto& [path, optimizer] : walk_optimizers(model)) add(optimizer->variables());
   return bound;
 }
