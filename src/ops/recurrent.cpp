@@ -5,6 +5,7 @@
 
 #include "ops/common.hpp"
 #include "ops/dnnl_context.hpp"
+#include "ops/lstm_single_sample.hpp"
 
 namespace keras::kernels {
 
@@ -46,6 +47,7 @@ struct PreparedRecurrent::State {
   memory::desc src_layer_md, src_iter_md, dst_layer_md, dst_iter_md;
   detail::DnnlPrimitive primitive;
   memory weights_layer, weights_iter, bias;
+  std::unique_ptr<detail::SingleSampleLstm> single_sample;  // instead of the primitive, when set
 };
 
 PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& kernel_in,
@@ -86,6 +88,12 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
 
   auto state = std::make_shared<State>();
   state->shape = shape;
+  if (shape.cell == RecurrentCell::lstm && n == 1 && detail::single_sample_lstm_supported()) {
+    state->single_sample = std::make_unique<detail::SingleSampleLstm>(
+        c, u, kernel.data<float>(), recurrent_kernel.data<float>(), bias.data<float>());
+    state_ = std::move(state);
+    return;
+  }
   const auto f32 = memory::data_type::f32;
   state->src_layer_md = memory::desc({t, n, c}, f32, tag::ntc);
   state->dst_layer_md = memory::desc({t, n, u}, f32, tag::ntc);
@@ -159,6 +167,30 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
   state_ = std::move(state);
 }
 
+namespace {
+
+// The sequence in Keras' order from dst_layer, where step t's output is at row t.
+PreparedRecurrent::Result finish_sequence(const RecurrentShape& shape, PreparedRecurrent::Result result,
+                                          Tensor dst_layer, bool want_sequence) {
+  if (!want_sequence) return result;
+  if (!shape.reverse) {
+    result.sequence = std::move(dst_layer);
+    return result;
+  }
+  // oneDNN writes step t's output at t; Keras' go_backwards returns them in processing order.
+  result.sequence = Tensor::uninitialized(dst_layer.shape());
+  const std::size_t row = static_cast<std::size_t>(shape.units) * sizeof(float);
+  for (std::int64_t b = 0; b < shape.batch; ++b) {
+    for (std::int64_t k = 0; k < shape.steps; ++k) {
+      std::memcpy(result.sequence.data<float>() + (b * shape.steps + k) * shape.units,
+                  dst_layer.data<float>() + (b * shape.steps + shape.steps - 1 - k) * shape.units, row);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
 PreparedRecurrent::Result PreparedRecurrent::run(const Tensor& sequence, const std::vector<Tensor>& initial_states,
                                                  bool want_sequence) const {
   const State& s = *state_;
@@ -182,6 +214,13 @@ PreparedRecurrent::Result PreparedRecurrent::run(const Tensor& sequence, const s
   }
   Tensor dst_layer = Tensor::uninitialized({shape.batch, shape.steps, shape.units});
   Result result;
+  if (s.single_sample) {
+    for (std::size_t i = 0; i < state_count; ++i)
+      result.states.push_back(initial_states.empty() ? Tensor::zeros(state_shape) : initial_states[i].clone());
+    s.single_sample->run(sequence.data<float>(), shape.steps, shape.reverse, result.states[0].data<float>(),
+                         result.states[1].data<float>(), want_sequence ? dst_layer.data<float>() : nullptr);
+    return finish_sequence(shape, std::move(result), std::move(dst_layer), want_sequence);
+  }
   for (std::size_t i = 0; i < state_count; ++i) result.states.push_back(Tensor::uninitialized(state_shape));
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC_LAYER, detail::wrap_memory(s.src_layer_md, sequence.data<float>())},
@@ -200,21 +239,7 @@ PreparedRecurrent::Result PreparedRecurrent::run(const Tensor& sequence, const s
     args.emplace(DNNL_ARG_DST_ITER_C, detail::wrap_memory(s.dst_iter_md, result.states[1].data<float>()));
   }
   detail::execute(s.primitive, std::move(args));
-  if (!want_sequence) return result;
-  if (!shape.reverse) {
-    result.sequence = std::move(dst_layer);
-    return result;
-  }
-  // oneDNN writes step t's output at t; Keras' go_backwards returns them in processing order.
-  result.sequence = Tensor::uninitialized(dst_layer.shape());
-  const std::size_t row = static_cast<std::size_t>(shape.units) * sizeof(float);
-  for (std::int64_t b = 0; b < shape.batch; ++b) {
-    for (std::int64_t k = 0; k < shape.steps; ++k) {
-      std::memcpy(result.sequence.data<float>() + (b * shape.steps + k) * shape.units,
-                  dst_layer.data<float>() + (b * shape.steps + shape.steps - 1 - k) * shape.units, row);
-    }
-  }
-  return result;
+  return finish_sequence(shape, std::move(result), std::move(dst_layer), want_sequence);
 }
 
 }  // namespace keras::kernels

@@ -32,7 +32,8 @@ bool recurrent_primitive_supports(RecurrentCell cell, const std::string& activat
                                   const std::string& recurrent_activation);
 
 // A oneDNN RNN primitive created once for one shape (and this thread's OpenMP team), the
-// weights copied into its layout once. run() is thread-safe.
+// weights copied into its layout once; an LSTM of one sample runs a kernel of ours instead
+// (ops/lstm_single_sample.hpp) where the CPU has AVX-512. run() is thread-safe.
 class PreparedRecurrent {
  public:
   // kernel [C, G*U], recurrent_kernel [U, G*U]; bias [G*U] ([2, 3U] for gru_reset_after: input
