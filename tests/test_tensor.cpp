@@ -1,11 +1,13 @@
 // Tensors, dtypes, .npy files, random draws and initializer statistics.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
 #include "keras/keras.hpp"
 #include "support/test_support.hpp"
+#include "tensor/arena.hpp"
 
 namespace {
 
@@ -185,6 +187,123 @@ TEST(Initializers, ConstantsOrthogonalAndConfigs) {
   EXPECT_EQ(keras::initializers::RandomNormal(0.0, 0.5, 9).serialize().at("config").dump(),
             R"({"seed":9,"mean":0.0,"stddev":0.5})");
   EXPECT_THROW(keras::initializers::Initializer("no_such_init"), keras::UnknownObjectError);
+}
+
+// The arena of a repeated computation (src/tensor/arena.cpp): the first call records, the next
+// ones with the same allocations replay them from one block.
+using keras::detail::ArenaCache;
+constexpr std::int64_t kQuarterMiB = 64 * 1024;  // floats
+
+bool all_equal(const Tensor& t, float value) {
+  const float* v = t.data<float>();
+  return std::all_of(v, v + t.size(), [&](float x) { return x == value; });
+}
+
+TEST(Arena, ARecordedCallReplaysFromOneBlock) {
+  ArenaCache cache;
+  std::vector<std::vector<const void*>> seen;
+  std::vector<Tensor> outputs;
+  for (int call = 0; call < 3; ++call) {
+    ArenaCache::Scope scope(cache, {1});
+    std::vector<const void*> addresses;
+    {
+      Tensor a = Tensor::full({kQuarterMiB}, 1.0F);
+      addresses.push_back(a.raw_data());
+    }
+    {
+      Tensor b = Tensor::full({kQuarterMiB}, 2.0F);
+      addresses.push_back(b.raw_data());
+    }
+    outputs.push_back(Tensor::full({kQuarterMiB}, static_cast<float>(call)));  // outlives the call
+    addresses.push_back(outputs.back().raw_data());
+    seen.push_back(addresses);
+  }
+  // Replayed, a and b (never alive together) share the block's first bytes, call after call.
+  EXPECT_EQ(seen[1][0], seen[1][1]);
+  EXPECT_EQ(seen[2][0], seen[1][0]);
+  EXPECT_EQ(seen[2][1], seen[1][1]);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(seen[1][0]) % 64, 0U);
+  // Outputs are the system's, each its own.
+  EXPECT_NE(seen[1][2], seen[1][0]);
+  EXPECT_NE(seen[2][2], seen[1][2]);
+  for (int call = 0; call < 3; ++call) EXPECT_TRUE(all_equal(outputs[call], static_cast<float>(call)));
+}
+
+TEST(Arena, ABufferAliveWhereTheRecordFreedItSharesNoBytes) {
+  ArenaCache cache;
+  auto freed_first = [&] {
+    ArenaCache::Scope scope(cache, {2});
+    { Tensor a = Tensor::full({kQuarterMiB}, 1.0F); }
+    Tensor b = Tensor::full({kQuarterMiB}, 2.0F);
+  };
+  freed_first();
+  freed_first();
+  {
+    // The same sizes, but a is still alive when b comes: b must not take a's bytes.
+    ArenaCache::Scope scope(cache, {2});
+    Tensor a = Tensor::full({kQuarterMiB}, 1.0F);
+    Tensor b = Tensor::full({kQuarterMiB}, 2.0F);
+    EXPECT_NE(a.raw_data(), b.raw_data());
+    EXPECT_TRUE(all_equal(a, 1.0F));
+    EXPECT_TRUE(all_equal(b, 2.0F));
+  }
+  freed_first();  // recorded anew, and still right
+}
+
+TEST(Arena, AnOutputKeptFromTheBlockIsNotOverwrittenByLaterCalls) {
+  ArenaCache cache;
+  auto temporary = [&](float value) {
+    ArenaCache::Scope scope(cache, {3});
+    Tensor t = Tensor::full({4 * kQuarterMiB}, value);
+    Tensor u = Tensor::full({kQuarterMiB}, value);
+  };
+  temporary(1.0F);
+  Tensor kept;
+  {
+    // Replayed from the block, but this time the caller keeps it.
+    ArenaCache::Scope scope(cache, {3});
+    kept = Tensor::full({4 * kQuarterMiB}, 5.0F);
+    Tensor u = Tensor::full({kQuarterMiB}, 5.0F);
+  }
+  for (int call = 0; call < 3; ++call) temporary(static_cast<float>(call + 10));
+  EXPECT_TRUE(all_equal(kept, 5.0F));
+}
+
+TEST(Arena, AnotherSequenceOfSizesIsRecordedAndReplayedInTurn) {
+  ArenaCache cache;
+  for (int call = 0; call < 6; ++call) {
+    ArenaCache::Scope scope(cache, {4});
+    const std::int64_t size = call < 3 ? kQuarterMiB : 3 * kQuarterMiB;
+    Tensor a = Tensor::full({size}, 1.0F);
+    Tensor b = Tensor::full({size / 2}, 2.0F);
+    Tensor c = Tensor::full({size * 2}, 3.0F);
+    EXPECT_TRUE(all_equal(a, 1.0F) && all_equal(b, 2.0F) && all_equal(c, 3.0F)) << "call " << call;
+  }
+}
+
+TEST(Arena, RepeatedPredictsGiveTheFirstPredictsValues) {
+  // Each predict after the second replays its intermediates from the plan's arena.
+  keras::clear_session();
+  auto x = keras::Input({12, 12, 8});
+  auto y = keras::layers::Conv2D(16, 3, {.padding = "same"})(x);
+  y = keras::layers::BatchNormalization()(y);
+  y = keras::layers::ReLU()(y);
+  auto z = keras::layers::DepthwiseConv2D(3, {.padding = "same"})(y);
+  z = keras::layers::Add()({y, z});
+  z = keras::layers::GlobalAveragePooling2D()(z);
+  keras::Model model(x, keras::layers::Dense(5)(z));
+  const Tensor first = keras::random::uniform({16, 12, 12, 8}, -1.0F, 1.0F, 1);
+  const Tensor second = keras::random::uniform({16, 12, 12, 8}, -1.0F, 1.0F, 2);
+  const Tensor want_first = model.predict(first)[0];
+  const Tensor want_second = model.predict(second)[0];
+  for (int round = 0; round < 4; ++round) {
+    EXPECT_TRUE(keras::allclose(model.predict(first)[0], want_first, 0, 0)) << "round " << round;
+    EXPECT_TRUE(keras::allclose(model.predict(second)[0], want_second, 0, 0)) << "round " << round;
+  }
+  // A kept prediction survives the next ones.
+  const Tensor kept = model.predict(first)[0];
+  for (int round = 0; round < 3; ++round) model.predict(second);
+  EXPECT_TRUE(keras::allclose(kept, want_first, 0, 0));
 }
 
 TEST(Json, DumpsLikePython) {

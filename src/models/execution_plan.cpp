@@ -9,6 +9,7 @@
 #include "models/functional.hpp"
 #include "models/fusion.hpp"
 #include "models/mask_erasure.hpp"
+#include "tensor/arena.hpp"
 
 namespace keras::detail {
 
@@ -135,6 +136,7 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
                                      (training_erasure != nullptr && erases(*training_erasure) ? 2 : 0));
   };
   auto plan = std::make_shared<ExecutionPlan>();
+  plan->arenas = std::make_shared<ArenaCache>();
   using Key = std::pair<const Node*, int>;
   std::map<Key, int> slots;
   auto key_of = [](const KerasTensor& t) { return Key{t.node().get(), t.index()}; };
@@ -217,6 +219,16 @@ std::shared_ptr<const ExecutionPlan> build_execution_plan(const std::vector<std:
 std::vector<Tensor> run_execution_plan(const ExecutionPlan& plan, const std::vector<Tensor>& source_values,
                                        bool training, const std::vector<Tensor>& source_masks,
                                        std::vector<Tensor>* wanted_masks) {
+  // The same plan on inputs of the same shapes and dtypes makes the same allocations.
+  std::vector<std::int64_t> signature{training ? 1 : 0};
+  for (const Tensor& v : source_values) {
+    signature.push_back(static_cast<std::int64_t>(v.dtype()));
+    signature.push_back(v.rank());
+    signature.insert(signature.end(), v.shape().begin(), v.shape().end());
+  }
+  for (const Tensor& m : source_masks) signature.push_back(m.defined() ? m.size() : -1);
+  std::optional<ArenaCache::Scope> arena;
+  if (plan.arenas) arena.emplace(*plan.arenas, std::move(signature));
   const auto n = static_cast<std::size_t>(plan.num_slots);
   std::vector<Tensor> values(n);
   std::vector<char> present(n, 0);  // a slot can hold an undefined tensor

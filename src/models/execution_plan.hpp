@@ -18,6 +18,7 @@ namespace keras::detail {
 
 class MaskedCallable;
 class FusedStep;
+class ArenaCache;
 
 struct PlanStep {
   std::shared_ptr<Node> node;
@@ -56,6 +57,9 @@ struct ExecutionPlan {
   std::vector<int> wanted;                       // slot per wanted tensor
   std::vector<int> wanted_mask_symbolic;         // slot of each wanted tensor's symbolic mask (-1: none)
   std::vector<std::uint8_t> wanted_mask_erased;  // as MaskFill::erased
+  // The buffers of runs per input signature (tensor/arena.hpp); synchronized on its own, so
+  // that the plan stays shareable.
+  std::shared_ptr<ArenaCache> arenas;
 };
 
 // Plans the run of `nodes` (in dependency order) from `sources` to `wanted`.

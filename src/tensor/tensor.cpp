@@ -1,7 +1,5 @@
 #include "keras/tensor.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -11,27 +9,22 @@
 #include <new>
 #include <sstream>
 
+#include "tensor/arena.hpp"
+
 namespace keras {
 
 namespace {
 
 constexpr std::size_t kAlignment = 64;
 
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
-
 std::shared_ptr<std::byte> allocate_storage(std::size_t nbytes, bool zero = true) {
-  // Round up so aligned_alloc's size is a multiple of the alignment, and never 0.
+  // Round up to the alignment, and never 0.
   std::size_t padded = ((nbytes + kAlignment - 1) / kAlignment) * kAlignment;
   if (padded == 0) padded = kAlignment;
-  // Large buffers (weights, big activations) are aligned to 2 MiB and asked to use transparent
-  // huge pages: first touches then fault once per 2 MiB instead of once per 4 KiB page (glibc's
-  // aligned_alloc takes any size with this alignment).
-  const bool huge = padded >= 2 * kHugePage;
-  void* memory = std::aligned_alloc(huge ? kHugePage : kAlignment, padded);
-  if (memory == nullptr) throw std::bad_alloc();
-  if (huge) ::madvise(memory, padded, MADV_HUGEPAGE);
-  if (zero) std::memset(memory, 0, padded);
-  return {static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); }};
+  std::shared_ptr<std::byte> storage = detail::arena_allocate(padded);
+  if (!storage) storage = detail::system_allocate(padded);
+  if (zero) std::memset(storage.get(), 0, padded);
+  return storage;
 }
 
 template <typename T>
