@@ -17,7 +17,7 @@ namespace {
 template <typename F>
 Tensor map(const Tensor& x_in, F fn) {
   Tensor x = detail::to_float(x_in);
-  Tensor out(x.shape());
+  Tensor out = Tensor::uninitialized(x.shape());
   const float* in = x.data<float>();
   float* o = out.data<float>();
   for (std::int64_t i = 0, n = x.size(); i < n; ++i) o[i] = fn(in[i]);

@@ -1,5 +1,6 @@
 #include "ops/elementwise.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -20,7 +21,7 @@ inline float softplus_scalar(float x) { return std::max(x, 0.0F) + std::log1p(st
 
 Tensor unary(UnaryOp op, const Tensor& x_in) {
   Tensor x = detail::to_float(x_in);
-  Tensor out(x.shape());
+  Tensor out = Tensor::uninitialized(x.shape());  // every element is written below
   const auto n = static_cast<Eigen::Index>(x.size());
   const float* in = x.data<float>();
   float* o = out.data<float>();
@@ -128,6 +129,16 @@ Tensor reciprocal(const Tensor& x) { return unary(UnaryOp::reciprocal, x); }
 
 namespace {
 
+// Whether `part`, its leading 1s dropped, is the trailing dimensions of `whole`.
+bool repeats_along_leading_axes(const Shape& part, const Shape& whole) {
+  std::size_t first = 0;
+  while (first < part.size() && part[first] == 1) ++first;
+  const std::size_t kept = part.size() - first;
+  if (kept > whole.size()) return false;
+  return std::equal(part.begin() + static_cast<std::ptrdiff_t>(first), part.end(),
+                    whole.end() - static_cast<std::ptrdiff_t>(kept));
+}
+
 // Applies f over the numpy broadcast of a and b into out (all contiguous).
 template <typename In, typename Out, typename F>
 void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, F f) {
@@ -149,6 +160,21 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, F f) {
     for (std::int64_t i = 0; i < n; ++i) po[i] = f(va, pb[i]);
     return;
   }
+  // One operand repeats whole along the output's leading axes (a per-channel mean, scale or
+  // bias): one contiguous pass per repetition, where the general walk would take runs as short
+  // as the channels (3 for an image's Normalization).
+  if (a.size() == n && b.size() > 0 && repeats_along_leading_axes(b.shape(), out.shape())) {
+    const std::int64_t inner = b.size();
+    for (std::int64_t o = 0; o < n; o += inner)
+      for (std::int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[o + j], pb[j]);
+    return;
+  }
+  if (b.size() == n && a.size() > 0 && repeats_along_leading_axes(a.shape(), out.shape())) {
+    const std::int64_t inner = a.size();
+    for (std::int64_t o = 0; o < n; o += inner)
+      for (std::int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[j], pb[o + j]);
+    return;
+  }
   const std::vector<std::int64_t> strides[3] = {detail::broadcast_strides(a.shape(), out.shape()),
                                                 detail::broadcast_strides(b.shape(), out.shape()),
                                                 detail::contiguous_strides(out.shape())};
@@ -157,7 +183,19 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, F f) {
                                    const In* ra = pa + off[0];
                                    const In* rb = pb + off[1];
                                    Out* ro = po + off[2];
-                                   for (std::int64_t i = 0; i < count; ++i) ro[i] = f(ra[i * step[0]], rb[i * step[1]]);
+                                   // Unit and zero steps spelled out, so that the compiler vectorizes them.
+                                   if (step[0] == 1 && step[1] == 1) {
+                                     for (std::int64_t i = 0; i < count; ++i) ro[i] = f(ra[i], rb[i]);
+                                   } else if (step[0] == 1 && step[1] == 0) {
+                                     const In vb = rb[0];
+                                     for (std::int64_t i = 0; i < count; ++i) ro[i] = f(ra[i], vb);
+                                   } else if (step[0] == 0 && step[1] == 1) {
+                                     const In va = ra[0];
+                                     for (std::int64_t i = 0; i < count; ++i) ro[i] = f(va, rb[i]);
+                                   } else {
+                                     for (std::int64_t i = 0; i < count; ++i)
+                                       ro[i] = f(ra[i * step[0]], rb[i * step[1]]);
+                                   }
                                  });
 }
 
@@ -251,7 +289,8 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const bool both_float32 = a.dtype() == DType::float32 && b.dtype() == DType::float32;
   const bool is_comparison = op >= BinaryOp::equal;
   if (is_comparison) {
-    Tensor out(out_shape, DType::bool_);
+    // Outputs are written whole by the broadcast walks: no zero-fill first.
+    Tensor out = Tensor::uninitialized(out_shape, DType::bool_);
     if (both_float32)
       comparison<float>(op, a, b, out);
     else
@@ -260,11 +299,11 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   }
   if (a.dtype() == b.dtype() && !both_float32) {
     // Same non-float32 dtype: keep it (int64 + int64 -> int64), computing in double.
-    Tensor out(out_shape, DType::float64);
+    Tensor out = Tensor::uninitialized(out_shape, DType::float64);
     arithmetic<double>(op, a.astype(DType::float64), b.astype(DType::float64), out, is_integer(a.dtype()));
     return out.astype(a.dtype());
   }
-  Tensor out(out_shape, DType::float32);
+  Tensor out = Tensor::uninitialized(out_shape, DType::float32);
   arithmetic<float>(op, detail::to_float(a), detail::to_float(b), out, false);
   return out;
 }
@@ -310,7 +349,7 @@ Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
   Tensor b = detail::to_float(b_in);
   Tensor cond = cond_in.dtype() == DType::bool_ ? cond_in : not_equal(cond_in, Tensor::scalar(0.0F));
   const Shape out_shape = broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
-  Tensor out(out_shape);
+  Tensor out = Tensor::uninitialized(out_shape);
   const auto* pc = cond.data<std::uint8_t>();
   const float* pa = a.data<float>();
   const float* pb = b.data<float>();
@@ -328,7 +367,7 @@ Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
 
 Tensor clip(const Tensor& x_in, float lo, float hi) {
   Tensor x = detail::to_float(x_in);
-  Tensor out(x.shape());
+  Tensor out = Tensor::uninitialized(x.shape());
   const float* in = x.data<float>();
   float* o = out.data<float>();
   for (std::int64_t i = 0; i < x.size(); ++i) o[i] = nan_min(nan_max(in[i], lo), hi);

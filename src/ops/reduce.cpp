@@ -1,5 +1,6 @@
 #include "ops/reduce.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -80,6 +81,37 @@ Tensor reduce(const Tensor& x_in, const std::vector<int>& axes, bool keepdims, D
   return out;
 }
 
+// acc[i] += row[i] in double, cloned for AVX-512 and AVX2 (chosen when the library loads): the
+// baseline ISA converts and adds two values at a time, which made GlobalAveragePooling2D a
+// tenth of EfficientNetB0's batch-64 predict. The same additions in the same order either way.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void accumulate_row(double* __restrict acc,
+                                                                                 const float* __restrict row,
+                                                                                 std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += static_cast<double>(row[i]);
+}
+
+// sum (average = false) or mean of float values in double, as reduce() with its + step.
+Tensor sum_in_double(const Tensor& x_in, const std::vector<int>& axes, bool keepdims, bool average, const char* what) {
+  Tensor x = detail::to_float(x_in);
+  ReduceView v = make_view(x, axes, keepdims, what);
+  Tensor out = Tensor::uninitialized(v.out_shape, DType::float32);
+  const float* in = v.data.data<float>();
+  float* o = out.data<float>();
+  std::vector<double> acc(static_cast<std::size_t>(v.inner));
+  for (std::int64_t outer = 0; outer < v.outer; ++outer) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* base = in + outer * v.reduced * v.inner;
+    for (std::int64_t r = 0; r < v.reduced; ++r) accumulate_row(acc.data(), base + r * v.inner, v.inner);
+    for (std::int64_t i = 0; i < v.inner; ++i) {
+      const double a = acc[static_cast<std::size_t>(i)];
+      o[outer * v.inner + i] = !average         ? static_cast<float>(a)
+                               : v.reduced == 0 ? std::numeric_limits<float>::quiet_NaN()
+                                                : static_cast<float>(a / static_cast<double>(v.reduced));
+    }
+  }
+  return out;
+}
+
 float nan_aware_max(float acc, float v) {
   return (std::isnan(acc) || std::isnan(v)) ? std::numeric_limits<float>::quiet_NaN() : (v > acc ? v : acc);
 }
@@ -115,18 +147,11 @@ Tensor arg_reduce(const Tensor& x_in, int axis, bool keepdims, bool want_max) {
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
-  return reduce<double, float>(
-      x, axes, keepdims, DType::float32, 0.0, [](double a, float v) { return a + v; },
-      [](double a, std::int64_t) { return static_cast<float>(a); }, "sum");
+  return sum_in_double(x, axes, keepdims, false, "sum");
 }
 
 Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
-  return reduce<double, float>(
-      x, axes, keepdims, DType::float32, 0.0, [](double a, float v) { return a + v; },
-      [](double a, std::int64_t n) {
-        return n == 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(a / static_cast<double>(n));
-      },
-      "mean");
+  return sum_in_double(x, axes, keepdims, true, "mean");
 }
 
 Tensor max(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
