@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -216,8 +218,42 @@ void bench_load(benchmark::State& state, const std::string& name) {
   if (!error.empty()) state.SkipWithError(error.c_str());
 }
 
+// Bytes of the model's variables, each counted once (a shared layer holds the same variables).
+double weight_mib(const keras::Model& model) {
+  std::set<const keras::Variable*> seen;
+  double bytes = 0;
+  for (const auto& layer : model.layers()) {
+    for (const auto& variable : layer->weights()) {
+      if (!seen.insert(variable.get()).second) continue;
+      std::int64_t elements = 1;
+      for (const std::int64_t dim : variable->shape()) elements *= dim;
+      bytes += static_cast<double>(elements) * static_cast<double>(keras::dtype_size(variable->dtype()));
+    }
+  }
+  return bytes / (1024.0 * 1024.0);
+}
+
+// The largest output of any layer call of the model (the inputs included) at this batch size:
+// the memory budget counts three of them on top of the weights.
+double largest_activation_mib(const keras::Model& model, std::int64_t batch) {
+  double largest = 0;
+  for (const auto& layer : model.layers()) {
+    for (const auto& weak_node : layer->inbound_nodes()) {
+      const auto node = weak_node.lock();
+      if (!node) continue;
+      for (const auto& spec : node->output_specs) {
+        double elements = 1;
+        for (const std::int64_t dim : spec.shape) elements *= static_cast<double>(dim < 0 ? batch : dim);
+        largest = std::max(largest, elements * static_cast<double>(keras::dtype_size(spec.dtype)));
+      }
+    }
+  }
+  return largest / (1024.0 * 1024.0);
+}
+
 // Peak RSS of one load_model plus one batch-64 predict, from the RSS the process had before.
-// Registered first, so that it runs in a process that has not loaded anything yet.
+// Registered first, so that it runs in a process that has not loaded anything yet. The label
+// also gives the weight bytes and the largest activation, the terms of the budget.
 void bench_peak_rss(benchmark::State& state, const std::string& name) {
   const Case& c = get_case(name);
   if (skip_if_unavailable(state, c, nullptr)) return;
@@ -243,7 +279,12 @@ void bench_peak_rss(benchmark::State& state, const std::string& name) {
     state.SkipWithError(error.c_str());
     return;
   }
-  state.SetLabel("peak_rss_mib=" + format_double(peak_rss_mib(), 5) + " base_rss_mib=" + format_double(base_rss, 5) +
+  const double peak = peak_rss_mib();
+  const keras::Model& model = *model_slot().model;
+  const std::int64_t batch = c.inputs.front().shape().at(0);
+  state.SetLabel("peak_rss_mib=" + format_double(peak, 5) + " base_rss_mib=" + format_double(base_rss, 5) +
+                 " weight_mib=" + format_double(weight_mib(model), 5) + " largest_activation_mib=" +
+                 format_double(largest_activation_mib(model, batch), 5) +
                  " rss_scope=" + (peak_is_local ? "load+predict" : "process"));
 }
 
@@ -324,7 +365,8 @@ void bench_save(benchmark::State& state, const std::string& name) {
     benchmark::RegisterBenchmark((name + "/peak_rss").c_str(), bench_peak_rss, name)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
-        ->Iterations(1);
+        ->Iterations(1)
+        ->Repetitions(1);  // one measurement: aggregates of repetitions would drop its label
     benchmark::RegisterBenchmark((name + "/load").c_str(), bench_load, name)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
