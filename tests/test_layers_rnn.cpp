@@ -9,6 +9,7 @@
 #include "keras/keras.hpp"
 #include "keras/layers/core.hpp"
 #include "keras/layers/rnn.hpp"
+#include "ops/recurrent.hpp"
 #include "support/fixture_check.hpp"
 #include "support/test_support.hpp"
 
@@ -570,7 +571,8 @@ RefResult reference_rnn(RefCell cell, const std::vector<std::vector<double>>& w,
   return out;
 }
 
-void expect_whole_sequence_matches_step_equations(std::int64_t batch, std::int64_t units) {
+void expect_whole_sequence_matches_step_equations(std::int64_t batch, std::int64_t units,
+                                                  bool return_sequences = true) {
   constexpr std::int64_t steps = 7, features = 5;
   std::mt19937 random(29);
   std::uniform_real_distribution<float> uniform(-0.8F, 0.8F);
@@ -602,13 +604,14 @@ void expect_whole_sequence_matches_step_equations(std::int64_t batch, std::int64
           case RefCell::simple_tanh:
           case RefCell::simple_relu:
             return layers::SimpleRNN(units, {.activation = cell == RefCell::simple_relu ? "relu" : "tanh",
-                                             .return_sequences = true,
+                                             .return_sequences = return_sequences,
                                              .return_state = true,
                                              .go_backwards = backwards});
           case RefCell::lstm:
-            return layers::LSTM(units, {.return_sequences = true, .return_state = true, .go_backwards = backwards});
+            return layers::LSTM(
+                units, {.return_sequences = return_sequences, .return_state = true, .go_backwards = backwards});
           default:
-            return layers::GRU(units, {.return_sequences = true,
+            return layers::GRU(units, {.return_sequences = return_sequences,
                                        .return_state = true,
                                        .go_backwards = backwards,
                                        .reset_after = cell == RefCell::gru_after});
@@ -642,7 +645,7 @@ void expect_whole_sequence_matches_step_equations(std::int64_t batch, std::int64
           for (std::size_t i = 0; i < v.size(); ++i)
             EXPECT_NEAR(v[i], ref[i], 2e-6 * std::max(1.0, std::abs(ref[i]))) << "at " << i;
         };
-        expect_near(got[0], want.sequence);
+        expect_near(got[0], return_sequences ? want.sequence : want.h);
         expect_near(got[1], want.h);
         if (lstm) expect_near(got[2], want.c);
       }
@@ -653,6 +656,22 @@ void expect_whole_sequence_matches_step_equations(std::int64_t batch, std::int64
 TEST(RnnMath, WholeSequencePrimitiveMatchesTheStepEquations) {
   SCOPED_TRACE("3 samples, 6 units");
   expect_whole_sequence_matches_step_equations(3, 6);
+}
+
+// A long sequence runs as chunks of steps (its scratchpad would otherwise hold every step): 7
+// steps in chunks of 3 (and a tail of 1) and of 2 (tail 1), each starting from the states the
+// previous chunk ended with, in both directions, with and without the whole sequence out.
+TEST(RnnMath, ChunkedSequenceMatchesTheStepEquations) {
+  struct Reset {
+    ~Reset() { keras::kernels::set_recurrent_chunk_steps_for_testing(0); }
+  } reset;
+  for (std::int64_t chunk : {3, 2}) {
+    keras::kernels::set_recurrent_chunk_steps_for_testing(chunk);
+    for (bool sequences : {true, false}) {
+      SCOPED_TRACE("chunks of " + std::to_string(chunk) + (sequences ? ", sequences" : ", last output"));
+      expect_whole_sequence_matches_step_equations(3, 6, sequences);
+    }
+  }
 }
 
 // One sample: an LSTM takes the AVX-512 kernel where the CPU has it (ops/lstm_single_sample.cpp),

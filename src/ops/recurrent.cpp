@@ -1,6 +1,9 @@
 #include "ops/recurrent.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "ops/common.hpp"
@@ -42,13 +45,34 @@ bool recurrent_primitive_supports(RecurrentCell cell, const std::string& activat
   return activation == "tanh" && recurrent_activation == "sigmoid";
 }
 
-struct PreparedRecurrent::State {
-  RecurrentShape shape;
+// One primitive over `steps` consecutive time steps, its weights in the layout it chose.
+struct RecurrentPass {
+  memory::dim steps = 0;
   memory::desc src_layer_md, src_iter_md, dst_layer_md, dst_iter_md;
   detail::DnnlPrimitive primitive;
-  memory weights_layer, weights_iter, bias;
+  memory weights_layer, weights_iter;
+};
+
+struct PreparedRecurrent::State {
+  RecurrentShape shape;
+  // The whole sequence in one primitive, or chunks of chunk.steps steps and a shorter tail:
+  // oneDNN's scratchpad holds every step's gates and states, 27 MB for lstm_text at batch 64.
+  RecurrentPass chunk;
+  std::optional<RecurrentPass> tail;
+  memory bias;
   std::unique_ptr<detail::SingleSampleLstm> single_sample;  // instead of the primitive, when set
 };
+
+namespace {
+
+// The scratchpad a pass may use before the sequence is cut into chunks of steps.
+constexpr std::size_t kScratchpadBudget = std::size_t{4} << 20;
+
+std::atomic<std::int64_t> chunk_steps_for_testing{0};
+
+}  // namespace
+
+void set_recurrent_chunk_steps_for_testing(std::int64_t steps) { chunk_steps_for_testing.store(steps); }
 
 PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& kernel_in,
                                      const Tensor& recurrent_kernel_in, const Tensor& bias_in) {
@@ -95,68 +119,87 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
     return;
   }
   const auto f32 = memory::data_type::f32;
-  state->src_layer_md = memory::desc({t, n, c}, f32, tag::ntc);
-  state->dst_layer_md = memory::desc({t, n, u}, f32, tag::ntc);
-  state->src_iter_md = memory::desc({1, 1, n, u}, f32, tag::ldnc);
-  state->dst_iter_md = state->src_iter_md;
-  const memory::desc weights_layer_any({1, 1, c, g, u}, f32, tag::any);
-  const memory::desc weights_iter_any({1, 1, u, g, u}, f32, tag::any);
   const memory::desc bias_md({1, 1, bias_gates, u}, f32, tag::ldgo);
-  const auto direction =
-      shape.reverse ? dnnl::rnn_direction::unidirectional_right2left : dnnl::rnn_direction::unidirectional_left2right;
-  const auto inference = dnnl::prop_kind::forward_inference;
-  memory::desc weights_layer_md, weights_iter_md;
-  auto finish = [&](const auto& pd, auto primitive) {
-    state->primitive.primitive = primitive;
-    state->primitive.scratchpad_desc = pd.scratchpad_desc();
-    weights_layer_md = pd.weights_layer_desc();
-    weights_iter_md = pd.weights_iter_desc();
-  };
-  try {
+  // Keras' [C, G*U] and [U, G*U] kernels are ldigo as they are.
+  memory keras_layer = detail::wrap_memory(memory::desc({1, 1, c, g, u}, f32, tag::ldigo), kernel.data<float>());
+  memory keras_iter =
+      detail::wrap_memory(memory::desc({1, 1, u, g, u}, f32, tag::ldigo), recurrent_kernel.data<float>());
+  // A primitive over `steps` steps; the sequence's layouts are those of a chunk: the whole
+  // sequence as Keras lays it out (batch-major), else a copied chunk (time-major).
+  auto make_pass = [&](memory::dim steps, bool whole) {
+    RecurrentPass pass;
+    pass.steps = steps;
+    pass.src_layer_md = memory::desc({steps, n, c}, f32, whole ? tag::ntc : tag::tnc);
+    pass.dst_layer_md = memory::desc({steps, n, u}, f32, whole ? tag::ntc : tag::tnc);
+    pass.src_iter_md = memory::desc({1, 1, n, u}, f32, tag::ldnc);
+    pass.dst_iter_md = pass.src_iter_md;
+    const memory::desc weights_layer_any({1, 1, c, g, u}, f32, tag::any);
+    const memory::desc weights_iter_any({1, 1, u, g, u}, f32, tag::any);
+    const auto direction =
+        shape.reverse ? dnnl::rnn_direction::unidirectional_right2left : dnnl::rnn_direction::unidirectional_left2right;
+    const auto inference = dnnl::prop_kind::forward_inference;
+    memory::desc weights_layer_md, weights_iter_md;
+    auto finish = [&](const auto& pd, auto primitive) {
+      pass.primitive.primitive = primitive;
+      pass.primitive.scratchpad_desc = pd.scratchpad_desc();
+      weights_layer_md = pd.weights_layer_desc();
+      weights_iter_md = pd.weights_iter_desc();
+    };
     const auto attr = detail::default_attr();
     const auto& engine = detail::cpu_engine();
     switch (shape.cell) {
       case RecurrentCell::simple_rnn: {
         dnnl::vanilla_rnn_forward::desc desc(inference, simple_activation(shape.simple_activation), direction,
-                                             state->src_layer_md, state->src_iter_md, weights_layer_any,
-                                             weights_iter_any, bias_md, state->dst_layer_md, state->dst_iter_md);
+                                             pass.src_layer_md, pass.src_iter_md, weights_layer_any, weights_iter_any,
+                                             bias_md, pass.dst_layer_md, pass.dst_iter_md);
         dnnl::vanilla_rnn_forward::primitive_desc pd(desc, attr, engine);
         finish(pd, dnnl::vanilla_rnn_forward(pd));
         break;
       }
       case RecurrentCell::lstm: {
-        dnnl::lstm_forward::desc desc(inference, direction, state->src_layer_md, state->src_iter_md, state->src_iter_md,
-                                      weights_layer_any, weights_iter_any, bias_md, state->dst_layer_md,
-                                      state->dst_iter_md, state->dst_iter_md);
+        dnnl::lstm_forward::desc desc(inference, direction, pass.src_layer_md, pass.src_iter_md, pass.src_iter_md,
+                                      weights_layer_any, weights_iter_any, bias_md, pass.dst_layer_md, pass.dst_iter_md,
+                                      pass.dst_iter_md);
         dnnl::lstm_forward::primitive_desc pd(desc, attr, engine);
         finish(pd, dnnl::lstm_forward(pd));
         break;
       }
       case RecurrentCell::gru: {
-        dnnl::gru_forward::desc desc(inference, direction, state->src_layer_md, state->src_iter_md, weights_layer_any,
-                                     weights_iter_any, bias_md, state->dst_layer_md, state->dst_iter_md);
+        dnnl::gru_forward::desc desc(inference, direction, pass.src_layer_md, pass.src_iter_md, weights_layer_any,
+                                     weights_iter_any, bias_md, pass.dst_layer_md, pass.dst_iter_md);
         dnnl::gru_forward::primitive_desc pd(desc, attr, engine);
         finish(pd, dnnl::gru_forward(pd));
         break;
       }
       case RecurrentCell::gru_reset_after: {
-        dnnl::lbr_gru_forward::desc desc(inference, direction, state->src_layer_md, state->src_iter_md,
-                                         weights_layer_any, weights_iter_any, bias_md, state->dst_layer_md,
-                                         state->dst_iter_md);
+        dnnl::lbr_gru_forward::desc desc(inference, direction, pass.src_layer_md, pass.src_iter_md, weights_layer_any,
+                                         weights_iter_any, bias_md, pass.dst_layer_md, pass.dst_iter_md);
         dnnl::lbr_gru_forward::primitive_desc pd(desc, attr, engine);
         finish(pd, dnnl::lbr_gru_forward(pd));
         break;
       }
     }
-    // Keras' [C, G*U] and [U, G*U] kernels are ldigo as they are.
-    state->weights_layer = memory(weights_layer_md, engine);
-    state->weights_iter = memory(weights_iter_md, engine);
-    memory keras_layer = detail::wrap_memory(memory::desc({1, 1, c, g, u}, f32, tag::ldigo), kernel.data<float>());
-    memory keras_iter =
-        detail::wrap_memory(memory::desc({1, 1, u, g, u}, f32, tag::ldigo), recurrent_kernel.data<float>());
-    detail::run_reorder(keras_layer, state->weights_layer);
-    detail::run_reorder(keras_iter, state->weights_iter);
-    state->bias = memory(bias_md, engine);
+    pass.weights_layer = memory(weights_layer_md, engine);
+    pass.weights_iter = memory(weights_iter_md, engine);
+    detail::run_reorder(keras_layer, pass.weights_layer);
+    detail::run_reorder(keras_iter, pass.weights_iter);
+    return pass;
+  };
+  try {
+    state->chunk = make_pass(t, true);
+    const std::size_t scratchpad = state->chunk.primitive.scratchpad_desc.get_size();
+    const std::int64_t forced = chunk_steps_for_testing.load();
+    if (t > 1 && (scratchpad > kScratchpadBudget || (forced > 0 && forced < t))) {
+      // The scratchpad grows with the steps: chunks that keep it near the budget.
+      memory::dim steps = std::clamp<memory::dim>(
+          static_cast<memory::dim>(static_cast<double>(t) * static_cast<double>(kScratchpadBudget) /
+                                   static_cast<double>(scratchpad)),
+          1, t - 1);
+      if (forced > 0) steps = std::min<memory::dim>(steps, forced);
+      state->chunk = make_pass(steps, false);
+      if (t % steps != 0) state->tail = make_pass(t % steps, false);
+    }
+    state->bias = memory(bias_md, detail::cpu_engine());
     std::memcpy(state->bias.get_data_handle(), bias.data<float>(),
                 static_cast<std::size_t>(bias.size()) * sizeof(float));
   } catch (const dnnl::error& e) {
@@ -212,7 +255,10 @@ PreparedRecurrent::Result PreparedRecurrent::run(const Tensor& sequence, const s
                                  shape_to_string(state_shape));
     }
   }
-  Tensor dst_layer = Tensor::uninitialized({shape.batch, shape.steps, shape.units});
+  // Chunked passes write their outputs through a chunk buffer: the whole sequence only if asked.
+  const bool chunked = !s.single_sample && s.chunk.steps != shape.steps;
+  Tensor dst_layer =
+      want_sequence || !chunked ? Tensor::uninitialized({shape.batch, shape.steps, shape.units}) : Tensor();
   Result result;
   if (s.single_sample) {
     for (std::size_t i = 0; i < state_count; ++i)
@@ -222,23 +268,68 @@ PreparedRecurrent::Result PreparedRecurrent::run(const Tensor& sequence, const s
     return finish_sequence(shape, std::move(result), std::move(dst_layer), want_sequence);
   }
   for (std::size_t i = 0; i < state_count; ++i) result.states.push_back(Tensor::uninitialized(state_shape));
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC_LAYER, detail::wrap_memory(s.src_layer_md, sequence.data<float>())},
-      {DNNL_ARG_WEIGHTS_LAYER, s.weights_layer},
-      {DNNL_ARG_WEIGHTS_ITER, s.weights_iter},
-      {DNNL_ARG_BIAS, s.bias},
-      {DNNL_ARG_DST_LAYER, detail::wrap_memory(s.dst_layer_md, dst_layer.data<float>())},
-      {DNNL_ARG_DST_ITER, detail::wrap_memory(s.dst_iter_md, result.states[0].data<float>())}};
   // Without initial states the primitive starts from zeros.
   std::vector<Tensor> zeros;
   for (std::size_t i = 0; i < state_count; ++i)
     zeros.push_back(initial_states.empty() ? Tensor::zeros(state_shape) : initial_states[i]);
-  args.emplace(DNNL_ARG_SRC_ITER, detail::wrap_memory(s.src_iter_md, zeros[0].data<float>()));
-  if (lstm) {
-    args.emplace(DNNL_ARG_SRC_ITER_C, detail::wrap_memory(s.src_iter_md, zeros[1].data<float>()));
-    args.emplace(DNNL_ARG_DST_ITER_C, detail::wrap_memory(s.dst_iter_md, result.states[1].data<float>()));
+  auto execute_pass = [&](const RecurrentPass& pass, const float* src_layer, float* dst_layer_data, const float* src_h,
+                          const float* src_c) {
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC_LAYER, detail::wrap_memory(pass.src_layer_md, src_layer)},
+        {DNNL_ARG_WEIGHTS_LAYER, pass.weights_layer},
+        {DNNL_ARG_WEIGHTS_ITER, pass.weights_iter},
+        {DNNL_ARG_BIAS, s.bias},
+        {DNNL_ARG_DST_LAYER, detail::wrap_memory(pass.dst_layer_md, dst_layer_data)},
+        {DNNL_ARG_SRC_ITER, detail::wrap_memory(pass.src_iter_md, src_h)},
+        {DNNL_ARG_DST_ITER, detail::wrap_memory(pass.dst_iter_md, result.states[0].data<float>())}};
+    if (lstm) {
+      args.emplace(DNNL_ARG_SRC_ITER_C, detail::wrap_memory(pass.src_iter_md, src_c));
+      args.emplace(DNNL_ARG_DST_ITER_C, detail::wrap_memory(pass.dst_iter_md, result.states[1].data<float>()));
+    }
+    detail::execute(pass.primitive, std::move(args));
+  };
+  const float* initial_c = lstm ? zeros[1].data<float>() : nullptr;
+  if (!chunked) {
+    execute_pass(s.chunk, sequence.data<float>(), dst_layer.data<float>(), zeros[0].data<float>(), initial_c);
+    return finish_sequence(shape, std::move(result), std::move(dst_layer), want_sequence);
   }
-  detail::execute(s.primitive, std::move(args));
+  // Chunks in processing order (from the last step with go_backwards), each copied time-major
+  // from Keras' [B, T, C] and its outputs copied back to their steps. Each pass starts from the
+  // states the previous one ended with: its input and output states are distinct buffers.
+  const std::int64_t b = shape.batch, c = shape.input_dim, u = shape.units, steps = shape.steps;
+  Tensor src_chunk = Tensor::uninitialized({s.chunk.steps, b, c});
+  Tensor dst_chunk = Tensor::uninitialized({s.chunk.steps, b, u});
+  std::vector<Tensor> carried;
+  for (std::size_t i = 0; i < state_count; ++i) carried.push_back(Tensor::uninitialized(state_shape));
+  const std::size_t input_row = static_cast<std::size_t>(c) * sizeof(float);
+  const std::size_t output_row = static_cast<std::size_t>(u) * sizeof(float);
+  bool first = true;
+  for (std::int64_t done = 0; done < steps;) {
+    const RecurrentPass& pass = (steps - done >= s.chunk.steps || !s.tail) ? s.chunk : *s.tail;
+    const std::int64_t count = pass.steps;
+    const std::int64_t begin = shape.reverse ? steps - done - count : done;  // first step of the chunk
+    for (std::int64_t k = 0; k < count; ++k) {
+      for (std::int64_t i = 0; i < b; ++i)
+        std::memcpy(src_chunk.data<float>() + (k * b + i) * c, sequence.data<float>() + (i * steps + begin + k) * c,
+                    input_row);
+    }
+    if (!first) {
+      for (std::size_t i = 0; i < state_count; ++i)
+        std::memcpy(carried[i].data<float>(), result.states[i].data<float>(), result.states[i].nbytes());
+    }
+    const std::vector<Tensor>& from = first ? zeros : carried;
+    execute_pass(pass, src_chunk.data<float>(), dst_chunk.data<float>(), from[0].data<float>(),
+                 lstm ? from[1].data<float>() : nullptr);
+    if (want_sequence) {
+      for (std::int64_t k = 0; k < count; ++k) {
+        for (std::int64_t i = 0; i < b; ++i)
+          std::memcpy(dst_layer.data<float>() + (i * steps + begin + k) * u, dst_chunk.data<float>() + (k * b + i) * u,
+                      output_row);
+      }
+    }
+    first = false;
+    done += count;
+  }
   return finish_sequence(shape, std::move(result), std::move(dst_layer), want_sequence);
 }
 
