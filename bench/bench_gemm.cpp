@@ -48,8 +48,8 @@ void run_gemms(benchmark::State& state, const std::vector<GemmShape>& shapes) {
   for (auto _ : state) {
     for (std::size_t i = 0; i < shapes.size(); ++i) {
       const GemmShape& s = shapes[i];
-      const dnnl_status_t status = dnnl_sgemm('N', 'N', s.m, s.n, s.k, 1.0F, a[i].data(), s.k, b[i].data(), s.n, 0.0F,
-                                              c[i].data(), s.n);
+      const dnnl_status_t status =
+          dnnl_sgemm('N', 'N', s.m, s.n, s.k, 1.0F, a[i].data(), s.k, b[i].data(), s.n, 0.0F, c[i].data(), s.n);
       if (status != dnnl_success) {
         state.SkipWithError(("dnnl_sgemm failed with status " + std::to_string(status)).c_str());
         return;

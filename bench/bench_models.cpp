@@ -283,8 +283,8 @@ void bench_peak_rss(benchmark::State& state, const std::string& name) {
   const keras::Model& model = *model_slot().model;
   const std::int64_t batch = c.inputs.front().shape().at(0);
   state.SetLabel("peak_rss_mib=" + format_double(peak, 5) + " base_rss_mib=" + format_double(base_rss, 5) +
-                 " weight_mib=" + format_double(weight_mib(model), 5) + " largest_activation_mib=" +
-                 format_double(largest_activation_mib(model, batch), 5) +
+                 " weight_mib=" + format_double(weight_mib(model), 5) +
+                 " largest_activation_mib=" + format_double(largest_activation_mib(model, batch), 5) +
                  " rss_scope=" + (peak_is_local ? "load+predict" : "process"));
 }
 
