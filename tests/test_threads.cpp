@@ -108,6 +108,38 @@ TEST(Threads, TwoThreadsSplitABatchByRows) {
   }
 }
 
+// One row through a large Dense kernel (4 MiB and more) on two threads: column blocks side by
+// side, the last one narrower (1030 = 528 + 502 columns). The result is one thread's within
+// float32 rounding, matches the product computed in double, and repeats bit for bit.
+TEST(Threads, TwoThreadsSplitOneRowOfALargeDenseByColumns) {
+  constexpr std::int64_t k = 1024, n = 1030;
+  keras::KerasTensor x = keras::Input({k});
+  keras::LayerRef dense = keras::layers::Dense(n, {.activation = "relu"});
+  const keras::Model model(x, dense(x));
+  const keras::Tensor row = keras::random::uniform({1, k}, -1.0F, 1.0F, 7);
+  std::vector<keras::Tensor> one;
+  {
+    const NumThreads threads(1);
+    one = model.predict({row});
+  }
+  const NumThreads threads(2);
+  const auto two = model.predict({row});
+  ASSERT_EQ(two.at(0).shape(), (keras::Shape{1, n}));
+  EXPECT_TRUE(keras::allclose(two[0], one[0], 1e-5, 1e-5)) << keras::max_abs_diff(two[0], one[0]);
+  const auto weights = model.get_weights();
+  const auto kernel = weights.at(0).to_vector();
+  const auto bias = weights.at(1).to_vector();
+  const auto input = row.to_vector();
+  const auto got = two[0].to_vector();
+  for (std::int64_t j = 0; j < n; ++j) {
+    double sum = bias[static_cast<std::size_t>(j)];
+    for (std::int64_t i = 0; i < k; ++i)
+      sum += static_cast<double>(input[static_cast<std::size_t>(i)]) * kernel[static_cast<std::size_t>(i * n + j)];
+    ASSERT_NEAR(got[static_cast<std::size_t>(j)], std::max(sum, 0.0), 1e-4) << "column " << j;
+  }
+  for (int repeat = 0; repeat < 3; ++repeat) EXPECT_TRUE(identical(model.predict({row}), two));
+}
+
 // A raw operation may mix samples (a mean over the batch axis): such a model runs each batch
 // whole, as Keras does, whatever the thread count.
 TEST(Threads, ModelsWithRawOperationsRunEachBatchWhole) {

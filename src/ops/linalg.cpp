@@ -184,21 +184,26 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
 }
 
 std::int64_t PreparedDense::rows() const { return state_->rows; }
+std::int64_t PreparedDense::columns() const { return state_->n; }
 
 Tensor PreparedDense::run(const Tensor& x) const {
+  Shape out_shape = x.shape();
+  if (!out_shape.empty()) out_shape.back() = state_->n;
+  Tensor out = Tensor::uninitialized(out_shape);
+  run_into(x, out.data<float>());
+  return out;
+}
+
+void PreparedDense::run_into(const Tensor& x, float* out) const {
   const State& s = *state_;
   if (x.dtype() != DType::float32 || x.rank() == 0 || x.dim(-1) != s.k || x.size() != s.rows * s.k)
     throw ShapeMismatchError("dense: prepared for " + std::to_string(s.rows) + " rows of " + std::to_string(s.k) +
                              " float32 values, got " + shape_to_string(x.shape()) + " " + dtype_name(x.dtype()));
-  Shape out_shape = x.shape();
-  out_shape.back() = s.n;
-  Tensor out = Tensor::uninitialized(out_shape);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.src_md, x.data<float>())},
                                        {DNNL_ARG_WEIGHTS, *s.weights},
-                                       {DNNL_ARG_DST, detail::wrap_memory(s.dst_md, out.data<float>())}};
+                                       {DNNL_ARG_DST, detail::wrap_memory(s.dst_md, out)}};
   if (s.bias.defined()) args.emplace(DNNL_ARG_BIAS, s.bias_memory);
   detail::execute(s.primitive, std::move(args));
-  return out;
 }
 
 namespace {

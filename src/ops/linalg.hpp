@@ -43,7 +43,10 @@ class PreparedDense {
                 const PreparedDense* share = nullptr);
   // x [..., K] float32 with `rows` rows -> [..., N].
   Tensor run(const Tensor& x) const;
+  // The same into `out`: rows x N contiguous floats.
+  void run_into(const Tensor& x, float* out) const;
   std::int64_t rows() const;
+  std::int64_t columns() const;  // N
 
   struct State;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -64,6 +65,19 @@ ThreadScope::~ThreadScope() {
 }
 
 int threads_for_batch(std::int64_t batch) { return batch < kSmallBatch ? 1 : num_threads(); }
+
+bool idle_threads_sleep_at_once() {
+  // libgomp reads both once, when it starts; so do we.
+  static const bool sleeps = [] {
+    if (const char* spin = std::getenv("GOMP_SPINCOUNT"); spin != nullptr && std::string(spin) == "0") return true;
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    if (policy == nullptr) return false;
+    std::string value(policy);
+    for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return value == "passive";
+  }();
+  return sleeps;
+}
 
 namespace {
 

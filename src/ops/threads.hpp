@@ -31,6 +31,11 @@ class ThreadScope {
 // (MobileNetV2 at batch 1 was 2.4-5x slower on two threads than on one).
 int threads_for_batch(std::int64_t batch);
 
+// Whether OpenMP's idle threads go to sleep at once (OMP_WAIT_POLICY=passive or
+// GOMP_SPINCOUNT=0): then every parallel region pays a wake-up, and splitting one small product
+// over threads costs more than it saves.
+bool idle_threads_sleep_at_once();
+
 // Runs task(0) .. task(tasks - 1) on up to `threads` threads of OpenMP's team (libgomp's pool,
 // the one oneDNN runs on), each task on a thread whose own team size is 1, so that the primitives
 // it calls run single-threaded with no barrier between them. Tasks are dealt round-robin, so a

@@ -1,5 +1,7 @@
 #include "layers/core/dense.hpp"
 
+#include <cstring>
+
 #include "keras/regularizers.hpp"
 #include "layers/activations/activation_tape.hpp"
 #include "layers/config_utils.hpp"
@@ -11,6 +13,11 @@
 #include "ops/threads.hpp"
 
 namespace keras::detail {
+
+namespace {
+// A kernel this large (4 MiB of float32) is worth the wake-up of a second thread at one row.
+constexpr std::int64_t kMinSplitWeights = std::int64_t{1} << 20;
+}  // namespace
 
 Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, const VariablePtr& bias, std::int64_t k,
                                 std::int64_t n) const {
@@ -24,15 +31,21 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
     return same(p.kernel, kernel) && same(p.bias, bias) && p.kernel_version == kernel_version &&
            p.bias_version == bias_version;
   };
-  // A primitive is partitioned for the OpenMP team it was made for.
-  const std::pair<std::int64_t, int> key{rows, kernels::current_threads()};
+  // A primitive is partitioned for the OpenMP team it was made for. One row: the batch-size rule
+  // runs it on a team of one, and the configured threads split the columns (negative in the key).
+  const int column_blocks = rows == 1 && k * n >= kMinSplitWeights && !kernels::idle_threads_sleep_at_once()
+                                ? std::min<int>(kernels::num_threads(), 8)
+                                : 1;
+  const std::pair<std::int64_t, int> key{rows, column_blocks > 1 ? -column_blocks : kernels::current_threads()};
   std::shared_ptr<const kernels::PreparedDense> found;
+  std::vector<std::shared_ptr<const kernels::PreparedDense>> found_columns;
   std::shared_ptr<const kernels::PreparedDense> share;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = prepared_.find(key);
     if (it != prepared_.end() && current(it->second)) {
       found = it->second.dense;
+      found_columns = it->second.columns;
     } else {
       // The weights changed (assign, an optimizer step): drop every stale preparation.
       std::erase_if(prepared_, [&](const auto& entry) { return !current(entry.second); });
@@ -40,18 +53,57 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
     }
   }
   if (found) return found->run(x);
+  if (!found_columns.empty()) return run_columns(found_columns, x, n);
   Tensor kernel_matrix = kernel->value().reshape({k, n});
   Tensor bias_vector = bias ? bias->value().reshape({n}) : Tensor();
-  auto prepared =
-      std::make_shared<const kernels::PreparedDense>(rows, kernel_matrix, bias_vector, post_ops_, share.get());
+  Prepared entry{nullptr, {}, kernel, bias, kernel_version, bias_version};
+  if (column_blocks > 1) {
+    // Blocks of whole 16-column groups (a vector register), the last one taking the rest.
+    const std::int64_t block = (n / column_blocks + 15) / 16 * 16;
+    auto as_float = [](const Tensor& t) { return t.dtype() == DType::float32 ? t : t.astype(DType::float32); };
+    const Tensor kernel_float = as_float(kernel_matrix);
+    const Tensor bias_float = bias_vector.defined() ? as_float(bias_vector) : Tensor();
+    for (std::int64_t begin = 0; begin < n; begin += block) {
+      const std::int64_t width = std::min(block, n - begin);
+      Tensor part = Tensor::uninitialized({k, width});
+      for (std::int64_t r = 0; r < k; ++r)
+        std::memcpy(part.data<float>() + r * width, kernel_float.data<float>() + r * n + begin,
+                    static_cast<std::size_t>(width) * sizeof(float));
+      Tensor part_bias;
+      if (bias_float.defined()) {
+        part_bias = Tensor::uninitialized({width});
+        std::memcpy(part_bias.data<float>(), bias_float.data<float>() + begin,
+                    static_cast<std::size_t>(width) * sizeof(float));
+      }
+      entry.columns.push_back(std::make_shared<const kernels::PreparedDense>(1, part, part_bias, post_ops_));
+    }
+  } else {
+    entry.dense =
+        std::make_shared<const kernels::PreparedDense>(rows, kernel_matrix, bias_vector, post_ops_, share.get());
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // Bounded: every batch size (a last partial batch too) has a preparation of its own.
     constexpr std::size_t kMaxPrepared = 16;
     if (prepared_.size() >= kMaxPrepared && prepared_.count(key) == 0) prepared_.erase(prepared_.begin());
-    prepared_[key] = Prepared{prepared, kernel, bias, kernel_version, bias_version};
+    prepared_[key] = entry;
   }
-  return prepared->run(x);
+  return entry.dense ? entry.dense->run(x) : run_columns(entry.columns, x, n);
+}
+
+Tensor PreparedMatmulCache::run_columns(const std::vector<std::shared_ptr<const kernels::PreparedDense>>& columns,
+                                        const Tensor& x, std::int64_t n) {
+  Shape out_shape = x.shape();
+  out_shape.back() = n;
+  Tensor out = Tensor::uninitialized(out_shape);
+  std::vector<std::int64_t> offsets(columns.size() + 1, 0);
+  for (std::size_t i = 0; i < columns.size(); ++i) offsets[i + 1] = offsets[i] + columns[i]->columns();
+  kernels::parallel_tasks(static_cast<std::int64_t>(columns.size()), static_cast<int>(columns.size()),
+                          [&](std::int64_t i) {
+                            const auto index = static_cast<std::size_t>(i);
+                            columns[index]->run_into(x, out.data<float>() + offsets[index]);
+                          });
+  return out;
 }
 
 namespace {

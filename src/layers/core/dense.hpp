@@ -18,7 +18,9 @@ namespace keras::detail {
 // Inference products x [..., K] . kernel (+ bias) through kernels::PreparedDense, one per row
 // count and OpenMP team size: the kernel (any shape of K * N values, read as [K, N]) and the
 // bias (N values, optional) copied once, rebuilt when either variable (or its version) changes.
-// At most 16 preparations are kept. Thread-safe.
+// At most 16 preparations are kept. A single row through a large kernel with more than one
+// thread configured runs as column blocks side by side: streaming the kernel is the whole cost,
+// and two cores stream it faster than one. Thread-safe.
 class PreparedMatmulCache {
  public:
   explicit PreparedMatmulCache(std::vector<kernels::PostOp> post_ops = {}) : post_ops_(std::move(post_ops)) {}
@@ -28,6 +30,8 @@ class PreparedMatmulCache {
  private:
   struct Prepared {
     std::shared_ptr<const kernels::PreparedDense> dense;
+    // One row on several threads: column blocks of the kernel, one per thread, instead of `dense`.
+    std::vector<std::shared_ptr<const kernels::PreparedDense>> columns;
     // Which variables it was made from (weak: compared by owner, so a freed variable's address
     // reused by a new one never matches).
     std::weak_ptr<Variable> kernel;
@@ -35,6 +39,9 @@ class PreparedMatmulCache {
     std::uint64_t kernel_version = 0;
     std::uint64_t bias_version = 0;
   };
+  static Tensor run_columns(const std::vector<std::shared_ptr<const kernels::PreparedDense>>& columns, const Tensor& x,
+                            std::int64_t n);
+
   std::vector<kernels::PostOp> post_ops_;
   mutable std::mutex mutex_;
   mutable std::map<std::pair<std::int64_t, int>, Prepared> prepared_;
