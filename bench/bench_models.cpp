@@ -218,6 +218,30 @@ void bench_load(benchmark::State& state, const std::string& name) {
   if (!error.empty()) state.SkipWithError(error.c_str());
 }
 
+// Resident bytes of the shared libraries' file mappings (code and read-only data), in MiB: pages a
+// process pulls in on first use of a library and keeps, the same for every model; negative when
+// /proc/self/smaps is unavailable.
+double shared_library_rss_mib() {
+  std::ifstream in("/proc/self/smaps");
+  if (!in) return -1.0;
+  std::string line;
+  bool library = false;
+  double kib = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    // A mapping's header: "start-end perms offset dev inode [path]"; its fields follow as "Key: value".
+    const std::size_t colon = line.find(':');
+    const std::size_t space = line.find(' ');
+    if (colon == std::string::npos || (space != std::string::npos && space < colon)) {
+      const std::size_t slash = line.find('/');
+      library = slash != std::string::npos && line.find(".so", slash) != std::string::npos;
+    } else if (library && line.compare(0, 4, "Rss:") == 0) {
+      kib += std::strtod(line.c_str() + 4, nullptr);
+    }
+  }
+  return kib / 1024.0;
+}
+
 // Bytes of the model's variables, each counted once (a shared layer holds the same variables).
 double weight_mib(const keras::Model& model) {
   std::set<const keras::Variable*> seen;
@@ -253,12 +277,14 @@ double largest_activation_mib(const keras::Model& model, std::int64_t batch) {
 
 // Peak RSS of one load_model plus one batch-64 predict, from the RSS the process had before.
 // Registered first, so that it runs in a process that has not loaded anything yet. The label
-// also gives the weight bytes and the largest activation, the terms of the budget.
+// also gives the weight bytes and the largest activation, the terms of the budget, and
+// how much of the growth is shared-library pages touched for the first time.
 void bench_peak_rss(benchmark::State& state, const std::string& name) {
   const Case& c = get_case(name);
   if (skip_if_unavailable(state, c, nullptr)) return;
   drop_loaded_model();
   const double base_rss = proc_status_mib("VmRSS");
+  const double base_library_rss = shared_library_rss_mib();
   const bool peak_is_local = reset_peak_rss();
   std::string error;
   for (auto _ : state) {
@@ -285,6 +311,7 @@ void bench_peak_rss(benchmark::State& state, const std::string& name) {
   state.SetLabel("peak_rss_mib=" + format_double(peak, 5) + " base_rss_mib=" + format_double(base_rss, 5) +
                  " weight_mib=" + format_double(weight_mib(model), 5) +
                  " largest_activation_mib=" + format_double(largest_activation_mib(model, batch), 5) +
+                 " library_growth_mib=" + format_double(shared_library_rss_mib() - base_library_rss, 5) +
                  " rss_scope=" + (peak_is_local ? "load+predict" : "process"));
 }
 

@@ -66,7 +66,7 @@ struct PreparedRecurrent::State {
 namespace {
 
 // The scratchpad a pass may use before the sequence is cut into chunks of steps.
-constexpr std::size_t kScratchpadBudget = std::size_t{4} << 20;
+constexpr std::size_t kScratchpadBudget = std::size_t{1} << 20;
 
 std::atomic<std::int64_t> chunk_steps_for_testing{0};
 

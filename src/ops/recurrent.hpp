@@ -34,7 +34,7 @@ bool recurrent_primitive_supports(RecurrentCell cell, const std::string& activat
 // A oneDNN RNN primitive created once for one shape (and this thread's OpenMP team), the
 // weights copied into its layout once; an LSTM of one sample runs a kernel of ours instead
 // (ops/lstm_single_sample.hpp) where the CPU has AVX-512. A sequence whose scratchpad (every
-// step's gates and states) would pass 4 MiB runs as chunks of steps, each pass starting from the
+// step's gates and states) would pass 1 MiB runs as chunks of steps, each pass starting from the
 // states the previous one ended with. run() is thread-safe.
 // Tests: cut every sequence into passes of at most `steps` steps (0, the default: only where
 // the scratchpad would outgrow its budget). Applies to primitives prepared afterwards.
