@@ -5,8 +5,9 @@
 //   dense_134M/load         keras::load_model of that file (CRC-32 checked)
 //   dense_134M/plain_read   reading the file's bytes, touching every page and computing their
 //                           CRC-32 with the routine load_model uses (keras::saving::crc32)
-// and the same for a 5 GiB stack (Input(8192) -> 20 x Dense(8192), zip64) when
-// KERAS_BENCH_5GIB=1. Each row's label carries peak_anon_mib (the peak of anonymous memory
+// and the same for a 5 GiB stack (Input(8192) -> 20 x Dense(8192), zip64) unless
+// KERAS_BENCH_5GIB=0, or the scratch disk or the memory is too small for it (then its rows are
+// skipped with the reason). Each row's label carries peak_anon_mib (the peak of anonymous memory
 // during the call, above what the process held before it, sampled every millisecond) and
 // weight_mib, for scripts/bench-results. Files go to KERAS_BENCH_TMP (default /var/tmp).
 #include <benchmark/benchmark.h>
@@ -113,7 +114,8 @@ Built& built(const Stack& stack) {
     keras::KerasTensor input = x;
     for (int i = 0; i < stack.layers; ++i) x = keras::layers::Dense(stack.width)(x);
     out.model = keras::Model(input, x);
-    for (const auto& w : out.model.get_weights()) out.weight_bytes += w.nbytes();
+    // All float32; get_weights() would copy them.
+    out.weight_bytes = static_cast<std::uint64_t>(out.model.count_params()) * sizeof(float);
     out.file =
         scratch_dir() / (std::string("keras-cpp-bench-") + stack.name + "-" + std::to_string(getpid()) + ".keras");
     keras::save_model(out.model, out.file, {.overwrite = true});
@@ -123,10 +125,35 @@ Built& built(const Stack& stack) {
   return out;
 }
 
-bool enabled(const Stack& stack) {
-  if (stack.width < 8192) return true;
-  const char* flag = std::getenv("KERAS_BENCH_5GIB");
-  return flag != nullptr && std::string(flag) == "1";
+// MemAvailable in bytes; -1 when unknown.
+std::int64_t available_memory() {
+  std::ifstream in("/proc/meminfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("MemAvailable:", 0) == 0) return std::strtoll(line.c_str() + 13, nullptr, 10) * 1024;
+  }
+  return -1;
+}
+
+// Why a stack cannot run here ("" when it can): the 5 GiB one needs its archive and a plain copy
+// on the scratch disk, and the model plus a loaded copy in memory.
+std::string unavailable(const Stack& stack) {
+  if (stack.width < 8192) return "";
+  if (const char* flag = std::getenv("KERAS_BENCH_5GIB"); flag != nullptr && std::string(flag) == "0")
+    return "skipped: KERAS_BENCH_5GIB=0";
+  const double weights = static_cast<double>(stack.width) * static_cast<double>(stack.width + 1) *
+                         static_cast<double>(stack.layers) * sizeof(float);
+  std::error_code ec;
+  const auto space = fs::space(scratch_dir(), ec);
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  if (ec || static_cast<double>(space.available) < 2.5 * weights)
+    return "skipped: " + scratch_dir().string() + " has " +
+           std::to_string(static_cast<double>(space.available) / kGiB) + " GiB free, the 5 GiB stack needs " +
+           std::to_string(2.5 * weights / kGiB) + " (set KERAS_BENCH_TMP)";
+  const std::int64_t memory = available_memory();
+  if (memory >= 0 && static_cast<double>(memory) < 2.5 * weights)
+    return "skipped: " + std::to_string(static_cast<double>(memory) / kGiB) +
+           " GiB of memory available, the 5 GiB stack needs " + std::to_string(2.5 * weights / kGiB);
+  return "";
 }
 
 void label(benchmark::State& state, const Built& b, double peak_mib) {
@@ -137,8 +164,8 @@ void label(benchmark::State& state, const Built& b, double peak_mib) {
 }
 
 bool usable(benchmark::State& state, const Stack& stack, Built** out) {
-  if (!enabled(stack)) {
-    state.SkipWithError("set KERAS_BENCH_5GIB=1 to build and time the 5 GiB stack");
+  if (const std::string why = unavailable(stack); !why.empty()) {
+    state.SkipWithError(why.c_str());
     return false;
   }
   Built& b = built(stack);
