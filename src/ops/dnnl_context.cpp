@@ -1,7 +1,10 @@
 #include "ops/dnnl_context.hpp"
 
+#include <cstdlib>
 #include <list>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -33,8 +36,32 @@ dnnl::stream& thread_stream() {
   return stream;
 }
 
-std::vector<unsigned char>& thread_scratchpad() {
-  thread_local std::vector<unsigned char> buffer;
+// A primitive's scratch memory, grown to the largest one this thread ran, never zero-filled:
+// a primitive touches what it uses (a std::vector would write every byte first).
+struct Scratchpad {
+  struct Free {
+    void operator()(unsigned char* p) const { std::free(p); }
+  };
+  std::unique_ptr<unsigned char, Free> data;
+  std::size_t size = 0;
+
+  unsigned char* reserve(std::size_t bytes) {
+    if (bytes > size) {
+      constexpr std::size_t kAlignment = 64;  // a cache line, what oneDNN asks of its buffers
+      const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+      data.reset(static_cast<unsigned char*>(std::aligned_alloc(kAlignment, rounded)));
+      if (!data) {
+        size = 0;
+        throw std::bad_alloc();
+      }
+      size = rounded;
+    }
+    return data.get();
+  }
+};
+
+Scratchpad& thread_scratchpad() {
+  thread_local Scratchpad buffer;
   return buffer;
 }
 
@@ -148,9 +175,8 @@ std::shared_ptr<const DnnlPrimitive> cached_primitive(const std::string& key_in,
 void execute(const DnnlPrimitive& primitive, std::unordered_map<int, dnnl::memory> args) {
   const std::size_t scratch_bytes = primitive.scratchpad_desc.get_size();
   if (scratch_bytes > 0) {
-    auto& buffer = thread_scratchpad();
-    if (buffer.size() < scratch_bytes) buffer.resize(scratch_bytes);
-    args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(primitive.scratchpad_desc, cpu_engine(), buffer.data()));
+    args.emplace(DNNL_ARG_SCRATCHPAD,
+                 dnnl::memory(primitive.scratchpad_desc, cpu_engine(), thread_scratchpad().reserve(scratch_bytes)));
   }
   try {
     primitive.primitive.execute(thread_stream(), args);
