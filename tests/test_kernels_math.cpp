@@ -6,6 +6,7 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "keras/tensor.hpp"
@@ -489,6 +490,46 @@ TEST(KernelsNormalization, GroupNorm) {
         }
     }
   EXPECT_THROW(k::group_norm(x, 3, gamma, beta, 1e-3F), keras::ValueError);
+}
+
+// channel_affine is two binary() calls in one pass: the same bits for every pair of the four
+// arithmetic ops, per-channel and scalar constants, channel counts below, at and above its
+// 64-value period, and a size that leaves a partial period; anything else is left undefined.
+TEST(KernelsBinary, ChannelAffineIsTwoBinaryCallsBitForBit) {
+  const std::vector<k::BinaryOp> ops = {k::BinaryOp::add, k::BinaryOp::subtract, k::BinaryOp::multiply,
+                                        k::BinaryOp::divide};
+  for (std::int64_t channels : {1, 3, 16, 70}) {
+    const Tensor x = keras::random::uniform({2, 5, 7, channels}, -3.0F, 3.0F, 11);
+    const Tensor per_channel_a = keras::random::uniform({1, 1, 1, channels}, 0.5F, 2.0F, 12);
+    const Tensor per_channel_b = keras::random::uniform({channels}, 0.5F, 2.0F, 13);
+    const Tensor scalar = Tensor::scalar(0.37F);
+    for (k::BinaryOp first : ops) {
+      for (k::BinaryOp second : ops) {
+        for (const auto& [a, b] : {std::pair{per_channel_a, per_channel_b}, std::pair{scalar, per_channel_b},
+                                   std::pair{per_channel_a, scalar}}) {
+          SCOPED_TRACE(std::to_string(channels) + " channels, ops " + std::to_string(static_cast<int>(first)) + ", " +
+                       std::to_string(static_cast<int>(second)));
+          const Tensor got = k::channel_affine(x, first, a, second, b);
+          const Tensor want = k::binary(second, k::binary(first, x, a), b);
+          ASSERT_TRUE(got.defined());
+          ASSERT_EQ(got.shape(), want.shape());
+          const auto g = got.to_vector();
+          const auto w = want.to_vector();
+          for (std::size_t i = 0; i < g.size(); ++i) ASSERT_EQ(g[i], w[i]) << "at " << i;
+        }
+      }
+    }
+  }
+  const Tensor x = keras::random::uniform({4, 3}, -1.0F, 1.0F, 14);
+  const Tensor row = Tensor::full({4, 1}, 2.0F);  // broadcasts along the other axis
+  EXPECT_FALSE(k::channel_affine(x, k::BinaryOp::add, row, k::BinaryOp::add, row).defined());
+  const Tensor wider = Tensor::full({1, 1, 3}, 2.0F);  // would add an axis to x
+  EXPECT_FALSE(k::channel_affine(x, k::BinaryOp::add, wider, k::BinaryOp::add, wider).defined());
+  EXPECT_FALSE(
+      k::channel_affine(x, k::BinaryOp::power, Tensor::scalar(2.0F), k::BinaryOp::add, Tensor::scalar(1.0F)).defined());
+  EXPECT_FALSE(k::channel_affine(x.astype(DType::float64), k::BinaryOp::add, Tensor::scalar(2.0F), k::BinaryOp::add,
+                                 Tensor::scalar(1.0F))
+                   .defined());
 }
 
 }  // namespace

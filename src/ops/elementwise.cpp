@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -371,6 +372,102 @@ Tensor clip(const Tensor& x_in, float lo, float hi) {
   const float* in = x.data<float>();
   float* o = out.data<float>();
   for (std::int64_t i = 0; i < x.size(); ++i) o[i] = nan_min(nan_max(in[i], lo), hi);
+  return out;
+}
+
+namespace {
+
+// a or b as `channels` values (a scalar repeated), or empty when it is neither a scalar nor one
+// value per channel of the last axis.
+std::vector<float> per_channel(const Tensor& t, std::int64_t channels) {
+  if (t.dtype() != DType::float32) return {};
+  const float* v = t.data<float>();
+  if (t.size() == 1) return std::vector<float>(static_cast<std::size_t>(channels), v[0]);
+  if (t.rank() == 0 || t.dim(-1) != channels || t.size() != channels) return {};
+  return {v, v + channels};
+}
+
+float apply_binary(BinaryOp op, float x, float y) {
+  switch (op) {
+    case BinaryOp::add:
+      return x + y;
+    case BinaryOp::subtract:
+      return x - y;
+    case BinaryOp::multiply:
+      return x * y;
+    default:
+      return x / y;
+  }
+}
+
+// One pass over rows of `period` values (whole channel groups), the per-channel constants laid
+// out over the same period so that the inner loop is contiguous and vectorizes.
+template <BinaryOp First, BinaryOp Second>
+void affine_rows(const float* __restrict x, float* __restrict out, std::int64_t n, const float* __restrict a,
+                 const float* __restrict b, std::int64_t period) {
+  std::int64_t i = 0;
+  for (; i + period <= n; i += period) {
+    for (std::int64_t j = 0; j < period; ++j)
+      out[i + j] = apply_binary(Second, apply_binary(First, x[i + j], a[j]), b[j]);
+  }
+  for (std::int64_t j = 0; i + j < n; ++j) out[i + j] = apply_binary(Second, apply_binary(First, x[i + j], a[j]), b[j]);
+}
+
+template <BinaryOp First>
+void affine_second(BinaryOp second, const float* x, float* out, std::int64_t n, const float* a, const float* b,
+                   std::int64_t period) {
+  switch (second) {
+    case BinaryOp::add:
+      return affine_rows<First, BinaryOp::add>(x, out, n, a, b, period);
+    case BinaryOp::subtract:
+      return affine_rows<First, BinaryOp::subtract>(x, out, n, a, b, period);
+    case BinaryOp::multiply:
+      return affine_rows<First, BinaryOp::multiply>(x, out, n, a, b, period);
+    default:
+      return affine_rows<First, BinaryOp::divide>(x, out, n, a, b, period);
+  }
+}
+
+bool is_affine_op(BinaryOp op) {
+  return op == BinaryOp::add || op == BinaryOp::subtract || op == BinaryOp::multiply || op == BinaryOp::divide;
+}
+
+}  // namespace
+
+Tensor channel_affine(const Tensor& x, BinaryOp first, const Tensor& a, BinaryOp second, const Tensor& b) {
+  if (x.dtype() != DType::float32 || x.rank() == 0 || x.size() == 0 || !is_affine_op(first) || !is_affine_op(second))
+    return {};
+  const std::int64_t channels = x.dim(-1);
+  // The constants must not broadcast x to a larger shape: their rank at most x's.
+  if (a.rank() > x.rank() || b.rank() > x.rank() || channels == 0) return {};
+  const std::vector<float> ca = per_channel(a, channels);
+  const std::vector<float> cb = per_channel(b, channels);
+  if (ca.empty() || cb.empty()) return {};
+  // A period of whole channel groups, at least 64 values, for the inner loop.
+  const std::int64_t period = channels * std::max<std::int64_t>(1, (64 + channels - 1) / channels);
+  std::vector<float> pa(static_cast<std::size_t>(period));
+  std::vector<float> pb(static_cast<std::size_t>(period));
+  for (std::int64_t j = 0; j < period; ++j) {
+    pa[static_cast<std::size_t>(j)] = ca[static_cast<std::size_t>(j % channels)];
+    pb[static_cast<std::size_t>(j)] = cb[static_cast<std::size_t>(j % channels)];
+  }
+  Tensor out = Tensor::uninitialized(x.shape());
+  const float* in = x.data<float>();
+  float* o = out.data<float>();
+  switch (first) {
+    case BinaryOp::add:
+      affine_second<BinaryOp::add>(second, in, o, x.size(), pa.data(), pb.data(), period);
+      break;
+    case BinaryOp::subtract:
+      affine_second<BinaryOp::subtract>(second, in, o, x.size(), pa.data(), pb.data(), period);
+      break;
+    case BinaryOp::multiply:
+      affine_second<BinaryOp::multiply>(second, in, o, x.size(), pa.data(), pb.data(), period);
+      break;
+    default:
+      affine_second<BinaryOp::divide>(second, in, o, x.size(), pa.data(), pb.data(), period);
+      break;
+  }
   return out;
 }
 

@@ -82,6 +82,13 @@ enum class BinaryOp {
 };
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 
+// (x first a) second b in one pass, for the affine maps of preprocessing layers: first and second
+// each add, subtract, multiply or divide, a and b float32 scalars or one value per channel of x's
+// last axis (any leading axes of size 1). The same float operations in the same order as two
+// binary() calls, so the same bits. Undefined when x, a or b is outside that (x not float32, a
+// or b of another shape): the caller falls back to binary().
+Tensor channel_affine(const Tensor& x, BinaryOp first, const Tensor& a, BinaryOp second, const Tensor& b);
+
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor subtract(const Tensor& a, const Tensor& b);
 Tensor multiply(const Tensor& a, const Tensor& b);

@@ -135,8 +135,14 @@ Tensor NormalizationImpl::forward(const Tensor& input, bool /*training*/) {
     variance = variance_->value().astype(DType::float32).reshape(broadcast_shape_);
   }
   Tensor denominator = kernels::maximum(kernels::sqrt(variance), Tensor::scalar(kEpsilon));
-  Tensor out = options_.invert ? kernels::add(mean, kernels::multiply(x, denominator))
-                               : kernels::divide(kernels::subtract(x, mean), denominator);
+  // Statistics per channel of the last axis (the default axis=-1) take one pass.
+  Tensor out =
+      options_.invert
+          ? kernels::channel_affine(x, kernels::BinaryOp::multiply, denominator, kernels::BinaryOp::add, mean)
+          : kernels::channel_affine(x, kernels::BinaryOp::subtract, mean, kernels::BinaryOp::divide, denominator);
+  if (!out.defined())
+    out = options_.invert ? kernels::add(mean, kernels::multiply(x, denominator))
+                          : kernels::divide(kernels::subtract(x, mean), denominator);
   return to_compute_dtype(out, compute_dtype());
 }
 

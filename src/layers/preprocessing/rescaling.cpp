@@ -37,7 +37,8 @@ Json RescalingImpl::get_config() const {
 Tensor RescalingImpl::forward(const Tensor& input, bool /*training*/) {
   // Keras casts inputs, scale and offset to the compute dtype: x * scale + offset.
   Tensor x = input.dtype() == DType::float32 ? input : input.astype(DType::float32);
-  Tensor out = kernels::add(kernels::multiply(x, scale_), offset_);
+  Tensor out = kernels::channel_affine(x, kernels::BinaryOp::multiply, scale_, kernels::BinaryOp::add, offset_);
+  if (!out.defined()) out = kernels::add(kernels::multiply(x, scale_), offset_);
   return to_compute_dtype(out, compute_dtype());
 }
 
