@@ -49,7 +49,13 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
     } else {
       // The weights changed (assign, an optimizer step): drop every stale preparation.
       std::erase_if(prepared_, [&](const auto& entry) { return !current(entry.second); });
-      if (!prepared_.empty()) share = prepared_.begin()->second.dense;
+      // A whole-kernel preparation whose prepacked copy the new one may share (column blocks have none).
+      for (const auto& entry : prepared_) {
+        if (entry.second.dense) {
+          share = entry.second.dense;
+          break;
+        }
+      }
     }
   }
   if (found) return found->run(x);
