@@ -281,9 +281,12 @@ void bench_plain_read(benchmark::State& state, const Stack& stack) {
 const int kRegistered = [] {
   for (const Stack& stack : kStacks) {
     const std::string name = stack.name;
-    for (auto [what, fn] : {std::pair{"save", &bench_save}, std::pair{"plain_write", &bench_plain_write},
-                            std::pair{"load", &bench_load}, std::pair{"plain_read", &bench_plain_read}}) {
-      benchmark::RegisterBenchmark((name + "/" + what).c_str(), [fn, &stack](benchmark::State& s) { fn(s, stack); })
+    for (const auto& entry : {std::pair{"save", &bench_save}, std::pair{"plain_write", &bench_plain_write},
+                              std::pair{"load", &bench_load}, std::pair{"plain_read", &bench_plain_read}}) {
+      // A copy: clang cannot capture a structured binding.
+      auto* const fn = entry.second;
+      benchmark::RegisterBenchmark((name + "/" + entry.first).c_str(),
+                                   [fn, &stack](benchmark::State& s) { fn(s, stack); })
           ->Unit(benchmark::kMillisecond)
           ->Iterations(3)
           ->UseRealTime();

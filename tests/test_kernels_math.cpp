@@ -24,7 +24,7 @@ namespace k = keras::kernels;
 
 constexpr double kTol = 1e-6;  // single float32 operations on values of magnitude <= 10
 
-Tensor vec(std::vector<float> values) {
+Tensor vec(const std::vector<float>& values) {
   const auto n = static_cast<std::int64_t>(values.size());
   return Tensor::from_vector({n}, values);
 }
