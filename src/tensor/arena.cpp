@@ -29,8 +29,11 @@ std::shared_ptr<std::byte> system_allocate(std::size_t bytes) {
   std::size_t padded = aligned(bytes);
   if (padded == 0) padded = kAlignment;
   const bool huge = padded >= 2 * kHugePage;
-  void* memory = std::aligned_alloc(huge ? kHugePage : kAlignment, padded);
-  if (memory == nullptr) throw std::bad_alloc();
+  // posix_memalign: aligned_alloc wants the size a multiple of the alignment, which a buffer
+  // of 4 MiB and more aligned to a huge page seldom is (ASan refuses it).
+  void* memory = nullptr;
+  if (::posix_memalign(&memory, huge ? kHugePage : kAlignment, padded) != 0 || memory == nullptr)
+    throw std::bad_alloc();
   if (huge) ::madvise(memory, padded, MADV_HUGEPAGE);
   return {static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); }};
 }
