@@ -125,8 +125,9 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
   memory keras_iter =
       detail::wrap_memory(memory::desc({1, 1, u, g, u}, f32, tag::ldigo), recurrent_kernel.data<float>());
   // A primitive over `steps` steps; the sequence's layouts are those of a chunk: the whole
-  // sequence as Keras lays it out (batch-major), else a copied chunk (time-major).
-  auto make_pass = [&](memory::dim steps, bool whole) {
+  // sequence as Keras lays it out (batch-major), else a copied chunk (time-major). The weights
+  // of `share` are reused where the primitive wants the same layout.
+  auto make_pass = [&](memory::dim steps, bool whole, const RecurrentPass* share) {
     RecurrentPass pass;
     pass.steps = steps;
     pass.src_layer_md = memory::desc({steps, n, c}, f32, whole ? tag::ntc : tag::tnc);
@@ -179,6 +180,12 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
         break;
       }
     }
+    if (share != nullptr && share->weights_layer.get_desc() == weights_layer_md &&
+        share->weights_iter.get_desc() == weights_iter_md) {
+      pass.weights_layer = share->weights_layer;
+      pass.weights_iter = share->weights_iter;
+      return pass;
+    }
     pass.weights_layer = memory(weights_layer_md, engine);
     pass.weights_iter = memory(weights_iter_md, engine);
     detail::run_reorder(keras_layer, pass.weights_layer);
@@ -186,7 +193,7 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
     return pass;
   };
   try {
-    state->chunk = make_pass(t, true);
+    state->chunk = make_pass(t, true, nullptr);
     const std::size_t scratchpad = state->chunk.primitive.scratchpad_desc.get_size();
     const std::int64_t forced = chunk_steps_for_testing.load();
     if (t > 1 && (scratchpad > kScratchpadBudget || (forced > 0 && forced < t))) {
@@ -196,8 +203,9 @@ PreparedRecurrent::PreparedRecurrent(const RecurrentShape& shape, const Tensor& 
                                    static_cast<double>(scratchpad)),
           1, t - 1);
       if (forced > 0) steps = std::min<memory::dim>(steps, forced);
-      state->chunk = make_pass(steps, false);
-      if (t % steps != 0) state->tail = make_pass(t % steps, false);
+      const RecurrentPass whole = std::move(state->chunk);
+      state->chunk = make_pass(steps, false, &whole);
+      if (t % steps != 0) state->tail = make_pass(t % steps, false, &state->chunk);
     }
     state->bias = memory(bias_md, detail::cpu_engine());
     std::memcpy(state->bias.get_data_handle(), bias.data<float>(),

@@ -7,6 +7,7 @@
 #include "layers/config_utils.hpp"
 #include "layers/core/quantization.hpp"
 #include "ops/activations.hpp"
+#include "ops/common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
 #include "ops/shape_ops.hpp"
@@ -66,9 +67,8 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
   if (column_blocks > 1) {
     // Blocks of whole 16-column groups (a vector register), the last one taking the rest.
     const std::int64_t block = (n / column_blocks + 15) / 16 * 16;
-    auto as_float = [](const Tensor& t) { return t.dtype() == DType::float32 ? t : t.astype(DType::float32); };
-    const Tensor kernel_float = as_float(kernel_matrix);
-    const Tensor bias_float = bias_vector.defined() ? as_float(bias_vector) : Tensor();
+    const Tensor kernel_float = kernels::detail::to_float(kernel_matrix);
+    const Tensor bias_float = bias_vector.defined() ? kernels::detail::to_float(bias_vector) : Tensor();
     for (std::int64_t begin = 0; begin < n; begin += block) {
       const std::int64_t width = std::min(block, n - begin);
       Tensor part = Tensor::uninitialized({k, width});
