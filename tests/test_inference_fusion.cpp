@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,54 @@ TEST(DenseFusion, FollowsAssignedKernelAndBias) {
   bool moved = false;
   for (std::int64_t i = 0; i < before.size(); ++i) moved = moved || before.data<float>()[i] != after.data<float>()[i];
   EXPECT_TRUE(moved);
+}
+
+// The prepared product keeps the kernel in oneDNN's layout; the variable gives its own buffer
+// back (the weights are in memory once) and rebuilds it bit for bit when it is read again.
+TEST(DenseFusion, ThePreparedCopyIsTheOnlyCopyOfTheKernel) {
+  auto make_model = [] {
+    auto input = keras::Input({kIn});
+    auto output = L::Dense(kUnits, {.activation = "relu", .name = "d"})(input);
+    keras::Model model(input, output);
+    model.set_weights({random_kernel(kIn, kUnits, 41), keras::random::uniform({kUnits}, -1.0F, 1.0F, 42)});
+    return model;
+  };
+  const Tensor x64 = keras::random::uniform({64, kIn}, -3.0F, 3.0F, 43);
+  const Tensor x1 = keras::random::uniform({1, kIn}, -3.0F, 3.0F, 44);
+  keras::Model model = make_model();
+  auto kernel = model.get_layer("d").ptr()->weights().at(0);
+  const Tensor original = kernel->value().clone();
+  const std::uint64_t version = kernel->version();
+  const Tensor y64 = model.predict(x64, 64).at(0);
+  EXPECT_TRUE(kernel->released());
+  EXPECT_TRUE(kernel->allocated());
+  EXPECT_EQ(kernel->version(), version);  // the numbers did not change
+  // Another batch size prepares again from the rebuilt value, and lets it go again.
+  const Tensor y1 = model.predict(x1, 1).at(0);
+  EXPECT_TRUE(kernel->released());
+  const Tensor back = kernel->value();
+  EXPECT_FALSE(kernel->released());
+  ASSERT_EQ(back.shape(), original.shape());
+  EXPECT_EQ(std::memcmp(back.data<float>(), original.data<float>(), sizeof(float) * original.size()), 0);
+  expect_close(y64, unfused(model, {"d"}, x64), "batch 64 from the released kernel");
+  expect_close(y1, unfused(model, {"d"}, x1), "batch 1 from the released kernel");
+  // A copy held elsewhere shares the buffer: nothing is given back.
+  keras::Model held_model = make_model();
+  auto held_kernel = held_model.get_layer("d").ptr()->weights().at(0);
+  const Tensor held = held_kernel->value();
+  held_model.predict(x64, 64);
+  EXPECT_FALSE(held_kernel->released());
+  // Assigning a released variable replaces it: the old numbers are not rebuilt over the new ones.
+  keras::Model assigned_model = make_model();
+  auto assigned_kernel = assigned_model.get_layer("d").ptr()->weights().at(0);
+  assigned_model.predict(x64, 64);
+  ASSERT_TRUE(assigned_kernel->released());
+  const Tensor replacement = random_kernel(kIn, kUnits, 45);
+  assigned_kernel->assign(replacement);
+  EXPECT_FALSE(assigned_kernel->released());
+  EXPECT_EQ(std::memcmp(assigned_kernel->value().data<float>(), replacement.data<float>(),
+                        sizeof(float) * replacement.size()),
+            0);
 }
 
 TEST(DenseFusion, AQuantizedLayerRunsUnfused) {

@@ -140,6 +140,46 @@ TEST(Threads, TwoThreadsSplitOneRowOfALargeDenseByColumns) {
   for (int repeat = 0; repeat < 3; ++repeat) EXPECT_TRUE(identical(model.predict({row}), two));
 }
 
+// Each batch size has its own plan and preparation of the same kernels, and each preparation
+// lets the variable's buffer go (Variable::release_value): first calls of several batch sizes
+// at once read, rebuild and release the same variables side by side.
+TEST(Threads, FirstCallsOfSeveralBatchSizesShareTheKernels) {
+  auto make_model = [] {
+    keras::KerasTensor x = keras::Input({256});
+    keras::KerasTensor y = keras::layers::Dense(256, {.activation = "relu"})(x);
+    y = keras::layers::Dense(64, {.activation = "tanh"})(y);
+    keras::Model model(x, y);
+    std::vector<keras::Tensor> weights;
+    std::uint64_t seed = 50;
+    for (const auto& w : model.get_weights()) weights.push_back(keras::random::uniform(w.shape(), -0.1F, 0.1F, ++seed));
+    model.set_weights(weights);
+    return model;
+  };
+  std::vector<keras::Tensor> inputs;
+  std::vector<std::vector<keras::Tensor>> reference;
+  {
+    const keras::Model separate = make_model();
+    for (int t = 0; t < kThreads; ++t) {
+      inputs.push_back(keras::random::uniform({1 + 9 * (t % 4), 256}, -1.0F, 1.0F, 60 + t));
+      reference.push_back(separate.predict({inputs.back()}));
+    }
+  }
+  for (int round = 0; round < 3; ++round) {
+    const keras::Model model = make_model();
+    std::vector<int> same(kThreads, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        const auto index = static_cast<std::size_t>(t);
+        same[index] = identical(model.predict({inputs[index]}), reference[index]) ? 1 : 0;
+        if (t % 2 == 0) same[index] += model.get_weights().size() == 4 ? 1 : 0;  // reads beside the others
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(same[static_cast<std::size_t>(t)], t % 2 == 0 ? 2 : 1) << t;
+  }
+}
+
 // A raw operation may mix samples (a mean over the batch axis): such a model runs each batch
 // whole, as Keras does, whatever the thread count.
 TEST(Threads, ModelsWithRawOperationsRunEachBatchWhole) {

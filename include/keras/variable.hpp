@@ -4,8 +4,11 @@
 // a variable that is about to be overwritten.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "keras/initializers.hpp"
@@ -25,10 +28,24 @@ class Variable {
   DType dtype() const { return dtype_; }
   bool trainable() const { return trainable_; }
   void set_trainable(bool trainable) { trainable_ = trainable; }
-  bool allocated() const { return value_.defined(); }
+  bool allocated() const { return value_.defined() || released(); }
 
-  // The value; runs the initializer on first access.
+  // The value; runs the initializer on first access, and rebuilds a released value.
   const Tensor& value();
+  // The value as a tensor of its own handle, taken under the variable's lock: what code that
+  // may run beside release_value() on another thread reads (inference caches, get_weights,
+  // saving). Shares the variable's buffer; a released value is rebuilt for this reader only.
+  Tensor snapshot();
+  // Gives the value's memory back when an inference cache holds the same numbers in another
+  // layout (prepacked weights), so that a loaded model keeps its weights once: `restore`
+  // rebuilds the value bit for bit, kept by the next value() or mutable_value(), lent to each
+  // snapshot(). Nothing happens (false) when the value is not allocated, has changed since `version`
+  // (the one the copy was made from), or another tensor shares its buffer. The version stays:
+  // the numbers do. A caller that holds a reference from value() on another thread must not
+  // race with this (inference caches read snapshot()).
+  bool release_value(std::function<Tensor()> restore, std::uint64_t version);
+  // Whether the value's memory is given back (release_value) and not rebuilt since.
+  bool released() const { return released_.load(std::memory_order_acquire); }
   // The value for writing in place: counts as a modification (see version()).
   Tensor& mutable_value();
   // Grows on every assign() or mutable_value(), so that caches derived from the value
@@ -47,8 +64,15 @@ class Variable {
   DType dtype_;
   initializers::Initializer initializer_;
   bool trainable_;
+  void restore_released();
+  void drop_released();
+
   Tensor value_;
   std::uint64_t version_ = 0;
+  // release_value() and the rebuild of a released value.
+  std::mutex mutex_;
+  std::atomic<bool> released_{false};
+  std::function<Tensor()> restore_;
 };
 
 using VariablePtr = std::shared_ptr<Variable>;

@@ -21,7 +21,49 @@ Variable::Variable(std::string name, Shape shape, DType dtype, initializers::Ini
   }
 }
 
+namespace {
+Tensor checked_restore(const std::function<Tensor()>& restore, const Variable& v) {
+  Tensor restored = restore();
+  if (restored.shape() != v.shape() || restored.dtype() != v.dtype())
+    throw ValueError("Variable '" + v.path() + "': its released value came back as " +
+                     shape_to_string(restored.shape()) + " " + dtype_name(restored.dtype()) + ", expected " +
+                     shape_to_string(v.shape()) + " " + dtype_name(v.dtype()));
+  return restored;
+}
+}  // namespace
+
+void Variable::restore_released() {
+  const std::lock_guard lock(mutex_);
+  if (!released_.load(std::memory_order_relaxed)) return;  // another thread rebuilt it
+  value_ = checked_restore(restore_, *this);
+  restore_ = nullptr;
+  released_.store(false, std::memory_order_release);
+}
+
+Tensor Variable::snapshot() {
+  const std::lock_guard lock(mutex_);
+  // A released value is rebuilt for the reader only: the variable stays released.
+  if (released_.load(std::memory_order_relaxed)) return checked_restore(restore_, *this);
+  if (!value_.defined()) {
+    value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
+    if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
+  }
+  return value_;
+}
+
+bool Variable::release_value(std::function<Tensor()> restore, std::uint64_t version) {
+  const std::lock_guard lock(mutex_);
+  if (released_.load(std::memory_order_relaxed) || version != version_ || !value_.defined() || !value_.sole_owner() ||
+      !restore)
+    return false;
+  restore_ = std::move(restore);
+  value_ = Tensor();
+  released_.store(true, std::memory_order_release);
+  return true;
+}
+
 const Tensor& Variable::value() {
+  if (released()) restore_released();
   if (!value_.defined()) {
     value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
     if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
@@ -35,11 +77,18 @@ Tensor& Variable::mutable_value() {
   return value_;
 }
 
+void Variable::drop_released() {
+  const std::lock_guard lock(mutex_);
+  restore_ = nullptr;
+  released_.store(false, std::memory_order_release);
+}
+
 void Variable::assign(Tensor&& value) {
   if (value.shape() != shape_ || value.dtype() != dtype_ || !value.sole_owner()) {
     assign(static_cast<const Tensor&>(value));
     return;
   }
+  if (released()) drop_released();  // overwritten: no need to rebuild it
   value_ = std::move(value);
   ++version_;
 }
@@ -51,7 +100,9 @@ void Variable::assign(const Tensor& value) {
         "`variable.assign(value)` must match. variable.shape=" +
         shape_to_string(shape_) + ", Received: value.shape=" + shape_to_string(value.shape()) +
         ". Target variable: " + path_);
-  value_ = value.dtype() == dtype_ ? value.clone() : value.astype(dtype_);
+  Tensor copy = value.dtype() == dtype_ ? value.clone() : value.astype(dtype_);
+  if (released()) drop_released();
+  value_ = std::move(copy);
   ++version_;
 }
 

@@ -183,7 +183,8 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
   // initial values on first read, unguarded: read them all here, before the
   // slices run at once (two threads initializing a fresh model's kernel drew two kernels).
   if (split)
-    for (const auto& variable : impl().weights()) (void)variable->value();
+    for (const auto& variable : impl().weights())
+      if (!variable->allocated()) (void)variable->value();  // a released one stays released
   std::vector<std::vector<Tensor>> batches;
   for (std::int64_t begin = 0; begin < rows || (rows == 0 && begin == 0); begin += batch_size) {
     const std::int64_t end = std::min(rows, begin + batch_size);
@@ -314,7 +315,7 @@ LayerRef Model::get_layer(const std::string& name) const {
 
 std::vector<Tensor> Model::get_weights() const {
   std::vector<Tensor> out;
-  for (const auto& v : impl().weights()) out.push_back(v->value().clone());
+  for (const auto& v : impl().weights()) out.push_back(v->snapshot().clone());  // safe beside a first predict
   return out;
 }
 

@@ -186,6 +186,16 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
 std::int64_t PreparedDense::rows() const { return state_->rows; }
 std::int64_t PreparedDense::columns() const { return state_->n; }
 
+Tensor PreparedDense::kernel() const {
+  const State& s = *state_;
+  Tensor out = Tensor::uninitialized({s.k, s.n});
+  memory target =
+      detail::wrap_memory(memory::desc({s.k, s.n}, memory::data_type::f32, memory::format_tag::ab), out.data<float>());
+  memory source = *s.weights;  // a handle to the same buffer
+  detail::run_reorder(source, target);
+  return out;
+}
+
 Tensor PreparedDense::run(const Tensor& x) const {
   Shape out_shape = x.shape();
   if (!out_shape.empty()) out_shape.back() = state_->n;

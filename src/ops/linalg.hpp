@@ -47,6 +47,8 @@ class PreparedDense {
   void run_into(const Tensor& x, float* out) const;
   std::int64_t rows() const;
   std::int64_t columns() const;  // N
+  // The kernel [K, N] back in Keras' layout, bit for bit, from the prepared copy.
+  Tensor kernel() const;
 
   struct State;
 

@@ -78,7 +78,7 @@ class ShardWriter {
       saving::H5Group target = saving::has_vars_group(current().root(), path)
                                    ? saving::open_vars_group(current().root(), path)
                                    : saving::create_vars_group(current().root(), path);
-      target.write_dataset(std::to_string(i), variables[i]->value());
+      target.write_dataset(std::to_string(i), variables[i]->snapshot());
       auto& files = weight_map_[key];
       if (std::find(files.begin(), files.end(), shard_names_.back()) == files.end()) {
         files.push_back(shard_names_.back());

@@ -81,7 +81,7 @@ void save_weights_to(const ModelImpl& model, const H5Group& root) {
     H5Group vars = create_vars_group(root, entry.path);
     vars.set_string_attr("name", entry.layer->name());
     auto variables = entry.layer->variables_to_save();
-    for (std::size_t i = 0; i < variables.size(); ++i) vars.write_dataset(std::to_string(i), variables[i]->value());
+    for (std::size_t i = 0; i < variables.size(); ++i) vars.write_dataset(std::to_string(i), variables[i]->snapshot());
   }
   save_optimizer_variables(model, root);  // after the model's objects, at "optimizer"
 }
@@ -93,7 +93,8 @@ std::uint64_t weights_file_size_bound(const ModelImpl& model) {
   std::uint64_t bound = kPerFile;
   const auto add = [&](const std::vector<VariablePtr>& variables) {
     bound += kPerObject;
-    for (const auto& variable : variables) bound += variable->value().nbytes() + kPerObject;
+    for (const auto& variable : variables)
+      bound += static_cast<std::uint64_t>(shape_size(variable->shape())) * dtype_size(variable->dtype()) + kPerObject;
   };
   // own_variables(), not variables_to_save(): the same sizes without merging LoRA matrices (and
   // re-quantizing) a second time just to count bytes.

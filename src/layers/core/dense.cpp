@@ -61,8 +61,9 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
   }
   if (found) return found->run(x);
   if (!found_columns.empty()) return run_columns(found_columns, x, n);
-  Tensor kernel_matrix = kernel->value().reshape({k, n});
-  Tensor bias_vector = bias ? bias->value().reshape({n}) : Tensor();
+  // snapshot(): another cache (another plan's) may release the same kernel meanwhile.
+  Tensor kernel_matrix = kernel->snapshot().reshape({k, n});
+  Tensor bias_vector = bias ? bias->snapshot().reshape({n}) : Tensor();
   Prepared entry{nullptr, {}, kernel, bias, kernel_version, bias_version};
   if (column_blocks > 1) {
     // Blocks of whole 16-column groups (a vector register), the last one taking the rest.
@@ -86,6 +87,14 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
   } else {
     entry.dense =
         std::make_shared<const kernels::PreparedDense>(rows, kernel_matrix, bias_vector, post_ops_, share.get());
+  }
+  kernel_matrix = Tensor();
+  if (entry.dense && kernel->dtype() == DType::float32) {
+    // The prepared copy holds the same numbers: the variable lets go of its own (as ONNX
+    // Runtime drops an initializer it prepacked), so that the weights are in memory once.
+    // Reading the variable again (saving, get_weights, training) rebuilds it from this copy.
+    kernel->release_value([dense = entry.dense, shape = kernel->shape()] { return dense->kernel().reshape(shape); },
+                          kernel_version);
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
