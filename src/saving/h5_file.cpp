@@ -67,8 +67,10 @@ struct H5FileContext {
 };
 
 void DirectReads::read(std::uint64_t offset, std::span<std::byte> out) {
-  // Chunks that stay in the cache between the copy and the CRC.
-  constexpr std::size_t kChunk = std::size_t{4} << 20;
+  // Chunks that stay in a core's own L2 between the copy and the CRC (1 MiB on AMD's Zen 4,
+  // 2 MiB on Intel's Sapphire Rapids): the 134M Dense stack loaded in 165 ms with 256 KiB, 175
+  // with 1 MiB and 197 with 4 MiB, against 94 ms for the plain read on a Sapphire Rapids core.
+  constexpr std::size_t kChunk = std::size_t{256} << 10;
   const std::lock_guard lock(mutex);
   const bool streamed = expected_crc && in_order && offset >= checked_up_to;
   if (expected_crc && !streamed) in_order = false;  // finish_crc_check() reads the member again
