@@ -81,12 +81,24 @@ Tensor reduce(const Tensor& x_in, const std::vector<int>& axes, bool keepdims, D
   return out;
 }
 
+// ThreadSanitizer instruments the resolver that picks a clone, which runs while the library is
+// relocated, before the sanitizer is initialized (the process then crashes as it starts): one
+// version in such builds.
+#if defined(__SANITIZE_THREAD__)
+#define KERAS_ROW_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KERAS_ROW_CLONES
+#endif
+#endif
+#ifndef KERAS_ROW_CLONES
+#define KERAS_ROW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 // acc[i] += row[i] in double, cloned for AVX-512 and AVX2 (chosen when the library loads): the
 // baseline ISA converts and adds two values at a time, which made GlobalAveragePooling2D a
 // tenth of EfficientNetB0's batch-64 predict. The same additions in the same order either way.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void accumulate_row(double* __restrict acc,
-                                                                                 const float* __restrict row,
-                                                                                 std::int64_t n) {
+KERAS_ROW_CLONES void accumulate_row(double* __restrict acc, const float* __restrict row, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += static_cast<double>(row[i]);
 }
 
