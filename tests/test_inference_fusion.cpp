@@ -210,6 +210,46 @@ TEST(DenseFusion, ThePreparedCopyIsTheOnlyCopyOfTheKernel) {
             0);
 }
 
+// Kernels of more rows than one block (about 256 KiB of rows): the variable's buffer is
+// copied into the prepared layout a block at a time and each block's pages go as it is copied.
+// The product must equal, bit for bit, one prepared from a copy of the kernel (a model whose
+// kernel buffer is shared elsewhere keeps it), and the kernel must read back bit for bit.
+TEST(DenseFusion, AKernelGivenUpBlockByBlockIsCopiedExactly) {
+  // Unpadded in oneDNN's layouts ({512, 1024}: blocks of 64 rows; {2048, 128}: of 512), and
+  // padded ones, which are copied whole.
+  for (const auto& size : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {512, 1024}, {2048, 128}, {1024, 300}, {1000, 130}, {4100, 17}}) {
+    const std::int64_t in = size.first;
+    const std::int64_t units = size.second;
+    SCOPED_TRACE(std::to_string(in) + " x " + std::to_string(units));
+    auto make_model = [&] {
+      auto input = keras::Input({in});
+      auto output = L::Dense(units, {.activation = "tanh", .name = "d"})(input);
+      keras::Model model(input, output);
+      model.set_weights({random_kernel(in, units, 51), keras::random::uniform({units}, -1.0F, 1.0F, 52)});
+      return model;
+    };
+    keras::Model given_up = make_model();
+    keras::Model kept = make_model();
+    auto given_up_kernel = given_up.get_layer("d").ptr()->weights().at(0);
+    auto kept_kernel = kept.get_layer("d").ptr()->weights().at(0);
+    const Tensor original = given_up_kernel->value().clone();
+    const Tensor held = kept_kernel->value();  // shares the buffer: nothing is given up
+    for (const std::int64_t batch : {64, 3, 1}) {
+      const Tensor x = keras::random::uniform({batch, in}, -1.0F, 1.0F, 53 + batch);
+      const Tensor a = given_up.predict(x, batch).at(0);
+      const Tensor b = kept.predict(x, batch).at(0);
+      ASSERT_EQ(a.shape(), b.shape());
+      EXPECT_EQ(std::memcmp(a.data<float>(), b.data<float>(), sizeof(float) * a.size()), 0) << "batch " << batch;
+    }
+    EXPECT_TRUE(given_up_kernel->released());
+    EXPECT_FALSE(kept_kernel->released());
+    const Tensor back = given_up_kernel->value();
+    ASSERT_EQ(back.shape(), original.shape());
+    EXPECT_EQ(std::memcmp(back.data<float>(), original.data<float>(), sizeof(float) * original.size()), 0);
+  }
+}
+
 TEST(DenseFusion, AQuantizedLayerRunsUnfused) {
   // The plan fuses while the layer is float; Model::quantize changes it afterwards.
   auto input = keras::Input({kIn});

@@ -141,7 +141,7 @@ TEST(Threads, TwoThreadsSplitOneRowOfALargeDenseByColumns) {
 }
 
 // Each batch size has its own plan and preparation of the same kernels, and each preparation
-// lets the variable's buffer go (Variable::release_value): first calls of several batch sizes
+// lets the variable's buffer go (Variable::release_into): first calls of several batch sizes
 // at once read, rebuild and release the same variables side by side.
 TEST(Threads, FirstCallsOfSeveralBatchSizesShareTheKernels) {
   auto make_model = [] {

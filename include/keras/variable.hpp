@@ -33,18 +33,21 @@ class Variable {
   // The value; runs the initializer on first access, and rebuilds a released value.
   const Tensor& value();
   // The value as a tensor of its own handle, taken under the variable's lock: what code that
-  // may run beside release_value() on another thread reads (inference caches, get_weights,
+  // may run beside release_into() on another thread reads (inference caches, get_weights,
   // saving). Shares the variable's buffer; a released value is rebuilt for this reader only.
   Tensor snapshot();
   // Gives the value's memory back when an inference cache holds the same numbers in another
-  // layout (prepacked weights), so that a loaded model keeps its weights once: `restore`
-  // rebuilds the value bit for bit, kept by the next value() or mutable_value(), lent to each
-  // snapshot(). Nothing happens (false) when the value is not allocated, has changed since `version`
-  // (the one the copy was made from), or another tensor shares its buffer. The version stays:
-  // the numbers do. A caller that holds a reference from value() on another thread must not
-  // race with this (inference caches read snapshot()).
-  bool release_value(std::function<Tensor()> restore, std::uint64_t version);
-  // Whether the value's memory is given back (release_value) and not rebuilt since.
+  // layout (prepacked weights), so that a loaded model keeps its weights once. Under the
+  // variable's lock, when the value is allocated, is still at `version` (the one the cache was
+  // made for) and no other tensor shares its buffer, `convert` receives the value, may take its
+  // numbers over (even give its pages back to the system) and returns the function that
+  // rebuilds it bit for bit: kept by the next value() or mutable_value(), lent to each
+  // snapshot(). A `convert` that throws must leave the value as it was. False, with `convert`
+  // not called (or returning no function), otherwise. The version stays: the numbers do. A
+  // caller that holds a reference from value() on another thread must not race with this
+  // (inference caches, get_weights and saving read snapshot()).
+  bool release_into(const std::function<std::function<Tensor()>(Tensor& value)>& convert, std::uint64_t version);
+  // Whether the value's memory is given back (release_into) and not rebuilt since.
   bool released() const { return released_.load(std::memory_order_acquire); }
   // The value for writing in place: counts as a modification (see version()).
   Tensor& mutable_value();
@@ -69,7 +72,7 @@ class Variable {
 
   Tensor value_;
   std::uint64_t version_ = 0;
-  // release_value() and the rebuild of a released value.
+  // release_into() and the rebuild of a released value.
   std::mutex mutex_;
   std::atomic<bool> released_{false};
   std::function<Tensor()> restore_;

@@ -51,11 +51,13 @@ Tensor Variable::snapshot() {
   return value_;
 }
 
-bool Variable::release_value(std::function<Tensor()> restore, std::uint64_t version) {
+bool Variable::release_into(const std::function<std::function<Tensor()>(Tensor& value)>& convert,
+                            std::uint64_t version) {
   const std::lock_guard lock(mutex_);
-  if (released_.load(std::memory_order_relaxed) || version != version_ || !value_.defined() || !value_.sole_owner() ||
-      !restore)
+  if (released_.load(std::memory_order_relaxed) || version != version_ || !value_.defined() || !value_.sole_owner())
     return false;
+  std::function<Tensor()> restore = convert(value_);
+  if (!restore) return false;
   restore_ = std::move(restore);
   value_ = Tensor();
   released_.store(true, std::memory_order_release);

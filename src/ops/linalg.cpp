@@ -1,7 +1,12 @@
 #include "ops/linalg.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <string>
@@ -135,8 +140,65 @@ struct PreparedDense::State {
   memory bias_memory;  // over `bias`
 };
 
+namespace {
+
+// plain [k, n] (row-major floats) into `packed` (the same dims in a layout of oneDNN's), a block
+// of rows at a time, giving each block's whole pages back (MADV_DONTNEED) once it is copied:
+// the pages then read as zeros, which nobody reads. false, with nothing copied or given back,
+// when `packed` cannot be cut into blocks of rows (a padded layout, blocks that do not divide).
+bool reorder_consuming_rows(float* plain, std::int64_t k, std::int64_t n, memory& packed) {
+  const memory::desc packed_md = packed.get_desc();
+  if (packed_md.get_size() != static_cast<std::size_t>(k * n) * sizeof(float)) return false;  // padded
+  // 64 rows: a multiple of every row blocking of oneDNN's matmul weights; about 256 KiB a block.
+  constexpr std::int64_t kRowMultiple = 64;
+  const std::int64_t block =
+      std::max<std::int64_t>(kRowMultiple, (std::int64_t{256} << 10) / (n * 4) / kRowMultiple * kRowMultiple);
+  if (k <= block) return false;  // one block: nothing to gain
+  struct Step {
+    std::int64_t begin;
+    std::int64_t rows;
+    memory::desc target;
+  };
+  std::vector<Step> steps;
+  const auto f32 = memory::data_type::f32;
+  try {
+    for (std::int64_t begin = 0; begin < k; begin += block) {
+      const std::int64_t rows = std::min(block, k - begin);
+      steps.push_back({begin, rows, packed_md.submemory_desc({rows, n}, {begin, 0})});
+      // Created now (oneDNN caches it for the run below): a block it cannot reorder fails here.
+      dnnl::reorder::primitive_desc(detail::cpu_engine(), memory::desc({rows, n}, f32, memory::format_tag::ab),
+                                    detail::cpu_engine(), steps.back().target);
+    }
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  for (const Step& step : steps) {
+    float* rows_data = plain + step.begin * n;
+    memory source = detail::wrap_memory(memory::desc({step.rows, n}, f32, memory::format_tag::ab), rows_data);
+    memory target(step.target, detail::cpu_engine(), packed.get_data_handle());
+    detail::run_reorder(source, target);
+    // The whole pages inside the block's bytes.
+    auto* first = reinterpret_cast<std::byte*>(rows_data);
+    const auto bytes = static_cast<std::uintptr_t>(step.rows * n) * sizeof(float);
+    const std::uintptr_t skip = (page - reinterpret_cast<std::uintptr_t>(first) % page) % page;
+    if (bytes > skip && (bytes - skip) / page > 0) ::madvise(first + skip, (bytes - skip) / page * page, MADV_DONTNEED);
+  }
+  return true;
+}
+
+}  // namespace
+
+PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel, const Tensor& bias,
+                             const std::vector<PostOp>& post_ops, const PreparedDense* share)
+    : PreparedDense(rows, kernel, bias, post_ops, share, false) {}
+
+PreparedDense::PreparedDense(ConsumeKernel /*unused*/, std::int64_t rows, Tensor& kernel, const Tensor& bias,
+                             const std::vector<PostOp>& post_ops, const PreparedDense* share)
+    : PreparedDense(rows, kernel, bias, post_ops, share, kernel.dtype() == DType::float32) {}
+
 PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const Tensor& bias_in,
-                             const std::vector<PostOp>& post_ops, const PreparedDense* share) {
+                             const std::vector<PostOp>& post_ops, const PreparedDense* share, bool consume) {
   Tensor kernel = detail::to_float(kernel_in);
   if (kernel.rank() != 2) throw ShapeMismatchError("dense: kernel must be 2-D, got " + shape_to_string(kernel.shape()));
   auto state = std::make_shared<State>();
@@ -175,8 +237,10 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
     // A copy even when the layouts agree: the preparation must not depend on the variable's
     // buffer staying as it is.
     auto weights = std::make_shared<memory>(state->primitive.weights_desc, detail::cpu_engine());
-    memory source = detail::wrap_memory(keras_w_md, kernel.data<float>());
-    detail::run_reorder(source, *weights);
+    if (!consume || !reorder_consuming_rows(kernel.data<float>(), state->k, state->n, *weights)) {
+      memory source = detail::wrap_memory(keras_w_md, kernel.data<float>());
+      detail::run_reorder(source, *weights);
+    }
     state->weights = std::move(weights);
   }
   if (state->bias.defined()) state->bias_memory = detail::wrap_memory(bias_md, state->bias.data<float>());

@@ -41,6 +41,13 @@ class PreparedDense {
  public:
   PreparedDense(std::int64_t rows, const Tensor& kernel, const Tensor& bias, const std::vector<PostOp>& post_ops,
                 const PreparedDense* share = nullptr);
+  // The same from a float32 kernel whose buffer nothing else will read again (a variable giving
+  // it up, Variable::release_into): the copy is made a block of rows at a time and each block's
+  // pages are given back to the system once copied, so that the kernel is in memory about once
+  // while it is prepared, not twice. Every step that can fail comes before the first page goes.
+  struct ConsumeKernel {};
+  PreparedDense(ConsumeKernel, std::int64_t rows, Tensor& kernel, const Tensor& bias,
+                const std::vector<PostOp>& post_ops, const PreparedDense* share = nullptr);
   // x [..., K] float32 with `rows` rows -> [..., N].
   Tensor run(const Tensor& x) const;
   // The same into `out`: rows x N contiguous floats.
@@ -53,6 +60,8 @@ class PreparedDense {
   struct State;
 
  private:
+  PreparedDense(std::int64_t rows, const Tensor& kernel, const Tensor& bias, const std::vector<PostOp>& post_ops,
+                const PreparedDense* share, bool consume);
   std::shared_ptr<const State> state_;
 };
 

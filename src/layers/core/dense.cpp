@@ -61,40 +61,49 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
   }
   if (found) return found->run(x);
   if (!found_columns.empty()) return run_columns(found_columns, x, n);
-  // snapshot(): another cache (another plan's) may release the same kernel meanwhile.
-  Tensor kernel_matrix = kernel->snapshot().reshape({k, n});
+  // snapshot(): another cache (another plan's) may release the same variables meanwhile.
   Tensor bias_vector = bias ? bias->snapshot().reshape({n}) : Tensor();
   Prepared entry{nullptr, {}, kernel, bias, kernel_version, bias_version};
-  if (column_blocks > 1) {
-    // Blocks of whole 16-column groups (a vector register), the last one taking the rest.
-    const std::int64_t block = (n / column_blocks + 15) / 16 * 16;
-    const Tensor kernel_float = kernels::detail::to_float(kernel_matrix);
-    const Tensor bias_float = bias_vector.defined() ? kernels::detail::to_float(bias_vector) : Tensor();
-    for (std::int64_t begin = 0; begin < n; begin += block) {
-      const std::int64_t width = std::min(block, n - begin);
-      Tensor part = Tensor::uninitialized({k, width});
-      for (std::int64_t r = 0; r < k; ++r)
-        std::memcpy(part.data<float>() + r * width, kernel_float.data<float>() + r * n + begin,
-                    static_cast<std::size_t>(width) * sizeof(float));
-      Tensor part_bias;
-      if (bias_float.defined()) {
-        part_bias = Tensor::uninitialized({width});
-        std::memcpy(part_bias.data<float>(), bias_float.data<float>() + begin,
-                    static_cast<std::size_t>(width) * sizeof(float));
-      }
-      entry.columns.push_back(std::make_shared<const kernels::PreparedDense>(1, part, part_bias, post_ops_));
-    }
-  } else {
-    entry.dense =
-        std::make_shared<const kernels::PreparedDense>(rows, kernel_matrix, bias_vector, post_ops_, share.get());
+  if (column_blocks == 1 && kernel->dtype() == DType::float32) {
+    // The prepared copy holds the same numbers: the variable gives its own buffer up (as ONNX
+    // Runtime drops an initializer it prepacked), so that the weights are in memory once, and
+    // the copy is made from it in blocks whose pages go as they are copied. Reading the
+    // variable again (saving, get_weights, training) rebuilds it from the copy.
+    kernel->release_into(
+        [&](Tensor& value) -> std::function<Tensor()> {
+          Tensor matrix = value.reshape({k, n});
+          entry.dense = std::make_shared<const kernels::PreparedDense>(kernels::PreparedDense::ConsumeKernel{}, rows,
+                                                                       matrix, bias_vector, post_ops_, share.get());
+          return [dense = entry.dense, shape = kernel->shape()] { return dense->kernel().reshape(shape); };
+        },
+        kernel_version);
   }
-  kernel_matrix = Tensor();
-  if (entry.dense && kernel->dtype() == DType::float32) {
-    // The prepared copy holds the same numbers: the variable lets go of its own (as ONNX
-    // Runtime drops an initializer it prepacked), so that the weights are in memory once.
-    // Reading the variable again (saving, get_weights, training) rebuilds it from this copy.
-    kernel->release_value([dense = entry.dense, shape = kernel->shape()] { return dense->kernel().reshape(shape); },
-                          kernel_version);
+  if (!entry.dense) {
+    // Shared elsewhere, released already (a copy lent by snapshot()), or not float32.
+    const Tensor kernel_matrix = kernel->snapshot().reshape({k, n});
+    if (column_blocks > 1) {
+      // Blocks of whole 16-column groups (a vector register), the last one taking the rest.
+      const std::int64_t block = (n / column_blocks + 15) / 16 * 16;
+      const Tensor kernel_float = kernels::detail::to_float(kernel_matrix);
+      const Tensor bias_float = bias_vector.defined() ? kernels::detail::to_float(bias_vector) : Tensor();
+      for (std::int64_t begin = 0; begin < n; begin += block) {
+        const std::int64_t width = std::min(block, n - begin);
+        Tensor part = Tensor::uninitialized({k, width});
+        for (std::int64_t r = 0; r < k; ++r)
+          std::memcpy(part.data<float>() + r * width, kernel_float.data<float>() + r * n + begin,
+                      static_cast<std::size_t>(width) * sizeof(float));
+        Tensor part_bias;
+        if (bias_float.defined()) {
+          part_bias = Tensor::uninitialized({width});
+          std::memcpy(part_bias.data<float>(), bias_float.data<float>() + begin,
+                      static_cast<std::size_t>(width) * sizeof(float));
+        }
+        entry.columns.push_back(std::make_shared<const kernels::PreparedDense>(1, part, part_bias, post_ops_));
+      }
+    } else {
+      entry.dense =
+          std::make_shared<const kernels::PreparedDense>(rows, kernel_matrix, bias_vector, post_ops_, share.get());
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
