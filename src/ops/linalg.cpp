@@ -157,27 +157,31 @@ bool reorder_consuming_rows(float* plain, std::int64_t k, std::int64_t n, memory
   struct Step {
     std::int64_t begin;
     std::int64_t rows;
-    memory::desc target;
+    memory source;
+    memory target;
+    dnnl::reorder reorder;
   };
   std::vector<Step> steps;
   const auto f32 = memory::data_type::f32;
+  // Every block's memories and reorder first: whatever oneDNN refuses fails here, while the
+  // plain kernel is still whole.
   try {
     for (std::int64_t begin = 0; begin < k; begin += block) {
       const std::int64_t rows = std::min(block, k - begin);
-      steps.push_back({begin, rows, packed_md.submemory_desc({rows, n}, {begin, 0})});
-      // Created now (oneDNN caches it for the run below): a block it cannot reorder fails here.
-      dnnl::reorder::primitive_desc(detail::cpu_engine(), memory::desc({rows, n}, f32, memory::format_tag::ab),
-                                    detail::cpu_engine(), steps.back().target);
+      memory source = detail::wrap_memory(memory::desc({rows, n}, f32, memory::format_tag::ab), plain + begin * n);
+      memory target(packed_md.submemory_desc({rows, n}, {begin, 0}), detail::cpu_engine(), packed.get_data_handle());
+      dnnl::reorder reorder(source, target);
+      steps.push_back({begin, rows, std::move(source), std::move(target), std::move(reorder)});
     }
   } catch (const dnnl::error&) {
     return false;
   }
+  dnnl::stream stream(detail::cpu_engine());
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  for (const Step& step : steps) {
+  for (Step& step : steps) {
     float* rows_data = plain + step.begin * n;
-    memory source = detail::wrap_memory(memory::desc({step.rows, n}, f32, memory::format_tag::ab), rows_data);
-    memory target(step.target, detail::cpu_engine(), packed.get_data_handle());
-    detail::run_reorder(source, target);
+    step.reorder.execute(stream, step.source, step.target);
+    stream.wait();
     // The whole pages inside the block's bytes.
     auto* first = reinterpret_cast<std::byte*>(rows_data);
     const auto bytes = static_cast<std::uintptr_t>(step.rows * n) * sizeof(float);
@@ -230,6 +234,8 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
     throw ValueError("oneDNN cannot create a matmul for " + std::to_string(rows) + " rows and kernel " +
                      shape_to_string(kernel.shape()) + ": " + e.what());
   }
+  if (state->bias.defined()) state->bias_memory = detail::wrap_memory(bias_md, state->bias.data<float>());
+  // The weights last: a consumed kernel's pages go there, after everything that can fail.
   if (share != nullptr && share->state_->k == state->k && share->state_->n == state->n &&
       share->state_->primitive.weights_desc == state->primitive.weights_desc) {
     state->weights = share->state_->weights;
@@ -243,7 +249,6 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
     }
     state->weights = std::move(weights);
   }
-  if (state->bias.defined()) state->bias_memory = detail::wrap_memory(bias_md, state->bias.data<float>());
   state_ = std::move(state);
 }
 

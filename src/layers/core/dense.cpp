@@ -71,10 +71,16 @@ Tensor PreparedMatmulCache::run(const Tensor& x, const VariablePtr& kernel, cons
     // variable again (saving, get_weights, training) rebuilds it from the copy.
     kernel->release_into(
         [&](Tensor& value) -> std::function<Tensor()> {
+          // Made before the copy: nothing may fail once the kernel's pages start to go.
+          auto holder = std::make_shared<std::shared_ptr<const kernels::PreparedDense>>();
+          std::function<Tensor()> restore = [holder, shape = kernel->shape()] {
+            return (*holder)->kernel().reshape(shape);
+          };
           Tensor matrix = value.reshape({k, n});
           entry.dense = std::make_shared<const kernels::PreparedDense>(kernels::PreparedDense::ConsumeKernel{}, rows,
                                                                        matrix, bias_vector, post_ops_, share.get());
-          return [dense = entry.dense, shape = kernel->shape()] { return dense->kernel().reshape(shape); };
+          *holder = entry.dense;
+          return restore;
         },
         kernel_version);
   }
