@@ -28,7 +28,9 @@ class Variable {
   DType dtype() const { return dtype_; }
   bool trainable() const { return trainable_; }
   void set_trainable(bool trainable) { trainable_ = trainable; }
-  bool allocated() const { return value_.defined() || released(); }
+  // Holds a value (or has given its memory back, release_into). Under the variable's lock, so
+  // that it may be asked beside another thread's release.
+  bool allocated() const;
 
   // The value; runs the initializer on first access, and rebuilds a released value.
   const Tensor& value();
@@ -73,7 +75,7 @@ class Variable {
   Tensor value_;
   std::uint64_t version_ = 0;
   // release_into() and the rebuild of a released value.
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::atomic<bool> released_{false};
   std::function<Tensor()> restore_;
 };

@@ -32,6 +32,11 @@ Tensor checked_restore(const std::function<Tensor()>& restore, const Variable& v
 }
 }  // namespace
 
+bool Variable::allocated() const {
+  const std::lock_guard lock(mutex_);
+  return value_.defined() || released_.load(std::memory_order_relaxed);
+}
+
 void Variable::restore_released() {
   const std::lock_guard lock(mutex_);
   if (!released_.load(std::memory_order_relaxed)) return;  // another thread rebuilt it
