@@ -69,6 +69,7 @@ class Variable {
   DType dtype_;
   initializers::Initializer initializer_;
   bool trainable_;
+  void initialize_if_needed();  // runs the initializer once, on first read
   void restore_released();
   void drop_released();
 

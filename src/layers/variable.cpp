@@ -32,6 +32,12 @@ Tensor checked_restore(const std::function<Tensor()>& restore, const Variable& v
 }
 }  // namespace
 
+void Variable::initialize_if_needed() {
+  if (value_.defined()) return;
+  value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
+  if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
+}
+
 bool Variable::allocated() const {
   const std::lock_guard lock(mutex_);
   return value_.defined() || released_.load(std::memory_order_relaxed);
@@ -49,10 +55,7 @@ Tensor Variable::snapshot() {
   const std::lock_guard lock(mutex_);
   // A released value is rebuilt for the reader only: the variable stays released.
   if (released_.load(std::memory_order_relaxed)) return checked_restore(restore_, *this);
-  if (!value_.defined()) {
-    value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
-    if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
-  }
+  initialize_if_needed();
   return value_;
 }
 
@@ -71,10 +74,7 @@ bool Variable::release_into(const std::function<std::function<Tensor()>(Tensor& 
 
 const Tensor& Variable::value() {
   if (released()) restore_released();
-  if (!value_.defined()) {
-    value_ = initializer_.defined() ? initializer_(shape_, dtype_) : Tensor(shape_, dtype_);
-    if (value_.dtype() != dtype_) value_ = value_.astype(dtype_);
-  }
+  initialize_if_needed();
   return value_;
 }
 

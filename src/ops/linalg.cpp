@@ -155,7 +155,7 @@ bool reorder_consuming_rows(float* plain, std::int64_t k, std::int64_t n, memory
       std::max<std::int64_t>(kRowMultiple, (std::int64_t{256} << 10) / (n * 4) / kRowMultiple * kRowMultiple);
   if (k <= block) return false;  // one block: nothing to gain
   struct Step {
-    std::int64_t begin;
+    float* rows_data;  // the block's first row in `plain`
     std::int64_t rows;
     memory source;
     memory target;
@@ -168,10 +168,11 @@ bool reorder_consuming_rows(float* plain, std::int64_t k, std::int64_t n, memory
   try {
     for (std::int64_t begin = 0; begin < k; begin += block) {
       const std::int64_t rows = std::min(block, k - begin);
-      memory source = detail::wrap_memory(memory::desc({rows, n}, f32, memory::format_tag::ab), plain + begin * n);
+      float* rows_data = plain + begin * n;
+      memory source = detail::wrap_memory(memory::desc({rows, n}, f32, memory::format_tag::ab), rows_data);
       memory target(packed_md.submemory_desc({rows, n}, {begin, 0}), detail::cpu_engine(), packed.get_data_handle());
       dnnl::reorder reorder(source, target);
-      steps.push_back({begin, rows, std::move(source), std::move(target), std::move(reorder)});
+      steps.push_back({rows_data, rows, std::move(source), std::move(target), std::move(reorder)});
     }
   } catch (const dnnl::error&) {
     return false;
@@ -179,11 +180,10 @@ bool reorder_consuming_rows(float* plain, std::int64_t k, std::int64_t n, memory
   dnnl::stream stream(detail::cpu_engine());
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   for (Step& step : steps) {
-    float* rows_data = plain + step.begin * n;
     step.reorder.execute(stream, step.source, step.target);
     stream.wait();
     // The whole pages inside the block's bytes.
-    auto* first = reinterpret_cast<std::byte*>(rows_data);
+    auto* first = reinterpret_cast<std::byte*>(step.rows_data);
     const auto bytes = static_cast<std::uintptr_t>(step.rows * n) * sizeof(float);
     const std::uintptr_t skip = (page - reinterpret_cast<std::uintptr_t>(first) % page) % page;
     if (bytes > skip && (bytes - skip) / page > 0) ::madvise(first + skip, (bytes - skip) / page * page, MADV_DONTNEED);
