@@ -1,6 +1,7 @@
 #include "ops/conv.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <string>
 
@@ -244,12 +245,25 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
   return out;
 }
 
+namespace {
+
+// A prepared convolution's per-call arguments: source, destination and (when present) bias.
+std::shared_ptr<const detail::BoundArguments> conv_arguments(const memory::desc& src, const memory::desc& dst,
+                                                             const memory::desc* bias) {
+  std::vector<std::pair<int, memory::desc>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+  if (bias != nullptr) args.emplace_back(DNNL_ARG_BIAS, *bias);
+  return std::make_shared<const detail::BoundArguments>(std::move(args));
+}
+
+}  // namespace
+
 struct PreparedConv::State {
   Shape input_shape;
   ConvGeometry geometry;
   detail::DnnlPrimitive primitive;
   dnnl::memory weights;  // owned, in the primitive's layout
   Tensor bias;
+  std::shared_ptr<const detail::BoundArguments> args;
 };
 
 PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, const Tensor& bias_in,
@@ -272,6 +286,8 @@ PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, co
   state->weights = dnnl::memory(state->primitive.weights_desc, detail::cpu_engine());
   dnnl::memory source = detail::wrap_memory(state->geometry.keras_w_md, kernel.data<float>());
   detail::run_reorder(source, state->weights);
+  state->args = conv_arguments(state->geometry.src_md, state->geometry.dst_md,
+                               state->bias.defined() ? &state->geometry.bias_md : nullptr);
   state_ = std::move(state);
 }
 
@@ -285,11 +301,10 @@ Tensor PreparedConv::run(const Tensor& x) const {
                              shape_to_string(x.shape()));
   if (is_empty(s.geometry)) return Tensor(s.geometry.out_shape);
   Tensor out = Tensor::uninitialized(s.geometry.out_shape);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.geometry.src_md, x.data<float>())},
-                                       {DNNL_ARG_WEIGHTS, s.weights},
-                                       {DNNL_ARG_DST, detail::wrap_memory(s.geometry.dst_md, out.data<float>())}};
-  if (s.bias.defined()) args.emplace(DNNL_ARG_BIAS, detail::wrap_memory(s.geometry.bias_md, s.bias.data<float>()));
-  detail::execute(s.primitive, std::move(args));
+  const std::array<std::pair<int, memory>, 1> weights{{{DNNL_ARG_WEIGHTS, s.weights}}};
+  const void* bias = s.bias.defined() ? s.bias.data<float>() : nullptr;
+  const std::array<const void*, 3> data{x.data<float>(), out.data<float>(), bias};
+  s.args->execute(s.primitive, std::span(data.data(), bias ? 3 : 2), weights);
   return out;
 }
 

@@ -1,10 +1,12 @@
 #include "ops/dnnl_context.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -184,6 +186,112 @@ void execute(const DnnlPrimitive& primitive, std::unordered_map<int, dnnl::memor
   } catch (const dnnl::error& e) {
     throw ValueError(std::string("oneDNN execution failed: ") + e.what());
   }
+}
+
+namespace {
+
+// A small index per live thread, given back when the thread ends, so that per-thread state kept
+// in fixed arrays stays bounded however many threads come and go. -1 past the array.
+constexpr int kThreadSlots = 64;
+
+struct ThreadIndices {
+  std::mutex mutex;
+  std::vector<int> free;
+  int next = 0;
+};
+
+ThreadIndices& thread_indices() {
+  static ThreadIndices* indices = new ThreadIndices;  // outlives threads ending at exit
+  return *indices;
+}
+
+struct ThreadIndex {
+  int value = -1;
+  ThreadIndex() {
+    auto& all = thread_indices();
+    const std::lock_guard<std::mutex> lock(all.mutex);
+    if (!all.free.empty()) {
+      value = all.free.back();
+      all.free.pop_back();
+    } else if (all.next < kThreadSlots) {
+      value = all.next++;
+    }
+  }
+  ~ThreadIndex() {
+    if (value < 0) return;
+    auto& all = thread_indices();
+    const std::lock_guard<std::mutex> lock(all.mutex);
+    all.free.push_back(value);
+  }
+  ThreadIndex(const ThreadIndex&) = delete;
+  ThreadIndex& operator=(const ThreadIndex&) = delete;
+};
+
+int thread_index() {
+  thread_local ThreadIndex index;
+  return index.value;
+}
+
+void execute_args(const DnnlPrimitive& primitive, std::span<const dnnl_exec_arg_t> args) {
+  const dnnl_status_t status = dnnl_primitive_execute(primitive.primitive.get(), thread_stream().get(),
+                                                      static_cast<int>(args.size()), args.data());
+  if (status != dnnl_success)
+    throw ValueError("oneDNN execution failed: status " + std::to_string(static_cast<int>(status)));
+  if (dnnl_stream_wait(thread_stream().get()) != dnnl_success) throw ValueError("oneDNN stream wait failed");
+}
+
+}  // namespace
+
+struct BoundArguments::Slot {
+  std::vector<dnnl::memory> memories;  // one per argument, created with the first call's data
+  dnnl::memory scratchpad;
+};
+
+BoundArguments::BoundArguments(std::vector<std::pair<int, dnnl::memory::desc>> args)
+    : args_(std::move(args)), slots_(new std::atomic<Slot*>[kThreadSlots]) {
+  for (int i = 0; i < kThreadSlots; ++i) slots_[static_cast<std::size_t>(i)].store(nullptr);
+}
+
+BoundArguments::~BoundArguments() {
+  for (int i = 0; i < kThreadSlots; ++i) delete slots_[static_cast<std::size_t>(i)].load();
+}
+
+void BoundArguments::execute(const DnnlPrimitive& primitive, std::span<const void* const> data,
+                             std::span<const std::pair<int, dnnl::memory>> fixed) const {
+  if (data.size() != args_.size()) throw ValueError("BoundArguments: wrong number of arguments");
+  const int index = thread_index();
+  Slot* slot = index >= 0 ? slots_[static_cast<std::size_t>(index)].load(std::memory_order_acquire) : nullptr;
+  std::unique_ptr<Slot> transient;  // a thread past the slots makes its own each call
+  const bool fresh = slot == nullptr;
+  if (fresh) {
+    auto made = std::make_unique<Slot>();
+    for (std::size_t i = 0; i < args_.size(); ++i) made->memories.push_back(wrap_memory(args_[i].second, data[i]));
+    if (index >= 0) {
+      slot = made.release();
+      slots_[static_cast<std::size_t>(index)].store(slot, std::memory_order_release);
+    } else {
+      transient = std::move(made);
+      slot = transient.get();
+    }
+  } else {
+    for (std::size_t i = 0; i < args_.size(); ++i) slot->memories[i].set_data_handle(const_cast<void*>(data[i]));
+  }
+  constexpr std::size_t kMaxArgs = 16;
+  if (args_.size() + fixed.size() + 1 > kMaxArgs) throw ValueError("BoundArguments: too many arguments");
+  std::array<dnnl_exec_arg_t, kMaxArgs> exec{};
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < args_.size(); ++i) exec[n++] = {args_[i].first, slot->memories[i].get()};
+  for (const auto& [id, memory] : fixed) exec[n++] = {id, memory.get()};
+  const std::size_t scratch_bytes = primitive.scratchpad_desc.get_size();
+  if (scratch_bytes > 0) {
+    void* scratch = thread_scratchpad().reserve(scratch_bytes);
+    if (!slot->scratchpad || slot->scratchpad.get_desc() != primitive.scratchpad_desc)
+      slot->scratchpad = dnnl::memory(primitive.scratchpad_desc, cpu_engine(), scratch);
+    else
+      slot->scratchpad.set_data_handle(scratch);
+    exec[n++] = {DNNL_ARG_SCRATCHPAD, slot->scratchpad.get()};
+  }
+  execute_args(primitive, std::span<const dnnl_exec_arg_t>(exec.data(), n));
 }
 
 dnnl::memory wrap_memory(const dnnl::memory::desc& desc, const void* data) {

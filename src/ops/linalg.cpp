@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -137,7 +138,8 @@ struct PreparedDense::State {
   detail::DnnlPrimitive primitive;
   std::shared_ptr<const memory> weights;  // owned, in the primitive's layout
   Tensor bias;
-  memory bias_memory;  // over `bias`
+  memory bias_memory;                                  // over `bias`
+  std::unique_ptr<const detail::BoundArguments> args;  // source and destination
 };
 
 namespace {
@@ -249,6 +251,8 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
     }
     state->weights = std::move(weights);
   }
+  state->args = std::make_unique<const detail::BoundArguments>(
+      std::vector<std::pair<int, memory::desc>>{{DNNL_ARG_SRC, state->src_md}, {DNNL_ARG_DST, state->dst_md}});
   state_ = std::move(state);
 }
 
@@ -278,11 +282,9 @@ void PreparedDense::run_into(const Tensor& x, float* out) const {
   if (x.dtype() != DType::float32 || x.rank() == 0 || x.dim(-1) != s.k || x.size() != s.rows * s.k)
     throw ShapeMismatchError("dense: prepared for " + std::to_string(s.rows) + " rows of " + std::to_string(s.k) +
                              " float32 values, got " + shape_to_string(x.shape()) + " " + dtype_name(x.dtype()));
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, detail::wrap_memory(s.src_md, x.data<float>())},
-                                       {DNNL_ARG_WEIGHTS, *s.weights},
-                                       {DNNL_ARG_DST, detail::wrap_memory(s.dst_md, out)}};
-  if (s.bias.defined()) args.emplace(DNNL_ARG_BIAS, s.bias_memory);
-  detail::execute(s.primitive, std::move(args));
+  const std::array<const void*, 2> data{x.data<float>(), out};
+  const std::array<std::pair<int, memory>, 2> fixed{{{DNNL_ARG_WEIGHTS, *s.weights}, {DNNL_ARG_BIAS, s.bias_memory}}};
+  s.args->execute(s.primitive, data, std::span(fixed.data(), s.bias.defined() ? 2 : 1));
 }
 
 namespace {
