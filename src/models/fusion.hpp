@@ -58,6 +58,7 @@ class FusedConv final : public FusedStep {
     std::vector<std::uint64_t> versions;
   };
   std::vector<std::uint64_t> versions() const;
+  bool current(const std::vector<std::uint64_t>& versions) const;
   std::shared_ptr<const kernels::PreparedConv> prepare(const Shape& input_shape) const;
   Tensor run_unfused(const Tensor& x) const;
 
@@ -90,7 +91,7 @@ class FusedDense final : public FusedStep {
 
  private:
   Tensor run_unfused(const Tensor& x) const;
-  Tensor finish(Tensor y) const;  // applies after_
+  Tensor finish(const Tensor& y) const;  // applies after_
 
   std::shared_ptr<Layer> dense_;
   std::shared_ptr<Layer> activation_;
