@@ -3,11 +3,14 @@
 // a batch split by rows over two threads repeats bit for bit.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include "keras/keras.hpp"
 #include "keras/ops.hpp"
 #include "ops/shape_ops.hpp"
+#include "ops/threads.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -196,6 +199,67 @@ TEST(Threads, ModelsWithRawOperationsRunEachBatchWhole) {
   const auto two = model.predict(inputs, 8);
   ASSERT_EQ(two.at(0).shape(), (keras::Shape{1, 2}));
   EXPECT_TRUE(identical(two, one));
+}
+
+// run_with_team keeps a second thread waiting for the tasks of each parallel_tasks call in its
+// body: over many consecutive jobs, every task of every job runs exactly once, however the two
+// threads race for them; a task's own parallel_tasks runs inline; the first exception of a task
+// or of the body reaches the caller, and the team can be started again afterwards.
+TEST(Threads, ATeamRunsEachTaskOfEachJobOnce) {
+  constexpr int kJobs = 5000;
+  constexpr int kTasks = 8;
+  std::vector<std::atomic<int>> runs(static_cast<std::size_t>(kJobs * kTasks));
+  std::atomic<int> nested{0};
+  keras::kernels::run_with_team(2, [&] {
+    for (int job = 0; job < kJobs; ++job) {
+      keras::kernels::parallel_tasks(kTasks, 2, [&](std::int64_t task) {
+        runs[static_cast<std::size_t>(job * kTasks + task)].fetch_add(1);
+        volatile int spin = 0;  // long enough for the other thread to claim tasks too
+        for (int i = 0; i < 200; ++i) spin = spin + i;
+        if (job % 500 == 0 && task == 0)
+          keras::kernels::parallel_tasks(4, 2, [&](std::int64_t) { nested.fetch_add(1); });
+      });
+    }
+  });
+  int wrong = 0;
+  for (const auto& r : runs) wrong += r.load() == 1 ? 0 : 1;
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(nested.load(), 4 * (kJobs / 500));
+
+  auto throwing_task = [] {
+    keras::kernels::run_with_team(2, [] {
+      keras::kernels::parallel_tasks(8, 2, [](std::int64_t task) {
+        if (task == 5) throw std::runtime_error("task 5 failed");
+      });
+    });
+  };
+  EXPECT_THROW(throwing_task(), std::runtime_error);
+  EXPECT_THROW(keras::kernels::run_with_team(2, [] { throw keras::ValueError("body failed"); }), keras::ValueError);
+  std::atomic<int> after{0};
+  keras::kernels::run_with_team(2, [&] { keras::kernels::parallel_tasks(2, 2, [&](std::int64_t) { after++; }); });
+  EXPECT_EQ(after.load(), 2);
+}
+
+// Batch 1 on two threads runs in a team; a model whose call handed the team nothing runs
+// without one afterwards. Both give one thread's results bit for bit, call after call.
+TEST(Threads, BatchOneOnTwoThreadsRepeatsOneThreadsResults) {
+  for (const auto& name : kCases) {
+    SCOPED_TRACE(name);
+    const keras::Model model = keras::load_model(keras_test::fixture_dir(name) / "model.keras");
+    std::vector<keras::Tensor> first;
+    for (const auto& t : keras_test::fixture_inputs(name)) {
+      keras::Shape size = t.shape();
+      size[0] = 1;
+      first.push_back(keras::kernels::slice(t, std::vector<std::int64_t>(size.size(), 0), size));
+    }
+    std::vector<keras::Tensor> one;
+    {
+      const NumThreads threads(1);
+      one = model.predict(first);
+    }
+    const NumThreads threads(2);
+    for (int repeat = 0; repeat < 3; ++repeat) EXPECT_TRUE(identical(model.predict(first), one));
+  }
 }
 
 }  // namespace

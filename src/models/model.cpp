@@ -190,10 +190,15 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
     const std::int64_t end = std::min(rows, begin + batch_size);
     const std::int64_t slices = split ? std::max<std::int64_t>(1, std::min<std::int64_t>(threads, end - begin)) : 1;
     if (slices == 1) {  // the whole batch, with intra-op threads
-      const kernels::ThreadScope team(kernels::threads_for_batch(end - begin));
+      const int batch_threads = kernels::threads_for_batch(end - begin);
+      const kernels::ThreadScope team(batch_threads);
       std::vector<Tensor> batch;
       for (const auto& t : inputs) batch.push_back(slice_rows(t, begin, end));
-      batches.push_back(impl().run(batch, false));
+      // A small batch runs its steps on this thread, and the steps that split (a convolution's
+      // rows, a large Dense's columns) hand their parts to the other threads, which wait
+      // spinning for the whole call instead of waking for each part.
+      kernels::run_with_team(batch_threads == 1 ? kernels::num_threads() : 1, {&impl(), end - begin},
+                             [&] { batches.push_back(impl().run(batch, false)); });
       if (rows == 0) break;
       continue;
     }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 namespace keras::kernels {
 
@@ -40,6 +41,23 @@ bool idle_threads_sleep_at_once();
 // the one oneDNN runs on), each task on a thread whose own team size is 1, so that the primitives
 // it calls run single-threaded with no barrier between them. Tasks are dealt round-robin, so a
 // nested call (team of one) still runs them all. The first exception a task throws is rethrown.
+// Inside run_with_team on the thread that called it, the tasks go to the team's waiting threads
+// instead (`threads` caps how many run at once).
 void parallel_tasks(std::int64_t tasks, int threads, const std::function<void(std::int64_t)>& task);
+
+// Runs body() on this thread while `threads - 1` more threads of OpenMP's pool wait for the tasks
+// that body's parallel_tasks calls hand out, spinning rather than sleeping: a small batch's many
+// short steps then cost a shared cache line per hand-over, not a fork and a wake-up (mlp_1024 at
+// batch 1 woke a sleeping thread five times per predict). Every thread runs with a team size of
+// 1, so the primitives it calls run single-threaded. A task runs on whichever thread claims it
+// first; tasks must not depend on which one. With threads <= 1, or where idle threads are asked
+// to sleep (idle_threads_sleep_at_once), body() just runs.
+void run_with_team(int threads, const std::function<void()>& body);
+
+// run_with_team for repeated calls of one computation (`key`: a model and its batch size): once
+// a call handed its team no task, later calls with that key run without one, since keeping a
+// thread spinning for nothing slowed such models by ~4 %. Only speed depends on the choice:
+// how the work is split never does. A key is remembered for a bounded number of keys.
+void run_with_team(int threads, std::pair<const void*, std::int64_t> key, const std::function<void()>& body);
 
 }  // namespace keras::kernels
