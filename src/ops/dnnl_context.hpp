@@ -69,8 +69,9 @@ class BoundArguments {
   BoundArguments(const BoundArguments&) = delete;
   BoundArguments& operator=(const BoundArguments&) = delete;
 
-  // Runs `primitive` on this thread's stream with its scratchpad and waits: argument i at
-  // data[i], plus `fixed` (memories bound once, such as prepared weights).
+  // Runs `primitive` (always the same one for one BoundArguments) on this thread's stream with
+  // its scratchpad and waits: argument i at data[i], plus `fixed` (memories bound once, such as
+  // prepared weights).
   void execute(const DnnlPrimitive& primitive, std::span<const void* const> data,
                std::span<const std::pair<int, dnnl::memory>> fixed = {}) const;
 
