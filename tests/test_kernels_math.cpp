@@ -353,6 +353,45 @@ TEST(KernelsReduce, SoftmaxAlongAnyAxis) {
   expect_values(k::softmax(vec({1000, 1000})), {0.5, 0.5});
 }
 
+// The last-axis softmax row kernel against double precision: row lengths around its 16 lanes,
+// values down to float32's exp range and past it, masked (-inf) entries, a NaN row.
+TEST(KernelsReduce, LastAxisSoftmaxRowsAgainstDouble) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (std::int64_t n : {1, 2, 15, 16, 17, 31, 64, 100, 1000}) {
+    SCOPED_TRACE(n);
+    Tensor x = random_tensor({3, n}, static_cast<std::uint64_t>(n), -30, 30);
+    float* p = x.data<float>();
+    if (n > 1) p[0] = -inf;  // masked (a row of -inf alone is NaN, as in numpy)
+    p[n + n / 2] = -120.0F;  // exp underflows in float32
+    p[2 * n] = 88.0F;        // large, for the shift
+    if (n > 2) p[2 * n + 1] = -inf;
+    Tensor y = k::softmax(x, -1);
+    Tensor ly = k::log_softmax(x, -1);
+    for (std::int64_t r = 0; r < 3; ++r) {
+      double m = -INFINITY;
+      for (std::int64_t j = 0; j < n; ++j) m = std::max(m, static_cast<double>(x.at(r * n + j)));
+      double total = 0;
+      for (std::int64_t j = 0; j < n; ++j) total += std::exp(static_cast<double>(x.at(r * n + j)) - m);
+      for (std::int64_t j = 0; j < n; ++j) {
+        const double v = x.at(r * n + j);
+        const double expected = std::exp(v - m) / total;
+        // x - max is rounded to float32 first (as numpy does), which alone moves exp by up to
+        // |x - max| ulps of float32.
+        const double tolerance = std::isfinite(v) ? expected * (1e-6 + 1.2e-7 * std::abs(v - m)) + 1e-37 : 0.0;
+        ASSERT_NEAR(y.at(r * n + j), expected, tolerance) << "row " << r << " column " << j;
+        if (std::isfinite(v))
+          ASSERT_NEAR(ly.at(r * n + j), v - m - std::log(total), 1e-5 * std::max(1.0, std::abs(v - m)));
+        else
+          ASSERT_EQ(ly.at(r * n + j), -inf);
+      }
+    }
+  }
+  Tensor with_nan = Tensor::from_vector({2, 3}, {1, NAN, 2, 1, 2, 3});
+  Tensor y = k::softmax(with_nan, -1);
+  for (int j = 0; j < 3; ++j) EXPECT_TRUE(std::isnan(y.at(j)));
+  EXPECT_NEAR(y.at(5), std::exp(0.0) / (std::exp(-2.0) + std::exp(-1.0) + 1.0), 1e-6);
+}
+
 TEST(KernelsReduce, L2Normalize) {
   Tensor x = Tensor::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
   // keras.ops.normalize docstring example.

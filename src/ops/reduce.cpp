@@ -1,7 +1,9 @@
 #include "ops/reduce.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -9,6 +11,7 @@
 
 #include "ops/common.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/row_clones.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace keras::kernels {
@@ -80,20 +83,6 @@ Tensor reduce(const Tensor& x_in, const std::vector<int>& axes, bool keepdims, D
   }
   return out;
 }
-
-// ThreadSanitizer instruments the resolver that picks a clone, which runs while the library is
-// relocated, before the sanitizer is initialized (the process then crashes as it starts): one
-// version in such builds.
-#if defined(__SANITIZE_THREAD__)
-#define KERAS_ROW_CLONES
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define KERAS_ROW_CLONES
-#endif
-#endif
-#ifndef KERAS_ROW_CLONES
-#define KERAS_ROW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
 
 // acc[i] += row[i] in double, cloned for AVX-512 and AVX2 (chosen when the library loads): the
 // baseline ISA converts and adds two values at a time, which made GlobalAveragePooling2D a
@@ -225,32 +214,93 @@ Tensor logsumexp(const Tensor& x_in, const std::vector<int>& axes, bool keepdims
 
 namespace {
 
+// exp(x) for x <= 0 (NaN passes through), written so that a loop over it vectorizes: x = n ln2 + r
+// with |r| <= ln2 / 2 (ln2 in two parts, so that r is exact), exp(r) by its Taylor series to the
+// 7th power (the remainder is below 1e-8 relative, under float32's resolution) and 2^n put
+// into the exponent bits. Below -87.33 the result is 0 (float32's normal range ends there).
+inline float exp_nonpositive(float x) {
+  constexpr float kLog2e = 1.44269504088896341F;
+  constexpr float kLn2High = 0.693359375F;  // few mantissa bits: n * kLn2High is exact
+  constexpr float kLn2Low = -2.12194440e-4F;
+  constexpr float kLowest = -87.33654F;
+  const float clamped = x < kLowest ? kLowest : x;
+  // Round to nearest by adding and taking away 1.5 * 2^23 (exact for |t| < 2^22; no floor call,
+  // which the baseline ISA cannot vectorize).
+  constexpr float kRound = 12582912.0F;
+  const float n = (clamped * kLog2e + kRound) - kRound;
+  const float r = (clamped - n * kLn2High) - n * kLn2Low;
+  float p = 1.0F / 5040.0F;
+  p = p * r + 1.0F / 720.0F;
+  p = p * r + 1.0F / 120.0F;
+  p = p * r + 1.0F / 24.0F;
+  p = p * r + 1.0F / 6.0F;
+  p = p * r + 0.5F;
+  p = p * r + 1.0F;
+  p = p * r + 1.0F;
+  const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23U;
+  const float scaled = p * std::bit_cast<float>(bits);
+  return x != x ? x : (x < kLowest ? 0.0F : scaled);
+}
+
+// One contiguous row's softmax (or log-softmax), cloned for AVX-512 and AVX2: Eigen's exp at
+// the baseline ISA (four lanes) was a third of the transformer block's batch-1 predict. Partial
+// maxima and sums in 16 lanes, combined in a fixed order, so results repeat bit for bit.
+KERAS_ROW_CLONES void softmax_row(const float* __restrict x, float* __restrict y, std::int64_t n, bool log_output) {
+  constexpr int kLanes = 16;
+  float lane_max[kLanes];
+  for (float& m : lane_max) m = -std::numeric_limits<float>::infinity();
+  // A NaN, once taken, stays: then the whole row is NaN, as in numpy.
+  auto take = [](float m, float v) { return (v > m || v != v) ? v : m; };
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_max[l] = take(lane_max[l], x[i + l]);
+  float m = -std::numeric_limits<float>::infinity();
+  for (; i < n; ++i) m = take(m, x[i]);
+  // Lanes combined by halves (a few vector steps, not sixteen dependent ones: rows are short).
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int l = 0; l < width; ++l) lane_max[l] = take(lane_max[l], lane_max[l + width]);
+  m = take(m, lane_max[0]);
+  float lane_sum[kLanes] = {};
+  i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const float e = exp_nonpositive(x[i + l] - m);
+      y[i + l] = e;
+      lane_sum[l] += e;
+    }
+  float total = 0.0F;
+  for (; i < n; ++i) {
+    y[i] = exp_nonpositive(x[i] - m);
+    total += y[i];
+  }
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int l = 0; l < width; ++l) lane_sum[l] += lane_sum[l + width];
+  total += lane_sum[0];
+  if (log_output) {
+    const float shift = m + std::log(total);
+    for (i = 0; i < n; ++i) y[i] = x[i] - shift;
+  } else {
+    const float inv = 1.0F / total;
+    for (i = 0; i < n; ++i) y[i] *= inv;
+  }
+}
+
 // Softmax / log-softmax along one axis on the [outer, n, inner] view.
 Tensor softmax_axis(const Tensor& x_in, int axis, bool log_output) {
   Tensor x = detail::to_float(x_in);
   if (x.rank() == 0) return log_output ? Tensor::scalar(0.0F) : Tensor::scalar(1.0F);
   ReduceView v = make_view(x, {axis}, true, "softmax");
-  Tensor out(x.shape());
   const float* in = x.data<float>();
-  float* o = out.data<float>();
   const std::int64_t n = v.reduced;
-  if (v.inner == 1) {
-    // Contiguous rows (the usual last-axis case): vectorized with Eigen.
-    for (std::int64_t row = 0; row < v.outer; ++row) {
-      Eigen::Map<const Eigen::ArrayXf> xr(in + row * n, static_cast<Eigen::Index>(n));
-      Eigen::Map<Eigen::ArrayXf> yr(o + row * n, static_cast<Eigen::Index>(n));
-      // A NaN anywhere makes the whole row NaN through the sum, as in numpy.
-      const float m = n > 0 ? xr.maxCoeff() : 0.0F;
-      yr = (xr - m).exp();
-      const double total = yr.sum();
-      if (log_output) {
-        yr = xr - m - static_cast<float>(std::log(total));
-      } else {
-        yr *= static_cast<float>(1.0 / total);
-      }
-    }
+  if (v.inner == 1) {  // contiguous rows: the usual last-axis case
+    Tensor out = Tensor::uninitialized(x.shape());
+    float* o = out.data<float>();
+    if (n > 0)
+      for (std::int64_t row = 0; row < v.outer; ++row) softmax_row(in + row * n, o + row * n, n, log_output);
     return out;
   }
+  Tensor out(x.shape());
+  float* o = out.data<float>();
   for (std::int64_t outer = 0; outer < v.outer; ++outer)
     for (std::int64_t i = 0; i < v.inner; ++i) {
       const std::int64_t base = outer * n * v.inner + i;
