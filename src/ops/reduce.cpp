@@ -223,7 +223,8 @@ inline float exp_nonpositive(float x) {
   constexpr float kLn2High = 0.693359375F;  // few mantissa bits: n * kLn2High is exact
   constexpr float kLn2Low = -2.12194440e-4F;
   constexpr float kLowest = -87.33654F;
-  const float clamped = x < kLowest ? kLowest : x;
+  // NaN (and anything past the contract) clamped too: converting it to int below would be undefined.
+  const float clamped = (x < kLowest || x != x) ? kLowest : (x > 0.0F ? 0.0F : x);
   // Round to nearest by adding and taking away 1.5 * 2^23 (exact for |t| < 2^22; no floor call,
   // which the baseline ISA cannot vectorize).
   constexpr float kRound = 12582912.0F;
