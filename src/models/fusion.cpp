@@ -147,7 +147,7 @@ std::shared_ptr<const kernels::PreparedConv> FusedConv::prepare(const Shape& inp
         return entry.conv;
     }
   }
-  auto current = versions();
+  auto versions_now = versions();
   Shape key = input_shape;
   key.push_back(team);
   const auto& base = static_cast<const ConvLayerBase&>(*conv_);
@@ -197,7 +197,7 @@ std::shared_ptr<const kernels::PreparedConv> FusedConv::prepare(const Shape& inp
                                                                 kernels::parse_padding(g.padding), g.dilation_rate,
                                                                 post_ops_, zero_padding_);
   std::lock_guard<std::mutex> lock(mutex_);
-  prepared_[key] = Prepared{prepared, std::move(current)};
+  prepared_[key] = Prepared{prepared, std::move(versions_now)};
   return prepared;
 }
 

@@ -194,9 +194,9 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& inputs, std::int64
       const kernels::ThreadScope team(batch_threads);
       std::vector<Tensor> batch;
       for (const auto& t : inputs) batch.push_back(slice_rows(t, begin, end));
-      // A small batch runs its steps on this thread, and the steps that split (a convolution's
-      // rows, a large Dense's columns) hand their parts to the other threads, which wait
-      // spinning for the whole call instead of waking for each part.
+      // A small batch runs its steps on this thread, and the steps that split (a large Dense's
+      // columns) hand their parts to the other threads, which wait spinning for the whole call
+      // instead of waking for each part.
       kernels::run_with_team(batch_threads == 1 ? kernels::num_threads() : 1, {&impl(), end - begin},
                              [&] { batches.push_back(impl().run(batch, false)); });
       if (rows == 0) break;

@@ -247,12 +247,14 @@ Tensor conv(const Tensor& x_in, const Tensor& kernel_in, const Tensor& bias_in,
 
 namespace {
 
-// A prepared convolution's per-call arguments: source, destination and (when present) bias.
-std::shared_ptr<const detail::BoundArguments> conv_arguments(const memory::desc& src, const memory::desc& dst,
-                                                             const memory::desc* bias) {
-  std::vector<std::pair<int, memory::desc>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-  if (bias != nullptr) args.emplace_back(DNNL_ARG_BIAS, *bias);
-  return std::make_shared<const detail::BoundArguments>(std::move(args));
+// A prepared convolution's arguments: source and destination per call; the weights and (when
+// present) the bias bound once.
+std::unique_ptr<const detail::BoundArguments> conv_arguments(const ConvGeometry& g, const dnnl::memory& weights,
+                                                             const Tensor& bias) {
+  std::vector<std::pair<int, memory>> fixed{{DNNL_ARG_WEIGHTS, weights}};
+  if (bias.defined()) fixed.emplace_back(DNNL_ARG_BIAS, detail::wrap_memory(g.bias_md, bias.data<float>()));
+  return std::make_unique<const detail::BoundArguments>(
+      std::vector<std::pair<int, memory::desc>>{{DNNL_ARG_SRC, g.src_md}, {DNNL_ARG_DST, g.dst_md}}, std::move(fixed));
 }
 
 }  // namespace
@@ -263,7 +265,7 @@ struct PreparedConv::State {
   detail::DnnlPrimitive primitive;
   dnnl::memory weights;  // owned, in the primitive's layout
   Tensor bias;
-  std::shared_ptr<const detail::BoundArguments> args;
+  std::unique_ptr<const detail::BoundArguments> args;
 };
 
 PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, const Tensor& bias_in,
@@ -286,8 +288,7 @@ PreparedConv::PreparedConv(const Shape& input_shape, const Tensor& kernel_in, co
   state->weights = dnnl::memory(state->primitive.weights_desc, detail::cpu_engine());
   dnnl::memory source = detail::wrap_memory(state->geometry.keras_w_md, kernel.data<float>());
   detail::run_reorder(source, state->weights);
-  state->args = conv_arguments(state->geometry.src_md, state->geometry.dst_md,
-                               state->bias.defined() ? &state->geometry.bias_md : nullptr);
+  state->args = conv_arguments(state->geometry, state->weights, state->bias);
   state_ = std::move(state);
 }
 
@@ -301,10 +302,8 @@ Tensor PreparedConv::run(const Tensor& x) const {
                              shape_to_string(x.shape()));
   if (is_empty(s.geometry)) return Tensor(s.geometry.out_shape);
   Tensor out = Tensor::uninitialized(s.geometry.out_shape);
-  const std::array<std::pair<int, memory>, 1> weights{{{DNNL_ARG_WEIGHTS, s.weights}}};
-  const void* bias = s.bias.defined() ? s.bias.data<float>() : nullptr;
-  const std::array<const void*, 3> data{x.data<float>(), out.data<float>(), bias};
-  s.args->execute(s.primitive, std::span(data.data(), bias ? 3 : 2), weights);
+  const std::array<const void*, 2> data{x.data<float>(), out.data<float>()};
+  s.args->execute(s.primitive, data);
   return out;
 }
 

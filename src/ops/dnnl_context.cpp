@@ -250,8 +250,11 @@ struct BoundArguments::Slot {
   std::size_t scratchpad_bytes = 0;
 };
 
-BoundArguments::BoundArguments(std::vector<std::pair<int, dnnl::memory::desc>> args)
-    : args_(std::move(args)), slots_(new std::atomic<Slot*>[kThreadSlots]) {
+BoundArguments::BoundArguments(std::vector<std::pair<int, dnnl::memory::desc>> args,
+                               std::vector<std::pair<int, dnnl::memory>> fixed)
+    : args_(std::move(args)), fixed_(std::move(fixed)), slots_(new std::atomic<Slot*>[kThreadSlots]) {
+  constexpr std::size_t kMaxArgs = 16;  // execute()'s array, with the scratchpad
+  if (args_.size() + fixed_.size() + 1 > kMaxArgs) throw ValueError("BoundArguments: too many arguments");
   for (int i = 0; i < kThreadSlots; ++i) slots_[static_cast<std::size_t>(i)].store(nullptr);
 }
 
@@ -259,8 +262,7 @@ BoundArguments::~BoundArguments() {
   for (int i = 0; i < kThreadSlots; ++i) delete slots_[static_cast<std::size_t>(i)].load();
 }
 
-void BoundArguments::execute(const DnnlPrimitive& primitive, std::span<const void* const> data,
-                             std::span<const std::pair<int, dnnl::memory>> fixed) const {
+void BoundArguments::execute(const DnnlPrimitive& primitive, std::span<const void* const> data) const {
   if (data.size() != args_.size()) throw ValueError("BoundArguments: wrong number of arguments");
   const int index = thread_index();
   Slot* slot = index >= 0 ? slots_[static_cast<std::size_t>(index)].load(std::memory_order_acquire) : nullptr;
@@ -291,12 +293,10 @@ void BoundArguments::execute(const DnnlPrimitive& primitive, std::span<const voi
       slot->bound[i] = data[i];
     }
   }
-  constexpr std::size_t kMaxArgs = 16;
-  if (args_.size() + fixed.size() + 1 > kMaxArgs) throw ValueError("BoundArguments: too many arguments");
-  std::array<dnnl_exec_arg_t, kMaxArgs> exec{};
+  std::array<dnnl_exec_arg_t, 16> exec{};  // sized as the constructor checks
   std::size_t n = 0;
   for (std::size_t i = 0; i < args_.size(); ++i) exec[n++] = {args_[i].first, slot->memories[i].get()};
-  for (const auto& [id, memory] : fixed) exec[n++] = {id, memory.get()};
+  for (const auto& [id, memory] : fixed_) exec[n++] = {id, memory.get()};
   if (slot->scratchpad_bytes > 0) {
     void* scratch = thread_scratchpad().reserve(slot->scratchpad_bytes);  // moves when it grows
     if (scratch != slot->scratchpad_bound) {

@@ -63,21 +63,21 @@ void execute(const DnnlPrimitive& primitive, std::unordered_map<int, dnnl::memor
 // every call made its own. Thread-safe: a thread only touches its own set.
 class BoundArguments {
  public:
-  // args: each argument's id (DNNL_ARG_*) and layout.
-  explicit BoundArguments(std::vector<std::pair<int, dnnl::memory::desc>> args);
+  // args: each per-call argument's id (DNNL_ARG_*) and layout; fixed: memories bound once
+  // (prepared weights, a bias), passed as they are on every call.
+  BoundArguments(std::vector<std::pair<int, dnnl::memory::desc>> args, std::vector<std::pair<int, dnnl::memory>> fixed);
   ~BoundArguments();
   BoundArguments(const BoundArguments&) = delete;
   BoundArguments& operator=(const BoundArguments&) = delete;
 
   // Runs `primitive` (always the same one for one BoundArguments) on this thread's stream with
-  // its scratchpad and waits: argument i at data[i], plus `fixed` (memories bound once, such as
-  // prepared weights).
-  void execute(const DnnlPrimitive& primitive, std::span<const void* const> data,
-               std::span<const std::pair<int, dnnl::memory>> fixed = {}) const;
+  // its scratchpad and waits: per-call argument i at data[i], and the fixed ones.
+  void execute(const DnnlPrimitive& primitive, std::span<const void* const> data) const;
 
  private:
   struct Slot;
   std::vector<std::pair<int, dnnl::memory::desc>> args_;
+  std::vector<std::pair<int, dnnl::memory>> fixed_;
   std::unique_ptr<std::atomic<Slot*>[]> slots_;
 };
 

@@ -138,8 +138,7 @@ struct PreparedDense::State {
   detail::DnnlPrimitive primitive;
   std::shared_ptr<const memory> weights;  // owned, in the primitive's layout
   Tensor bias;
-  memory bias_memory;                                  // over `bias`
-  std::unique_ptr<const detail::BoundArguments> args;  // source and destination
+  std::unique_ptr<const detail::BoundArguments> args;  // source and destination per call; weights, bias
 };
 
 namespace {
@@ -236,23 +235,23 @@ PreparedDense::PreparedDense(std::int64_t rows, const Tensor& kernel_in, const T
     throw ValueError("oneDNN cannot create a matmul for " + std::to_string(rows) + " rows and kernel " +
                      shape_to_string(kernel.shape()) + ": " + e.what());
   }
-  if (state->bias.defined()) state->bias_memory = detail::wrap_memory(bias_md, state->bias.data<float>());
-  // The weights last: a consumed kernel's pages go there, after everything that can fail.
-  if (share != nullptr && share->state_->k == state->k && share->state_->n == state->n &&
-      share->state_->primitive.weights_desc == state->primitive.weights_desc) {
-    state->weights = share->state_->weights;
-  } else {
-    // A copy even when the layouts agree: the preparation must not depend on the variable's
-    // buffer staying as it is.
-    auto weights = std::make_shared<memory>(state->primitive.weights_desc, detail::cpu_engine());
-    if (!consume || !reorder_consuming_rows(kernel.data<float>(), state->k, state->n, *weights)) {
-      memory source = detail::wrap_memory(keras_w_md, kernel.data<float>());
-      detail::run_reorder(source, *weights);
-    }
-    state->weights = std::move(weights);
-  }
+  const bool shared = share != nullptr && share->state_->k == state->k && share->state_->n == state->n &&
+                      share->state_->primitive.weights_desc == state->primitive.weights_desc;
+  // A copy even when the layouts agree: the preparation must not depend on the variable's
+  // buffer staying as it is.
+  std::shared_ptr<memory> copy =
+      shared ? nullptr : std::make_shared<memory>(state->primitive.weights_desc, detail::cpu_engine());
+  state->weights = shared ? share->state_->weights : copy;
+  std::vector<std::pair<int, memory>> fixed{{DNNL_ARG_WEIGHTS, *state->weights}};
+  if (state->bias.defined()) fixed.emplace_back(DNNL_ARG_BIAS, detail::wrap_memory(bias_md, state->bias.data<float>()));
   state->args = std::make_unique<const detail::BoundArguments>(
-      std::vector<std::pair<int, memory::desc>>{{DNNL_ARG_SRC, state->src_md}, {DNNL_ARG_DST, state->dst_md}});
+      std::vector<std::pair<int, memory::desc>>{{DNNL_ARG_SRC, state->src_md}, {DNNL_ARG_DST, state->dst_md}},
+      std::move(fixed));
+  // The weights' values last: a consumed kernel's pages go there, after everything that can fail.
+  if (copy && (!consume || !reorder_consuming_rows(kernel.data<float>(), state->k, state->n, *copy))) {
+    memory source = detail::wrap_memory(keras_w_md, kernel.data<float>());
+    detail::run_reorder(source, *copy);
+  }
   state_ = std::move(state);
 }
 
@@ -283,8 +282,7 @@ void PreparedDense::run_into(const Tensor& x, float* out) const {
     throw ShapeMismatchError("dense: prepared for " + std::to_string(s.rows) + " rows of " + std::to_string(s.k) +
                              " float32 values, got " + shape_to_string(x.shape()) + " " + dtype_name(x.dtype()));
   const std::array<const void*, 2> data{x.data<float>(), out};
-  const std::array<std::pair<int, memory>, 2> fixed{{{DNNL_ARG_WEIGHTS, *s.weights}, {DNNL_ARG_BIAS, s.bias_memory}}};
-  s.args->execute(s.primitive, data, std::span(fixed.data(), s.bias.defined() ? 2 : 1));
+  s.args->execute(s.primitive, data);
 }
 
 namespace {

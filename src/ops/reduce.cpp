@@ -7,8 +7,6 @@
 #include <limits>
 #include <string>
 
-#include <Eigen/Core>
-
 #include "ops/common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/row_clones.hpp"
@@ -244,7 +242,7 @@ inline float exp_nonpositive(float x) {
 }
 
 // One contiguous row's softmax (or log-softmax), cloned for AVX-512 and AVX2: Eigen's exp at
-// the baseline ISA (four lanes) was a third of the transformer block's batch-1 predict. Partial
+// the baseline ISA (four lanes) was the largest step of the transformer block's batch-1 predict. Partial
 // maxima and sums in 16 lanes, combined in a fixed order, so results repeat bit for bit.
 KERAS_ROW_CLONES void softmax_row(const float* __restrict x, float* __restrict y, std::int64_t n, bool log_output) {
   constexpr int kLanes = 16;

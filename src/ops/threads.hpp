@@ -42,7 +42,7 @@ bool idle_threads_sleep_at_once();
 // it calls run single-threaded with no barrier between them. Tasks are dealt round-robin, so a
 // nested call (team of one) still runs them all. The first exception a task throws is rethrown.
 // Inside run_with_team on the thread that called it, the tasks go to the team's waiting threads
-// instead (`threads` caps how many run at once).
+// instead (all of them, unless `threads` is 1: then they run inline).
 void parallel_tasks(std::int64_t tasks, int threads, const std::function<void(std::int64_t)>& task);
 
 // Runs body() on this thread while `threads - 1` more threads of OpenMP's pool wait for the tasks
